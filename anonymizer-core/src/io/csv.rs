@@ -1,0 +1,469 @@
+//! CSV/TSV → Arrow `RecordBatch`es of text columns, built directly from `csv-core`'s output.
+//!
+//! We drive `csv-core` (the engine under rust-csv, csv-async and arrow-csv) ourselves rather
+//! than arrow-csv's `Decoder`: arrow-csv counts records, not lines, gives no byte offset for
+//! invalid UTF-8, silently accepts an unterminated quote at the end of the input, and puts
+//! cell values into some error texts. Here every error is a kind plus a location.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+use super::transcode::decoded_reader;
+use super::{BatchSource, InputBatch};
+use crate::error::{Error, ErrorKind, InputProblem};
+use crate::rule::{InputFormat, InputOptions};
+
+/// How to read one CSV/TSV input.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub input: InputOptions,
+    /// Rows per batch.
+    pub batch_size: usize,
+    /// Longest record (one row, all fields) in bytes.
+    pub max_record_bytes: usize,
+    /// Most columns.
+    pub max_columns: usize,
+}
+
+impl CsvOptions {
+    /// Options from a rule file's `[input]`, with default limits.
+    pub fn new(input: &InputOptions) -> Self {
+        CsvOptions { input: input.clone(), batch_size: 8192, max_record_bytes: 16 << 20, max_columns: 10_000 }
+    }
+
+    fn delimiter(&self) -> u8 {
+        match (self.input.delimiter, self.input.format) {
+            (Some(d), _) => d,
+            (None, InputFormat::Tsv) => b'\t',
+            _ => b',',
+        }
+    }
+}
+
+/// Reads CSV from any byte stream, batch by batch; memory is bounded by the batch size.
+pub struct CsvReader {
+    src: Box<dyn Read + Send>,
+    core: csv_core::Reader,
+    opts: CsvOptions,
+    schema: SchemaRef,
+    ncols: usize,
+    // Raw input: [0, pos) consumed, [pos, end) pending; the current record starts at rec_start.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    rec_start: usize,
+    eof: bool,
+    // UTF-8 validation of the raw stream, with positions for messages.
+    validated: usize,
+    buf_offset: u64,
+    newlines: u64,
+    last_newline: Option<u64>,
+    // The current batch, row-major: field bytes and absolute field ends.
+    data: Vec<u8>,
+    data_len: usize,
+    ends: Vec<usize>,
+    ends_len: usize,
+    lines: Vec<u64>,
+    rows_read: u64,
+    done: bool,
+    first_record: Option<(Vec<Vec<u8>>, u64)>,
+}
+
+impl std::fmt::Debug for CsvReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvReader").field("columns", &self.ncols).field("rows_read", &self.rows_read).finish()
+    }
+}
+
+enum Next {
+    Record(u64),
+    End,
+}
+
+impl CsvReader {
+    /// Opens a CSV stream and reads its header. Fails on an empty file, an unusable header
+    /// or any read error, before any data row is read.
+    pub fn new<R: Read + Send + 'static>(src: R, opts: CsvOptions) -> Result<CsvReader, Error> {
+        let core = ReaderBuilder::new().delimiter(opts.delimiter()).quote(opts.input.quote).build();
+        let mut r = CsvReader {
+            src: decoded_reader(src, opts.input.encoding),
+            core,
+            schema: Arc::new(Schema::empty()),
+            ncols: 0,
+            buf: vec![0; 256 * 1024],
+            pos: 0,
+            end: 0,
+            rec_start: 0,
+            eof: false,
+            validated: 0,
+            buf_offset: 0,
+            newlines: 0,
+            last_newline: None,
+            data: Vec::new(),
+            data_len: 0,
+            ends: Vec::new(),
+            ends_len: 0,
+            lines: Vec::new(),
+            rows_read: 0,
+            done: false,
+            first_record: None,
+            opts,
+        };
+        let line = match r.next_record()? {
+            Next::End => return Err(input(InputProblem::Empty)),
+            Next::Record(line) => line,
+        };
+        let fields: Vec<Vec<u8>> = (0..r.ends_len).map(|i| r.field(i).to_vec()).collect();
+        r.data_len = 0;
+        r.ends_len = 0;
+        let names: Vec<String> = if r.opts.input.header {
+            let mut names = Vec::with_capacity(fields.len());
+            for (i, f) in fields.iter().enumerate() {
+                let s = String::from_utf8_lossy(f);
+                let s = if r.opts.input.trim_headers { s.trim().to_string() } else { s.to_string() };
+                if s.is_empty() {
+                    return Err(input(InputProblem::EmptyColumnName { index: i + 1 }));
+                }
+                if let Some(first) = names.iter().position(|n| n == &s) {
+                    return Err(input(InputProblem::DuplicateColumn { name: s, first: first + 1, second: i + 1 }));
+                }
+                names.push(s);
+            }
+            names
+        } else {
+            r.first_record = Some((fields.clone(), line));
+            (1..=fields.len()).map(|i| format!("column_{i}")).collect()
+        };
+        r.ncols = names.len();
+        r.schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()));
+        if let Some((fields, _)) = r.first_record.take() {
+            let total: usize = fields.iter().map(Vec::len).sum();
+            r.data.resize(total.max(64 * 1024), 0);
+            r.ends.resize(fields.len() + 64, 0);
+            for f in &fields {
+                r.data[r.data_len..r.data_len + f.len()].copy_from_slice(f);
+                r.data_len += f.len();
+                r.ends[r.ends_len] = r.data_len;
+                r.ends_len += 1;
+            }
+            r.lines.push(line);
+        }
+        Ok(r)
+    }
+
+    /// The column names, in file order.
+    pub fn header(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    /// Bytes of raw input consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.buf_offset + self.pos as u64
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
+
+    /// Reads one record into `data`/`ends`, checking its width against the header.
+    fn next_record(&mut self) -> Result<Next, Error> {
+        let row_data_start = self.data_len;
+        let row_ends_start = self.ends_len;
+        let line = self.core.line();
+        self.rec_start = self.pos;
+        loop {
+            if self.pos == self.end && !self.eof {
+                self.fill()?;
+            }
+            if self.data_len - row_data_start > self.opts.max_record_bytes {
+                return Err(input(InputProblem::RecordTooLong { line, limit: self.opts.max_record_bytes }));
+            }
+            if self.ends_len - row_ends_start > self.opts.max_columns {
+                return Err(input(InputProblem::TooManyColumns { line, limit: self.opts.max_columns }));
+            }
+            if self.data.len() - self.data_len < 4096 {
+                let grown = (self.data.len() * 2).max(self.data_len + 64 * 1024);
+                self.data.resize(grown, 0);
+            }
+            if self.ends.len() - self.ends_len < 2 {
+                let grown = self.ends.len() * 2 + 64;
+                self.ends.resize(grown, 0);
+            }
+            let (res, nin, nout, nend) =
+                self.core.read_record(&self.buf[self.pos..self.end], &mut self.data[self.data_len..], &mut self.ends[self.ends_len..]);
+            for e in &mut self.ends[self.ends_len..self.ends_len + nend] {
+                *e += row_data_start;
+            }
+            self.pos += nin;
+            self.data_len += nout;
+            self.ends_len += nend;
+            if self.data_len - row_data_start > self.opts.max_record_bytes {
+                return Err(input(InputProblem::RecordTooLong { line, limit: self.opts.max_record_bytes }));
+            }
+            match res {
+                ReadRecordResult::InputEmpty | ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => continue,
+                ReadRecordResult::End => {
+                    self.data_len = row_data_start;
+                    self.ends_len = row_ends_start;
+                    return Ok(Next::End);
+                }
+                ReadRecordResult::Record => {
+                    let found = self.ends_len - row_ends_start;
+                    if self.eof
+                        && self.pos == self.end
+                        && ends_inside_quote(&self.buf[self.rec_start..self.end], self.opts.delimiter(), self.opts.input.quote)
+                    {
+                        return Err(input(InputProblem::UnterminatedQuote { line }));
+                    }
+                    if self.ncols > 0 && found != self.ncols {
+                        return Err(input(InputProblem::Ragged { line, expected: self.ncols, found }));
+                    }
+                    return Ok(Next::Record(line));
+                }
+            }
+        }
+    }
+
+    /// Refills the raw buffer, keeping the current record's raw bytes, and validates UTF-8.
+    fn fill(&mut self) -> Result<(), Error> {
+        if self.rec_start > 0 {
+            self.buf.copy_within(self.rec_start..self.end, 0);
+            self.buf_offset += self.rec_start as u64;
+            self.pos -= self.rec_start;
+            self.end -= self.rec_start;
+            self.validated -= self.rec_start;
+            self.rec_start = 0;
+        }
+        if self.end == self.buf.len() {
+            // One record fills the buffer: grow it, within the record limit.
+            let new_len = (self.buf.len() * 2).min(self.opts.max_record_bytes + 64 * 1024);
+            if new_len <= self.buf.len() {
+                return Err(input(InputProblem::RecordTooLong { line: self.core.line(), limit: self.opts.max_record_bytes }));
+            }
+            self.buf.resize(new_len, 0);
+        }
+        let n = loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(input(InputProblem::Io(e.kind()))),
+            }
+        };
+        self.end += n;
+        self.eof = n == 0;
+        self.validate()
+    }
+
+    fn validate(&mut self) -> Result<(), Error> {
+        let chunk = &self.buf[self.validated..self.end];
+        let (good, bad) = match std::str::from_utf8(chunk) {
+            Ok(_) => (chunk.len(), false),
+            Err(e) if e.error_len().is_none() && !self.eof => (e.valid_up_to(), false),
+            Err(e) => (e.valid_up_to(), true),
+        };
+        let start = self.buf_offset + self.validated as u64;
+        for (i, b) in chunk[..good].iter().enumerate() {
+            if *b == b'\n' {
+                self.newlines += 1;
+                self.last_newline = Some(start + i as u64);
+            }
+        }
+        if bad {
+            let offset = start + good as u64;
+            let column = offset - self.last_newline.map_or(0, |n| n + 1) + 1;
+            return Err(input(InputProblem::InvalidUtf8 { line: self.newlines + 1, column, offset }));
+        }
+        self.validated += good;
+        Ok(())
+    }
+
+    /// Builds one text column from the buffered rows.
+    fn build_column(&self, c: usize, rows: usize) -> Result<ArrayRef, Error> {
+        let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        let mut values: Vec<u8> = Vec::with_capacity(self.data_len / self.ncols.max(1) + 16);
+        let mut nulls = NullBufferBuilder::new(rows);
+        let empty_is_null = self.opts.input.null_values.len() == 1 && self.opts.input.null_values[0].is_empty();
+        let nulls_list: Vec<&[u8]> = self.opts.input.null_values.iter().map(|s| s.as_bytes()).collect();
+        for r in 0..rows {
+            let i = r * self.ncols + c;
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            let f = &self.data[start..self.ends[i]];
+            let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
+            if is_null {
+                nulls.append_null();
+            } else {
+                nulls.append_non_null();
+                values.extend_from_slice(f);
+            }
+            let off = i32::try_from(values.len()).map_err(|_| input(InputProblem::RecordTooLong { line: self.lines[r], limit: i32::MAX as usize }))?;
+            offsets.push(off);
+        }
+        let array = StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), Buffer::from_vec(values), nulls.finish())
+            .map_err(|_| input(InputProblem::InvalidUtf8 { line: self.lines.first().copied().unwrap_or(0), column: 0, offset: 0 }))?;
+        Ok(Arc::new(array))
+    }
+}
+
+impl BatchSource for CsvReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        CsvReader::bytes_read(self)
+    }
+
+    fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
+        if self.done && self.lines.is_empty() {
+            return Ok(None);
+        }
+        while !self.done && self.lines.len() < self.opts.batch_size {
+            match self.next_record()? {
+                Next::Record(line) => self.lines.push(line),
+                Next::End => self.done = true,
+            }
+        }
+        let rows = self.lines.len();
+        if rows == 0 {
+            if self.rows_read == 0 {
+                return Err(input(InputProblem::HeaderOnly));
+            }
+            return Ok(None);
+        }
+        let columns = (0..self.ncols).map(|c| self.build_column(c, rows)).collect::<Result<Vec<_>, _>>()?;
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &RecordBatchOptions::new().with_row_count(Some(rows)))
+            .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())))?;
+        let first_row = self.rows_read;
+        self.rows_read += rows as u64;
+        self.data_len = 0;
+        self.ends_len = 0;
+        let lines = std::mem::take(&mut self.lines);
+        Ok(Some(InputBatch { batch, first_row, lines }))
+    }
+}
+
+fn input(problem: InputProblem) -> Error {
+    Error::new(ErrorKind::Input { path: None, problem })
+}
+
+/// Whether a record's raw bytes end inside a quoted field (RFC 4180 quoting, as csv-core
+/// parses it: a quote opens a quoted field only at the field's start; `""` inside is a quote).
+fn ends_inside_quote(raw: &[u8], delimiter: u8, quote: u8) -> bool {
+    let mut at_field_start = true;
+    let mut quoted = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if quoted {
+            if b == quote {
+                if raw.get(i + 1) == Some(&quote) {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == quote && at_field_start {
+            quoted = true;
+            at_field_start = false;
+        } else {
+            at_field_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+
+    fn read(text: &[u8], batch_size: usize) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>), Error> {
+        let mut opts = CsvOptions::new(&InputOptions::default());
+        opts.batch_size = batch_size;
+        let mut r = CsvReader::new(std::io::Cursor::new(text.to_vec()), opts)?;
+        let header = r.header();
+        let mut rows = Vec::new();
+        let mut lines = Vec::new();
+        while let Some(b) = r.next_batch()? {
+            lines.extend(b.lines.iter().copied());
+            for i in 0..b.batch.num_rows() {
+                rows.push(
+                    b.batch
+                        .columns()
+                        .iter()
+                        .map(|c| {
+                            let s = c.as_any().downcast_ref::<StringArray>().unwrap();
+                            (!s.is_null(i)).then(|| s.value(i).to_string())
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok((header, rows, lines))
+    }
+
+    fn problem(text: &[u8]) -> InputProblem {
+        match read(text, 2).unwrap_err().kind() {
+            ErrorKind::Input { problem, .. } => problem.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_quotes_newlines_and_nulls() {
+        let (h, rows, lines) = read(b"\xEF\xBB\xBF id , note\n1,\"a, \"\"b\"\"\nc\"\n2,\n3,x", 2).unwrap();
+        assert_eq!(h, ["id", "note"]);
+        assert_eq!(rows[0], [Some("1".into()), Some("a, \"b\"\nc".into())]);
+        assert_eq!(rows[1], [Some("2".into()), None]);
+        assert_eq!(rows[2], [Some("3".into()), Some("x".into())]);
+        assert_eq!(lines, [2, 4, 5]);
+    }
+
+    #[test]
+    fn bad_inputs_name_their_place() {
+        assert_eq!(problem(b""), InputProblem::Empty);
+        assert_eq!(problem(b"a,b\n"), InputProblem::HeaderOnly);
+        assert_eq!(problem(b"a,b\n1,2\n3\n"), InputProblem::Ragged { line: 3, expected: 2, found: 1 });
+        assert_eq!(problem(b"a,b\n1,2\n3,\"open\nmore\n"), InputProblem::UnterminatedQuote { line: 3 });
+        assert_eq!(problem(b"a,a\n1,2\n"), InputProblem::DuplicateColumn { name: "a".into(), first: 1, second: 2 });
+        assert_eq!(problem(b"a,\n1,2\n"), InputProblem::EmptyColumnName { index: 2 });
+        assert_eq!(problem(b"a,b\n1,2\n3,x\xffy\n"), InputProblem::InvalidUtf8 { line: 3, column: 4, offset: 11 });
+    }
+
+    #[test]
+    fn literal_quotes_inside_fields_are_not_unterminated() {
+        let (_, rows, _) = read(b"a,b\n5\" pipe,2", 8).unwrap();
+        assert_eq!(rows[0][0].as_deref(), Some("5\" pipe"));
+    }
+
+    #[test]
+    fn record_limit_stops_huge_fields() {
+        let mut opts = CsvOptions::new(&InputOptions::default());
+        opts.max_record_bytes = 1000;
+        let mut text = b"a\n\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 5000));
+        text.extend_from_slice(b"\"\n");
+        let err = CsvReader::new(std::io::Cursor::new(text), opts).and_then(|mut r| r.next_batch()).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Input { problem: InputProblem::RecordTooLong { line: 2, .. }, .. }), "{err}");
+    }
+
+    #[test]
+    fn batches_do_not_change_content() {
+        let mut text = b"n,v\n".to_vec();
+        for i in 0..1000 {
+            text.extend_from_slice(format!("{i},\"v {i}\nx\"\n").as_bytes());
+        }
+        let a = read(&text, 7).unwrap();
+        let b = read(&text, 1000).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.1.len(), 1000);
+    }
+}

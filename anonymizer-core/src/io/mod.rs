@@ -1,0 +1,44 @@
+//! Readers (bytes → `RecordBatch`es) and writers (`RecordBatch`es → bytes). Readers and
+//! writers are synchronous and generic over `Read`/`Write`: the core has no async I/O.
+
+mod csv;
+mod transcode;
+mod writer;
+
+pub use self::csv::{CsvOptions, CsvReader};
+pub use transcode::decoded_reader;
+pub use writer::{CsvWriter, OutputFormat, ParquetOptions, ParquetWriter};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use crate::error::Error;
+
+/// One batch of input rows and where they came from.
+#[derive(Debug, Clone)]
+pub struct InputBatch {
+    pub batch: RecordBatch,
+    /// 0-based index of the batch's first data row in the input.
+    pub first_row: u64,
+    /// 1-based file line each row starts on (empty when the format has no lines).
+    pub lines: Vec<u64>,
+}
+
+/// A source of input batches, all with the same schema.
+pub trait BatchSource: Send {
+    /// The input's columns.
+    fn schema(&self) -> SchemaRef;
+    /// The next batch, `None` at the end.
+    fn next_batch(&mut self) -> Result<Option<InputBatch>, Error>;
+    /// Raw bytes consumed so far, for progress.
+    fn bytes_read(&self) -> u64 {
+        0
+    }
+}
+
+/// A sink for output batches. `finish` completes the output (footer, flush); a sink that
+/// is dropped without `finish` has written an incomplete output, which callers discard.
+pub trait BatchSink: Send {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error>;
+    fn finish(self: Box<Self>) -> Result<(), Error>;
+}

@@ -1,0 +1,174 @@
+//! `plan.apply(batch)`: the pure function of (plan, keys, batch) that everything else
+//! (tests, benches, fuzzing, the parallel runner) is built on.
+
+
+
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_schema::DataType;
+use arrow_select::filter::{filter, filter_record_batch};
+
+use super::kernel::run_column;
+use crate::error::{Error, ErrorKind};
+use crate::rule::{FilterPlan, OnInvalid, RowMatch, RulePlan};
+
+/// A transformed batch and what happened to it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Rows that survived, in input order, with the plan's output schema.
+    pub batch: RecordBatch,
+    pub stats: BatchStats,
+}
+
+/// Counts for one batch. Counts only: never values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    pub rows_in: u64,
+    pub rows_out: u64,
+    /// Deleted by `[[delete_rows]]`.
+    pub rows_deleted: u64,
+    /// Dropped because a cell was invalid and its rule says `on_invalid = "drop_row"`.
+    pub rows_dropped_invalid: u64,
+    /// Invalid cells per output column (same order as the output schema).
+    pub invalid_cells: Vec<u64>,
+}
+
+impl RulePlan {
+    /// Transforms one batch whose columns are the header this plan was bound to.
+    pub fn apply(&self, batch: &RecordBatch) -> Result<Applied, Error> {
+        self.apply_at(batch, 0, None)
+    }
+
+    /// Like [`apply`](Self::apply), for a batch starting at data row `first_row` (0-based)
+    /// whose rows start on the given 1-based file `lines`: used in error messages only.
+    pub fn apply_at(&self, batch: &RecordBatch, first_row: u64, lines: Option<&[u64]>) -> Result<Applied, Error> {
+        if batch.num_columns() != self.input_names.len() {
+            return Err(Error::new(ErrorKind::Option(format!(
+                "the batch has {} columns but the plan was bound to {}",
+                batch.num_columns(),
+                self.input_names.len()
+            ))));
+        }
+        let rows_in = batch.num_rows();
+        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
+
+        // 1. Row filters see the raw values, before any action.
+        let keep = delete_mask(&self.filters, &texts);
+        let (texts, origin): (Vec<StringArray>, Option<Vec<usize>>) = match &keep {
+            Some(mask) => {
+                let filtered = texts
+                    .iter()
+                    .map(|a| filter(a, mask).map(|a| a.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<&str>::new()))))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| Error::new(ErrorKind::Option("filtering a batch failed".into())))?;
+                let origin = mask.iter().enumerate().filter(|(_, k)| k == &Some(true)).map(|(i, _)| i).collect();
+                (filtered, Some(origin))
+            }
+            None => (texts, None),
+        };
+        let rows_kept = texts.first().map_or(rows_in - keep.as_ref().map_or(0, |m| m.false_count()), |a| a.len());
+        let rows_deleted = (rows_in - rows_kept) as u64;
+        let refs: Vec<&StringArray> = texts.iter().collect();
+
+        // 2. Column actions.
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        let mut invalid_cells = Vec::with_capacity(self.columns.len());
+        let mut drop_rows: Vec<usize> = Vec::new();
+        for c in &self.columns {
+            let out = run_column(c, &refs);
+            invalid_cells.push(out.invalid.len() as u64);
+            if let Some(&first) = out.invalid.first() {
+                match c.on_invalid {
+                    OnInvalid::Null => {}
+                    OnInvalid::DropRow => drop_rows.extend_from_slice(&out.invalid),
+                    OnInvalid::Fail => {
+                        let original = origin.as_ref().map_or(first, |o| o[first]);
+                        return Err(Error::new(ErrorKind::InvalidCell {
+                            row: first_row + original as u64 + 1,
+                            line: lines.and_then(|l| l.get(original).copied()),
+                            column: c.name.clone(),
+                            what: what_for(c.action),
+                        }));
+                    }
+                }
+            }
+            arrays.push(out.array);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows_kept));
+        let mut out = RecordBatch::try_new_with_options(self.output_schema.clone(), arrays, &options)
+            .map_err(|_| Error::new(ErrorKind::Option("building the output batch failed".into())))?;
+
+        // 3. Rows whose invalid cells say drop_row.
+        let mut rows_dropped_invalid = 0;
+        if !drop_rows.is_empty() {
+            let mut mask = vec![true; rows_kept];
+            for r in drop_rows {
+                mask[r] = false;
+            }
+            rows_dropped_invalid = mask.iter().filter(|k| !**k).count() as u64;
+            out = filter_record_batch(&out, &BooleanArray::from(mask))
+                .map_err(|_| Error::new(ErrorKind::Option("filtering a batch failed".into())))?;
+        }
+        Ok(Applied {
+            stats: BatchStats {
+                rows_in: rows_in as u64,
+                rows_out: out.num_rows() as u64,
+                rows_deleted,
+                rows_dropped_invalid,
+                invalid_cells,
+            },
+            batch: out,
+        })
+    }
+}
+
+fn what_for(action: &str) -> &'static str {
+    match action {
+        "keep" | "null" | "replace" | "pseudonymize" | "mask" | "truncate" => "read as its declared type",
+        "generalize" => "generalized",
+        "shift_date" => "date-shifted",
+        "noise" => "noised",
+        _ => "transformed",
+    }
+}
+
+/// Any column as text: strings as they are, other types in their canonical text form.
+fn as_text(a: &ArrayRef) -> Result<StringArray, Error> {
+    if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+        return Ok(s.clone());
+    }
+    let cast = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| Error::new(ErrorKind::Option(format!("a column of type {} cannot be read as text", a.data_type()))))?;
+    cast.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorKind::Option("casting to text failed".into())))
+}
+
+/// `Some(keep mask)` when any row is deleted.
+fn delete_mask(filters: &[FilterPlan], texts: &[StringArray]) -> Option<BooleanArray> {
+    if filters.is_empty() {
+        return None;
+    }
+    let n = texts.first().map_or(0, |a| a.len());
+    let mut keep = vec![true; n];
+    for f in filters {
+        let col = &texts[f.input];
+        for (row, k) in keep.iter_mut().enumerate() {
+            if !*k {
+                continue;
+            }
+            let v = (!col.is_null(row)).then(|| col.value(row));
+            let hit = match (&f.matcher, v) {
+                (RowMatch::IsNull(want), v) => v.is_none() == *want,
+                (_, None) => false,
+                (RowMatch::Equals(e), Some(v)) => v == e,
+                (RowMatch::In(list), Some(v)) => list.iter().any(|e| e == v),
+                (RowMatch::Matches(re), Some(v)) => re.is_match(v),
+            };
+            if hit {
+                *k = false;
+            }
+        }
+    }
+    keep.iter().any(|k| !k).then(|| BooleanArray::from(keep))
+}
+

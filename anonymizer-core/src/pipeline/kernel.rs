@@ -1,0 +1,241 @@
+//! Column kernels: one [`Op`] over one input column of text, producing the output array
+//! and the indices of cells that were invalid (already nulled in the output).
+
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{new_null_array, Array, ArrayRef, StringArray};
+use chrono::Days;
+
+use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
+use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
+use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
+
+/// A computed output column.
+pub(crate) struct ColumnOutput {
+    pub(crate) array: ArrayRef,
+    pub(crate) invalid: Vec<usize>,
+}
+
+/// Runs one column plan over the (already filtered) input columns.
+pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutput {
+    let src = inputs[c.input];
+    let mut invalid = Vec::new();
+    let typed = c.ty != ColumnType::String;
+    let array: ArrayRef = match &c.op {
+        Op::Null => new_null_array(&arrow_type(&c.ty), src.len()),
+        Op::Keep if !typed => Arc::new(src.clone()),
+        Op::Keep => typed_map(c, src, &mut invalid, Some),
+        Op::Replace(v) => text_map(c, src, &mut invalid, |_, _, out| {
+            out.push_str(v);
+            true
+        }),
+        Op::Pseudonymize(p) => text_map(c, src, &mut invalid, |_, s, out| {
+            p.token_into(s.as_bytes(), out);
+            true
+        }),
+        Op::Mask { keep_first, keep_last, ch, preserve } => text_map(c, src, &mut invalid, |_, s, out| {
+            mask(s, *keep_first, *keep_last, *ch, preserve, out);
+            true
+        }),
+        Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {
+            out.push_str(truncate(s, *n));
+            true
+        }),
+        Op::GeneralizeDate(unit) if typed => typed_map(c, src, &mut invalid, |v| match v {
+            Typed::Date(d) => Some(Typed::Date(truncate_date(d, *unit))),
+            Typed::Ts(t) => Some(Typed::Ts(truncate_datetime(t, *unit))),
+            _ => None,
+        }),
+        Op::GeneralizeDate(unit) => text_map(c, src, &mut invalid, |_, s, out| match parse_date_text(s) {
+            Some(DateText::Date(d)) if *unit != DateUnit::Hour => {
+                out.push_str(&truncate_date(d, *unit).format("%Y-%m-%d").to_string());
+                true
+            }
+            Some(DateText::DateTime(t, f)) => {
+                out.push_str(&truncate_datetime(t, *unit).format(f).to_string());
+                true
+            }
+            _ => false,
+        }),
+        Op::Step(step) => number_op(c, src, &mut invalid, |x| step_floor(x, *step), decimals_of(&step.to_string())),
+        Op::Round(digits) => number_op(c, src, &mut invalid, |x| round_significant(x, *digits), 0),
+        Op::Bands(bands) => text_map(c, src, &mut invalid, |_, s, out| {
+            let x = if typed { parse(&c.ty, s).and_then(|v| as_f64(&c.ty, v)) } else { parse_f64(s) };
+            match x {
+                Some(x) => {
+                    out.push_str(&band_label(x, bands));
+                    true
+                }
+                None => false,
+            }
+        }),
+        Op::ShiftDate { shifter, by } => {
+            let subject_of = |row: usize, own: &str| -> Option<i64> {
+                match by {
+                    None => Some(shifter.offset_days(own.as_bytes())),
+                    Some(b) => {
+                        let col = inputs[*b];
+                        (!col.is_null(row)).then(|| shifter.offset_days(col.value(row).as_bytes()))
+                    }
+                }
+            };
+            let shift_date = |d: chrono::NaiveDate, off: i64| {
+                if off >= 0 { d.checked_add_days(Days::new(off as u64)) } else { d.checked_sub_days(Days::new(off.unsigned_abs())) }
+            };
+            let shift_ts = |t: chrono::NaiveDateTime, off: i64| t.checked_add_signed(chrono::TimeDelta::days(off));
+            if typed {
+                let mut b = TypedBuilder::new(&c.ty, src.len());
+                for row in 0..src.len() {
+                    if src.is_null(row) {
+                        b.append_null();
+                        continue;
+                    }
+                    let s = src.value(row);
+                    let v = parse(&c.ty, s).and_then(|v| {
+                        let off = subject_of(row, s)?;
+                        match v {
+                            Typed::Date(d) => shift_date(d, off).map(Typed::Date),
+                            Typed::Ts(t) => shift_ts(t, off).map(Typed::Ts),
+                            _ => None,
+                        }
+                    });
+                    if v.is_none() || !b.append(v) {
+                        invalid.push(row);
+                    }
+                }
+                b.finish()
+            } else {
+                text_map(c, src, &mut invalid, |row, s, out| {
+                    let Some(off) = subject_of(row, s) else { return false };
+                    match parse_date_text(s) {
+                        Some(DateText::Date(d)) => shift_date(d, off).map(|d| out.push_str(&d.format("%Y-%m-%d").to_string())).is_some(),
+                        Some(DateText::DateTime(t, f)) => shift_ts(t, off).map(|t| out.push_str(&t.format(f).to_string())).is_some(),
+                        None => false,
+                    }
+                })
+            }
+        }
+        Op::Noise(n) => {
+            if typed {
+                let scale = match c.ty {
+                    ColumnType::Int => Some(0),
+                    ColumnType::Decimal { scale, .. } => Some(i32::from(scale)),
+                    _ => None,
+                };
+                // Keyed on the cell's input text, as the spec says for text inputs.
+                let mut b = TypedBuilder::new(&c.ty, src.len());
+                for row in 0..src.len() {
+                    if src.is_null(row) {
+                        b.append_null();
+                        continue;
+                    }
+                    let s = src.value(row);
+                    let v = parse(&c.ty, s)
+                        .and_then(|v| as_f64(&c.ty, v))
+                        .and_then(|x| from_f64(&c.ty, n.apply(x, s.trim().as_bytes(), scale)));
+                    if v.is_none() || !b.append(v) {
+                        invalid.push(row);
+                    }
+                }
+                b.finish()
+            } else {
+                text_map(c, src, &mut invalid, |_, s, out| match parse_f64(s) {
+                    Some(x) => {
+                        let d = decimals_of(s);
+                        let y = n.apply(x, s.trim().as_bytes(), Some(d as i32));
+                        out.push_str(&format!("{y:.d$}"));
+                        true
+                    }
+                    None => false,
+                })
+            }
+        }
+    };
+    ColumnOutput { array, invalid }
+}
+
+/// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.
+/// For a typed column the text must first parse as its declared type.
+fn text_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f: impl FnMut(usize, &str, &mut String) -> bool) -> ArrayRef {
+    let typed = c.ty != ColumnType::String && !matches!(c.op, Op::Bands(_) | Op::GeneralizeDate(_) | Op::ShiftDate { .. });
+    let mut b = StringBuilder::with_capacity(src.len(), src.value_data().len() + src.len() * 4);
+    let mut buf = String::new();
+    for row in 0..src.len() {
+        if src.is_null(row) {
+            b.append_null();
+            continue;
+        }
+        let s = src.value(row);
+        buf.clear();
+        if (!typed || parse(&c.ty, s).is_some()) && f(row, s, &mut buf) {
+            b.append_value(&buf);
+        } else {
+            invalid.push(row);
+            b.append_null();
+        }
+    }
+    Arc::new(b.finish())
+}
+
+/// Parses each cell as the declared type and maps it; `None` from `f` marks the cell invalid.
+fn typed_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f: impl FnMut(Typed) -> Option<Typed>) -> ArrayRef {
+    let mut b = TypedBuilder::new(&c.ty, src.len());
+    for row in 0..src.len() {
+        if src.is_null(row) {
+            b.append_null();
+            continue;
+        }
+        let v = parse(&c.ty, src.value(row)).and_then(&mut f);
+        if v.is_none() || !b.append(v) {
+            invalid.push(row);
+        }
+    }
+    b.finish()
+}
+
+/// A numeric operation on a typed number column (same type out) or on text (text out,
+/// keeping at least the input's number of decimals).
+fn number_op(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, op: impl Fn(f64) -> f64, min_decimals: usize) -> ArrayRef {
+    if c.ty != ColumnType::String {
+        return typed_map(c, src, invalid, |v| from_f64(&c.ty, op(as_f64(&c.ty, v)?)));
+    }
+    text_map(c, src, invalid, |_, s, out| match parse_f64(s) {
+        Some(x) => {
+            let d = decimals_of(s).max(min_decimals);
+            out.push_str(&format!("{:.d$}", op(x)));
+            true
+        }
+        None => false,
+    })
+}
+
+fn scale_of(ty: &ColumnType) -> i32 {
+    match ty {
+        ColumnType::Decimal { scale, .. } => i32::from(*scale),
+        _ => 0,
+    }
+}
+
+/// A typed number as f64 (decimals in value units, not unscaled).
+fn as_f64(ty: &ColumnType, v: Typed) -> Option<f64> {
+    match v {
+        Typed::Int(x) => Some(x as f64),
+        Typed::Float(x) => Some(x),
+        Typed::Dec(x) => Some(x as f64 / 10f64.powi(scale_of(ty))),
+        _ => None,
+    }
+}
+
+/// Back from f64 to a declared numeric type, rounding half away from zero.
+fn from_f64(ty: &ColumnType, y: f64) -> Option<Typed> {
+    if !y.is_finite() {
+        return None;
+    }
+    match ty {
+        ColumnType::Int => Some(Typed::Int(y.round() as i64)),
+        ColumnType::Float => Some(Typed::Float(y)),
+        ColumnType::Decimal { scale, .. } => Some(Typed::Dec((y * 10f64.powi(i32::from(*scale))).round() as i128)),
+        _ => None,
+    }
+}

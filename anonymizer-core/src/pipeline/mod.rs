@@ -1,0 +1,12 @@
+//! Execution: `RulePlan::apply` on one batch (pure), `run` for a whole input with
+//! parallel, ordered, bounded-memory batches, and the `RunReport`.
+
+mod apply;
+mod kernel;
+mod report;
+mod run;
+mod typed;
+
+pub use apply::{Applied, BatchStats};
+pub use report::RunReport;
+pub use run::{run, RunOptions};

@@ -1,0 +1,130 @@
+//! Runs reader → plan → writer: batches are transformed in parallel on a rayon pool,
+//! written in input order, with at most `in_flight` batches in memory at once.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use arrow_array::RecordBatch;
+
+use super::apply::Applied;
+use super::report::RunReport;
+use crate::error::{Error, ErrorKind};
+use crate::io::{BatchSink, BatchSource};
+use crate::rule::RulePlan;
+
+/// How to run a file through a plan.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Transform threads; 0 = number of cores.
+    pub threads: usize,
+    /// Batches read but not yet written; bounds memory. 0 = 2 × threads + 1.
+    pub in_flight: usize,
+    /// Called after each batch is written with (rows read, bytes read).
+    pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { threads: 0, in_flight: 0, progress: None }
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions").field("threads", &self.threads).field("in_flight", &self.in_flight).finish()
+    }
+}
+
+type Done = (u64, Result<Applied, Error>);
+
+/// Streams every batch of `source` through `plan` into `sink` and finishes the sink.
+/// On any error the sink is dropped unfinished (callers discard what it wrote) and the
+/// error is returned; a panic inside a transform becomes an error, never an abort.
+pub fn run(plan: Arc<RulePlan>, mut source: Box<dyn BatchSource>, sink: Box<dyn BatchSink>, opts: &RunOptions) -> Result<RunReport, Error> {
+    let started = Instant::now();
+    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
+    let in_flight = if opts.in_flight == 0 { 2 * threads + 1 } else { opts.in_flight };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("importd-transform-{i}"))
+        .build()
+        .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?;
+
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = token_tx.send(());
+    }
+    let output_schema = plan.output_schema().clone();
+    let progress = opts.progress.clone();
+
+    std::thread::scope(|scope| {
+        // Writer: reorders finished batches and writes them in input order.
+        let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
+            let mut sink = sink;
+            let mut report = RunReport::new(&output_schema);
+            let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
+            let mut next = 0u64;
+            let mut write_time = Duration::ZERO;
+            let mut wrote_any = false;
+            for (seq, result) in done_rx {
+                pending.insert(seq, result);
+                while let Some(result) = pending.remove(&next) {
+                    let applied = result?;
+                    let t = Instant::now();
+                    if applied.batch.num_rows() > 0 || !wrote_any {
+                        sink.write(&applied.batch)?;
+                        wrote_any = true;
+                    }
+                    write_time += t.elapsed();
+                    report.add(&applied.stats);
+                    next += 1;
+                    let _ = token_tx.send(());
+                }
+            }
+            if !wrote_any {
+                sink.write(&RecordBatch::new_empty(output_schema.clone()))?;
+            }
+            Ok((sink, report, write_time))
+        });
+
+        // Reader (this thread): reads a batch whenever a slot is free, hands it to the pool.
+        let mut seq = 0u64;
+        let read_result: Result<(), Error> = loop {
+            if token_rx.recv().is_err() {
+                break Ok(()); // the writer stopped on an error; it reports it
+            }
+            let batch = match source.next_batch() {
+                Ok(Some(b)) => b,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            };
+            if let Some(p) = &progress {
+                p(batch.first_row + batch.batch.num_rows() as u64, source.bytes_read());
+            }
+            let tx = done_tx.clone();
+            let plan = plan.clone();
+            let this = seq;
+            pool.spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| plan.apply_at(&batch.batch, batch.first_row, Some(&batch.lines))))
+                    .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
+                let _ = tx.send((this, result));
+            });
+            seq += 1;
+        };
+        drop(done_tx);
+        let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
+        read_result?;
+        let (sink, mut report, write_time) = written?;
+        let t = Instant::now();
+        sink.finish()?;
+        report.write_time = write_time + t.elapsed();
+        report.elapsed = started.elapsed();
+        report.bytes_in = source.bytes_read();
+        report.key_id = plan.key_id().to_string();
+        report.rules_sha256 = plan.rules().sha256.clone();
+        Ok(report)
+    })
+}

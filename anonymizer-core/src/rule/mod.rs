@@ -1,0 +1,30 @@
+//! The rule language: text → syntax tree → validated [`Rules`] → [`RulePlan`] bound to a
+//! header. `parse_rules` reports every problem of a file at once, compiler-style;
+//! `RulePlan::new` reports every way the rules do not fit a header, naming the columns;
+//! `run_examples` runs the file's own `[[examples]]`.
+
+mod diagnostic;
+mod examples;
+mod model;
+mod plan;
+mod syntax;
+mod validate;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use examples::{run_examples, ExampleFailure};
+pub use model::*;
+pub use plan::RulePlan;
+pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op};
+pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS};
+
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind};
+
+/// Reads and validates a rule file; `origin` in messages is the path as given.
+pub fn load_rules(path: &Path) -> Result<Rules, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        Error::new(ErrorKind::Io { op: format!("reading rule file {}", path.display()), source })
+    })?;
+    parse_rules(&text, &path.display().to_string()).map_err(|d| Error::new(ErrorKind::Rules(d)))
+}

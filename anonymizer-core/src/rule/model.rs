@@ -1,0 +1,285 @@
+//! The validated rule model: what the code uses after `validate`. No serde, no spans
+//! beyond the line each rule came from (for messages).
+
+use regex::Regex;
+
+/// What happens to a column no rule names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlisted {
+    Drop,
+    Keep,
+    Reject,
+}
+
+/// What happens to a cell an action cannot transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnInvalid {
+    /// The cell becomes null.
+    Null,
+    /// The whole row is dropped (counted, never shown).
+    DropRow,
+    /// The import fails, naming the row and column.
+    Fail,
+}
+
+/// A rule names a column the file lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMissing {
+    Error,
+    Ignore,
+}
+
+/// Text encodings of CSV/TSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Windows1252,
+    Latin1,
+}
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Auto,
+    Csv,
+    Tsv,
+    Jsonl,
+    Parquet,
+}
+
+/// `[input]`: how to read files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputOptions {
+    pub format: InputFormat,
+    /// `None`: by format (`,` for CSV, tab for TSV).
+    pub delimiter: Option<u8>,
+    pub quote: u8,
+    pub header: bool,
+    pub encoding: Encoding,
+    pub null_values: Vec<String>,
+    pub trim_headers: bool,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            format: InputFormat::Auto,
+            delimiter: None,
+            quote: b'"',
+            header: true,
+            encoding: Encoding::Utf8,
+            null_values: vec![String::new()],
+            trim_headers: true,
+        }
+    }
+}
+
+/// A column type from `[types]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    String,
+    Int,
+    Float,
+    Decimal { precision: u8, scale: i8 },
+    Bool,
+    /// Optional strftime format; ISO 8601 when `None`.
+    Date(Option<String>),
+    Timestamp(Option<String>),
+}
+
+impl ColumnType {
+    /// The name used in messages.
+    pub fn name(&self) -> String {
+        match self {
+            ColumnType::String => "string".into(),
+            ColumnType::Int => "int".into(),
+            ColumnType::Float => "float".into(),
+            ColumnType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            ColumnType::Bool => "bool".into(),
+            ColumnType::Date(_) => "date".into(),
+            ColumnType::Timestamp(_) => "timestamp".into(),
+        }
+    }
+
+    pub(crate) fn is_numeric(&self) -> bool {
+        matches!(self, ColumnType::Int | ColumnType::Float | ColumnType::Decimal { .. })
+    }
+
+    pub(crate) fn is_temporal(&self) -> bool {
+        matches!(self, ColumnType::Date(_) | ColumnType::Timestamp(_))
+    }
+}
+
+/// Truncation units of `generalize` on dates and timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateUnit {
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    Hour,
+}
+
+/// The ways `generalize` coarsens a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Generalize {
+    /// Dates and timestamps: truncate to a unit.
+    To(DateUnit),
+    /// Numbers: bucket width; the value becomes the bucket's lower bound.
+    Step(f64),
+    /// Numbers: significant digits kept.
+    Round(u32),
+    /// Ages: ascending band limits, labels `"<18"`, `"18-29"`, …, `"65+"`.
+    Bands(Vec<i64>),
+}
+
+/// `noise`: relative or absolute amplitude.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Noise {
+    Relative(f64),
+    Absolute(f64),
+}
+
+/// `redact` replacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedactWith {
+    Template(String),
+    Pseudonym,
+}
+
+/// A validated action with its options. Domains are resolved later (default: column name).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Keep,
+    Drop,
+    Null,
+    Replace { value: String },
+    Pseudonymize { domain: Option<String>, prefix: String, length: usize },
+    Encrypt { alphabet: String, domain: Option<String> },
+    Mask { keep_first: usize, keep_last: usize, ch: char, preserve: Vec<char> },
+    Truncate { keep_first: usize },
+    Generalize(Generalize),
+    ShiftDate { max_days: u32, by: Option<String>, domain: Option<String> },
+    Redact { detect: Vec<String>, with: RedactWith },
+    Noise { noise: Noise, domain: Option<String> },
+}
+
+impl Action {
+    /// The action's name as written in rule files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Keep => "keep",
+            Action::Drop => "drop",
+            Action::Null => "null",
+            Action::Replace { .. } => "replace",
+            Action::Pseudonymize { .. } => "pseudonymize",
+            Action::Encrypt { .. } => "encrypt",
+            Action::Mask { .. } => "mask",
+            Action::Truncate { .. } => "truncate",
+            Action::Generalize(_) => "generalize",
+            Action::ShiftDate { .. } => "shift_date",
+            Action::Redact { .. } => "redact",
+            Action::Noise { .. } => "noise",
+        }
+    }
+}
+
+/// One rule: an action, its `on_invalid` override and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub action: Action,
+    pub on_invalid: Option<OnInvalid>,
+    /// 1-based line in the rule file.
+    pub line: usize,
+}
+
+/// `[[patterns]]`: a rule for columns whose name matches a regex.
+#[derive(Debug, Clone)]
+pub struct PatternRule {
+    pub columns: Regex,
+    pub rule: Rule,
+}
+
+/// How a `[[delete_rows]]` filter matches a raw value.
+#[derive(Debug, Clone)]
+pub enum RowMatch {
+    Equals(String),
+    In(Vec<String>),
+    Matches(Regex),
+    IsNull(bool),
+}
+
+/// `[[delete_rows]]`: a row is deleted when any filter matches.
+#[derive(Debug, Clone)]
+pub struct RowFilter {
+    pub column: String,
+    pub matcher: RowMatch,
+    pub line: usize,
+}
+
+/// `[detectors.NAME]`: a custom detector for `redact`.
+#[derive(Debug, Clone)]
+pub struct CustomDetector {
+    pub name: String,
+    pub pattern: Regex,
+}
+
+/// What an example expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The row is deleted.
+    Deleted,
+    /// Output column → expected text (only the listed columns are compared).
+    Columns(Vec<(String, String)>),
+}
+
+/// `[[examples]]`: a test that lives in the rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    pub input: Vec<(String, String)>,
+    pub expect: Expect,
+    pub line: usize,
+}
+
+/// A validated rule file.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub unlisted: Unlisted,
+    pub on_invalid: OnInvalid,
+    pub on_missing: OnMissing,
+    pub input: InputOptions,
+    /// Exact column name → rule, in file order.
+    pub columns: Vec<(String, Rule)>,
+    pub patterns: Vec<PatternRule>,
+    pub delete_rows: Vec<RowFilter>,
+    pub detectors: Vec<CustomDetector>,
+    /// Column name → type, in file order, with the line it was declared on.
+    pub types: Vec<(String, ColumnType, usize)>,
+    pub examples: Vec<Example>,
+    /// Where the rules came from (for messages), e.g. `rules/acme/customers.toml`.
+    pub origin: String,
+    /// SHA-256 of the rule file's bytes, hex: recorded in reports and audit records.
+    pub sha256: String,
+}
+
+impl Rules {
+    /// The rule for an exact column name, if any.
+    pub fn column_rule(&self, name: &str) -> Option<&Rule> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, r)| r)
+    }
+
+    /// The rule that applies to `name`: exact names win over patterns; the first pattern wins.
+    pub fn rule_for(&self, name: &str) -> Option<&Rule> {
+        self.column_rule(name).or_else(|| {
+            self.patterns.iter().find(|p| p.columns.is_match(name)).map(|p| &p.rule)
+        })
+    }
+
+    /// The declared type of a column.
+    pub fn type_of(&self, name: &str) -> Option<&ColumnType> {
+        self.types.iter().find(|(n, _, _)| n == name).map(|(_, t, _)| t)
+    }
+}

@@ -1,0 +1,264 @@
+//! Rules bound to an input header: every column resolved to one operation, every filter to
+//! a column index, the output schema fixed. Built once per (rules, key, header) and shared
+//! by `Arc`; checked completely before any row is read.
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use super::diagnostic::did_you_mean;
+use super::model::*;
+use crate::error::{Error, ErrorKind, SchemaProblem};
+use crate::key::KeySet;
+use crate::transform::{DateShifter, Noiser, Pseudonymizer};
+
+/// What one output column does.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    Keep,
+    Null,
+    Replace(String),
+    Pseudonymize(Pseudonymizer),
+    Mask { keep_first: usize, keep_last: usize, ch: char, preserve: Vec<char> },
+    Truncate(usize),
+    GeneralizeDate(DateUnit),
+    Step(f64),
+    Round(u32),
+    Bands(Vec<i64>),
+    ShiftDate { shifter: DateShifter, by: Option<usize> },
+    Noise(Noiser),
+}
+
+/// One output column: where it comes from and what is done to it.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnPlan {
+    pub(crate) name: String,
+    pub(crate) input: usize,
+    pub(crate) ty: ColumnType,
+    pub(crate) op: Op,
+    pub(crate) on_invalid: OnInvalid,
+    pub(crate) action: &'static str,
+}
+
+/// A `[[delete_rows]]` filter bound to an input column.
+#[derive(Debug, Clone)]
+pub(crate) struct FilterPlan {
+    pub(crate) input: usize,
+    pub(crate) matcher: RowMatch,
+}
+
+/// A rule file compiled against one input header. `apply` it to batches.
+#[derive(Debug, Clone)]
+pub struct RulePlan {
+    pub(crate) rules: Arc<Rules>,
+    pub(crate) input_names: Vec<String>,
+    pub(crate) columns: Vec<ColumnPlan>,
+    pub(crate) filters: Vec<FilterPlan>,
+    pub(crate) output_schema: SchemaRef,
+    pub(crate) key_id: String,
+}
+
+impl RulePlan {
+    /// Binds `rules` to the input's header, deriving the keyed operations from `keys`.
+    /// Every problem (missing columns, rejected unlisted columns, actions that cannot apply
+    /// to a declared type) is reported at once, naming the columns.
+    pub fn new(rules: Arc<Rules>, keys: &KeySet, header: &[String]) -> Result<RulePlan, Error> {
+        let mut problems = Vec::new();
+        let loc = |line: usize| Some(format!("{}:{line}", rules.origin));
+        let index_of = |name: &str| header.iter().position(|h| h == name);
+        let missing = |problems: &mut Vec<SchemaProblem>, name: &str, line: usize, what: &str| {
+            if rules.on_missing == OnMissing::Error {
+                problems.push(SchemaProblem {
+                    column: name.to_string(),
+                    message: format!("{what} column `{name}`, which the input does not have"),
+                    location: loc(line),
+                    hint: did_you_mean(name, header.iter().map(String::as_str))
+                        .or_else(|| Some("set on_missing = \"ignore\" if the column is optional".into())),
+                });
+            }
+        };
+        for (name, rule) in &rules.columns {
+            if index_of(name).is_none() {
+                missing(&mut problems, name, rule.line, "a rule names");
+            }
+        }
+        for (name, _, line) in &rules.types {
+            if index_of(name).is_none() {
+                missing(&mut problems, name, *line, "[types] declares");
+            }
+        }
+        let mut filters = Vec::new();
+        for f in &rules.delete_rows {
+            match index_of(&f.column) {
+                Some(i) => filters.push(FilterPlan { input: i, matcher: f.matcher.clone() }),
+                None => missing(&mut problems, &f.column, f.line, "a [[delete_rows]] filter reads"),
+            }
+        }
+        let mut rejected = Vec::new();
+        let mut columns = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            let rule = match rules.rule_for(name) {
+                Some(r) => r.clone(),
+                None => match rules.unlisted {
+                    Unlisted::Drop => continue,
+                    Unlisted::Keep => Rule { action: Action::Keep, on_invalid: None, line: 0 },
+                    Unlisted::Reject => {
+                        rejected.push(name.clone());
+                        continue;
+                    }
+                },
+            };
+            let ty = rules.type_of(name).cloned().unwrap_or(ColumnType::String);
+            let domain = |d: &Option<String>| d.clone().unwrap_or_else(|| name.clone());
+            let mut bad = |why: String| {
+                problems.push(SchemaProblem {
+                    column: name.clone(),
+                    message: format!("column `{name}`: {why}"),
+                    location: (rule.line > 0).then(|| format!("{}:{}", rules.origin, rule.line)),
+                    hint: None,
+                })
+            };
+            let numeric_or_text = ty.is_numeric() || ty == ColumnType::String;
+            let temporal_or_text = ty.is_temporal() || ty == ColumnType::String;
+            let op = match &rule.action {
+                Action::Drop => continue,
+                Action::Keep => Op::Keep,
+                Action::Null => Op::Null,
+                Action::Replace { value } => Op::Replace(value.clone()),
+                Action::Pseudonymize { domain: d, prefix, length } => {
+                    Op::Pseudonymize(Pseudonymizer::new(&keys.pseudonymize, &domain(d), prefix, *length))
+                }
+                Action::Mask { keep_first, keep_last, ch, preserve } => Op::Mask {
+                    keep_first: *keep_first,
+                    keep_last: *keep_last,
+                    ch: *ch,
+                    preserve: preserve.clone(),
+                },
+                Action::Truncate { keep_first } => Op::Truncate(*keep_first),
+                Action::Generalize(Generalize::To(unit)) => {
+                    if !temporal_or_text {
+                        bad(format!("generalize with `to` needs a date or timestamp, but the column is {}", ty.name()));
+                        continue;
+                    }
+                    if *unit == DateUnit::Hour && matches!(ty, ColumnType::Date(_)) {
+                        bad("generalize to \"hour\" needs a timestamp, but the column is a date".into());
+                        continue;
+                    }
+                    Op::GeneralizeDate(*unit)
+                }
+                Action::Generalize(g) => {
+                    if !numeric_or_text {
+                        bad(format!("generalize with a number option needs a number, but the column is {}", ty.name()));
+                        continue;
+                    }
+                    match g {
+                        Generalize::Step(s) => Op::Step(*s),
+                        Generalize::Round(r) => Op::Round(*r),
+                        Generalize::Bands(b) => Op::Bands(b.clone()),
+                        Generalize::To(_) => unreachable!("handled above"), // ok: match arm above
+                    }
+                }
+                Action::ShiftDate { max_days, by, domain: d } => {
+                    if !temporal_or_text {
+                        bad(format!("shift_date needs a date or timestamp, but the column is {}", ty.name()));
+                        continue;
+                    }
+                    let by_index = match by {
+                        None => None,
+                        Some(b) => match index_of(b) {
+                            Some(i) => Some(i),
+                            None => {
+                                bad(format!("shift_date reads the subject from `{b}`, which the input does not have"));
+                                continue;
+                            }
+                        },
+                    };
+                    Op::ShiftDate { shifter: DateShifter::new(&keys.perturb, &domain(d), *max_days), by: by_index }
+                }
+                Action::Noise { noise, domain: d } => {
+                    if !numeric_or_text {
+                        bad(format!("noise needs numbers, but the column is {}", ty.name()));
+                        continue;
+                    }
+                    Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
+                }
+                Action::Encrypt { .. } | Action::Redact { .. } => {
+                    bad(format!("action \"{}\" is not supported yet by this version of importd", rule.action.name()));
+                    continue;
+                }
+            };
+            columns.push(ColumnPlan {
+                name: name.clone(),
+                input: i,
+                on_invalid: rule.on_invalid.unwrap_or(rules.on_invalid),
+                action: rule.action.name(),
+                ty,
+                op,
+            });
+        }
+        if !rejected.is_empty() {
+            problems.push(SchemaProblem {
+                column: rejected.join(", "),
+                message: format!(
+                    "unlisted = \"reject\" and no rule names column{} {}",
+                    if rejected.len() == 1 { "" } else { "s" },
+                    rejected.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                ),
+                location: None,
+                hint: Some("add a rule for each column to [columns] (\"drop\" if it is not needed)".into()),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(Error::new(ErrorKind::Schema(problems)));
+        }
+        let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, output_type(c), true)).collect();
+        Ok(RulePlan {
+            key_id: keys.key_id().to_string(),
+            rules,
+            input_names: header.to_vec(),
+            columns,
+            filters,
+            output_schema: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    /// The schema of every batch `apply` returns.
+    pub fn output_schema(&self) -> &SchemaRef {
+        &self.output_schema
+    }
+
+    /// The input header this plan was bound to.
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+
+    /// The rules this plan was compiled from.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The key id of the key the plan was compiled with.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+}
+
+/// The Arrow type a declared column type is stored as.
+pub(crate) fn arrow_type(ty: &ColumnType) -> DataType {
+    match ty {
+        ColumnType::String => DataType::Utf8,
+        ColumnType::Int => DataType::Int64,
+        ColumnType::Float => DataType::Float64,
+        ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+        ColumnType::Bool => DataType::Boolean,
+        ColumnType::Date(_) => DataType::Date32,
+        ColumnType::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
+    }
+}
+
+fn output_type(c: &ColumnPlan) -> DataType {
+    match &c.op {
+        Op::Keep | Op::Null | Op::GeneralizeDate(_) | Op::Step(_) | Op::Round(_) | Op::ShiftDate { .. } | Op::Noise(_) => arrow_type(&c.ty),
+        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) => DataType::Utf8,
+    }
+}
