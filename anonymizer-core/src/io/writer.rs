@@ -40,7 +40,10 @@ pub struct ParquetOptions {
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions { zstd_level: 1, row_group_rows: 1 << 20 }
+        ParquetOptions {
+            zstd_level: 1,
+            row_group_rows: 1 << 20,
+        }
     }
 }
 
@@ -57,7 +60,12 @@ impl<W: Write + Send> std::fmt::Debug for ParquetWriter<W> {
 
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self, Error> {
-        let level = ZstdLevel::try_new(opts.zstd_level).map_err(|_| Error::new(ErrorKind::Option(format!("zstd level {} is out of range 1-22", opts.zstd_level))))?;
+        let level = ZstdLevel::try_new(opts.zstd_level).map_err(|_| {
+            Error::new(ErrorKind::Option(format!(
+                "zstd level {} is out of range 1-22",
+                opts.zstd_level
+            )))
+        })?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(opts.row_group_rows.max(1)))
@@ -70,10 +78,12 @@ impl<W: Write + Send> ParquetWriter<W> {
 
 fn parquet_err(e: parquet::errors::ParquetError) -> Error {
     let problem = match e {
-        parquet::errors::ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
-            Ok(io) => OutputProblem::Io(io.kind()),
-            Err(_) => OutputProblem::Parquet,
-        },
+        parquet::errors::ParquetError::External(inner) => {
+            match inner.downcast::<std::io::Error>() {
+                Ok(io) => OutputProblem::Io(io.kind()),
+                Err(_) => OutputProblem::Parquet,
+            }
+        }
         _ => OutputProblem::Parquet,
     };
     Error::new(ErrorKind::Output(problem))
@@ -86,7 +96,8 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
 
     fn finish(self: Box<Self>) -> Result<(), Error> {
         let mut w = self.inner.into_inner().map_err(parquet_err)?;
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+        w.flush()
+            .map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
     }
 }
 
@@ -103,7 +114,9 @@ impl<W: Write + Send> std::fmt::Debug for CsvWriter<W> {
 
 impl<W: Write + Send> CsvWriter<W> {
     pub fn new(out: W) -> Self {
-        CsvWriter { inner: arrow_csv::WriterBuilder::new().with_header(true).build(out) }
+        CsvWriter {
+            inner: arrow_csv::WriterBuilder::new().with_header(true).build(out),
+        }
     }
 }
 
@@ -120,6 +133,7 @@ impl<W: Write + Send> BatchSink for CsvWriter<W> {
 
     fn finish(self: Box<Self>) -> Result<(), Error> {
         let mut w = self.inner.into_inner();
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+        w.flush()
+            .map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
     }
 }

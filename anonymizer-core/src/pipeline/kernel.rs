@@ -9,7 +9,9 @@ use chrono::Days;
 
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
 use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
-use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
+use crate::transform::{
+    band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime,
+};
 
 /// A computed output column.
 pub(crate) struct ColumnOutput {
@@ -34,7 +36,12 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             p.token_into(s.as_bytes(), out);
             true
         }),
-        Op::Mask { keep_first, keep_last, ch, preserve } => text_map(c, src, &mut invalid, |_, s, out| {
+        Op::Mask {
+            keep_first,
+            keep_last,
+            ch,
+            preserve,
+        } => text_map(c, src, &mut invalid, |_, s, out| {
             mask(s, *keep_first, *keep_last, *ch, preserve, out);
             true
         }),
@@ -47,21 +54,33 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             Typed::Ts(t) => Some(Typed::Ts(truncate_datetime(t, *unit))),
             _ => None,
         }),
-        Op::GeneralizeDate(unit) => text_map(c, src, &mut invalid, |_, s, out| match parse_date_text(s) {
-            Some(DateText::Date(d)) if *unit != DateUnit::Hour => {
-                out.push_str(&truncate_date(d, *unit).format("%Y-%m-%d").to_string());
-                true
-            }
-            Some(DateText::DateTime(t, f)) => {
-                out.push_str(&truncate_datetime(t, *unit).format(f).to_string());
-                true
-            }
-            _ => false,
-        }),
-        Op::Step(step) => number_op(c, src, &mut invalid, |x| step_floor(x, *step), decimals_of(&step.to_string())),
+        Op::GeneralizeDate(unit) => {
+            text_map(c, src, &mut invalid, |_, s, out| match parse_date_text(s) {
+                Some(DateText::Date(d)) if *unit != DateUnit::Hour => {
+                    out.push_str(&truncate_date(d, *unit).format("%Y-%m-%d").to_string());
+                    true
+                }
+                Some(DateText::DateTime(t, f)) => {
+                    out.push_str(&truncate_datetime(t, *unit).format(f).to_string());
+                    true
+                }
+                _ => false,
+            })
+        }
+        Op::Step(step) => number_op(
+            c,
+            src,
+            &mut invalid,
+            |x| step_floor(x, *step),
+            decimals_of(&step.to_string()),
+        ),
         Op::Round(digits) => number_op(c, src, &mut invalid, |x| round_significant(x, *digits), 0),
         Op::Bands(bands) => text_map(c, src, &mut invalid, |_, s, out| {
-            let x = if typed { parse(&c.ty, s).and_then(|v| as_f64(&c.ty, v)) } else { parse_f64(s) };
+            let x = if typed {
+                parse(&c.ty, s).and_then(|v| as_f64(&c.ty, v))
+            } else {
+                parse_f64(s)
+            };
             match x {
                 Some(x) => {
                     out.push_str(&band_label(x, bands));
@@ -81,9 +100,15 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                 }
             };
             let shift_date = |d: chrono::NaiveDate, off: i64| {
-                if off >= 0 { d.checked_add_days(Days::new(off as u64)) } else { d.checked_sub_days(Days::new(off.unsigned_abs())) }
+                if off >= 0 {
+                    d.checked_add_days(Days::new(off as u64))
+                } else {
+                    d.checked_sub_days(Days::new(off.unsigned_abs()))
+                }
             };
-            let shift_ts = |t: chrono::NaiveDateTime, off: i64| t.checked_add_signed(chrono::TimeDelta::days(off));
+            let shift_ts = |t: chrono::NaiveDateTime, off: i64| {
+                t.checked_add_signed(chrono::TimeDelta::days(off))
+            };
             if typed {
                 let mut b = TypedBuilder::new(&c.ty, src.len());
                 for row in 0..src.len() {
@@ -100,17 +125,23 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                             _ => None,
                         }
                     });
-                    if v.is_none() || !b.append(v) {
+                    if !b.append(v) || v.is_none() {
                         invalid.push(row);
                     }
                 }
                 b.finish()
             } else {
                 text_map(c, src, &mut invalid, |row, s, out| {
-                    let Some(off) = subject_of(row, s) else { return false };
+                    let Some(off) = subject_of(row, s) else {
+                        return false;
+                    };
                     match parse_date_text(s) {
-                        Some(DateText::Date(d)) => shift_date(d, off).map(|d| out.push_str(&d.format("%Y-%m-%d").to_string())).is_some(),
-                        Some(DateText::DateTime(t, f)) => shift_ts(t, off).map(|t| out.push_str(&t.format(f).to_string())).is_some(),
+                        Some(DateText::Date(d)) => shift_date(d, off)
+                            .map(|d| out.push_str(&d.format("%Y-%m-%d").to_string()))
+                            .is_some(),
+                        Some(DateText::DateTime(t, f)) => shift_ts(t, off)
+                            .map(|t| out.push_str(&t.format(f).to_string()))
+                            .is_some(),
                         None => false,
                     }
                 })
@@ -134,7 +165,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                     let v = parse(&c.ty, s)
                         .and_then(|v| as_f64(&c.ty, v))
                         .and_then(|x| from_f64(&c.ty, n.apply(x, s.trim().as_bytes(), scale)));
-                    if v.is_none() || !b.append(v) {
+                    if !b.append(v) || v.is_none() {
                         invalid.push(row);
                     }
                 }
@@ -157,8 +188,17 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
 
 /// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.
 /// For a typed column the text must first parse as its declared type.
-fn text_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f: impl FnMut(usize, &str, &mut String) -> bool) -> ArrayRef {
-    let typed = c.ty != ColumnType::String && !matches!(c.op, Op::Bands(_) | Op::GeneralizeDate(_) | Op::ShiftDate { .. });
+fn text_map(
+    c: &ColumnPlan,
+    src: &StringArray,
+    invalid: &mut Vec<usize>,
+    mut f: impl FnMut(usize, &str, &mut String) -> bool,
+) -> ArrayRef {
+    let typed = c.ty != ColumnType::String
+        && !matches!(
+            c.op,
+            Op::Bands(_) | Op::GeneralizeDate(_) | Op::ShiftDate { .. }
+        );
     let mut b = StringBuilder::with_capacity(src.len(), src.value_data().len() + src.len() * 4);
     let mut buf = String::new();
     for row in 0..src.len() {
@@ -179,7 +219,12 @@ fn text_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f: 
 }
 
 /// Parses each cell as the declared type and maps it; `None` from `f` marks the cell invalid.
-fn typed_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f: impl FnMut(Typed) -> Option<Typed>) -> ArrayRef {
+fn typed_map(
+    c: &ColumnPlan,
+    src: &StringArray,
+    invalid: &mut Vec<usize>,
+    mut f: impl FnMut(Typed) -> Option<Typed>,
+) -> ArrayRef {
     let mut b = TypedBuilder::new(&c.ty, src.len());
     for row in 0..src.len() {
         if src.is_null(row) {
@@ -187,7 +232,7 @@ fn typed_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f:
             continue;
         }
         let v = parse(&c.ty, src.value(row)).and_then(&mut f);
-        if v.is_none() || !b.append(v) {
+        if !b.append(v) || v.is_none() {
             invalid.push(row);
         }
     }
@@ -196,7 +241,13 @@ fn typed_map(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, mut f:
 
 /// A numeric operation on a typed number column (same type out) or on text (text out,
 /// keeping at least the input's number of decimals).
-fn number_op(c: &ColumnPlan, src: &StringArray, invalid: &mut Vec<usize>, op: impl Fn(f64) -> f64, min_decimals: usize) -> ArrayRef {
+fn number_op(
+    c: &ColumnPlan,
+    src: &StringArray,
+    invalid: &mut Vec<usize>,
+    op: impl Fn(f64) -> f64,
+    min_decimals: usize,
+) -> ArrayRef {
     if c.ty != ColumnType::String {
         return typed_map(c, src, invalid, |v| from_f64(&c.ty, op(as_f64(&c.ty, v)?)));
     }
@@ -235,7 +286,9 @@ fn from_f64(ty: &ColumnType, y: f64) -> Option<Typed> {
     match ty {
         ColumnType::Int => Some(Typed::Int(y.round() as i64)),
         ColumnType::Float => Some(Typed::Float(y)),
-        ColumnType::Decimal { scale, .. } => Some(Typed::Dec((y * 10f64.powi(i32::from(*scale))).round() as i128)),
+        ColumnType::Decimal { scale, .. } => Some(Typed::Dec(
+            (y * 10f64.powi(i32::from(*scale))).round() as i128,
+        )),
         _ => None,
     }
 }

@@ -27,7 +27,14 @@ pub struct RunReport {
 
 impl RunReport {
     pub(crate) fn new(schema: &SchemaRef) -> Self {
-        RunReport { invalid_cells: schema.fields().iter().map(|f| (f.name().clone(), 0)).collect(), ..Default::default() }
+        RunReport {
+            invalid_cells: schema
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), 0))
+                .collect(),
+            ..Default::default()
+        }
     }
 
     pub(crate) fn add(&mut self, s: &BatchStats) {

@@ -27,13 +27,20 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { threads: 0, in_flight: 0, progress: None }
+        RunOptions {
+            threads: 0,
+            in_flight: 0,
+            progress: None,
+        }
     }
 }
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions").field("threads", &self.threads).field("in_flight", &self.in_flight).finish()
+        f.debug_struct("RunOptions")
+            .field("threads", &self.threads)
+            .field("in_flight", &self.in_flight)
+            .finish()
     }
 }
 
@@ -42,15 +49,32 @@ type Done = (u64, Result<Applied, Error>);
 /// Streams every batch of `source` through `plan` into `sink` and finishes the sink.
 /// On any error the sink is dropped unfinished (callers discard what it wrote) and the
 /// error is returned; a panic inside a transform becomes an error, never an abort.
-pub fn run(plan: Arc<RulePlan>, mut source: Box<dyn BatchSource>, sink: Box<dyn BatchSink>, opts: &RunOptions) -> Result<RunReport, Error> {
+pub fn run(
+    plan: Arc<RulePlan>,
+    mut source: Box<dyn BatchSource>,
+    sink: Box<dyn BatchSink>,
+    opts: &RunOptions,
+) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
-    let in_flight = if opts.in_flight == 0 { 2 * threads + 1 } else { opts.in_flight };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let in_flight = if opts.in_flight == 0 {
+        2 * threads + 1
+    } else {
+        opts.in_flight
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("importd-transform-{i}"))
         .build()
-        .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?;
+        .map_err(|_| {
+            Error::new(ErrorKind::Option(
+                "could not start the transform threads".into(),
+            ))
+        })?;
 
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
@@ -62,33 +86,35 @@ pub fn run(plan: Arc<RulePlan>, mut source: Box<dyn BatchSource>, sink: Box<dyn 
 
     std::thread::scope(|scope| {
         // Writer: reorders finished batches and writes them in input order.
-        let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
-            let mut sink = sink;
-            let mut report = RunReport::new(&output_schema);
-            let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
-            let mut next = 0u64;
-            let mut write_time = Duration::ZERO;
-            let mut wrote_any = false;
-            for (seq, result) in done_rx {
-                pending.insert(seq, result);
-                while let Some(result) = pending.remove(&next) {
-                    let applied = result?;
-                    let t = Instant::now();
-                    if applied.batch.num_rows() > 0 || !wrote_any {
-                        sink.write(&applied.batch)?;
-                        wrote_any = true;
+        let writer = scope.spawn(
+            move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
+                let mut sink = sink;
+                let mut report = RunReport::new(&output_schema);
+                let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
+                let mut next = 0u64;
+                let mut write_time = Duration::ZERO;
+                let mut wrote_any = false;
+                for (seq, result) in done_rx {
+                    pending.insert(seq, result);
+                    while let Some(result) = pending.remove(&next) {
+                        let applied = result?;
+                        let t = Instant::now();
+                        if applied.batch.num_rows() > 0 || !wrote_any {
+                            sink.write(&applied.batch)?;
+                            wrote_any = true;
+                        }
+                        write_time += t.elapsed();
+                        report.add(&applied.stats);
+                        next += 1;
+                        let _ = token_tx.send(());
                     }
-                    write_time += t.elapsed();
-                    report.add(&applied.stats);
-                    next += 1;
-                    let _ = token_tx.send(());
                 }
-            }
-            if !wrote_any {
-                sink.write(&RecordBatch::new_empty(output_schema.clone()))?;
-            }
-            Ok((sink, report, write_time))
-        });
+                if !wrote_any {
+                    sink.write(&RecordBatch::new_empty(output_schema.clone()))?;
+                }
+                Ok((sink, report, write_time))
+            },
+        );
 
         // Reader (this thread): reads a batch whenever a slot is free, hands it to the pool.
         let mut seq = 0u64;
@@ -102,20 +128,27 @@ pub fn run(plan: Arc<RulePlan>, mut source: Box<dyn BatchSource>, sink: Box<dyn 
                 Err(e) => break Err(e),
             };
             if let Some(p) = &progress {
-                p(batch.first_row + batch.batch.num_rows() as u64, source.bytes_read());
+                p(
+                    batch.first_row + batch.batch.num_rows() as u64,
+                    source.bytes_read(),
+                );
             }
             let tx = done_tx.clone();
             let plan = plan.clone();
             let this = seq;
             pool.spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| plan.apply_at(&batch.batch, batch.first_row, Some(&batch.lines))))
-                    .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    plan.apply_at(&batch.batch, batch.first_row, Some(&batch.lines))
+                }))
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
                 let _ = tx.send((this, result));
             });
             seq += 1;
         };
         drop(done_tx);
-        let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
         read_result?;
         let (sink, mut report, write_time) = written?;
         let t = Instant::now();

@@ -49,7 +49,12 @@ pub(crate) struct Reader<'a, 's> {
 }
 
 impl Reader<'_, '_> {
-    pub(crate) fn error(&mut self, span: Range<usize>, msg: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn error(
+        &mut self,
+        span: Range<usize>,
+        msg: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.sink.error(span, msg, hint);
     }
 
@@ -57,23 +62,33 @@ impl Reader<'_, '_> {
     pub(crate) fn check_keys(&mut self, table: &Table<'_>, allowed: &[&str], context: &str) {
         for (k, _) in table.iter() {
             if !allowed.contains(&k.get_ref().as_ref()) {
-                let hint = did_you_mean(k.get_ref(), allowed.iter().copied()).or_else(|| {
-                    Some(format!("{context} takes: {}", allowed.join(", ")))
-                });
-                self.error(k.span(), format!("unknown key `{}` in {context}", k.get_ref()), hint);
+                let hint = did_you_mean(k.get_ref(), allowed.iter().copied())
+                    .or_else(|| Some(format!("{context} takes: {}", allowed.join(", "))));
+                self.error(
+                    k.span(),
+                    format!("unknown key `{}` in {context}", k.get_ref()),
+                    hint,
+                );
             }
         }
     }
 
     pub(crate) fn get<'t, 'i>(table: &'t Table<'i>, key: &str) -> Option<&'t Value<'i>> {
-        table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| v)
     }
 
     pub(crate) fn string(&mut self, v: &Value<'_>, what: &str) -> Option<String> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.to_string()),
             other => {
-                self.error(v.span(), format!("{what} must be a string, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!("{what} must be a string, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -95,9 +110,15 @@ impl Reader<'_, '_> {
 
     pub(crate) fn integer(&mut self, v: &Value<'_>, what: &str, range: Range<i64>) -> Option<i64> {
         let parsed = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok(),
+            DeValue::Integer(i) => {
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+            }
             other => {
-                self.error(v.span(), format!("{what} must be a whole number, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!("{what} must be a whole number, found {}", type_name(other)),
+                    None,
+                );
                 return None;
             }
         };
@@ -106,7 +127,11 @@ impl Reader<'_, '_> {
             _ => {
                 self.error(
                     v.span(),
-                    format!("{what} must be between {} and {}", range.start, range.end - 1),
+                    format!(
+                        "{what} must be between {} and {}",
+                        range.start,
+                        range.end - 1
+                    ),
                     None,
                 );
                 None
@@ -116,10 +141,16 @@ impl Reader<'_, '_> {
 
     pub(crate) fn number(&mut self, v: &Value<'_>, what: &str) -> Option<f64> {
         let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok().map(|n| n as f64),
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .ok()
+                .map(|n| n as f64),
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             other => {
-                self.error(v.span(), format!("{what} must be a number, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!("{what} must be a number, found {}", type_name(other)),
+                    None,
+                );
                 return None;
             }
         };
@@ -132,7 +163,11 @@ impl Reader<'_, '_> {
         }
     }
 
-    pub(crate) fn string_list(&mut self, v: &Value<'_>, what: &str) -> Option<Vec<Spanned<String>>> {
+    pub(crate) fn string_list(
+        &mut self,
+        v: &Value<'_>,
+        what: &str,
+    ) -> Option<Vec<Spanned<String>>> {
         match v.get_ref() {
             DeValue::Array(items) => {
                 let mut out = Vec::new();
@@ -146,7 +181,14 @@ impl Reader<'_, '_> {
                 ok.then_some(out)
             }
             other => {
-                self.error(v.span(), format!("{what} must be a list of strings, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!(
+                        "{what} must be a list of strings, found {}",
+                        type_name(other)
+                    ),
+                    None,
+                );
                 None
             }
         }
@@ -156,14 +198,23 @@ impl Reader<'_, '_> {
         match v.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.error(v.span(), format!("{what} must be a table, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!("{what} must be a table, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
     }
 
     /// A string that must be one of `choices`.
-    pub(crate) fn choice<T: Copy>(&mut self, v: &Value<'_>, what: &str, choices: &[(&str, T)]) -> Option<T> {
+    pub(crate) fn choice<T: Copy>(
+        &mut self,
+        v: &Value<'_>,
+        what: &str,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
         let s = self.string(v, what)?;
         if let Some((_, t)) = choices.iter().find(|(name, _)| *name == s) {
             return Some(*t);
@@ -176,14 +227,25 @@ impl Reader<'_, '_> {
     }
 
     /// A list of tables (`[[x]]` or an inline array of tables).
-    pub(crate) fn tables<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Vec<(Range<usize>, &'t Table<'i>)> {
+    pub(crate) fn tables<'t, 'i>(
+        &mut self,
+        v: &'t Value<'i>,
+        what: &str,
+    ) -> Vec<(Range<usize>, &'t Table<'i>)> {
         match v.get_ref() {
             DeValue::Array(items) => items
                 .iter()
                 .filter_map(|item| self.table(item, what).map(|t| (item.span(), t)))
                 .collect(),
             other => {
-                self.error(v.span(), format!("{what} must be written as [[{what}]] tables, found {}", type_name(other)), None);
+                self.error(
+                    v.span(),
+                    format!(
+                        "{what} must be written as [[{what}]] tables, found {}",
+                        type_name(other)
+                    ),
+                    None,
+                );
                 Vec::new()
             }
         }

@@ -1,0 +1,222 @@
+//! `importd anonymize`: one file through one rule file, no daemon. The output appears
+//! atomically or not at all.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anonymizer_core::io::{
+    BatchSink, BatchSource, CsvOptions, CsvReader, CsvWriter, OutputFormat, ParquetOptions,
+    ParquetWriter,
+};
+use anonymizer_core::rule::InputFormat;
+use anonymizer_core::{load_rules, run, ErrorKind, MasterKey, RulePlan, RunOptions, RunReport};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{AnonymizeArgs, FormatArg};
+use crate::commit::Staged;
+use crate::exit::Failure;
+
+/// What one anonymization needs.
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub rules: &'a Path,
+    pub key_file: &'a Path,
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub format: Option<FormatArg>,
+    pub batch_size: usize,
+    pub threads: usize,
+    pub progress: bool,
+}
+
+pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
+    let job = Job {
+        rules: &args.rules,
+        key_file: &args.key_file,
+        input: &args.input,
+        output: &args.output,
+        format: args.format,
+        batch_size: args.batch_size,
+        threads: args.threads,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+    };
+    let report = anonymize(&job)?;
+    if !args.quiet {
+        eprint!("{}", summary(&report, &args.input, &args.output));
+    }
+    Ok(())
+}
+
+/// Runs one job; on any failure nothing is left at the output path.
+pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
+    let rules = load_rules(job.rules).map_err(|e| match e.kind() {
+        ErrorKind::Rules(_) => Failure::config(e.to_string()),
+        _ => Failure::config(format!("error: {e}")),
+    })?;
+    let key = MasterKey::load(job.key_file).map_err(|e| Failure::config(format!("error: {e}")))?;
+    let out_format = OutputFormat::from_extension(job.output).ok_or_else(|| {
+        Failure::usage(format!(
+            "error: {}: unknown output format; use a .parquet or .csv extension",
+            job.output.display()
+        ))
+    })?;
+    let is_stdin = job.input.as_os_str() == "-";
+    let format = match (job.format, rules.input.format) {
+        (Some(FormatArg::Csv), _) => InputFormat::Csv,
+        (Some(FormatArg::Tsv), _) => InputFormat::Tsv,
+        (None, InputFormat::Auto) => by_extension(job.input, is_stdin)?,
+        (None, f) => f,
+    };
+    if matches!(format, InputFormat::Jsonl | InputFormat::Parquet) {
+        return Err(Failure::usage(format!(
+            "error: {}: this version of importd reads CSV and TSV only",
+            job.input.display()
+        )));
+    }
+    let (src, size): (Box<dyn Read + Send>, Option<u64>) = if is_stdin {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = File::open(job.input).map_err(|e| {
+            Failure::runtime(format!(
+                "error: {}: cannot open the input ({})",
+                job.input.display(),
+                e.kind()
+            ))
+        })?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    let mut input_opts = rules.input.clone();
+    input_opts.format = format;
+    let mut csv_opts = CsvOptions::new(&input_opts);
+    csv_opts.batch_size = job.batch_size.max(1);
+    let input_err = |e: anonymizer_core::Error| {
+        Failure::runtime(format!("error: {}", e.with_input_path(job.input)))
+    };
+    let reader = CsvReader::new(src, csv_opts).map_err(input_err)?;
+    let keys = key.key_set();
+    let plan = RulePlan::new(Arc::new(rules), &keys, &reader.header())
+        .map_err(|e| Failure::runtime(format!("error: {}: {e}", job.input.display())))?;
+    let plan = Arc::new(plan);
+
+    let staged = Staged::new(job.output).map_err(|e| {
+        Failure::runtime(format!(
+            "error: {}: cannot create the output ({})",
+            job.output.display(),
+            e.kind()
+        ))
+    })?;
+    let file = staged
+        .writer()
+        .map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
+    let buffered = BufWriter::with_capacity(1 << 20, file);
+    let sink: Box<dyn BatchSink> = match out_format {
+        OutputFormat::Parquet => Box::new(
+            ParquetWriter::new(
+                buffered,
+                plan.output_schema().clone(),
+                &ParquetOptions::default(),
+            )
+            .map_err(|e| Failure::runtime(format!("error: {e}")))?,
+        ),
+        OutputFormat::Csv => Box::new(CsvWriter::new(buffered)),
+    };
+    let bar = job.progress.then(|| progress_bar(size));
+    let opts = RunOptions {
+        threads: job.threads,
+        in_flight: 0,
+        progress: bar.clone().map(|b| {
+            Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes))
+                as Arc<dyn Fn(u64, u64) + Send + Sync>
+        }),
+    };
+    let source: Box<dyn BatchSource> = Box::new(reader);
+    let result = run(plan, source, sink, &opts);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = result.map_err(|e| {
+        Failure::runtime(format!(
+            "error: {}; no output was written",
+            e.with_input_path(job.input)
+        ))
+    })?;
+    staged.commit().map_err(|e| {
+        Failure::runtime(format!(
+            "error: {}: publishing the output failed ({}); no output was written",
+            job.output.display(),
+            e.kind()
+        ))
+    })?;
+    Ok(report)
+}
+
+fn by_extension(input: &Path, is_stdin: bool) -> Result<InputFormat, Failure> {
+    if is_stdin {
+        return Ok(InputFormat::Csv);
+    }
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    Ok(match ext.as_deref() {
+        Some("tsv") | Some("tab") => InputFormat::Tsv,
+        Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,
+        Some("parquet") => InputFormat::Parquet,
+        _ => InputFormat::Csv,
+    })
+}
+
+fn progress_bar(size: Option<u64>) -> ProgressBar {
+    let bar = match size {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// The one-screen summary: counts, never values.
+pub fn summary(r: &RunReport, input: &Path, output: &PathBuf) -> String {
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    let mut s = format!(
+        "anonymized {} → {}\n  rows in       {:>12}\n  rows out      {:>12}\n  deleted       {:>12}   (by [[delete_rows]])\n",
+        input.display(),
+        output.display(),
+        r.rows_in,
+        r.rows_out,
+        r.rows_deleted
+    );
+    if r.rows_dropped_invalid > 0 {
+        s.push_str(&format!(
+            "  dropped       {:>12}   (invalid cells, on_invalid = \"drop_row\")\n",
+            r.rows_dropped_invalid
+        ));
+    }
+    let invalid: Vec<_> = r.invalid_cells.iter().filter(|(_, n)| *n > 0).collect();
+    if invalid.is_empty() {
+        s.push_str("  invalid cells            0\n");
+    } else {
+        s.push_str(&format!("  invalid cells {:>12}\n", r.invalid_total()));
+        for (col, n) in invalid {
+            s.push_str(&format!("    {col:<24} {n:>8}\n"));
+        }
+    }
+    s.push_str(&format!(
+        "  time          {:>10.2} s   ({:.1} MB/s, {:.0} rows/s)\n  key id        {}\n  rules sha256  {}\n",
+        secs,
+        r.bytes_in as f64 / 1e6 / secs,
+        r.rows_in as f64 / secs,
+        r.key_id,
+        &r.rules_sha256[..16.min(r.rules_sha256.len())]
+    ));
+    s
+}

@@ -1,0 +1,91 @@
+//! The command line (clap). Each subcommand's doc comment is its `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// importd makes personal data in imported files unrecognizable, by rules each customer writes.
+#[derive(Debug, Parser)]
+#[command(name = "importd", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a self-contained demo under ./importd-demo/ and run it: sample data, a rule
+    /// file, a key, the anonymized Parquet output and a before/after sample.
+    Demo(DemoArgs),
+    /// Anonymize one file by a rule file (no daemon).
+    Anonymize(AnonymizeArgs),
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Manage tenant keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo.
+    #[arg(long, default_value = "importd-demo")]
+    pub dir: PathBuf,
+    /// Rows of generated customer data.
+    #[arg(long, default_value_t = 5000)]
+    pub rows: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AnonymizeArgs {
+    /// The rule file.
+    #[arg(long, short = 'r')]
+    pub rules: PathBuf,
+    /// The tenant's key file (64 hex digits, mode 0600).
+    #[arg(long, short = 'k')]
+    pub key_file: PathBuf,
+    /// The input file, or `-` for standard input.
+    pub input: PathBuf,
+    /// The output file; its extension picks the format (.parquet or .csv).
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+    /// Input format (needed for standard input; otherwise from the rule file or extension).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 16384)]
+    pub batch_size: usize,
+    /// Transform threads (0 = number of cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Tsv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate rule files and run their [[examples]]; exit 0 only if all pass.
+    Check {
+        /// Rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a fresh 32-byte master key (hex, mode 0600); refuses to overwrite.
+    New {
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}

@@ -1,0 +1,77 @@
+//! Publishing a file atomically: write to a temporary name in the target directory, fsync,
+//! rename over the final name, fsync the directory. A reader sees the old file, the new
+//! file, or nothing, never a partial one; a crash leaves at most a hidden `.tmp` file.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+/// An output file being written under a temporary name next to its final path.
+#[derive(Debug)]
+pub struct Staged {
+    temp: NamedTempFile,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// Creates `.<name>.<random>.tmp` in `target`'s directory.
+    pub fn new(target: &Path) -> io::Result<Staged> {
+        let dir = parent_dir(target);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        Ok(Staged {
+            temp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// A second handle to write through (the staged file keeps its own for the commit).
+    pub fn writer(&self) -> io::Result<File> {
+        self.temp.as_file().try_clone()
+    }
+
+    /// fsync → rename → fsync the directory. Dropping a `Staged` instead removes the file.
+    pub fn commit(self) -> io::Result<PathBuf> {
+        self.temp.as_file().sync_all()?;
+        self.temp.persist(&self.target).map_err(|e| e.error)?;
+        File::open(parent_dir(&self.target))?.sync_all()?;
+        Ok(self.target)
+    }
+}
+
+fn parent_dir(p: &Path) -> &Path {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn uncommitted_output_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.parquet");
+        {
+            let staged = Staged::new(&target).unwrap();
+            staged.writer().unwrap().write_all(b"partial").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let staged = Staged::new(&target).unwrap();
+        staged.writer().unwrap().write_all(b"whole").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! Helpers live in `main.rs`; this crate has no library code.
