@@ -31,10 +31,7 @@ impl Error {
 
     /// True for errors caused by the input file's content (as opposed to I/O or rules).
     pub fn is_input_error(&self) -> bool {
-        matches!(
-            *self.0,
-            ErrorKind::Input { .. } | ErrorKind::InvalidCell { .. }
-        )
+        matches!(*self.0, ErrorKind::Input { .. } | ErrorKind::InvalidCell { .. })
     }
 }
 
@@ -67,18 +64,10 @@ pub enum ErrorKind {
     Key { path: PathBuf, problem: KeyProblem },
     /// The input could not be read.
     #[error("{}{problem}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
-    Input {
-        path: Option<PathBuf>,
-        problem: InputProblem,
-    },
+    Input { path: Option<PathBuf>, problem: InputProblem },
     /// A cell could not be transformed and its rule says `on_invalid = "fail"`.
     #[error("row {row}{}, column `{column}`: the value cannot be {what} (on_invalid = \"fail\")", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
-    InvalidCell {
-        row: u64,
-        line: Option<u64>,
-        column: String,
-        what: &'static str,
-    },
+    InvalidCell { row: u64, line: Option<u64>, column: String, what: &'static str },
     /// Writing the output failed.
     #[error("writing the output failed: {0}")]
     Output(OutputProblem),
@@ -158,19 +147,11 @@ pub enum InputProblem {
     #[error("line {line}: a quoted field starts here and is never closed (unterminated quote)")]
     UnterminatedQuote { line: u64 },
     #[error("line {line}: expected {expected} fields like the header, found {found}")]
-    Ragged {
-        line: u64,
-        expected: usize,
-        found: usize,
-    },
+    Ragged { line: u64, expected: usize, found: usize },
     #[error("line {line}, column {column} (byte offset {offset}): invalid UTF-8; set [input] encoding if the file is not UTF-8")]
     InvalidUtf8 { line: u64, column: u64, offset: u64 },
     #[error("the header names column `{name}` twice (fields {first} and {second})")]
-    DuplicateColumn {
-        name: String,
-        first: usize,
-        second: usize,
-    },
+    DuplicateColumn { name: String, first: usize, second: usize },
     #[error("header field {index} is empty; every column needs a name")]
     EmptyColumnName { index: usize },
     #[error("line {line}: the record is longer than the limit of {limit} bytes (a huge field, or a quote that is never closed)")]

@@ -45,9 +45,7 @@ impl MasterKey {
     pub fn generate() -> Result<Self, Error> {
         use ring::rand::SecureRandom;
         let mut bytes = Zeroizing::new([0u8; 32]);
-        ring::rand::SystemRandom::new()
-            .fill(bytes.as_mut())
-            .map_err(|_| Error::new(ErrorKind::Random))?;
+        ring::rand::SystemRandom::new().fill(bytes.as_mut()).map_err(|_| Error::new(ErrorKind::Random))?;
         Ok(MasterKey(bytes))
     }
 
@@ -56,9 +54,7 @@ impl MasterKey {
     pub fn from_hex(text: &str) -> Result<Self, KeyProblem> {
         let text = text.trim();
         if text.len() != 64 {
-            return Err(KeyProblem::Malformed {
-                hex_digits: text.chars().count(),
-            });
+            return Err(KeyProblem::Malformed { hex_digits: text.chars().count() });
         }
         let mut bytes = Zeroizing::new([0u8; 32]);
         for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
@@ -82,12 +78,7 @@ impl MasterKey {
     /// Reads a key file: it must exist, be a regular file, hold 64 hex digits, and (on Unix)
     /// be readable by its owner only (mode no wider than 0600).
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let fail = |problem| {
-            Error::new(ErrorKind::Key {
-                path: path.to_path_buf(),
-                problem,
-            })
-        };
+        let fail = |problem| Error::new(ErrorKind::Key { path: path.to_path_buf(), problem });
         let meta = std::fs::metadata(path).map_err(|e| fail(KeyProblem::Unreadable(e.kind())))?;
         if !meta.is_file() {
             return Err(fail(KeyProblem::NotAFile));
@@ -101,9 +92,7 @@ impl MasterKey {
             }
         }
         if meta.len() > 4096 {
-            return Err(fail(KeyProblem::Malformed {
-                hex_digits: meta.len() as usize,
-            }));
+            return Err(fail(KeyProblem::Malformed { hex_digits: meta.len() as usize }));
         }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::InvalidData => fail(KeyProblem::NotHex),
@@ -133,10 +122,7 @@ impl MasterKey {
     /// All sub-keys the pipeline needs.
     pub fn key_set(&self) -> KeySet {
         KeySet {
-            pseudonymize: hmac::Key::new(
-                hmac::HMAC_SHA256,
-                self.derive(INFO_PSEUDONYMIZE).as_ref(),
-            ),
+            pseudonymize: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_PSEUDONYMIZE).as_ref()),
             encrypt: self.derive(INFO_ENCRYPT),
             perturb: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_PERTURB).as_ref()),
             audit: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_AUDIT).as_ref()),
@@ -236,10 +222,7 @@ mod tests {
         assert_eq!(back.key_id(), k.key_id());
         let err = MasterKey::from_hex("zz".repeat(32).as_str()).unwrap_err();
         assert!(!err.to_string().contains("zz"));
-        assert!(matches!(
-            MasterKey::from_hex("abc"),
-            Err(KeyProblem::Malformed { hex_digits: 3 })
-        ));
+        assert!(matches!(MasterKey::from_hex("abc"), Err(KeyProblem::Malformed { hex_digits: 3 })));
     }
 
     const KAT_PSEUDO: &str = "647c4d4a186531786806a9000f401862c5326afe6b5dadcb5e41bcf0ceeec8e3";

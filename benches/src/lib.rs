@@ -58,9 +58,7 @@ impl Rng {
     }
 
     pub fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
     }
 
     pub fn chance(&mut self, percent: u64) -> bool {
@@ -116,14 +114,8 @@ const LAST: &[&str] = &[
     "Bauer",
     "Nguyen",
 ];
-const DOMAINS: &[&str] = &[
-    "example.com",
-    "mail.example.de",
-    "example.fr",
-    "post.example.ch",
-    "example.co.uk",
-    "example.at",
-];
+const DOMAINS: &[&str] =
+    &["example.com", "mail.example.de", "example.fr", "post.example.ch", "example.co.uk", "example.at"];
 const STREETS: &[&str] = &[
     "Hauptstraße",
     "Rue de la Paix",
@@ -147,9 +139,7 @@ const CITIES: &[(&str, &str)] = &[
     ("Manchester", "GB"),
     ("New York", "US"),
 ];
-const STATUSES: &[&str] = &[
-    "active", "active", "active", "active", "inactive", "inactive", "test", "demo",
-];
+const STATUSES: &[&str] = &["active", "active", "active", "active", "inactive", "inactive", "test", "demo"];
 const SEGMENTS: &[&str] = &["gold", "silver", "bronze", "none"];
 const NOTES: &[&str] = &[
     "Called about the invoice, said \"please send it again\", will follow up",
@@ -177,21 +167,9 @@ pub fn iban(rng: &mut Rng) -> String {
         ("IT", 23),
     ]);
     let bban: String = match cc {
-        "GB" => format!(
-            "{}{}",
-            ["NWBK", "BARC", "LOYD"][rng.below(3) as usize],
-            rng.digits(14)
-        ),
-        "NL" => format!(
-            "{}{}",
-            ["ABNA", "INGB", "RABO"][rng.below(3) as usize],
-            rng.digits(10)
-        ),
-        "IT" => format!(
-            "{}{}",
-            char::from(b'A' + rng.below(26) as u8),
-            rng.digits(22)
-        ),
+        "GB" => format!("{}{}", ["NWBK", "BARC", "LOYD"][rng.below(3) as usize], rng.digits(14)),
+        "NL" => format!("{}{}", ["ABNA", "INGB", "RABO"][rng.below(3) as usize], rng.digits(10)),
+        "IT" => format!("{}{}", char::from(b'A' + rng.below(26) as u8), rng.digits(22)),
         _ => rng.digits(len),
     };
     let check = 98 - mod97(&format!("{bban}{cc}00"));
@@ -203,11 +181,7 @@ pub fn mod97(s: &str) -> u32 {
     let mut r: u32 = 0;
     for c in s.chars() {
         let v = c.to_digit(36).unwrap_or(0);
-        r = if v >= 10 {
-            (r * 100 + v) % 97
-        } else {
-            (r * 10 + v) % 97
-        };
+        r = if v >= 10 { (r * 100 + v) % 97 } else { (r * 10 + v) % 97 };
     }
     r
 }
@@ -238,10 +212,7 @@ pub fn card(rng: &mut Rng) -> String {
         })
         .sum();
     digits.push((10 - sum % 10) % 10);
-    digits
-        .iter()
-        .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
-        .collect()
+    digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect()
 }
 
 /// True when the number passes the Luhn check.
@@ -270,21 +241,10 @@ pub fn luhn_ok(number: &str) -> bool {
 fn phone(rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => format!("+49 17{} {}", rng.below(10), rng.digits(7)),
-        1 => format!(
-            "+33 6 {} {} {} {}",
-            rng.digits(2),
-            rng.digits(2),
-            rng.digits(2),
-            rng.digits(2)
-        ),
+        1 => format!("+33 6 {} {} {} {}", rng.digits(2), rng.digits(2), rng.digits(2), rng.digits(2)),
         2 => format!("+44 7700 {}", rng.digits(6)),
         3 => format!("({}) 555-{}", 200 + rng.below(799), rng.digits(4)),
-        4 => format!(
-            "+41 79 {} {} {}",
-            rng.digits(3),
-            rng.digits(2),
-            rng.digits(2)
-        ),
+        4 => format!("+41 79 {} {} {}", rng.digits(3), rng.digits(2), rng.digits(2)),
         _ => format!("0043 664 {}", rng.digits(7)),
     }
 }
@@ -293,21 +253,11 @@ fn phone(rng: &mut Rng) -> String {
 pub fn row(rng: &mut Rng, i: u64) -> [String; 20] {
     let first = *rng.pick(FIRST);
     let last = *rng.pick(LAST);
-    let email = format!(
-        "{}.{}{}@{}",
-        ascii_fold(first),
-        ascii_fold(last),
-        rng.below(100),
-        rng.pick(DOMAINS)
-    );
+    let email = format!("{}.{}{}@{}", ascii_fold(first), ascii_fold(last), rng.below(100), rng.pick(DOMAINS));
     let phone = phone(rng);
     let card = card(rng);
     let grouped_card = if rng.chance(30) {
-        card.as_bytes()
-            .chunks(4)
-            .map(|c| std::str::from_utf8(c).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join(" ")
+        card.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or("")).collect::<Vec<_>>().join(" ")
     } else {
         card.clone()
     };
@@ -321,12 +271,7 @@ pub fn row(rng: &mut Rng, i: u64) -> [String; 20] {
         .replace("{email}", &email)
         .replace("{phone}", &phone)
         .replace("{card4}", &card[card.len() - 4..]);
-    let birth = format!(
-        "{}-{:02}-{:02}",
-        1940 + rng.below(66),
-        1 + rng.below(12),
-        1 + rng.below(28)
-    );
+    let birth = format!("{}-{:02}-{:02}", 1940 + rng.below(66), 1 + rng.below(12), 1 + rng.below(28));
     let signup = format!(
         "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}",
         15 + rng.below(11),
@@ -353,18 +298,8 @@ pub fn row(rng: &mut Rng, i: u64) -> [String; 20] {
         format!("{}.{:02}", rng.below(5000), rng.below(100)),
         rng.pick(STATUSES).to_string(),
         format!("A-{}", rng.digits(9)),
-        if rng.chance(20) {
-            String::new()
-        } else {
-            rng.digits(10)
-        },
-        format!(
-            "{}.{}.{}.{}",
-            1 + rng.below(223),
-            rng.below(256),
-            rng.below(256),
-            1 + rng.below(254)
-        ),
+        if rng.chance(20) { String::new() } else { rng.digits(10) },
+        format!("{}.{}.{}.{}", 1 + rng.below(223), rng.below(256), rng.below(256), 1 + rng.below(254)),
         notes,
         rng.pick(SEGMENTS).to_string(),
     ]

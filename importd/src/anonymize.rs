@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anonymizer_core::io::{
-    BatchSink, BatchSource, CsvOptions, CsvReader, CsvWriter, OutputFormat, ParquetOptions,
-    ParquetWriter,
+    BatchSink, BatchSource, CsvOptions, CsvReader, CsvWriter, OutputFormat, ParquetOptions, ParquetWriter,
 };
 use anonymizer_core::rule::InputFormat;
 use anonymizer_core::{load_rules, run, ErrorKind, MasterKey, RulePlan, RunOptions, RunReport};
@@ -80,11 +79,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
         (Box::new(std::io::stdin()), None)
     } else {
         let f = File::open(job.input).map_err(|e| {
-            Failure::runtime(format!(
-                "error: {}: cannot open the input ({})",
-                job.input.display(),
-                e.kind()
-            ))
+            Failure::runtime(format!("error: {}: cannot open the input ({})", job.input.display(), e.kind()))
         })?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
@@ -93,9 +88,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     input_opts.format = format;
     let mut csv_opts = CsvOptions::new(&input_opts);
     csv_opts.batch_size = job.batch_size.max(1);
-    let input_err = |e: anonymizer_core::Error| {
-        Failure::runtime(format!("error: {}", e.with_input_path(job.input)))
-    };
+    let input_err = |e: anonymizer_core::Error| Failure::runtime(format!("error: {}", e.with_input_path(job.input)));
     let reader = CsvReader::new(src, csv_opts).map_err(input_err)?;
     let keys = key.key_set();
     let plan = RulePlan::new(Arc::new(rules), &keys, &reader.header())
@@ -103,24 +96,15 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let plan = Arc::new(plan);
 
     let staged = Staged::new(job.output).map_err(|e| {
-        Failure::runtime(format!(
-            "error: {}: cannot create the output ({})",
-            job.output.display(),
-            e.kind()
-        ))
+        Failure::runtime(format!("error: {}: cannot create the output ({})", job.output.display(), e.kind()))
     })?;
-    let file = staged
-        .writer()
-        .map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
+    let file =
+        staged.writer().map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let sink: Box<dyn BatchSink> = match out_format {
         OutputFormat::Parquet => Box::new(
-            ParquetWriter::new(
-                buffered,
-                plan.output_schema().clone(),
-                &ParquetOptions::default(),
-            )
-            .map_err(|e| Failure::runtime(format!("error: {e}")))?,
+            ParquetWriter::new(buffered, plan.output_schema().clone(), &ParquetOptions::default())
+                .map_err(|e| Failure::runtime(format!("error: {e}")))?,
         ),
         OutputFormat::Csv => Box::new(CsvWriter::new(buffered)),
     };
@@ -129,8 +113,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
         threads: job.threads,
         in_flight: 0,
         progress: bar.clone().map(|b| {
-            Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes))
-                as Arc<dyn Fn(u64, u64) + Send + Sync>
+            Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes)) as Arc<dyn Fn(u64, u64) + Send + Sync>
         }),
     };
     let source: Box<dyn BatchSource> = Box::new(reader);
@@ -138,12 +121,8 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let report = result.map_err(|e| {
-        Failure::runtime(format!(
-            "error: {}; no output was written",
-            e.with_input_path(job.input)
-        ))
-    })?;
+    let report = result
+        .map_err(|e| Failure::runtime(format!("error: {}; no output was written", e.with_input_path(job.input))))?;
     staged.commit().map_err(|e| {
         Failure::runtime(format!(
             "error: {}: publishing the output failed ({}); no output was written",
@@ -158,10 +137,7 @@ fn by_extension(input: &Path, is_stdin: bool) -> Result<InputFormat, Failure> {
     if is_stdin {
         return Ok(InputFormat::Csv);
     }
-    let ext = input
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let ext = input.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     Ok(match ext.as_deref() {
         Some("tsv") | Some("tab") => InputFormat::Tsv,
         Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,

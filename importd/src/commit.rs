@@ -19,18 +19,9 @@ impl Staged {
     /// Creates `.<name>.<random>.tmp` in `target`'s directory.
     pub fn new(target: &Path) -> io::Result<Staged> {
         let dir = parent_dir(target);
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        Ok(Staged {
-            temp,
-            target: target.to_path_buf(),
-        })
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+        Ok(Staged { temp, target: target.to_path_buf() })
     }
 
     /// A second handle to write through (the staged file keeps its own for the commit).

@@ -17,23 +17,12 @@ use crate::exit::Failure;
 
 const RULES: &str = include_str!("../../rules/examples/crm-customers.toml");
 const SAMPLE_ROWS: usize = 5;
-const SHOWN: [&str; 8] = [
-    "customer_id",
-    "first_name",
-    "email",
-    "phone",
-    "credit_card",
-    "birth_date",
-    "zip",
-    "status",
-];
+const SHOWN: [&str; 8] = ["customer_id", "first_name", "email", "phone", "credit_card", "birth_date", "zip", "status"];
 
 pub fn run(args: &DemoArgs) -> Result<(), Failure> {
     let dir = &args.dir;
-    let io =
-        |what: &str, e: std::io::Error| Failure::runtime(format!("error: {what}: {}", e.kind()));
-    std::fs::create_dir_all(dir.join("out"))
-        .map_err(|e| io(&format!("creating {}", dir.display()), e))?;
+    let io = |what: &str, e: std::io::Error| Failure::runtime(format!("error: {what}: {}", e.kind()));
+    std::fs::create_dir_all(dir.join("out")).map_err(|e| io(&format!("creating {}", dir.display()), e))?;
     let input = dir.join("customers.csv");
     let rules = dir.join("customers.toml");
     let key = dir.join("demo.key");
@@ -44,17 +33,10 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
         .map_err(|e| io(&format!("writing {}", input.display()), e))?;
     std::fs::write(&rules, RULES).map_err(|e| io(&format!("writing {}", rules.display()), e))?;
     if !key.exists() {
-        crate::keys::write_key(
-            &MasterKey::generate().map_err(|e| Failure::runtime(format!("error: {e}")))?,
-            &key,
-        )?;
+        crate::keys::write_key(&MasterKey::generate().map_err(|e| Failure::runtime(format!("error: {e}")))?, &key)?;
     }
 
-    println!(
-        "importd demo: {} generated customer rows in {}\n",
-        args.rows,
-        input.display()
-    );
+    println!("importd demo: {} generated customer rows in {}\n", args.rows, input.display());
     let job = Job {
         rules: &rules,
         key_file: &key,
@@ -68,16 +50,9 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
     let report = anonymize(&job)?;
     print!("{}", summary(&report, &input, &output));
 
-    println!(
-        "\nbefore (first {SAMPLE_ROWS} rows of {}, some columns):",
-        input.display()
-    );
+    println!("\nbefore (first {SAMPLE_ROWS} rows of {}, some columns):", input.display());
     println!("{}", before_table(&input)?);
-    println!(
-        "after ({}; the rule file {} dropped names, street and notes):",
-        output.display(),
-        rules.display()
-    );
+    println!("after ({}; the rule file {} dropped names, street and notes):", output.display(), rules.display());
     println!("{}", after_table(&output)?);
     println!(
         "\nTry it yourself:\n  importd rules check {r}\n  importd anonymize --rules {r} --key-file {k} {i} -o {o}",
@@ -92,51 +67,36 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
 fn before_table(input: &Path) -> Result<String, Failure> {
     let mut reader = csv_head(input)?;
     let header = reader.remove(0);
-    let idx: Vec<usize> = SHOWN
-        .iter()
-        .filter_map(|c| header.iter().position(|h| h == c))
-        .collect();
+    let idx: Vec<usize> = SHOWN.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
     let columns: Vec<(String, ArrayRef)> = idx
         .iter()
         .map(|&i| {
             (
                 header[i].clone(),
-                Arc::new(StringArray::from(
-                    reader.iter().map(|r| r[i].clone()).collect::<Vec<_>>(),
-                )) as ArrayRef,
+                Arc::new(StringArray::from(reader.iter().map(|r| r[i].clone()).collect::<Vec<_>>())) as ArrayRef,
             )
         })
         .collect();
-    let batch = RecordBatch::try_from_iter(columns)
-        .map_err(|_| Failure::runtime("error: building the sample table failed"))?;
+    let batch =
+        RecordBatch::try_from_iter(columns).map_err(|_| Failure::runtime("error: building the sample table failed"))?;
     pretty_format_batches(&[batch])
         .map(|t| t.to_string())
         .map_err(|_| Failure::runtime("error: formatting the sample failed"))
 }
 
 fn after_table(output: &Path) -> Result<String, Failure> {
-    let f = File::open(output)
-        .map_err(|e| Failure::runtime(format!("error: {}: {}", output.display(), e.kind())))?;
-    let mut reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.with_batch_size(SAMPLE_ROWS).build())
-        .map_err(|_| {
-            Failure::runtime(format!(
-                "error: {}: cannot read the output back",
-                output.display()
-            ))
-        })?;
+    let f = File::open(output).map_err(|e| Failure::runtime(format!("error: {}: {}", output.display(), e.kind())))?;
+    let mut reader =
+        ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(SAMPLE_ROWS).build())
+            .map_err(|_| Failure::runtime(format!("error: {}: cannot read the output back", output.display())))?;
     let batch = reader
         .next()
         .transpose()
         .map_err(|_| Failure::runtime("error: reading the output failed"))?
         .ok_or_else(|| Failure::runtime("error: the output has no rows"))?;
-    let shown: Vec<usize> = SHOWN
-        .iter()
-        .filter_map(|c| batch.schema().index_of(c).ok())
-        .collect();
-    let batch = batch
-        .project(&shown)
-        .map_err(|_| Failure::runtime("error: projecting the sample failed"))?;
+    let shown: Vec<usize> = SHOWN.iter().filter_map(|c| batch.schema().index_of(c).ok()).collect();
+    let batch = batch.project(&shown).map_err(|_| Failure::runtime("error: projecting the sample failed"))?;
     pretty_format_batches(&[batch])
         .map(|t| t.to_string())
         .map_err(|_| Failure::runtime("error: formatting the sample failed"))

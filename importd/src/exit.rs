@@ -13,26 +13,17 @@ pub struct Failure {
 impl Failure {
     /// Exit 1: the input, the disk or the data made it fail.
     pub fn runtime(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 1,
-            message: message.into(),
-        }
+        Failure { code: 1, message: message.into() }
     }
 
     /// Exit 2: the command line was wrong.
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 2,
-            message: message.into(),
-        }
+        Failure { code: 2, message: message.into() }
     }
 
     /// Exit 2: a rule file, key or configuration is wrong.
     pub fn config(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 2,
-            message: message.into(),
-        }
+        Failure { code: 2, message: message.into() }
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -27,20 +27,11 @@ pub fn write_key(key: &MasterKey, out: &Path) -> Result<(), Failure> {
             "error: key file {}: it already exists; refusing to overwrite a key",
             out.display()
         )),
-        kind => Failure::runtime(format!(
-            "error: key file {}: cannot create it ({kind})",
-            out.display()
-        )),
+        kind => Failure::runtime(format!("error: key file {}: cannot create it ({kind})", out.display())),
     })?;
     let hex = key.to_hex();
     f.write_all(hex.as_bytes())
         .and_then(|_| f.write_all(b"\n"))
         .and_then(|_| f.sync_all())
-        .map_err(|e| {
-            Failure::runtime(format!(
-                "error: key file {}: writing failed ({})",
-                out.display(),
-                e.kind()
-            ))
-        })
+        .map_err(|e| Failure::runtime(format!("error: key file {}: writing failed ({})", out.display(), e.kind())))
 }

@@ -15,6 +15,11 @@ use clap::Parser;
 
 use cli::{Cli, Command, KeysCommand, RulesCommand};
 
+// Batches allocate and free large buffers continuously; mimalloc keeps them out of the
+// mmap/munmap + page-fault churn of the system allocator (measured: see benches/README.md).
+//#[global_allocator]
+//static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -22,10 +27,7 @@ fn main() -> ExitCode {
         Command::Anonymize(args) => anonymize::command(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(files),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
-            println!(
-                "wrote a new key to {} (key id {id}); keep it secret and back it up",
-                out.display()
-            );
+            println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),
     };
     match result {

@@ -33,25 +33,18 @@ pub fn check(files: &[PathBuf]) -> Result<(), Failure> {
                     for fail in &failures {
                         eprintln!("{}:{}: error: {fail}", f.display(), fail.line);
                     }
-                    eprintln!(
-                        "{}: {} of {} examples failed",
-                        f.display(),
-                        failures.len(),
-                        rules.examples.len()
-                    );
+                    eprintln!("{}: {} of {} examples failed", f.display(), failures.len(), rules.examples.len());
                 }
             }
         }
     }
     match (invalid, failing) {
         (0, 0) => Ok(()),
-        (0, n) => Err(Failure::runtime(format!(
-            "error: examples failed in {n} rule file{}",
-            if n == 1 { "" } else { "s" }
-        ))),
-        (n, _) => Err(Failure::config(format!(
-            "error: {n} rule file{} did not validate",
-            if n == 1 { "" } else { "s" }
-        ))),
+        (0, n) => {
+            Err(Failure::runtime(format!("error: examples failed in {n} rule file{}", if n == 1 { "" } else { "s" })))
+        }
+        (n, _) => {
+            Err(Failure::config(format!("error: {n} rule file{} did not validate", if n == 1 { "" } else { "s" })))
+        }
     }
 }

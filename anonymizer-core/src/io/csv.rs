@@ -33,12 +33,7 @@ pub struct CsvOptions {
 impl CsvOptions {
     /// Options from a rule file's `[input]`, with default limits.
     pub fn new(input: &InputOptions) -> Self {
-        CsvOptions {
-            input: input.clone(),
-            batch_size: 8192,
-            max_record_bytes: 16 << 20,
-            max_columns: 10_000,
-        }
+        CsvOptions { input: input.clone(), batch_size: 8192, max_record_bytes: 16 << 20, max_columns: 10_000 }
     }
 
     fn delimiter(&self) -> u8 {
@@ -75,16 +70,14 @@ pub struct CsvReader {
     ends_len: usize,
     lines: Vec<u64>,
     rows_read: u64,
+    null_values: Arc<Vec<String>>,
     done: bool,
     first_record: Option<(Vec<Vec<u8>>, u64)>,
 }
 
 impl std::fmt::Debug for CsvReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsvReader")
-            .field("columns", &self.ncols)
-            .field("rows_read", &self.rows_read)
-            .finish()
+        f.debug_struct("CsvReader").field("columns", &self.ncols).field("rows_read", &self.rows_read).finish()
     }
 }
 
@@ -97,10 +90,7 @@ impl CsvReader {
     /// Opens a CSV stream and reads its header. Fails on an empty file, an unusable header
     /// or any read error, before any data row is read.
     pub fn new<R: Read + Send + 'static>(src: R, opts: CsvOptions) -> Result<CsvReader, Error> {
-        let core = ReaderBuilder::new()
-            .delimiter(opts.delimiter())
-            .quote(opts.input.quote)
-            .build();
+        let core = ReaderBuilder::new().delimiter(opts.delimiter()).quote(opts.input.quote).build();
         let mut r = CsvReader {
             src: decoded_reader(src, opts.input.encoding),
             core,
@@ -121,6 +111,7 @@ impl CsvReader {
             ends_len: 0,
             lines: Vec::new(),
             rows_read: 0,
+            null_values: Arc::new(opts.input.null_values.clone()),
             done: false,
             first_record: None,
             opts,
@@ -136,20 +127,12 @@ impl CsvReader {
             let mut names = Vec::with_capacity(fields.len());
             for (i, f) in fields.iter().enumerate() {
                 let s = String::from_utf8_lossy(f);
-                let s = if r.opts.input.trim_headers {
-                    s.trim().to_string()
-                } else {
-                    s.to_string()
-                };
+                let s = if r.opts.input.trim_headers { s.trim().to_string() } else { s.to_string() };
                 if s.is_empty() {
                     return Err(input(InputProblem::EmptyColumnName { index: i + 1 }));
                 }
                 if let Some(first) = names.iter().position(|n| n == &s) {
-                    return Err(input(InputProblem::DuplicateColumn {
-                        name: s,
-                        first: first + 1,
-                        second: i + 1,
-                    }));
+                    return Err(input(InputProblem::DuplicateColumn { name: s, first: first + 1, second: i + 1 }));
                 }
                 names.push(s);
             }
@@ -159,12 +142,7 @@ impl CsvReader {
             (1..=fields.len()).map(|i| format!("column_{i}")).collect()
         };
         r.ncols = names.len();
-        r.schema = Arc::new(Schema::new(
-            names
-                .iter()
-                .map(|n| Field::new(n, DataType::Utf8, true))
-                .collect::<Vec<_>>(),
-        ));
+        r.schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()));
         if let Some((fields, _)) = r.first_record.take() {
             let total: usize = fields.iter().map(Vec::len).sum();
             r.data.resize(total.max(64 * 1024), 0);
@@ -182,11 +160,7 @@ impl CsvReader {
 
     /// The column names, in file order.
     pub fn header(&self) -> Vec<String> {
-        self.schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
     }
 
     /// Bytes of raw input consumed so far.
@@ -210,16 +184,10 @@ impl CsvReader {
                 self.fill()?;
             }
             if self.data_len - row_data_start > self.opts.max_record_bytes {
-                return Err(input(InputProblem::RecordTooLong {
-                    line,
-                    limit: self.opts.max_record_bytes,
-                }));
+                return Err(input(InputProblem::RecordTooLong { line, limit: self.opts.max_record_bytes }));
             }
             if self.ends_len - row_ends_start > self.opts.max_columns {
-                return Err(input(InputProblem::TooManyColumns {
-                    line,
-                    limit: self.opts.max_columns,
-                }));
+                return Err(input(InputProblem::TooManyColumns { line, limit: self.opts.max_columns }));
             }
             if self.data.len() - self.data_len < 4096 {
                 let grown = (self.data.len() * 2).max(self.data_len + 64 * 1024);
@@ -241,15 +209,12 @@ impl CsvReader {
             self.data_len += nout;
             self.ends_len += nend;
             if self.data_len - row_data_start > self.opts.max_record_bytes {
-                return Err(input(InputProblem::RecordTooLong {
-                    line,
-                    limit: self.opts.max_record_bytes,
-                }));
+                return Err(input(InputProblem::RecordTooLong { line, limit: self.opts.max_record_bytes }));
             }
             match res {
-                ReadRecordResult::InputEmpty
-                | ReadRecordResult::OutputFull
-                | ReadRecordResult::OutputEndsFull => continue,
+                ReadRecordResult::InputEmpty | ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {
+                    continue
+                }
                 ReadRecordResult::End => {
                     self.data_len = row_data_start;
                     self.ends_len = row_ends_start;
@@ -268,11 +233,7 @@ impl CsvReader {
                         return Err(input(InputProblem::UnterminatedQuote { line }));
                     }
                     if self.ncols > 0 && found != self.ncols {
-                        return Err(input(InputProblem::Ragged {
-                            line,
-                            expected: self.ncols,
-                            found,
-                        }));
+                        return Err(input(InputProblem::Ragged { line, expected: self.ncols, found }));
                     }
                     return Ok(Next::Record(line));
                 }
@@ -330,66 +291,74 @@ impl CsvReader {
         if bad {
             let offset = start + good as u64;
             let column = offset - self.last_newline.map_or(0, |n| n + 1) + 1;
-            return Err(input(InputProblem::InvalidUtf8 {
-                line: self.newlines + 1,
-                column,
-                offset,
-            }));
+            return Err(input(InputProblem::InvalidUtf8 { line: self.newlines + 1, column, offset }));
         }
         self.validated += good;
         Ok(())
     }
+}
 
-    /// Builds one text column from the buffered rows.
-    fn build_column(&self, c: usize, rows: usize) -> Result<ArrayRef, Error> {
+/// The rows of one batch, row-major as csv-core wrote them: field bytes and field ends.
+struct Chunk {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    ncols: usize,
+    rows: usize,
+    first_line: u64,
+    null_values: Arc<Vec<String>>,
+    schema: SchemaRef,
+}
+
+impl Chunk {
+    fn into_batch(self) -> Result<RecordBatch, Error> {
+        let columns = (0..self.ncols).map(|c| self.column(c)).collect::<Result<Vec<_>, _>>()?;
+        RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(self.rows)),
+        )
+        .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())))
+    }
+
+    /// Builds one text column.
+    fn column(&self, c: usize) -> Result<ArrayRef, Error> {
+        let rows = self.rows;
         let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        let mut values: Vec<u8> = Vec::with_capacity(self.data_len / self.ncols.max(1) + 16);
+        let mut len = 0usize;
+        for r in 0..rows {
+            let i = r * self.ncols + c;
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            len += self.ends[i] - start;
+        }
+        let too_big = || input(InputProblem::RecordTooLong { line: self.first_line, limit: i32::MAX as usize });
+        if len > i32::MAX as usize {
+            return Err(too_big());
+        }
+        let mut values: Vec<u8> = Vec::with_capacity(len);
         let mut nulls = NullBufferBuilder::new(rows);
-        let empty_is_null =
-            self.opts.input.null_values.len() == 1 && self.opts.input.null_values[0].is_empty();
-        let nulls_list: Vec<&[u8]> = self
-            .opts
-            .input
-            .null_values
-            .iter()
-            .map(|s| s.as_bytes())
-            .collect();
+        let empty_is_null = self.null_values.len() == 1 && self.null_values[0].is_empty();
+        let nulls_list: Vec<&[u8]> = self.null_values.iter().map(|s| s.as_bytes()).collect();
         for r in 0..rows {
             let i = r * self.ncols + c;
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
             let f = &self.data[start..self.ends[i]];
-            let is_null = if empty_is_null {
-                f.is_empty()
-            } else {
-                nulls_list.contains(&f)
-            };
+            let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
             if is_null {
                 nulls.append_null();
             } else {
                 nulls.append_non_null();
                 values.extend_from_slice(f);
             }
-            let off = i32::try_from(values.len()).map_err(|_| {
-                input(InputProblem::RecordTooLong {
-                    line: self.lines[r],
-                    limit: i32::MAX as usize,
-                })
-            })?;
-            offsets.push(off);
+            offsets.push(values.len() as i32);
         }
+        // The raw input was validated as UTF-8 with exact positions; this cannot fail.
         let array = StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(offsets)),
             Buffer::from_vec(values),
             nulls.finish(),
         )
-        .map_err(|_| {
-            input(InputProblem::InvalidUtf8 {
-                line: self.lines.first().copied().unwrap_or(0),
-                column: 0,
-                offset: 0,
-            })
-        })?;
+        .map_err(|_| input(InputProblem::InvalidUtf8 { line: self.first_line, column: 0, offset: 0 }))?;
         Ok(Arc::new(array))
     }
 }
@@ -420,33 +389,33 @@ impl BatchSource for CsvReader {
             }
             return Ok(None);
         }
-        let columns = (0..self.ncols)
-            .map(|c| self.build_column(c, rows))
-            .collect::<Result<Vec<_>, _>>()?;
-        let batch = RecordBatch::try_new_with_options(
-            self.schema.clone(),
-            columns,
-            &RecordBatchOptions::new().with_row_count(Some(rows)),
-        )
-        .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())))?;
+        // Hand the filled buffers to the batch and start the next one at the same size.
+        let size = self.data.len();
+        let mut data = std::mem::replace(&mut self.data, vec![0; size]);
+        data.truncate(self.data_len);
+        let size = self.ends.len();
+        let mut ends = std::mem::replace(&mut self.ends, vec![0; size]);
+        ends.truncate(self.ends_len);
+        let chunk = Chunk {
+            data,
+            ends,
+            ncols: self.ncols,
+            rows,
+            first_line: self.lines[0],
+            null_values: self.null_values.clone(),
+            schema: self.schema.clone(),
+        };
         let first_row = self.rows_read;
         self.rows_read += rows as u64;
         self.data_len = 0;
         self.ends_len = 0;
         let lines = std::mem::take(&mut self.lines);
-        Ok(Some(InputBatch {
-            batch,
-            first_row,
-            lines,
-        }))
+        Ok(Some(InputBatch::deferred(move || chunk.into_batch(), first_row, lines)))
     }
 }
 
 fn input(problem: InputProblem) -> Error {
-    Error::new(ErrorKind::Input {
-        path: None,
-        problem,
-    })
+    Error::new(ErrorKind::Input { path: None, problem })
 }
 
 /// Whether a record's raw bytes end inside a quoted field (RFC 4180 quoting, as csv-core
@@ -481,10 +450,7 @@ mod tests {
     use super::*;
     use arrow_array::Array;
 
-    fn read(
-        text: &[u8],
-        batch_size: usize,
-    ) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>), Error> {
+    fn read(text: &[u8], batch_size: usize) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>), Error> {
         let mut opts = CsvOptions::new(&InputOptions::default());
         opts.batch_size = batch_size;
         let mut r = CsvReader::new(std::io::Cursor::new(text.to_vec()), opts)?;
@@ -493,9 +459,10 @@ mod tests {
         let mut lines = Vec::new();
         while let Some(b) = r.next_batch()? {
             lines.extend(b.lines.iter().copied());
-            for i in 0..b.batch.num_rows() {
+            let batch = b.decode()?;
+            for i in 0..batch.num_rows() {
                 rows.push(
-                    b.batch
+                    batch
                         .columns()
                         .iter()
                         .map(|c| {
@@ -518,8 +485,7 @@ mod tests {
 
     #[test]
     fn reads_quotes_newlines_and_nulls() {
-        let (h, rows, lines) =
-            read(b"\xEF\xBB\xBF id , note\n1,\"a, \"\"b\"\"\nc\"\n2,\n3,x", 2).unwrap();
+        let (h, rows, lines) = read(b"\xEF\xBB\xBF id , note\n1,\"a, \"\"b\"\"\nc\"\n2,\n3,x", 2).unwrap();
         assert_eq!(h, ["id", "note"]);
         assert_eq!(rows[0], [Some("1".into()), Some("a, \"b\"\nc".into())]);
         assert_eq!(rows[1], [Some("2".into()), None]);
@@ -531,38 +497,11 @@ mod tests {
     fn bad_inputs_name_their_place() {
         assert_eq!(problem(b""), InputProblem::Empty);
         assert_eq!(problem(b"a,b\n"), InputProblem::HeaderOnly);
-        assert_eq!(
-            problem(b"a,b\n1,2\n3\n"),
-            InputProblem::Ragged {
-                line: 3,
-                expected: 2,
-                found: 1
-            }
-        );
-        assert_eq!(
-            problem(b"a,b\n1,2\n3,\"open\nmore\n"),
-            InputProblem::UnterminatedQuote { line: 3 }
-        );
-        assert_eq!(
-            problem(b"a,a\n1,2\n"),
-            InputProblem::DuplicateColumn {
-                name: "a".into(),
-                first: 1,
-                second: 2
-            }
-        );
-        assert_eq!(
-            problem(b"a,\n1,2\n"),
-            InputProblem::EmptyColumnName { index: 2 }
-        );
-        assert_eq!(
-            problem(b"a,b\n1,2\n3,x\xffy\n"),
-            InputProblem::InvalidUtf8 {
-                line: 3,
-                column: 4,
-                offset: 11
-            }
-        );
+        assert_eq!(problem(b"a,b\n1,2\n3\n"), InputProblem::Ragged { line: 3, expected: 2, found: 1 });
+        assert_eq!(problem(b"a,b\n1,2\n3,\"open\nmore\n"), InputProblem::UnterminatedQuote { line: 3 });
+        assert_eq!(problem(b"a,a\n1,2\n"), InputProblem::DuplicateColumn { name: "a".into(), first: 1, second: 2 });
+        assert_eq!(problem(b"a,\n1,2\n"), InputProblem::EmptyColumnName { index: 2 });
+        assert_eq!(problem(b"a,b\n1,2\n3,x\xffy\n"), InputProblem::InvalidUtf8 { line: 3, column: 4, offset: 11 });
     }
 
     #[test]
@@ -578,17 +517,9 @@ mod tests {
         let mut text = b"a\n\"".to_vec();
         text.extend(std::iter::repeat_n(b'x', 5000));
         text.extend_from_slice(b"\"\n");
-        let err = CsvReader::new(std::io::Cursor::new(text), opts)
-            .and_then(|mut r| r.next_batch())
-            .unwrap_err();
+        let err = CsvReader::new(std::io::Cursor::new(text), opts).and_then(|mut r| r.next_batch()).unwrap_err();
         assert!(
-            matches!(
-                err.kind(),
-                ErrorKind::Input {
-                    problem: InputProblem::RecordTooLong { line: 2, .. },
-                    ..
-                }
-            ),
+            matches!(err.kind(), ErrorKind::Input { problem: InputProblem::RecordTooLong { line: 2, .. }, .. }),
             "{err}"
         );
     }

@@ -14,14 +14,52 @@ use arrow_schema::SchemaRef;
 
 use crate::error::Error;
 
-/// One batch of input rows and where they came from.
-#[derive(Debug, Clone)]
+/// One batch of input rows and where they came from. The rows may still be undecoded:
+/// readers hand out the cheap serial part (splitting records) and leave the costly part
+/// (building columns) to [`InputBatch::decode`], which the runner calls on a worker thread.
 pub struct InputBatch {
-    pub batch: RecordBatch,
+    rows: Pending,
     /// 0-based index of the batch's first data row in the input.
     pub first_row: u64,
     /// 1-based file line each row starts on (empty when the format has no lines).
     pub lines: Vec<u64>,
+}
+
+type Decode = Box<dyn FnOnce() -> Result<RecordBatch, Error> + Send>;
+
+enum Pending {
+    Ready(RecordBatch),
+    Deferred(Decode),
+}
+
+impl std::fmt::Debug for InputBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputBatch").field("first_row", &self.first_row).field("rows", &self.lines.len()).finish()
+    }
+}
+
+impl InputBatch {
+    /// A decoded batch.
+    pub fn ready(batch: RecordBatch, first_row: u64, lines: Vec<u64>) -> Self {
+        InputBatch { rows: Pending::Ready(batch), first_row, lines }
+    }
+
+    /// A batch decoded later by `decode`.
+    pub fn deferred(
+        decode: impl FnOnce() -> Result<RecordBatch, Error> + Send + 'static,
+        first_row: u64,
+        lines: Vec<u64>,
+    ) -> Self {
+        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
+    }
+
+    /// The rows as a `RecordBatch`.
+    pub fn decode(self) -> Result<RecordBatch, Error> {
+        match self.rows {
+            Pending::Ready(b) => Ok(b),
+            Pending::Deferred(f) => f(),
+        }
+    }
 }
 
 /// A source of input batches, all with the same schema.

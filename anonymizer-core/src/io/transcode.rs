@@ -9,21 +9,11 @@ use crate::rule::Encoding;
 
 /// Wraps `inner` so that it yields UTF-8 (or, for `Utf8`, the bytes as they are, to be
 /// validated by the reader with exact positions). A leading UTF-8 BOM is skipped.
-pub fn decoded_reader<R: Read + Send + 'static>(
-    inner: R,
-    encoding: Encoding,
-) -> Box<dyn Read + Send> {
-    let bom = SkipBom {
-        inner,
-        checked: false,
-        pending: Vec::new(),
-    };
+pub fn decoded_reader<R: Read + Send + 'static>(inner: R, encoding: Encoding) -> Box<dyn Read + Send> {
+    let bom = SkipBom { inner, checked: false, pending: Vec::new() };
     match encoding {
         Encoding::Utf8 => Box::new(bom),
-        Encoding::Windows1252 => Box::new(Transcode::new(
-            bom,
-            Some(WINDOWS_1252.new_decoder_without_bom_handling()),
-        )),
+        Encoding::Windows1252 => Box::new(Transcode::new(bom, Some(WINDOWS_1252.new_decoder_without_bom_handling()))),
         Encoding::Latin1 => Box::new(Transcode::new(bom, None)),
     }
 }
@@ -143,9 +133,7 @@ mod tests {
 
     fn all(bytes: &[u8], enc: Encoding) -> String {
         let mut s = String::new();
-        decoded_reader(std::io::Cursor::new(bytes.to_vec()), enc)
-            .read_to_string(&mut s)
-            .unwrap();
+        decoded_reader(std::io::Cursor::new(bytes.to_vec()), enc).read_to_string(&mut s).unwrap();
         s
     }
 

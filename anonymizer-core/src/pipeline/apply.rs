@@ -38,12 +38,7 @@ impl RulePlan {
 
     /// Like [`apply`](Self::apply), for a batch starting at data row `first_row` (0-based)
     /// whose rows start on the given 1-based file `lines`: used in error messages only.
-    pub fn apply_at(
-        &self,
-        batch: &RecordBatch,
-        first_row: u64,
-        lines: Option<&[u64]>,
-    ) -> Result<Applied, Error> {
+    pub fn apply_at(&self, batch: &RecordBatch, first_row: u64, lines: Option<&[u64]>) -> Result<Applied, Error> {
         if batch.num_columns() != self.input_names.len() {
             return Err(Error::new(ErrorKind::Option(format!(
                 "the batch has {} columns but the plan was bound to {}",
@@ -52,11 +47,7 @@ impl RulePlan {
             ))));
         }
         let rows_in = batch.num_rows();
-        let texts: Vec<StringArray> = batch
-            .columns()
-            .iter()
-            .map(as_text)
-            .collect::<Result<_, _>>()?;
+        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
 
         // 1. Row filters see the raw values, before any action.
         let keep = delete_mask(&self.filters, &texts);
@@ -73,23 +64,13 @@ impl RulePlan {
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| {
-                        Error::new(ErrorKind::Option("filtering a batch failed".into()))
-                    })?;
-                let origin = mask
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, k)| k == &Some(true))
-                    .map(|(i, _)| i)
-                    .collect();
+                    .map_err(|_| Error::new(ErrorKind::Option("filtering a batch failed".into())))?;
+                let origin = mask.iter().enumerate().filter(|(_, k)| k == &Some(true)).map(|(i, _)| i).collect();
                 (filtered, Some(origin))
             }
             None => (texts, None),
         };
-        let rows_kept = texts.first().map_or(
-            rows_in - keep.as_ref().map_or(0, |m| m.false_count()),
-            |a| a.len(),
-        );
+        let rows_kept = texts.first().map_or(rows_in - keep.as_ref().map_or(0, |m| m.false_count()), |a| a.len());
         let rows_deleted = (rows_in - rows_kept) as u64;
         let refs: Vec<&StringArray> = texts.iter().collect();
 
@@ -118,11 +99,8 @@ impl RulePlan {
             arrays.push(out.array);
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows_kept));
-        let mut out =
-            RecordBatch::try_new_with_options(self.output_schema.clone(), arrays, &options)
-                .map_err(|_| {
-                    Error::new(ErrorKind::Option("building the output batch failed".into()))
-                })?;
+        let mut out = RecordBatch::try_new_with_options(self.output_schema.clone(), arrays, &options)
+            .map_err(|_| Error::new(ErrorKind::Option("building the output batch failed".into())))?;
 
         // 3. Rows whose invalid cells say drop_row.
         let mut rows_dropped_invalid = 0;
@@ -150,9 +128,7 @@ impl RulePlan {
 
 fn what_for(action: &str) -> &'static str {
     match action {
-        "keep" | "null" | "replace" | "pseudonymize" | "mask" | "truncate" => {
-            "read as its declared type"
-        }
+        "keep" | "null" | "replace" | "pseudonymize" | "mask" | "truncate" => "read as its declared type",
         "generalize" => "generalized",
         "shift_date" => "date-shifted",
         "noise" => "noised",
@@ -166,10 +142,7 @@ fn as_text(a: &ArrayRef) -> Result<StringArray, Error> {
         return Ok(s.clone());
     }
     let cast = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| {
-        Error::new(ErrorKind::Option(format!(
-            "a column of type {} cannot be read as text",
-            a.data_type()
-        )))
+        Error::new(ErrorKind::Option(format!("a column of type {} cannot be read as text", a.data_type())))
     })?;
     cast.as_any()
         .downcast_ref::<StringArray>()

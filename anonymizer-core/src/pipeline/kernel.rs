@@ -9,9 +9,7 @@ use chrono::Days;
 
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
 use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
-use crate::transform::{
-    band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime,
-};
+use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
 
 /// A computed output column.
 pub(crate) struct ColumnOutput {
@@ -36,12 +34,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             p.token_into(s.as_bytes(), out);
             true
         }),
-        Op::Mask {
-            keep_first,
-            keep_last,
-            ch,
-            preserve,
-        } => text_map(c, src, &mut invalid, |_, s, out| {
+        Op::Mask { keep_first, keep_last, ch, preserve } => text_map(c, src, &mut invalid, |_, s, out| {
             mask(s, *keep_first, *keep_last, *ch, preserve, out);
             true
         }),
@@ -54,33 +47,21 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             Typed::Ts(t) => Some(Typed::Ts(truncate_datetime(t, *unit))),
             _ => None,
         }),
-        Op::GeneralizeDate(unit) => {
-            text_map(c, src, &mut invalid, |_, s, out| match parse_date_text(s) {
-                Some(DateText::Date(d)) if *unit != DateUnit::Hour => {
-                    out.push_str(&truncate_date(d, *unit).format("%Y-%m-%d").to_string());
-                    true
-                }
-                Some(DateText::DateTime(t, f)) => {
-                    out.push_str(&truncate_datetime(t, *unit).format(f).to_string());
-                    true
-                }
-                _ => false,
-            })
-        }
-        Op::Step(step) => number_op(
-            c,
-            src,
-            &mut invalid,
-            |x| step_floor(x, *step),
-            decimals_of(&step.to_string()),
-        ),
+        Op::GeneralizeDate(unit) => text_map(c, src, &mut invalid, |_, s, out| match parse_date_text(s) {
+            Some(DateText::Date(d)) if *unit != DateUnit::Hour => {
+                out.push_str(&truncate_date(d, *unit).format("%Y-%m-%d").to_string());
+                true
+            }
+            Some(DateText::DateTime(t, f)) => {
+                out.push_str(&truncate_datetime(t, *unit).format(f).to_string());
+                true
+            }
+            _ => false,
+        }),
+        Op::Step(step) => number_op(c, src, &mut invalid, |x| step_floor(x, *step), decimals_of(&step.to_string())),
         Op::Round(digits) => number_op(c, src, &mut invalid, |x| round_significant(x, *digits), 0),
         Op::Bands(bands) => text_map(c, src, &mut invalid, |_, s, out| {
-            let x = if typed {
-                parse(&c.ty, s).and_then(|v| as_f64(&c.ty, v))
-            } else {
-                parse_f64(s)
-            };
+            let x = if typed { parse(&c.ty, s).and_then(|v| as_f64(&c.ty, v)) } else { parse_f64(s) };
             match x {
                 Some(x) => {
                     out.push_str(&band_label(x, bands));
@@ -106,9 +87,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                     d.checked_sub_days(Days::new(off.unsigned_abs()))
                 }
             };
-            let shift_ts = |t: chrono::NaiveDateTime, off: i64| {
-                t.checked_add_signed(chrono::TimeDelta::days(off))
-            };
+            let shift_ts = |t: chrono::NaiveDateTime, off: i64| t.checked_add_signed(chrono::TimeDelta::days(off));
             if typed {
                 let mut b = TypedBuilder::new(&c.ty, src.len());
                 for row in 0..src.len() {
@@ -136,12 +115,12 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                         return false;
                     };
                     match parse_date_text(s) {
-                        Some(DateText::Date(d)) => shift_date(d, off)
-                            .map(|d| out.push_str(&d.format("%Y-%m-%d").to_string()))
-                            .is_some(),
-                        Some(DateText::DateTime(t, f)) => shift_ts(t, off)
-                            .map(|t| out.push_str(&t.format(f).to_string()))
-                            .is_some(),
+                        Some(DateText::Date(d)) => {
+                            shift_date(d, off).map(|d| out.push_str(&d.format("%Y-%m-%d").to_string())).is_some()
+                        }
+                        Some(DateText::DateTime(t, f)) => {
+                            shift_ts(t, off).map(|t| out.push_str(&t.format(f).to_string())).is_some()
+                        }
                         None => false,
                     }
                 })
@@ -194,11 +173,8 @@ fn text_map(
     invalid: &mut Vec<usize>,
     mut f: impl FnMut(usize, &str, &mut String) -> bool,
 ) -> ArrayRef {
-    let typed = c.ty != ColumnType::String
-        && !matches!(
-            c.op,
-            Op::Bands(_) | Op::GeneralizeDate(_) | Op::ShiftDate { .. }
-        );
+    let typed =
+        c.ty != ColumnType::String && !matches!(c.op, Op::Bands(_) | Op::GeneralizeDate(_) | Op::ShiftDate { .. });
     let mut b = StringBuilder::with_capacity(src.len(), src.value_data().len() + src.len() * 4);
     let mut buf = String::new();
     for row in 0..src.len() {
@@ -286,9 +262,7 @@ fn from_f64(ty: &ColumnType, y: f64) -> Option<Typed> {
     match ty {
         ColumnType::Int => Some(Typed::Int(y.round() as i64)),
         ColumnType::Float => Some(Typed::Float(y)),
-        ColumnType::Decimal { scale, .. } => Some(Typed::Dec(
-            (y * 10f64.powi(i32::from(*scale))).round() as i128,
-        )),
+        ColumnType::Decimal { scale, .. } => Some(Typed::Dec((y * 10f64.powi(i32::from(*scale))).round() as i128)),
         _ => None,
     }
 }

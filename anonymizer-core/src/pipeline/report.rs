@@ -28,11 +28,7 @@ pub struct RunReport {
 impl RunReport {
     pub(crate) fn new(schema: &SchemaRef) -> Self {
         RunReport {
-            invalid_cells: schema
-                .fields()
-                .iter()
-                .map(|f| (f.name().clone(), 0))
-                .collect(),
+            invalid_cells: schema.fields().iter().map(|f| (f.name().clone(), 0)).collect(),
             ..Default::default()
         }
     }

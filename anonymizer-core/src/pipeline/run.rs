@@ -27,20 +27,13 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            threads: 0,
-            in_flight: 0,
-            progress: None,
-        }
+        RunOptions { threads: 0, in_flight: 0, progress: None }
     }
 }
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions")
-            .field("threads", &self.threads)
-            .field("in_flight", &self.in_flight)
-            .finish()
+        f.debug_struct("RunOptions").field("threads", &self.threads).field("in_flight", &self.in_flight).finish()
     }
 }
 
@@ -56,25 +49,14 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        opts.threads
-    };
-    let in_flight = if opts.in_flight == 0 {
-        2 * threads + 1
-    } else {
-        opts.in_flight
-    };
+    let threads =
+        if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
+    let in_flight = if opts.in_flight == 0 { 2 * threads + 1 } else { opts.in_flight };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("importd-transform-{i}"))
         .build()
-        .map_err(|_| {
-            Error::new(ErrorKind::Option(
-                "could not start the transform threads".into(),
-            ))
-        })?;
+        .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?;
 
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
@@ -86,35 +68,35 @@ pub fn run(
 
     std::thread::scope(|scope| {
         // Writer: reorders finished batches and writes them in input order.
-        let writer = scope.spawn(
-            move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
-                let mut sink = sink;
-                let mut report = RunReport::new(&output_schema);
-                let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
-                let mut next = 0u64;
-                let mut write_time = Duration::ZERO;
-                let mut wrote_any = false;
-                for (seq, result) in done_rx {
-                    pending.insert(seq, result);
-                    while let Some(result) = pending.remove(&next) {
-                        let applied = result?;
-                        let t = Instant::now();
-                        if applied.batch.num_rows() > 0 || !wrote_any {
-                            sink.write(&applied.batch)?;
-                            wrote_any = true;
-                        }
-                        write_time += t.elapsed();
-                        report.add(&applied.stats);
-                        next += 1;
-                        let _ = token_tx.send(());
+        let pool_ref = &pool;
+        let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
+            let mut sink = sink;
+            let mut report = RunReport::new(&output_schema);
+            let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
+            let mut next = 0u64;
+            let mut write_time = Duration::ZERO;
+            let mut wrote_any = false;
+            for (seq, result) in done_rx {
+                pending.insert(seq, result);
+                while let Some(result) = pending.remove(&next) {
+                    let applied = result?;
+                    let t = Instant::now();
+                    if applied.batch.num_rows() > 0 || !wrote_any {
+                        // In the pool, so a sink that encodes columns in parallel shares the transform threads.
+                        pool_ref.install(|| sink.write(&applied.batch))?;
+                        wrote_any = true;
                     }
+                    write_time += t.elapsed();
+                    report.add(&applied.stats);
+                    next += 1;
+                    let _ = token_tx.send(());
                 }
-                if !wrote_any {
-                    sink.write(&RecordBatch::new_empty(output_schema.clone()))?;
-                }
-                Ok((sink, report, write_time))
-            },
-        );
+            }
+            if !wrote_any {
+                pool_ref.install(|| sink.write(&RecordBatch::new_empty(output_schema.clone())))?;
+            }
+            Ok((sink, report, write_time))
+        });
 
         // Reader (this thread): reads a batch whenever a slot is free, hands it to the pool.
         let mut seq = 0u64;
@@ -128,17 +110,16 @@ pub fn run(
                 Err(e) => break Err(e),
             };
             if let Some(p) = &progress {
-                p(
-                    batch.first_row + batch.batch.num_rows() as u64,
-                    source.bytes_read(),
-                );
+                p(batch.first_row + batch.lines.len() as u64, source.bytes_read());
             }
             let tx = done_tx.clone();
             let plan = plan.clone();
             let this = seq;
             pool.spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    plan.apply_at(&batch.batch, batch.first_row, Some(&batch.lines))
+                let result = catch_unwind(AssertUnwindSafe(move || {
+                    let (first_row, lines) = (batch.first_row, batch.lines.clone());
+                    let rows = batch.decode()?;
+                    plan.apply_at(&rows, first_row, Some(&lines))
                 }))
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
                 let _ = tx.send((this, result));
@@ -146,13 +127,11 @@ pub fn run(
             seq += 1;
         };
         drop(done_tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
+        let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
         read_result?;
         let (sink, mut report, write_time) = written?;
         let t = Instant::now();
-        sink.finish()?;
+        pool.install(|| sink.finish())?;
         report.write_time = write_time + t.elapsed();
         report.elapsed = started.elapsed();
         report.bytes_in = source.bytes_read();

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
-    TimestampMicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, TimestampMicrosecondBuilder,
 };
 use arrow_array::ArrayRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
@@ -28,12 +27,7 @@ const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     None => panic!("1970-01-01 is a date"),
 };
 
-const DATETIME_FORMATS: &[&str] = &[
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-];
+const DATETIME_FORMATS: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
 
 /// Parses `text` as `ty`. `None`: the cell is invalid for its declared type.
 pub(crate) fn parse(ty: &ColumnType, text: &str) -> Option<Typed> {
@@ -42,20 +36,16 @@ pub(crate) fn parse(ty: &ColumnType, text: &str) -> Option<Typed> {
         ColumnType::String => None,
         ColumnType::Int => t.parse().ok().map(Typed::Int),
         ColumnType::Float => parse_f64(t).map(Typed::Float),
-        ColumnType::Decimal { precision, scale } => {
-            parse_decimal(t, *precision, *scale).map(Typed::Dec)
-        }
+        ColumnType::Decimal { precision, scale } => parse_decimal(t, *precision, *scale).map(Typed::Dec),
         ColumnType::Bool => match t.to_ascii_lowercase().as_str() {
             "true" | "t" | "yes" | "y" | "1" => Some(Typed::Bool(true)),
             "false" | "f" | "no" | "n" | "0" => Some(Typed::Bool(false)),
             _ => None,
         },
-        ColumnType::Date(fmt) => NaiveDate::parse_from_str(t, fmt.as_deref().unwrap_or("%Y-%m-%d"))
-            .ok()
-            .map(Typed::Date),
-        ColumnType::Timestamp(Some(fmt)) => {
-            NaiveDateTime::parse_from_str(t, fmt).ok().map(Typed::Ts)
+        ColumnType::Date(fmt) => {
+            NaiveDate::parse_from_str(t, fmt.as_deref().unwrap_or("%Y-%m-%d")).ok().map(Typed::Date)
         }
+        ColumnType::Timestamp(Some(fmt)) => NaiveDateTime::parse_from_str(t, fmt).ok().map(Typed::Ts),
         ColumnType::Timestamp(None) => parse_iso_datetime(t).map(|(ts, _)| Typed::Ts(ts)),
     }
 }
@@ -73,9 +63,7 @@ pub(crate) fn parse_iso_datetime(t: &str) -> Option<(NaiveDateTime, &'static str
             return Some((ts, f));
         }
     }
-    DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|d| (d.naive_utc(), "%Y-%m-%dT%H:%M:%S%.fZ"))
+    DateTime::parse_from_rfc3339(t).ok().map(|d| (d.naive_utc(), "%Y-%m-%dT%H:%M:%S%.fZ"))
 }
 
 /// Parses a date or date-time text the way `generalize`/`shift_date` do on string columns.
@@ -103,10 +91,7 @@ fn parse_decimal(t: &str, precision: u8, scale: i8) -> Option<i128> {
         return None;
     }
     let scale = scale.max(0) as usize;
-    if !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > scale
-    {
+    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > scale {
         return None;
     }
     let int = int.trim_start_matches('0');
@@ -114,11 +99,7 @@ fn parse_decimal(t: &str, precision: u8, scale: i8) -> Option<i128> {
         return None;
     }
     let mut v: i128 = 0;
-    for b in int
-        .bytes()
-        .chain(frac.bytes())
-        .chain(std::iter::repeat_n(b'0', scale - frac.len()))
-    {
+    for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', scale - frac.len())) {
         v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
     Some(if neg { -v } else { v })
@@ -146,18 +127,14 @@ pub(crate) enum TypedBuilder {
 impl TypedBuilder {
     pub(crate) fn new(ty: &ColumnType, cap: usize) -> TypedBuilder {
         match ty {
-            ColumnType::Int | ColumnType::String => {
-                TypedBuilder::Int(Int64Builder::with_capacity(cap))
-            }
+            ColumnType::Int | ColumnType::String => TypedBuilder::Int(Int64Builder::with_capacity(cap)),
             ColumnType::Float => TypedBuilder::Float(Float64Builder::with_capacity(cap)),
             ColumnType::Decimal { precision, scale } => {
                 TypedBuilder::Dec(Decimal128Builder::with_capacity(cap), *precision, *scale)
             }
             ColumnType::Bool => TypedBuilder::Bool(BooleanBuilder::with_capacity(cap)),
             ColumnType::Date(_) => TypedBuilder::Date(Date32Builder::with_capacity(cap)),
-            ColumnType::Timestamp(_) => {
-                TypedBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(cap))
-            }
+            ColumnType::Timestamp(_) => TypedBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(cap)),
         }
     }
 
@@ -177,9 +154,7 @@ impl TypedBuilder {
                 b.append_value(x);
                 true
             }
-            (TypedBuilder::Dec(b, p, _), Typed::Dec(x))
-                if x.unsigned_abs() < 10u128.pow(u32::from(*p)) =>
-            {
+            (TypedBuilder::Dec(b, p, _), Typed::Dec(x)) if x.unsigned_abs() < 10u128.pow(u32::from(*p)) => {
                 b.append_value(x);
                 true
             }
@@ -187,15 +162,13 @@ impl TypedBuilder {
                 b.append_value(x);
                 true
             }
-            (TypedBuilder::Date(b), Typed::Date(d)) => {
-                match i32::try_from((d - EPOCH).num_days()) {
-                    Ok(days) => {
-                        b.append_value(days);
-                        true
-                    }
-                    Err(_) => false,
+            (TypedBuilder::Date(b), Typed::Date(d)) => match i32::try_from((d - EPOCH).num_days()) {
+                Ok(days) => {
+                    b.append_value(days);
+                    true
                 }
-            }
+                Err(_) => false,
+            },
             (TypedBuilder::Ts(b), Typed::Ts(t)) => {
                 b.append_value(t.and_utc().timestamp_micros());
                 true
@@ -223,11 +196,9 @@ impl TypedBuilder {
         match self {
             TypedBuilder::Int(mut b) => Arc::new(b.finish()),
             TypedBuilder::Float(mut b) => Arc::new(b.finish()),
-            TypedBuilder::Dec(mut b, p, s) => Arc::new(
-                b.finish()
-                    .with_precision_and_scale(p, s)
-                    .expect("precision and scale were validated"),
-            ), // ok: validated in rule::validate
+            TypedBuilder::Dec(mut b, p, s) => {
+                Arc::new(b.finish().with_precision_and_scale(p, s).expect("precision and scale were validated"))
+            } // ok: validated in rule::validate
             TypedBuilder::Bool(mut b) => Arc::new(b.finish()),
             TypedBuilder::Date(mut b) => Arc::new(b.finish()),
             TypedBuilder::Ts(mut b) => Arc::new(b.finish()),
@@ -255,10 +226,7 @@ mod tests {
         assert_eq!(parse(&ColumnType::Int, "4.2"), None);
         assert_eq!(parse(&ColumnType::Bool, "Yes"), Some(Typed::Bool(true)));
         let de = ColumnType::Date(Some("%d.%m.%Y".into()));
-        assert_eq!(
-            parse(&de, "14.03.1987"),
-            Some(Typed::Date(NaiveDate::from_ymd_opt(1987, 3, 14).unwrap()))
-        );
+        assert_eq!(parse(&de, "14.03.1987"), Some(Typed::Date(NaiveDate::from_ymd_opt(1987, 3, 14).unwrap())));
         assert_eq!(parse(&de, "1987-03-14"), None);
         assert!(parse(&ColumnType::Timestamp(None), "2024-01-02T03:04:05+01:00").is_some());
         assert_eq!(parse(&ColumnType::Float, "NaN"), None);

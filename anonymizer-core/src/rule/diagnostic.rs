@@ -46,11 +46,7 @@ impl fmt::Display for Diagnostics {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(
-                f,
-                "{}:{}:{}: error: {}",
-                self.origin, d.line, d.column, d.message
-            )?;
+            writeln!(f, "{}:{}:{}: error: {}", self.origin, d.line, d.column, d.message)?;
             if !d.source_line.is_empty() {
                 let gutter = d.line.to_string().len();
                 writeln!(f, "{:gutter$} |", "")?;
@@ -64,21 +60,11 @@ impl fmt::Display for Diagnostics {
                 )?;
             }
             if let Some(h) = &d.hint {
-                write!(
-                    f,
-                    "\n{:gutter$} = help: {h}",
-                    "",
-                    gutter = d.line.to_string().len()
-                )?;
+                write!(f, "\n{:gutter$} = help: {h}", "", gutter = d.line.to_string().len())?;
             }
         }
         let n = self.items.len();
-        write!(
-            f,
-            "\n{}: {n} problem{} found",
-            self.origin,
-            if n == 1 { "" } else { "s" }
-        )
+        write!(f, "\n{}: {n} problem{} found", self.origin, if n == 1 { "" } else { "s" })
     }
 }
 
@@ -91,35 +77,19 @@ pub(crate) struct Sink<'s> {
 
 impl<'s> Sink<'s> {
     pub(crate) fn new(src: &'s str) -> Self {
-        Sink {
-            src,
-            items: Vec::new(),
-        }
+        Sink { src, items: Vec::new() }
     }
 
     pub(crate) fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.src.len());
-        self.src.as_bytes()[..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.src.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
     }
 
-    pub(crate) fn error(
-        &mut self,
-        span: Range<usize>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
+    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
         let start = floor_char(self.src, span.start.min(self.src.len()));
         let line_start = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.src[start..]
-            .find('\n')
-            .map_or(self.src.len(), |i| start + i);
-        let source_line = self.src[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string();
+        let line_end = self.src[start..].find('\n').map_or(self.src.len(), |i| start + i);
+        let source_line = self.src[line_start..line_end].trim_end_matches('\r').to_string();
         let column = self.src[line_start..start].chars().count() + 1;
         let end = floor_char(self.src, span.end.clamp(start, line_end));
         let underline = self.src[start..end].chars().count();
@@ -136,10 +106,7 @@ impl<'s> Sink<'s> {
     pub(crate) fn finish(mut self, origin: &str) -> Diagnostics {
         self.items.sort_by_key(|d| (d.line, d.column));
         self.items.dedup();
-        Diagnostics {
-            origin: origin.to_string(),
-            items: self.items,
-        }
+        Diagnostics { origin: origin.to_string(), items: self.items }
     }
 }
 
@@ -151,10 +118,7 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 }
 
 /// `did you mean "x"?` for the closest candidate, if it is close enough.
-pub(crate) fn did_you_mean<'a>(
-    got: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub(crate) fn did_you_mean<'a>(got: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase());

@@ -22,11 +22,7 @@ pub struct ExampleFailure {
 
 impl std::fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "example {} (line {}): {}",
-            self.index, self.line, self.message
-        )
+        write!(f, "example {} (line {}): {}", self.index, self.line, self.message)
     }
 }
 
@@ -36,11 +32,7 @@ pub fn run_examples(rules: &Rules) -> Vec<ExampleFailure> {
     let rules = Arc::new(rules.clone());
     let mut failures = Vec::new();
     for (i, ex) in rules.examples.iter().enumerate() {
-        let fail = |message: String| ExampleFailure {
-            index: i + 1,
-            line: ex.line,
-            message,
-        };
+        let fail = |message: String| ExampleFailure { index: i + 1, line: ex.line, message };
         // Every column the rules mention is present; those the example omits are null.
         let mut header: Vec<String> = ex.input.iter().map(|(k, _)| k.clone()).collect();
         let mentioned = rules
@@ -68,20 +60,11 @@ pub fn run_examples(rules: &Rules) -> Vec<ExampleFailure> {
         let columns: Vec<ArrayRef> = header
             .iter()
             .map(|h| {
-                let v = ex
-                    .input
-                    .iter()
-                    .find(|(k, _)| k == h)
-                    .map(|(_, v)| v.as_str());
+                let v = ex.input.iter().find(|(k, _)| k == h).map(|(_, v)| v.as_str());
                 Arc::new(StringArray::from(vec![v])) as ArrayRef
             })
             .collect();
-        let schema = Schema::new(
-            header
-                .iter()
-                .map(|h| Field::new(h, DataType::Utf8, true))
-                .collect::<Vec<_>>(),
-        );
+        let schema = Schema::new(header.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>());
         let batch = match RecordBatch::try_new(Arc::new(schema), columns) {
             Ok(b) => b,
             Err(_) => {
@@ -100,9 +83,7 @@ pub fn run_examples(rules: &Rules) -> Vec<ExampleFailure> {
         match &ex.expect {
             Expect::Deleted => {
                 if out.num_rows() != 0 {
-                    failures.push(fail(
-                        "expected the row to be deleted, but it was kept".into(),
-                    ));
+                    failures.push(fail("expected the row to be deleted, but it was kept".into()));
                 }
             }
             Expect::Columns(expected) => {
@@ -117,17 +98,13 @@ pub fn run_examples(rules: &Rules) -> Vec<ExampleFailure> {
                 }
                 for (col, want) in expected {
                     let Some(idx) = out.schema().index_of(col).ok() else {
-                        failures.push(fail(format!(
-                            "column `{col}` is not in the output (dropped or unlisted)"
-                        )));
+                        failures.push(fail(format!("column `{col}` is not in the output (dropped or unlisted)")));
                         continue;
                     };
                     let got = cell_text(out.column(idx));
                     if got.as_deref() != Some(want.as_str()) {
                         let got = got.map_or("null".to_string(), |g| format!("{g:?}"));
-                        failures.push(fail(format!(
-                            "column `{col}`: expected {want:?}, got {got}"
-                        )));
+                        failures.push(fail(format!("column `{col}`: expected {want:?}, got {got}")));
                     }
                 }
             }

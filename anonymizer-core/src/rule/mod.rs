@@ -23,11 +23,7 @@ use crate::error::{Error, ErrorKind};
 
 /// Reads and validates a rule file; `origin` in messages is the path as given.
 pub fn load_rules(path: &Path) -> Result<Rules, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        Error::new(ErrorKind::Io {
-            op: format!("reading rule file {}", path.display()),
-            source,
-        })
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| Error::new(ErrorKind::Io { op: format!("reading rule file {}", path.display()), source }))?;
     parse_rules(&text, &path.display().to_string()).map_err(|d| Error::new(ErrorKind::Rules(d)))
 }

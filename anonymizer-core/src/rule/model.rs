@@ -105,10 +105,7 @@ impl ColumnType {
     }
 
     pub(crate) fn is_numeric(&self) -> bool {
-        matches!(
-            self,
-            ColumnType::Int | ColumnType::Float | ColumnType::Decimal { .. }
-        )
+        matches!(self, ColumnType::Int | ColumnType::Float | ColumnType::Decimal { .. })
     }
 
     pub(crate) fn is_temporal(&self) -> bool {
@@ -160,41 +157,15 @@ pub enum Action {
     Keep,
     Drop,
     Null,
-    Replace {
-        value: String,
-    },
-    Pseudonymize {
-        domain: Option<String>,
-        prefix: String,
-        length: usize,
-    },
-    Encrypt {
-        alphabet: String,
-        domain: Option<String>,
-    },
-    Mask {
-        keep_first: usize,
-        keep_last: usize,
-        ch: char,
-        preserve: Vec<char>,
-    },
-    Truncate {
-        keep_first: usize,
-    },
+    Replace { value: String },
+    Pseudonymize { domain: Option<String>, prefix: String, length: usize },
+    Encrypt { alphabet: String, domain: Option<String> },
+    Mask { keep_first: usize, keep_last: usize, ch: char, preserve: Vec<char> },
+    Truncate { keep_first: usize },
     Generalize(Generalize),
-    ShiftDate {
-        max_days: u32,
-        by: Option<String>,
-        domain: Option<String>,
-    },
-    Redact {
-        detect: Vec<String>,
-        with: RedactWith,
-    },
-    Noise {
-        noise: Noise,
-        domain: Option<String>,
-    },
+    ShiftDate { max_days: u32, by: Option<String>, domain: Option<String> },
+    Redact { detect: Vec<String>, with: RedactWith },
+    Noise { noise: Noise, domain: Option<String> },
 }
 
 impl Action {
@@ -305,19 +276,11 @@ impl Rules {
 
     /// The rule that applies to `name`: exact names win over patterns; the first pattern wins.
     pub fn rule_for(&self, name: &str) -> Option<&Rule> {
-        self.column_rule(name).or_else(|| {
-            self.patterns
-                .iter()
-                .find(|p| p.columns.is_match(name))
-                .map(|p| &p.rule)
-        })
+        self.column_rule(name).or_else(|| self.patterns.iter().find(|p| p.columns.is_match(name)).map(|p| &p.rule))
     }
 
     /// The declared type of a column.
     pub fn type_of(&self, name: &str) -> Option<&ColumnType> {
-        self.types
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, t, _)| t)
+        self.types.iter().find(|(n, _, _)| n == name).map(|(_, t, _)| t)
     }
 }

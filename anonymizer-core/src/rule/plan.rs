@@ -19,21 +19,13 @@ pub(crate) enum Op {
     Null,
     Replace(String),
     Pseudonymize(Pseudonymizer),
-    Mask {
-        keep_first: usize,
-        keep_last: usize,
-        ch: char,
-        preserve: Vec<char>,
-    },
+    Mask { keep_first: usize, keep_last: usize, ch: char, preserve: Vec<char> },
     Truncate(usize),
     GeneralizeDate(DateUnit),
     Step(f64),
     Round(u32),
     Bands(Vec<i64>),
-    ShiftDate {
-        shifter: DateShifter,
-        by: Option<usize>,
-    },
+    ShiftDate { shifter: DateShifter, by: Option<usize> },
     Noise(Noiser),
 }
 
@@ -80,9 +72,8 @@ impl RulePlan {
                     column: name.to_string(),
                     message: format!("{what} column `{name}`, which the input does not have"),
                     location: loc(line),
-                    hint: did_you_mean(name, header.iter().map(String::as_str)).or_else(|| {
-                        Some("set on_missing = \"ignore\" if the column is optional".into())
-                    }),
+                    hint: did_you_mean(name, header.iter().map(String::as_str))
+                        .or_else(|| Some("set on_missing = \"ignore\" if the column is optional".into())),
                 });
             }
         };
@@ -99,16 +90,8 @@ impl RulePlan {
         let mut filters = Vec::new();
         for f in &rules.delete_rows {
             match index_of(&f.column) {
-                Some(i) => filters.push(FilterPlan {
-                    input: i,
-                    matcher: f.matcher.clone(),
-                }),
-                None => missing(
-                    &mut problems,
-                    &f.column,
-                    f.line,
-                    "a [[delete_rows]] filter reads",
-                ),
+                Some(i) => filters.push(FilterPlan { input: i, matcher: f.matcher.clone() }),
+                None => missing(&mut problems, &f.column, f.line, "a [[delete_rows]] filter reads"),
             }
         }
         let mut rejected = Vec::new();
@@ -118,11 +101,7 @@ impl RulePlan {
                 Some(r) => r.clone(),
                 None => match rules.unlisted {
                     Unlisted::Drop => continue,
-                    Unlisted::Keep => Rule {
-                        action: Action::Keep,
-                        on_invalid: None,
-                        line: 0,
-                    },
+                    Unlisted::Keep => Rule { action: Action::Keep, on_invalid: None, line: 0 },
                     Unlisted::Reject => {
                         rejected.push(name.clone());
                         continue;
@@ -146,51 +125,27 @@ impl RulePlan {
                 Action::Keep => Op::Keep,
                 Action::Null => Op::Null,
                 Action::Replace { value } => Op::Replace(value.clone()),
-                Action::Pseudonymize {
-                    domain: d,
-                    prefix,
-                    length,
-                } => Op::Pseudonymize(Pseudonymizer::new(
-                    &keys.pseudonymize,
-                    &domain(d),
-                    prefix,
-                    *length,
-                )),
-                Action::Mask {
-                    keep_first,
-                    keep_last,
-                    ch,
-                    preserve,
-                } => Op::Mask {
-                    keep_first: *keep_first,
-                    keep_last: *keep_last,
-                    ch: *ch,
-                    preserve: preserve.clone(),
-                },
+                Action::Pseudonymize { domain: d, prefix, length } => {
+                    Op::Pseudonymize(Pseudonymizer::new(&keys.pseudonymize, &domain(d), prefix, *length))
+                }
+                Action::Mask { keep_first, keep_last, ch, preserve } => {
+                    Op::Mask { keep_first: *keep_first, keep_last: *keep_last, ch: *ch, preserve: preserve.clone() }
+                }
                 Action::Truncate { keep_first } => Op::Truncate(*keep_first),
                 Action::Generalize(Generalize::To(unit)) => {
                     if !temporal_or_text {
-                        bad(format!(
-                            "generalize with `to` needs a date or timestamp, but the column is {}",
-                            ty.name()
-                        ));
+                        bad(format!("generalize with `to` needs a date or timestamp, but the column is {}", ty.name()));
                         continue;
                     }
                     if *unit == DateUnit::Hour && matches!(ty, ColumnType::Date(_)) {
-                        bad(
-                            "generalize to \"hour\" needs a timestamp, but the column is a date"
-                                .into(),
-                        );
+                        bad("generalize to \"hour\" needs a timestamp, but the column is a date".into());
                         continue;
                     }
                     Op::GeneralizeDate(*unit)
                 }
                 Action::Generalize(g) => {
                     if !numeric_or_text {
-                        bad(format!(
-                            "generalize with a number option needs a number, but the column is {}",
-                            ty.name()
-                        ));
+                        bad(format!("generalize with a number option needs a number, but the column is {}", ty.name()));
                         continue;
                     }
                     match g {
@@ -200,16 +155,9 @@ impl RulePlan {
                         Generalize::To(_) => unreachable!("handled above"), // ok: match arm above
                     }
                 }
-                Action::ShiftDate {
-                    max_days,
-                    by,
-                    domain: d,
-                } => {
+                Action::ShiftDate { max_days, by, domain: d } => {
                     if !temporal_or_text {
-                        bad(format!(
-                            "shift_date needs a date or timestamp, but the column is {}",
-                            ty.name()
-                        ));
+                        bad(format!("shift_date needs a date or timestamp, but the column is {}", ty.name()));
                         continue;
                     }
                     let by_index = match by {
@@ -222,26 +170,17 @@ impl RulePlan {
                             }
                         },
                     };
-                    Op::ShiftDate {
-                        shifter: DateShifter::new(&keys.perturb, &domain(d), *max_days),
-                        by: by_index,
-                    }
+                    Op::ShiftDate { shifter: DateShifter::new(&keys.perturb, &domain(d), *max_days), by: by_index }
                 }
                 Action::Noise { noise, domain: d } => {
                     if !numeric_or_text {
-                        bad(format!(
-                            "noise needs numbers, but the column is {}",
-                            ty.name()
-                        ));
+                        bad(format!("noise needs numbers, but the column is {}", ty.name()));
                         continue;
                     }
                     Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
                 }
                 Action::Encrypt { .. } | Action::Redact { .. } => {
-                    bad(format!(
-                        "action \"{}\" is not supported yet by this version of importd",
-                        rule.action.name()
-                    ));
+                    bad(format!("action \"{}\" is not supported yet by this version of importd", rule.action.name()));
                     continue;
                 }
             };
@@ -260,25 +199,16 @@ impl RulePlan {
                 message: format!(
                     "unlisted = \"reject\" and no rule names column{} {}",
                     if rejected.len() == 1 { "" } else { "s" },
-                    rejected
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    rejected.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
                 ),
                 location: None,
-                hint: Some(
-                    "add a rule for each column to [columns] (\"drop\" if it is not needed)".into(),
-                ),
+                hint: Some("add a rule for each column to [columns] (\"drop\" if it is not needed)".into()),
             });
         }
         if !problems.is_empty() {
             return Err(Error::new(ErrorKind::Schema(problems)));
         }
-        let fields: Vec<Field> = columns
-            .iter()
-            .map(|c| Field::new(&c.name, output_type(c), true))
-            .collect();
+        let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, output_type(c), true)).collect();
         Ok(RulePlan {
             key_id: keys.key_id().to_string(),
             rules,
@@ -332,8 +262,6 @@ fn output_type(c: &ColumnPlan) -> DataType {
         | Op::Round(_)
         | Op::ShiftDate { .. }
         | Op::Noise(_) => arrow_type(&c.ty),
-        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) => {
-            DataType::Utf8
-        }
+        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) => DataType::Utf8,
     }
 }

@@ -49,12 +49,7 @@ pub(crate) struct Reader<'a, 's> {
 }
 
 impl Reader<'_, '_> {
-    pub(crate) fn error(
-        &mut self,
-        span: Range<usize>,
-        msg: impl Into<String>,
-        hint: Option<String>,
-    ) {
+    pub(crate) fn error(&mut self, span: Range<usize>, msg: impl Into<String>, hint: Option<String>) {
         self.sink.error(span, msg, hint);
     }
 
@@ -64,31 +59,20 @@ impl Reader<'_, '_> {
             if !allowed.contains(&k.get_ref().as_ref()) {
                 let hint = did_you_mean(k.get_ref(), allowed.iter().copied())
                     .or_else(|| Some(format!("{context} takes: {}", allowed.join(", "))));
-                self.error(
-                    k.span(),
-                    format!("unknown key `{}` in {context}", k.get_ref()),
-                    hint,
-                );
+                self.error(k.span(), format!("unknown key `{}` in {context}", k.get_ref()), hint);
             }
         }
     }
 
     pub(crate) fn get<'t, 'i>(table: &'t Table<'i>, key: &str) -> Option<&'t Value<'i>> {
-        table
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
-            .map(|(_, v)| v)
+        table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
     }
 
     pub(crate) fn string(&mut self, v: &Value<'_>, what: &str) -> Option<String> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.to_string()),
             other => {
-                self.error(
-                    v.span(),
-                    format!("{what} must be a string, found {}", type_name(other)),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be a string, found {}", type_name(other)), None);
                 None
             }
         }
@@ -98,11 +82,7 @@ impl Reader<'_, '_> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             other => {
-                self.error(
-                    v.span(),
-                    format!("{what} must be true or false, found {}", type_name(other)),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be true or false, found {}", type_name(other)), None);
                 None
             }
         }
@@ -110,30 +90,16 @@ impl Reader<'_, '_> {
 
     pub(crate) fn integer(&mut self, v: &Value<'_>, what: &str, range: Range<i64>) -> Option<i64> {
         let parsed = match v.get_ref() {
-            DeValue::Integer(i) => {
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
-            }
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok(),
             other => {
-                self.error(
-                    v.span(),
-                    format!("{what} must be a whole number, found {}", type_name(other)),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be a whole number, found {}", type_name(other)), None);
                 return None;
             }
         };
         match parsed {
             Some(n) if range.contains(&n) => Some(n),
             _ => {
-                self.error(
-                    v.span(),
-                    format!(
-                        "{what} must be between {} and {}",
-                        range.start,
-                        range.end - 1
-                    ),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be between {} and {}", range.start, range.end - 1), None);
                 None
             }
         }
@@ -141,16 +107,10 @@ impl Reader<'_, '_> {
 
     pub(crate) fn number(&mut self, v: &Value<'_>, what: &str) -> Option<f64> {
         let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                .ok()
-                .map(|n| n as f64),
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok().map(|n| n as f64),
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             other => {
-                self.error(
-                    v.span(),
-                    format!("{what} must be a number, found {}", type_name(other)),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be a number, found {}", type_name(other)), None);
                 return None;
             }
         };
@@ -163,11 +123,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    pub(crate) fn string_list(
-        &mut self,
-        v: &Value<'_>,
-        what: &str,
-    ) -> Option<Vec<Spanned<String>>> {
+    pub(crate) fn string_list(&mut self, v: &Value<'_>, what: &str) -> Option<Vec<Spanned<String>>> {
         match v.get_ref() {
             DeValue::Array(items) => {
                 let mut out = Vec::new();
@@ -181,14 +137,7 @@ impl Reader<'_, '_> {
                 ok.then_some(out)
             }
             other => {
-                self.error(
-                    v.span(),
-                    format!(
-                        "{what} must be a list of strings, found {}",
-                        type_name(other)
-                    ),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be a list of strings, found {}", type_name(other)), None);
                 None
             }
         }
@@ -198,52 +147,35 @@ impl Reader<'_, '_> {
         match v.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.error(
-                    v.span(),
-                    format!("{what} must be a table, found {}", type_name(other)),
-                    None,
-                );
+                self.error(v.span(), format!("{what} must be a table, found {}", type_name(other)), None);
                 None
             }
         }
     }
 
     /// A string that must be one of `choices`.
-    pub(crate) fn choice<T: Copy>(
-        &mut self,
-        v: &Value<'_>,
-        what: &str,
-        choices: &[(&str, T)],
-    ) -> Option<T> {
+    pub(crate) fn choice<T: Copy>(&mut self, v: &Value<'_>, what: &str, choices: &[(&str, T)]) -> Option<T> {
         let s = self.string(v, what)?;
         if let Some((_, t)) = choices.iter().find(|(name, _)| *name == s) {
             return Some(*t);
         }
         let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let hint = did_you_mean(&s, names.iter().copied())
-            .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+        let hint =
+            did_you_mean(&s, names.iter().copied()).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
         self.error(v.span(), format!("unknown {what} \"{s}\""), Some(hint));
         None
     }
 
     /// A list of tables (`[[x]]` or an inline array of tables).
-    pub(crate) fn tables<'t, 'i>(
-        &mut self,
-        v: &'t Value<'i>,
-        what: &str,
-    ) -> Vec<(Range<usize>, &'t Table<'i>)> {
+    pub(crate) fn tables<'t, 'i>(&mut self, v: &'t Value<'i>, what: &str) -> Vec<(Range<usize>, &'t Table<'i>)> {
         match v.get_ref() {
-            DeValue::Array(items) => items
-                .iter()
-                .filter_map(|item| self.table(item, what).map(|t| (item.span(), t)))
-                .collect(),
+            DeValue::Array(items) => {
+                items.iter().filter_map(|item| self.table(item, what).map(|t| (item.span(), t))).collect()
+            }
             other => {
                 self.error(
                     v.span(),
-                    format!(
-                        "{what} must be written as [[{what}]] tables, found {}",
-                        type_name(other)
-                    ),
+                    format!("{what} must be written as [[{what}]] tables, found {}", type_name(other)),
                     None,
                 );
                 Vec::new()

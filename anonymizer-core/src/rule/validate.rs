@@ -11,29 +11,15 @@ use super::model::*;
 use super::syntax::{parse_document, type_name, Reader, Table, Value};
 
 /// Built-in detector names for `redact`.
-pub const BUILTIN_DETECTORS: &[&str] = &[
-    "email",
-    "phone",
-    "iban",
-    "credit_card",
-    "ipv4",
-    "ipv6",
-    "url",
-];
+pub const BUILTIN_DETECTORS: &[&str] = &["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"];
 
 /// Named alphabets for `encrypt`.
 pub const ALPHABETS: &[(&str, &str)] = &[
     ("digits", "0123456789"),
     ("upper_alphanumeric", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     ("lower_alphanumeric", "0123456789abcdefghijklmnopqrstuvwxyz"),
-    (
-        "alphanumeric",
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-    ),
-    (
-        "letters",
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-    ),
+    ("alphanumeric", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+    ("letters", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
 ];
 
 const ACTIONS: &[&str] = &[
@@ -67,11 +53,8 @@ const TOP_KEYS: &[&str] = &[
     "examples",
 ];
 
-const ON_INVALID: &[(&str, OnInvalid)] = &[
-    ("null", OnInvalid::Null),
-    ("drop_row", OnInvalid::DropRow),
-    ("fail", OnInvalid::Fail),
-];
+const ON_INVALID: &[(&str, OnInvalid)] =
+    &[("null", OnInvalid::Null), ("drop_row", OnInvalid::DropRow), ("fail", OnInvalid::Fail)];
 
 /// Limits of the one bounded regex constructor used for every customer-written pattern.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -89,13 +72,7 @@ pub fn bounded_regex(pattern: &str) -> Result<Regex, String> {
             regex::Error::CompiledTooBig(limit) => {
                 format!("the pattern is too large (compiled size limit {limit} bytes)")
             }
-            other => other
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("invalid pattern")
-                .trim()
-                .to_string(),
+            other => other.to_string().lines().last().unwrap_or("invalid pattern").trim().to_string(),
         })
 }
 
@@ -103,22 +80,15 @@ pub fn bounded_regex(pattern: &str) -> Result<Regex, String> {
 pub fn parse_rules(src: &str, origin: &str) -> Result<Rules, Diagnostics> {
     let mut sink = Sink::new(src);
     let rules = match parse_document(src, &mut sink) {
-        Some(doc) => Walker {
-            r: Reader { sink: &mut sink },
-            custom: Vec::new(),
-        }
-        .rules(doc.get_ref()),
+        Some(doc) => Walker { r: Reader { sink: &mut sink }, custom: Vec::new() }.rules(doc.get_ref()),
         None => None,
     };
     let diags = sink.finish(origin);
     match rules {
         Some(mut rules) if diags.is_empty() => {
             rules.origin = origin.to_string();
-            rules.sha256 = digest::digest(&digest::SHA256, src.as_bytes())
-                .as_ref()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            rules.sha256 =
+                digest::digest(&digest::SHA256, src.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect();
             Ok(rules)
         }
         _ => Err(diags),
@@ -160,11 +130,7 @@ impl Walker<'_, '_> {
                     self.r.choice(
                         v,
                         "`unlisted` value",
-                        &[
-                            ("drop", Unlisted::Drop),
-                            ("keep", Unlisted::Keep),
-                            ("reject", Unlisted::Reject),
-                        ],
+                        &[("drop", Unlisted::Drop), ("keep", Unlisted::Keep), ("reject", Unlisted::Reject)],
                     )
                 })
                 .unwrap_or(Unlisted::Drop),
@@ -180,10 +146,7 @@ impl Walker<'_, '_> {
                     )
                 })
                 .unwrap_or(OnMissing::Error),
-            input: get("input")
-                .and_then(|v| self.r.table(v, "[input]"))
-                .map(|t| self.input(t))
-                .unwrap_or_default(),
+            input: get("input").and_then(|v| self.r.table(v, "[input]")).map(|t| self.input(t)).unwrap_or_default(),
             columns: Vec::new(),
             patterns: Vec::new(),
             delete_rows: Vec::new(),
@@ -200,8 +163,7 @@ impl Walker<'_, '_> {
         if let Some(t) = get("columns").and_then(|v| self.r.table(v, "[columns]")) {
             for (k, v) in t.iter() {
                 if k.get_ref().trim().is_empty() {
-                    self.r
-                        .error(k.span(), "a column name in [columns] is empty", None);
+                    self.r.error(k.span(), "a column name in [columns] is empty", None);
                     continue;
                 }
                 if let Some(rule) = self.rule(v, &[]) {
@@ -244,15 +206,7 @@ impl Walker<'_, '_> {
     fn input(&mut self, t: &Table<'_>) -> InputOptions {
         self.r.check_keys(
             t,
-            &[
-                "format",
-                "delimiter",
-                "quote",
-                "header",
-                "encoding",
-                "null_values",
-                "trim_headers",
-            ],
+            &["format", "delimiter", "quote", "header", "encoding", "null_values", "trim_headers"],
             "[input]",
         );
         let mut o = InputOptions::default();
@@ -265,10 +219,7 @@ impl Walker<'_, '_> {
                 ("jsonl", InputFormat::Jsonl),
                 ("parquet", InputFormat::Parquet),
             ];
-            o.format = self
-                .r
-                .choice(v, "input format", &formats)
-                .unwrap_or(o.format);
+            o.format = self.r.choice(v, "input format", &formats).unwrap_or(o.format);
         }
         if let Some(v) = get("delimiter") {
             o.delimiter = self.single_byte(v, "`delimiter`");
@@ -288,10 +239,7 @@ impl Walker<'_, '_> {
                 ("latin-1", Encoding::Latin1),
                 ("iso-8859-1", Encoding::Latin1),
             ];
-            o.encoding = self
-                .r
-                .choice(v, "encoding", &encs)
-                .unwrap_or(Encoding::Utf8);
+            o.encoding = self.r.choice(v, "encoding", &encs).unwrap_or(Encoding::Utf8);
         }
         if let Some(v) = get("null_values") {
             o.null_values = self
@@ -334,17 +282,20 @@ impl Walker<'_, '_> {
                 continue;
             }
             let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid_name {
-                self.r.error(k.span(), format!("detector name `{name}` must be lower-case letters, digits and `_`, starting with a letter"), None);
+                self.r.error(
+                    k.span(),
+                    format!(
+                        "detector name `{name}` must be lower-case letters, digits and `_`, starting with a letter"
+                    ),
+                    None,
+                );
             }
             let Some(dt) = self.r.table(v, &format!("[detectors.{name}]")) else {
                 continue;
             };
-            self.r
-                .check_keys(dt, &["pattern"], &format!("[detectors.{name}]"));
+            self.r.check_keys(dt, &["pattern"], &format!("[detectors.{name}]"));
             match Reader::get(dt, "pattern") {
                 None => self.r.error(
                     k.span(),
@@ -354,7 +305,11 @@ impl Walker<'_, '_> {
                 Some(p) => {
                     if let Some(s) = self.r.string(p, "`pattern`") {
                         match bounded_regex(&s) {
-                            Ok(re) if re.is_match("") => self.r.error(p.span(), "the pattern matches the empty string, so it would find something everywhere", None),
+                            Ok(re) if re.is_match("") => self.r.error(
+                                p.span(),
+                                "the pattern matches the empty string, so it would find something everywhere",
+                                None,
+                            ),
                             Ok(re) => {
                                 self.custom.push(name.clone());
                                 out.push(CustomDetector { name, pattern: re });
@@ -377,80 +332,57 @@ impl Walker<'_, '_> {
             );
             return None;
         };
-        let re = self
-            .r
-            .string(cv, "`columns`")
-            .and_then(|s| match bounded_regex(&s) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    self.r
-                        .error(cv.span(), format!("invalid regex in `columns`: {e}"), None);
-                    None
-                }
-            });
+        let re = self.r.string(cv, "`columns`").and_then(|s| match bounded_regex(&s) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.r.error(cv.span(), format!("invalid regex in `columns`: {e}"), None);
+                None
+            }
+        });
         let rule = self.rule_table(span, t, &["columns"]);
-        Some(PatternRule {
-            columns: re?,
-            rule: rule?,
-        })
+        Some(PatternRule { columns: re?, rule: rule? })
     }
 
     fn filter(&mut self, span: Range<usize>, t: &Table<'_>) -> Option<RowFilter> {
         const KINDS: &[&str] = &["equals", "in", "matches", "is_null"];
-        self.r.check_keys(
-            t,
-            &["column", "equals", "in", "matches", "is_null"],
-            "[[delete_rows]]",
-        );
+        self.r.check_keys(t, &["column", "equals", "in", "matches", "is_null"], "[[delete_rows]]");
         let line = self.r.sink.line_of(span.start);
         let column = match Reader::get(t, "column") {
             Some(v) => self.r.string(v, "`column`"),
             None => {
-                self.r.error(
-                    span.clone(),
-                    "a [[delete_rows]] filter needs `column`",
-                    None,
-                );
+                self.r.error(span.clone(), "a [[delete_rows]] filter needs `column`", None);
                 None
             }
         };
-        let given: Vec<&str> = KINDS
-            .iter()
-            .copied()
-            .filter(|k| Reader::get(t, k).is_some())
-            .collect();
+        let given: Vec<&str> = KINDS.iter().copied().filter(|k| Reader::get(t, k).is_some()).collect();
         if given.len() != 1 {
-            self.r.error(span, format!("a [[delete_rows]] filter needs exactly one of `equals`, `in`, `matches`, `is_null` (found {})", given.len()), None);
+            self.r.error(
+                span,
+                format!(
+                    "a [[delete_rows]] filter needs exactly one of `equals`, `in`, `matches`, `is_null` (found {})",
+                    given.len()
+                ),
+                None,
+            );
             return None;
         }
         let v = Reader::get(t, given[0])?;
         let matcher = match given[0] {
             "equals" => RowMatch::Equals(self.r.string(v, "`equals`")?),
-            "in" => RowMatch::In(
-                self.r
-                    .string_list(v, "`in`")?
-                    .into_iter()
-                    .map(|s| s.into_inner())
-                    .collect(),
-            ),
+            "in" => RowMatch::In(self.r.string_list(v, "`in`")?.into_iter().map(|s| s.into_inner()).collect()),
             "matches" => {
                 let s = self.r.string(v, "`matches`")?;
                 match bounded_regex(&s) {
                     Ok(re) => RowMatch::Matches(re),
                     Err(e) => {
-                        self.r
-                            .error(v.span(), format!("invalid regex in `matches`: {e}"), None);
+                        self.r.error(v.span(), format!("invalid regex in `matches`: {e}"), None);
                         return None;
                     }
                 }
             }
             _ => RowMatch::IsNull(self.r.boolean(v, "`is_null`")?),
         };
-        Some(RowFilter {
-            column: column?,
-            matcher,
-            line,
-        })
+        Some(RowFilter { column: column?, matcher, line })
     }
 
     fn column_type(&mut self, v: &Value<'_>) -> Option<ColumnType> {
@@ -469,8 +401,8 @@ impl Walker<'_, '_> {
                 let format = match Reader::get(t, "format") {
                     Some(fv) => {
                         let f = self.r.string(fv, "`format`")?;
-                        let bad = chrono::format::StrftimeItems::new(&f)
-                            .any(|i| matches!(i, chrono::format::Item::Error));
+                        let bad =
+                            chrono::format::StrftimeItems::new(&f).any(|i| matches!(i, chrono::format::Item::Error));
                         if bad || f.is_empty() {
                             self.r.error(
                                 fv.span(),
@@ -488,10 +420,7 @@ impl Walker<'_, '_> {
             other => {
                 self.r.error(
                     v.span(),
-                    format!(
-                        "a type must be a string like \"int\" or a table, found {}",
-                        type_name(other)
-                    ),
+                    format!("a type must be a string like \"int\" or a table, found {}", type_name(other)),
                     None,
                 );
                 return None;
@@ -507,38 +436,26 @@ impl Walker<'_, '_> {
             "timestamp" => ColumnType::Timestamp(None),
             s if s.starts_with("decimal(") && s.ends_with(')') => {
                 let inner = &s[8..s.len() - 1];
-                let parts: Vec<_> = inner
-                    .split(',')
-                    .map(|p| p.trim().parse::<u8>().ok())
-                    .collect();
+                let parts: Vec<_> = inner.split(',').map(|p| p.trim().parse::<u8>().ok()).collect();
                 match parts.as_slice() {
-                    [Some(p), Some(sc)] if (1..=38).contains(p) && sc <= p => ColumnType::Decimal {
-                        precision: *p,
-                        scale: *sc as i8,
-                    },
+                    [Some(p), Some(sc)] if (1..=38).contains(p) && sc <= p => {
+                        ColumnType::Decimal { precision: *p, scale: *sc as i8 }
+                    }
                     _ => {
-                        self.r.error(name_v.span(), format!("bad decimal type \"{s}\""), Some("write decimal(p,s) with 1 ≤ p ≤ 38 and 0 ≤ s ≤ p, e.g. decimal(12,2)".into()));
+                        self.r.error(
+                            name_v.span(),
+                            format!("bad decimal type \"{s}\""),
+                            Some("write decimal(p,s) with 1 ≤ p ≤ 38 and 0 ≤ s ≤ p, e.g. decimal(12,2)".into()),
+                        );
                         return None;
                     }
                 }
             }
             other => {
-                let names = [
-                    "string",
-                    "int",
-                    "float",
-                    "decimal(p,s)",
-                    "bool",
-                    "date",
-                    "timestamp",
-                ];
-                let hint = did_you_mean(other, names)
-                    .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
-                self.r.error(
-                    name_v.span(),
-                    format!("unknown type \"{other}\""),
-                    Some(hint),
-                );
+                let names = ["string", "int", "float", "decimal(p,s)", "bool", "date", "timestamp"];
+                let hint =
+                    did_you_mean(other, names).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+                self.r.error(name_v.span(), format!("unknown type \"{other}\""), Some(hint));
                 return None;
             }
         };
@@ -546,14 +463,7 @@ impl Walker<'_, '_> {
             (ColumnType::Date(_), Some((_, f))) => Some(ColumnType::Date(Some(f))),
             (ColumnType::Timestamp(_), Some((_, f))) => Some(ColumnType::Timestamp(Some(f))),
             (ty, Some((span, _))) => {
-                self.r.error(
-                    span,
-                    format!(
-                        "`format` only applies to date and timestamp, not {}",
-                        ty.name()
-                    ),
-                    None,
-                );
+                self.r.error(span, format!("`format` only applies to date and timestamp, not {}", ty.name()), None);
                 None
             }
             (ty, None) => Some(ty),
@@ -564,37 +474,19 @@ impl Walker<'_, '_> {
         self.r.check_keys(t, &["input", "expect"], "[[examples]]");
         let line = self.r.sink.line_of(span.start);
         let (Some(iv), Some(ev)) = (Reader::get(t, "input"), Reader::get(t, "expect")) else {
-            self.r.error(
-                span,
-                "an [[examples]] entry needs `input` and `expect`",
-                None,
-            );
+            self.r.error(span, "an [[examples]] entry needs `input` and `expect`", None);
             return None;
         };
-        let input = self
-            .r
-            .table(iv, "`input`")
-            .map(|it| self.example_cells(it, "`input`"));
+        let input = self.r.table(iv, "`input`").map(|it| self.example_cells(it, "`input`"));
         let expect = match ev.get_ref() {
             DeValue::String(s) if s == "deleted" => Some(Expect::Deleted),
             DeValue::String(_) => {
-                self.r.error(
-                    ev.span(),
-                    "`expect` must be a table of column values or the string \"deleted\"",
-                    None,
-                );
+                self.r.error(ev.span(), "`expect` must be a table of column values or the string \"deleted\"", None);
                 None
             }
-            _ => self
-                .r
-                .table(ev, "`expect`")
-                .map(|et| Expect::Columns(self.example_cells(et, "`expect`"))),
+            _ => self.r.table(ev, "`expect`").map(|et| Expect::Columns(self.example_cells(et, "`expect`"))),
         };
-        Some(Example {
-            input: input?,
-            expect: expect?,
-            line,
-        })
+        Some(Example { input: input?, expect: expect?, line })
     }
 
     fn example_cells(&mut self, t: &Table<'_>, what: &str) -> Vec<(String, String)> {
@@ -608,10 +500,7 @@ impl Walker<'_, '_> {
                 other => {
                     self.r.error(
                         v.span(),
-                        format!(
-                            "values in {what} must be strings or numbers, found {}",
-                            type_name(other)
-                        ),
+                        format!("values in {what} must be strings or numbers, found {}", type_name(other)),
                         None,
                     );
                     continue;
@@ -628,11 +517,7 @@ impl Walker<'_, '_> {
             DeValue::String(s) => {
                 let line = self.r.sink.line_of(v.span().start);
                 let action = self.bare_action(v.span(), s)?;
-                Some(Rule {
-                    action,
-                    on_invalid: None,
-                    line,
-                })
+                Some(Rule { action, on_invalid: None, line })
             }
             DeValue::Table(t) => self.rule_table(v.span(), t, extra_keys),
             other => {
@@ -648,8 +533,7 @@ impl Walker<'_, '_> {
         }
         let hint = did_you_mean(s, ACTIONS.iter().copied())
             .unwrap_or_else(|| format!("expected one of: {}", ACTIONS.join(", ")));
-        self.r
-            .error(span, format!("unknown action \"{s}\""), Some(hint));
+        self.r.error(span, format!("unknown action \"{s}\""), Some(hint));
         None
     }
 
@@ -659,17 +543,8 @@ impl Walker<'_, '_> {
             "keep" => Action::Keep,
             "drop" => Action::Drop,
             "null" => Action::Null,
-            "pseudonymize" => Action::Pseudonymize {
-                domain: None,
-                prefix: String::new(),
-                length: 20,
-            },
-            "mask" => Action::Mask {
-                keep_first: 0,
-                keep_last: 0,
-                ch: '*',
-                preserve: Vec::new(),
-            },
+            "pseudonymize" => Action::Pseudonymize { domain: None, prefix: String::new(), length: 20 },
+            "mask" => Action::Mask { keep_first: 0, keep_last: 0, ch: '*', preserve: Vec::new() },
             other => {
                 let example = match other {
                     "replace" => "{ action = \"replace\", value = \"***\" }",
@@ -691,25 +566,13 @@ impl Walker<'_, '_> {
         Some(action)
     }
 
-    fn rule_table(
-        &mut self,
-        span: Range<usize>,
-        t: &Table<'_>,
-        extra_keys: &[&str],
-    ) -> Option<Rule> {
+    fn rule_table(&mut self, span: Range<usize>, t: &Table<'_>, extra_keys: &[&str]) -> Option<Rule> {
         let line = self.r.sink.line_of(span.start);
         let Some(av) = Reader::get(t, "action") else {
-            self.r.error(
-                span,
-                "a rule table needs `action`",
-                Some(format!("one of: {}", ACTIONS.join(", "))),
-            );
+            self.r.error(span, "a rule table needs `action`", Some(format!("one of: {}", ACTIONS.join(", "))));
             return None;
         };
-        let name = self
-            .r
-            .string(av, "`action`")
-            .and_then(|s| self.action_name(av.span(), &s))?;
+        let name = self.r.string(av, "`action`").and_then(|s| self.action_name(av.span(), &s))?;
         let options: &[&str] = match name {
             "replace" => &["value"],
             "pseudonymize" => &["domain", "prefix", "length"],
@@ -726,14 +589,9 @@ impl Walker<'_, '_> {
         allowed.extend_from_slice(options);
         allowed.extend_from_slice(extra_keys);
         self.r.check_keys(t, &allowed, &format!("a `{name}` rule"));
-        let on_invalid = Reader::get(t, "on_invalid")
-            .and_then(|v| self.r.choice(v, "`on_invalid` value", ON_INVALID));
+        let on_invalid = Reader::get(t, "on_invalid").and_then(|v| self.r.choice(v, "`on_invalid` value", ON_INVALID));
         let action = self.action_options(name, av.span(), t)?;
-        Some(Rule {
-            action,
-            on_invalid,
-            line,
-        })
+        Some(Rule { action, on_invalid, line })
     }
 
     fn opt_string(&mut self, t: &Table<'_>, key: &str) -> Option<Option<String>> {
@@ -766,10 +624,7 @@ impl Walker<'_, '_> {
         let usize_opt = |w: &mut Self, key: &str, max: i64| -> Option<Option<usize>> {
             match Reader::get(t, key) {
                 None => Some(None),
-                Some(v) => {
-                    w.r.integer(v, &format!("`{key}`"), 0..max + 1)
-                        .map(|n| Some(n as usize))
-                }
+                Some(v) => w.r.integer(v, &format!("`{key}`"), 0..max + 1).map(|n| Some(n as usize)),
             }
         };
         Some(match name {
@@ -778,9 +633,7 @@ impl Walker<'_, '_> {
             "null" => Action::Null,
             "replace" => {
                 let v = self.required(t, "value", name, &span, "value = \"***\"")?;
-                Action::Replace {
-                    value: self.r.string(v, "`value`")?,
-                }
+                Action::Replace { value: self.r.string(v, "`value`")? }
             }
             "pseudonymize" => {
                 let domain = self.opt_string(t, "domain");
@@ -789,11 +642,7 @@ impl Walker<'_, '_> {
                     None => Some(20),
                     Some(v) => self.r.integer(v, "`length`", 8..53).map(|n| n as usize),
                 };
-                Action::Pseudonymize {
-                    domain: domain?,
-                    prefix: prefix?.unwrap_or_default(),
-                    length: length?,
-                }
+                Action::Pseudonymize { domain: domain?, prefix: prefix?.unwrap_or_default(), length: length? }
             }
             "encrypt" => {
                 let av = self.required(t, "alphabet", name, &span, "alphabet = \"digits\"")?;
@@ -803,25 +652,15 @@ impl Walker<'_, '_> {
                     None => {
                         let mut seen = std::collections::HashSet::new();
                         let distinct = a.chars().all(|c| seen.insert(c));
-                        let looks_like_name =
-                            a.chars().all(|c| c.is_ascii_lowercase() || c == '_') && a.len() > 3;
+                        let looks_like_name = a.chars().all(|c| c.is_ascii_lowercase() || c == '_') && a.len() > 3;
                         if looks_like_name && !distinct {
-                            let hint = did_you_mean(&a, ALPHABETS.iter().map(|(n, _)| *n))
-                                .unwrap_or_else(|| {
-                                    format!(
-                                        "named alphabets: {}",
-                                        ALPHABETS
-                                            .iter()
-                                            .map(|(n, _)| *n)
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                });
-                            self.r.error(
-                                av.span(),
-                                format!("unknown alphabet \"{a}\""),
-                                Some(hint),
-                            );
+                            let hint = did_you_mean(&a, ALPHABETS.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
+                                format!(
+                                    "named alphabets: {}",
+                                    ALPHABETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                                )
+                            });
+                            self.r.error(av.span(), format!("unknown alphabet \"{a}\""), Some(hint));
                             return None;
                         }
                         if !distinct || a.chars().count() < 2 {
@@ -853,11 +692,7 @@ impl Walker<'_, '_> {
                         match (it.next(), it.next()) {
                             (Some(c), None) => Some(c),
                             _ => {
-                                self.r.error(
-                                    v.span(),
-                                    "`char` must be exactly one character",
-                                    None,
-                                );
+                                self.r.error(v.span(), "`char` must be exactly one character", None);
                                 None
                             }
                         }
@@ -873,9 +708,7 @@ impl Walker<'_, '_> {
             }
             "truncate" => {
                 let v = self.required(t, "keep_first", name, &span, "keep_first = 3")?;
-                Action::Truncate {
-                    keep_first: self.r.integer(v, "`keep_first`", 0..1_000_001)? as usize,
-                }
+                Action::Truncate { keep_first: self.r.integer(v, "`keep_first`", 0..1_000_001)? as usize }
             }
             "generalize" => self.generalize(span, t)?,
             "shift_date" => {
@@ -883,15 +716,10 @@ impl Walker<'_, '_> {
                 let max_days = self.r.integer(v, "`max_days`", 1..36_501);
                 let by = self.opt_string(t, "by");
                 let domain = self.opt_string(t, "domain");
-                Action::ShiftDate {
-                    max_days: max_days? as u32,
-                    by: by?,
-                    domain: domain?,
-                }
+                Action::ShiftDate { max_days: max_days? as u32, by: by?, domain: domain? }
             }
             "redact" => {
-                let v =
-                    self.required(t, "detect", name, &span, "detect = [\"email\", \"phone\"]")?;
+                let v = self.required(t, "detect", name, &span, "detect = [\"email\", \"phone\"]")?;
                 let detect = self.r.string_list(v, "`detect`")?;
                 if detect.is_empty() {
                     self.r.error(v.span(), "`detect` names no detector", None);
@@ -901,18 +729,11 @@ impl Walker<'_, '_> {
                     let known = BUILTIN_DETECTORS.contains(&d.get_ref().as_str())
                         || self.custom.iter().any(|c| c == d.get_ref());
                     if !known {
-                        let all: Vec<&str> = BUILTIN_DETECTORS
-                            .iter()
-                            .copied()
-                            .chain(self.custom.iter().map(String::as_str))
-                            .collect();
+                        let all: Vec<&str> =
+                            BUILTIN_DETECTORS.iter().copied().chain(self.custom.iter().map(String::as_str)).collect();
                         let hint = did_you_mean(d.get_ref(), all.iter().copied())
                             .unwrap_or_else(|| format!("known detectors: {}", all.join(", ")));
-                        self.r.error(
-                            d.span(),
-                            format!("unknown detector \"{}\"", d.get_ref()),
-                            Some(hint),
-                        );
+                        self.r.error(d.span(), format!("unknown detector \"{}\"", d.get_ref()), Some(hint));
                     }
                     names.push(d.into_inner());
                 }
@@ -928,10 +749,7 @@ impl Walker<'_, '_> {
                     "action \"redact\" is not supported yet by this version of importd",
                     Some("drop or null free-text columns until PII detection lands".into()),
                 );
-                Action::Redact {
-                    detect: names,
-                    with,
-                }
+                Action::Redact { detect: names, with }
             }
             _ => {
                 let rel = Reader::get(t, "relative");
@@ -948,10 +766,7 @@ impl Walker<'_, '_> {
                         return None;
                     }
                 };
-                Action::Noise {
-                    noise,
-                    domain: self.opt_string(t, "domain")?,
-                }
+                Action::Noise { noise, domain: self.opt_string(t, "domain")? }
             }
         })
     }
@@ -959,20 +774,21 @@ impl Walker<'_, '_> {
     fn positive(&mut self, v: &Value<'_>, what: &str) -> Option<f64> {
         let n = self.r.number(v, what)?;
         if n <= 0.0 {
-            self.r
-                .error(v.span(), format!("{what} must be greater than 0"), None);
+            self.r.error(v.span(), format!("{what} must be greater than 0"), None);
             return None;
         }
         Some(n)
     }
 
     fn generalize(&mut self, span: Range<usize>, t: &Table<'_>) -> Option<Action> {
-        let given: Vec<&str> = ["to", "step", "round", "bands"]
-            .into_iter()
-            .filter(|k| Reader::get(t, k).is_some())
-            .collect();
+        let given: Vec<&str> =
+            ["to", "step", "round", "bands"].into_iter().filter(|k| Reader::get(t, k).is_some()).collect();
         if given.len() != 1 {
-            self.r.error(span, "action \"generalize\" needs exactly one of `to`, `step`, `round`, `bands`", Some("for example: to = \"year\" (dates), step = 10 (numbers), bands = [18, 30, 45, 65] (ages)".into()));
+            self.r.error(
+                span,
+                "action \"generalize\" needs exactly one of `to`, `step`, `round`, `bands`",
+                Some("for example: to = \"year\" (dates), step = 10 (numbers), bands = [18, 30, 45, 65] (ages)".into()),
+            );
             return None;
         }
         let v = Reader::get(t, given[0])?;
@@ -994,18 +810,13 @@ impl Walker<'_, '_> {
                 let DeValue::Array(items) = v.get_ref() else {
                     self.r.error(
                         v.span(),
-                        format!(
-                            "`bands` must be a list of whole numbers, found {}",
-                            type_name(v.get_ref())
-                        ),
+                        format!("`bands` must be a list of whole numbers, found {}", type_name(v.get_ref())),
                         None,
                     );
                     return None;
                 };
-                let bands: Vec<i64> = items
-                    .iter()
-                    .filter_map(|i| self.r.integer(i, "each band limit", 0..100_000))
-                    .collect();
+                let bands: Vec<i64> =
+                    items.iter().filter_map(|i| self.r.integer(i, "each band limit", 0..100_000)).collect();
                 if bands.len() != items.len() {
                     return None;
                 }

@@ -20,9 +20,7 @@ pub fn truncate_date(d: NaiveDate, unit: DateUnit) -> NaiveDate {
 /// Truncates a timestamp; units coarser than a day also zero the time.
 pub fn truncate_datetime(t: NaiveDateTime, unit: DateUnit) -> NaiveDateTime {
     match unit {
-        DateUnit::Hour => t
-            .date()
-            .and_time(NaiveTime::from_hms_opt(t.hour(), 0, 0).unwrap_or(NaiveTime::MIN)),
+        DateUnit::Hour => t.date().and_time(NaiveTime::from_hms_opt(t.hour(), 0, 0).unwrap_or(NaiveTime::MIN)),
         other => truncate_date(t.date(), other).and_time(NaiveTime::MIN),
     }
 }
@@ -66,32 +64,14 @@ mod tests {
 
     #[test]
     fn dates_truncate_to_unit_start() {
-        assert_eq!(
-            truncate_date(d("1987-08-14"), DateUnit::Year),
-            d("1987-01-01")
-        );
-        assert_eq!(
-            truncate_date(d("1987-08-14"), DateUnit::Quarter),
-            d("1987-07-01")
-        );
-        assert_eq!(
-            truncate_date(d("1987-08-14"), DateUnit::Month),
-            d("1987-08-01")
-        );
+        assert_eq!(truncate_date(d("1987-08-14"), DateUnit::Year), d("1987-01-01"));
+        assert_eq!(truncate_date(d("1987-08-14"), DateUnit::Quarter), d("1987-07-01"));
+        assert_eq!(truncate_date(d("1987-08-14"), DateUnit::Month), d("1987-08-01"));
         // 2024-01-03 is a Wednesday; its ISO week starts Monday 2024-01-01.
-        assert_eq!(
-            truncate_date(d("2024-01-03"), DateUnit::Week),
-            d("2024-01-01")
-        );
+        assert_eq!(truncate_date(d("2024-01-03"), DateUnit::Week), d("2024-01-01"));
         let t = NaiveDateTime::parse_from_str("2024-05-06 13:45:10", "%Y-%m-%d %H:%M:%S").unwrap();
-        assert_eq!(
-            truncate_datetime(t, DateUnit::Hour).to_string(),
-            "2024-05-06 13:00:00"
-        );
-        assert_eq!(
-            truncate_datetime(t, DateUnit::Month).to_string(),
-            "2024-05-01 00:00:00"
-        );
+        assert_eq!(truncate_datetime(t, DateUnit::Hour).to_string(), "2024-05-06 13:00:00");
+        assert_eq!(truncate_datetime(t, DateUnit::Month).to_string(), "2024-05-01 00:00:00");
     }
 
     #[test]
@@ -105,13 +85,8 @@ mod tests {
     #[test]
     fn bands_follow_spec_labels() {
         let b = [18, 30, 45, 65];
-        let labels: Vec<_> = [5.0, 18.0, 29.0, 30.0, 44.0, 64.0, 65.0, 99.0]
-            .iter()
-            .map(|x| band_label(*x, &b))
-            .collect();
-        assert_eq!(
-            labels,
-            ["<18", "18-29", "18-29", "30-44", "30-44", "45-64", "65+", "65+"]
-        );
+        let labels: Vec<_> =
+            [5.0, 18.0, 29.0, 30.0, 44.0, 64.0, 65.0, 99.0].iter().map(|x| band_label(*x, &b)).collect();
+        assert_eq!(labels, ["<18", "18-29", "18-29", "30-44", "30-44", "45-64", "65+", "65+"]);
     }
 }

@@ -2,14 +2,7 @@
 //! `keep_first`/`keep_last` and leaving `preserve` characters untouched and uncounted.
 
 /// Appends the masked `value` to `out`.
-pub fn mask(
-    value: &str,
-    keep_first: usize,
-    keep_last: usize,
-    ch: char,
-    preserve: &[char],
-    out: &mut String,
-) {
+pub fn mask(value: &str, keep_first: usize, keep_last: usize, ch: char, preserve: &[char], out: &mut String) {
     let counted = value.chars().filter(|c| !preserve.contains(c)).count();
     let mut i = 0;
     for c in value.chars() {

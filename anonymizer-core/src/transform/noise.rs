@@ -71,10 +71,7 @@ mod tests {
         for (i, x) in b.iter_mut().enumerate() {
             *x = i as u8;
         }
-        let k = hmac::Key::new(
-            hmac::HMAC_SHA256,
-            MasterKey::from_bytes(b).derive(INFO_PERTURB).as_ref(),
-        );
+        let k = hmac::Key::new(hmac::HMAC_SHA256, MasterKey::from_bytes(b).derive(INFO_PERTURB).as_ref());
         let n = Noiser::new(&k, "salary", Noise::Relative(0.05));
         assert_eq!(n.apply(1234.5, b"1234.5", Some(2)), 1264.66);
         let a = Noiser::new(&k, "age", Noise::Absolute(3.0));

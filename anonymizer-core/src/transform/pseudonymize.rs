@@ -12,11 +12,7 @@ pub struct Pseudonymizer {
 
 impl std::fmt::Debug for Pseudonymizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Pseudonymizer(prefix={:?}, length={})",
-            self.prefix, self.length
-        )
+        write!(f, "Pseudonymizer(prefix={:?}, length={})", self.prefix, self.length)
     }
 }
 
@@ -28,11 +24,7 @@ impl Pseudonymizer {
         let mut ctx = hmac::Context::with_key(key);
         ctx.update(domain.as_bytes());
         ctx.update(&[0]);
-        Pseudonymizer {
-            ctx,
-            prefix: prefix.to_string(),
-            length: length.clamp(1, 52),
-        }
+        Pseudonymizer { ctx, prefix: prefix.to_string(), length: length.clamp(1, 52) }
     }
 
     /// Appends the token for `value` to `out`.
@@ -89,10 +81,7 @@ mod tests {
         for (i, x) in b.iter_mut().enumerate() {
             *x = i as u8;
         }
-        hmac::Key::new(
-            hmac::HMAC_SHA256,
-            MasterKey::from_bytes(b).derive(INFO_PSEUDONYMIZE).as_ref(),
-        )
+        hmac::Key::new(hmac::HMAC_SHA256, MasterKey::from_bytes(b).derive(INFO_PSEUDONYMIZE).as_ref())
     }
 
     // Expected tokens from Python (independent of this code):
@@ -102,22 +91,13 @@ mod tests {
     #[test]
     fn tokens_match_python() {
         let k = key();
-        assert_eq!(
-            Pseudonymizer::new(&k, "email", "", 20).token(b"anna@example.com"),
-            "a2ge2kaj2nggnenauret"
-        );
-        assert_eq!(
-            Pseudonymizer::new(&k, "customer_id", "cus_", 8).token(b"C-000123"),
-            "cus_fuvsjxwc"
-        );
+        assert_eq!(Pseudonymizer::new(&k, "email", "", 20).token(b"anna@example.com"), "a2ge2kaj2nggnenauret");
+        assert_eq!(Pseudonymizer::new(&k, "customer_id", "cus_", 8).token(b"C-000123"), "cus_fuvsjxwc");
         assert_eq!(
             Pseudonymizer::new(&k, "name", "", 52).token("Jürgen Müller".as_bytes()),
             "74ww5uoh4uzuywbuhasawy7yhck57n2jqzvghcb63ppvgds66ggq"
         );
-        assert_eq!(
-            Pseudonymizer::new(&k, "x", "", 20).token(b""),
-            "zddlwglnspjlx3st55ag"
-        );
+        assert_eq!(Pseudonymizer::new(&k, "x", "", 20).token(b""), "zddlwglnspjlx3st55ag");
     }
 
     #[test]
@@ -127,10 +107,7 @@ mod tests {
         let b = Pseudonymizer::new(&k, "b", "", 20).token(b"v");
         assert_ne!(a, b);
         // domain || 0x00 || value is unambiguous: ("ab", "c") differs from ("a", "bc").
-        assert_ne!(
-            Pseudonymizer::new(&k, "ab", "", 20).token(b"c"),
-            Pseudonymizer::new(&k, "a", "", 20).token(b"bc")
-        );
+        assert_ne!(Pseudonymizer::new(&k, "ab", "", 20).token(b"c"), Pseudonymizer::new(&k, "a", "", 20).token(b"bc"));
     }
 
     #[test]

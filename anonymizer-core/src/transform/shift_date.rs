@@ -52,21 +52,9 @@ mod tests {
         for (i, x) in b.iter_mut().enumerate() {
             *x = i as u8;
         }
-        let k = hmac::Key::new(
-            hmac::HMAC_SHA256,
-            MasterKey::from_bytes(b).derive(INFO_PERTURB).as_ref(),
-        );
-        assert_eq!(
-            DateShifter::new(&k, "admission_date", 30).offset_days(b"P-1001"),
-            -28
-        );
-        assert_eq!(
-            DateShifter::new(&k, "admission_date", 30).offset_days(b"P-1002"),
-            -24
-        );
-        assert_eq!(
-            DateShifter::new(&k, "birth", 365).offset_days("Zoë".as_bytes()),
-            -271
-        );
+        let k = hmac::Key::new(hmac::HMAC_SHA256, MasterKey::from_bytes(b).derive(INFO_PERTURB).as_ref());
+        assert_eq!(DateShifter::new(&k, "admission_date", 30).offset_days(b"P-1001"), -28);
+        assert_eq!(DateShifter::new(&k, "admission_date", 30).offset_days(b"P-1002"), -24);
+        assert_eq!(DateShifter::new(&k, "birth", 365).offset_days("Zoë".as_bytes()), -271);
     }
 }

@@ -4,10 +4,8 @@ use std::io::{BufWriter, Write};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(rows), Some(seed)) = (
-        args.get(1).and_then(|s| s.parse().ok()),
-        args.get(2).and_then(|s| s.parse().ok()),
-    ) else {
+    let (Some(rows), Some(seed)) = (args.get(1).and_then(|s| s.parse().ok()), args.get(2).and_then(|s| s.parse().ok()))
+    else {
         eprintln!("usage: gen-data ROWS SEED [OUT]");
         std::process::exit(2);
     };

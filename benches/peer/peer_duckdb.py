@@ -1,0 +1,32 @@
+"""DuckDB at its best: one COPY ... TO Parquet (zstd level 1) with native SQL functions.
+Prints the seconds spent in the statement (interpreter start not counted)."""
+import sys
+import time
+
+import duckdb
+
+SECRET = "0" * 64
+
+
+def main(src: str, dst: str, threads: int) -> None:
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    ids = ", ".join(f"sha256('{SECRET}' || chr(0) || {c})[1:20] AS {c}" for c in ["customer_id", "email", "phone", "iban", "account_id"])
+    sql = f"""
+    COPY (
+      SELECT * EXCLUDE (first_name, last_name) REPLACE (
+        {ids},
+        repeat('*', length(credit_card) - 4) || right(credit_card, 4) AS credit_card,
+        date_trunc('year', TRY_CAST(birth_date AS DATE)) AS birth_date,
+        left(zip, 2) AS zip)
+      FROM read_csv('{src}', all_varchar = true, header = true)
+      WHERE status IS DISTINCT FROM 'test'
+    ) TO '{dst}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
+    """
+    t = time.perf_counter()
+    con.execute(sql)
+    print(f"{time.perf_counter() - t:.4f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
