@@ -1,1 +1,10 @@
-fn main() {}
+//! End-to-end tests: the real `importd` binary on real files in temporary folders.
+//! `cargo test --workspace` builds the binary (see importd/tests/cli_smoke.rs).
+
+mod support; // locating the binary; a sandbox folder with keys, rules and inputs
+
+mod bad_input; // every kind of bad input: one clear sentence with its place, exit 1, nothing written
+mod canary; // unique canaries in every column never reach stdout, stderr or any other file
+mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
+mod reference; // output equals the independent Python implementation of the spec
+mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass

@@ -121,6 +121,14 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    if std::env::var_os("IMPORTD_TIMINGS").is_some() {
+        if let Ok(r) = &result {
+            eprintln!(
+                "timings: read {:?} (input done at {:?}), write {:?}, total {:?}",
+                r.read_time, r.read_done, r.write_time, r.elapsed
+            );
+        }
+    }
     let report = result
         .map_err(|e| Failure::runtime(format!("error: {}; no output was written", e.with_input_path(job.input))))?;
     staged.commit().map_err(|e| {

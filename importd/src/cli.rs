@@ -54,7 +54,7 @@ pub struct AnonymizeArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Rows per batch.
-    #[arg(long, default_value_t = 16384)]
+    #[arg(long, default_value_t = 8192)]
     pub batch_size: usize,
     /// Transform threads (0 = number of cores).
     #[arg(long, default_value_t = 0)]

@@ -43,7 +43,7 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
         input: &input,
         output: &output,
         format: None,
-        batch_size: 16384,
+        batch_size: 8192,
         threads: 0,
         progress: false,
     };

@@ -15,11 +15,6 @@ use clap::Parser;
 
 use cli::{Cli, Command, KeysCommand, RulesCommand};
 
-// Batches allocate and free large buffers continuously; mimalloc keeps them out of the
-// mmap/munmap + page-fault churn of the system allocator (measured: see benches/README.md).
-//#[global_allocator]
-//static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {

@@ -6,7 +6,7 @@
 //! cell values into some error texts. Here every error is a kind plus a location.
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
@@ -71,6 +71,7 @@ pub struct CsvReader {
     lines: Vec<u64>,
     rows_read: u64,
     null_values: Arc<Vec<String>>,
+    spare: Arc<Mutex<Vec<Vec<u8>>>>,
     done: bool,
     first_record: Option<(Vec<Vec<u8>>, u64)>,
 }
@@ -112,6 +113,7 @@ impl CsvReader {
             lines: Vec::new(),
             rows_read: 0,
             null_values: Arc::new(opts.input.null_values.clone()),
+            spare: Arc::new(Mutex::new(Vec::new())),
             done: false,
             first_record: None,
             opts,
@@ -175,6 +177,11 @@ impl CsvReader {
 
     /// Reads one record into `data`/`ends`, checking its width against the header.
     fn next_record(&mut self) -> Result<Next, Error> {
+        if self.ncols > 0 {
+            if let Some(next) = self.simple_record()? {
+                return Ok(next);
+            }
+        }
         let row_data_start = self.data_len;
         let row_ends_start = self.ends_len;
         let line = self.core.line();
@@ -239,6 +246,55 @@ impl CsvReader {
                 }
             }
         }
+    }
+
+    /// The fast path for the common record: one complete line with no quote character and
+    /// no bare `\r`, split on the delimiter with SIMD search. It parses exactly as csv-core
+    /// would (such a line has no quoting to undo); anything else returns `None` and goes
+    /// through csv-core.
+    fn simple_record(&mut self) -> Result<Option<Next>, Error> {
+        let avail = &self.buf[self.pos..self.end];
+        let Some(nl) = memchr::memchr(b'\n', avail) else { return Ok(None) };
+        let mut rec = &avail[..nl];
+        if rec.last() == Some(&b'\r') {
+            rec = &rec[..rec.len() - 1];
+        }
+        if rec.is_empty()
+            || rec.len() > self.opts.max_record_bytes
+            || memchr::memchr2(self.opts.input.quote, b'\r', rec).is_some()
+        {
+            return Ok(None);
+        }
+        let line = self.core.line();
+        if self.data.len() - self.data_len < rec.len() {
+            let grown = (self.data.len() * 2).max(self.data_len + rec.len() + 64 * 1024);
+            self.data.resize(grown, 0);
+        }
+        if self.ends.len() - self.ends_len < self.ncols {
+            let grown = self.ends.len() * 2 + self.ncols + 64;
+            self.ends.resize(grown, 0);
+        }
+        let delimiter = self.opts.delimiter();
+        let mut found = 0;
+        let mut start = 0;
+        for d in memchr::memchr_iter(delimiter, rec).chain(std::iter::once(rec.len())) {
+            found += 1;
+            if found > self.ncols {
+                continue;
+            }
+            let field = &rec[start..d];
+            self.data[self.data_len..self.data_len + field.len()].copy_from_slice(field);
+            self.data_len += field.len();
+            self.ends[self.ends_len] = self.data_len;
+            self.ends_len += 1;
+            start = d + 1;
+        }
+        if found != self.ncols {
+            return Err(input(InputProblem::Ragged { line, expected: self.ncols, found }));
+        }
+        self.pos += nl + 1;
+        self.core.set_line(line + 1);
+        Ok(Some(Next::Record(line)))
     }
 
     /// Refills the raw buffer, keeping the current record's raw bytes, and validates UTF-8.
@@ -307,59 +363,66 @@ struct Chunk {
     first_line: u64,
     null_values: Arc<Vec<String>>,
     schema: SchemaRef,
+    spare: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Chunk {
+    /// Builds every text column in one pass over the row-major buffer.
     fn into_batch(self) -> Result<RecordBatch, Error> {
-        let columns = (0..self.ncols).map(|c| self.column(c)).collect::<Result<Vec<_>, _>>()?;
-        RecordBatch::try_new_with_options(
-            self.schema.clone(),
-            columns,
-            &RecordBatchOptions::new().with_row_count(Some(self.rows)),
-        )
-        .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())))
-    }
-
-    /// Builds one text column.
-    fn column(&self, c: usize) -> Result<ArrayRef, Error> {
-        let rows = self.rows;
-        let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
-        offsets.push(0);
-        let mut len = 0usize;
-        for r in 0..rows {
-            let i = r * self.ncols + c;
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            len += self.ends[i] - start;
-        }
-        let too_big = || input(InputProblem::RecordTooLong { line: self.first_line, limit: i32::MAX as usize });
-        if len > i32::MAX as usize {
-            return Err(too_big());
-        }
-        let mut values: Vec<u8> = Vec::with_capacity(len);
-        let mut nulls = NullBufferBuilder::new(rows);
+        let (rows, ncols) = (self.rows, self.ncols);
+        let per_column = self.data.len() / ncols.max(1) + 16;
+        let mut values: Vec<Vec<u8>> = (0..ncols).map(|_| Vec::with_capacity(per_column + per_column / 4)).collect();
+        let mut offsets: Vec<Vec<i32>> = (0..ncols)
+            .map(|_| {
+                let mut o = Vec::with_capacity(rows + 1);
+                o.push(0);
+                o
+            })
+            .collect();
+        let mut nulls: Vec<NullBufferBuilder> = (0..ncols).map(|_| NullBufferBuilder::new(rows)).collect();
         let empty_is_null = self.null_values.len() == 1 && self.null_values[0].is_empty();
         let nulls_list: Vec<&[u8]> = self.null_values.iter().map(|s| s.as_bytes()).collect();
-        for r in 0..rows {
-            let i = r * self.ncols + c;
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            let f = &self.data[start..self.ends[i]];
-            let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
-            if is_null {
-                nulls.append_null();
-            } else {
-                nulls.append_non_null();
-                values.extend_from_slice(f);
+        let mut start = 0;
+        for row_ends in self.ends.chunks_exact(ncols) {
+            for (c, &end) in row_ends.iter().enumerate() {
+                let f = &self.data[start..end];
+                start = end;
+                let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
+                if is_null {
+                    nulls[c].append_null();
+                } else {
+                    nulls[c].append_non_null();
+                    values[c].extend_from_slice(f);
+                }
+                let len = values[c].len();
+                if len > i32::MAX as usize {
+                    return Err(input(InputProblem::RecordTooLong { line: self.first_line, limit: i32::MAX as usize }));
+                }
+                offsets[c].push(len as i32);
             }
-            offsets.push(values.len() as i32);
         }
-        // The raw input was validated as UTF-8 with exact positions; this cannot fail.
-        let array = StringArray::try_new(
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(values),
-            nulls.finish(),
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(ncols);
+        for ((v, o), mut n) in values.into_iter().zip(offsets).zip(nulls) {
+            // The raw input was validated as UTF-8 with exact positions; this cannot fail.
+            let array = StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(o)), Buffer::from_vec(v), n.finish())
+                .map_err(|_| input(InputProblem::InvalidUtf8 { line: self.first_line, column: 0, offset: 0 }))?;
+            columns.push(Arc::new(array));
+        }
+        let batch = RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
         )
-        .map_err(|_| input(InputProblem::InvalidUtf8 { line: self.first_line, column: 0, offset: 0 }))?;
-        Ok(Arc::new(array))
+        .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())));
+        // Give the row buffer back to the reader for the next batch.
+        let mut data = self.data;
+        data.clear();
+        if let Ok(mut spare) = self.spare.lock() {
+            if spare.len() < 4 {
+                spare.push(data);
+            }
+        }
+        batch
     }
 }
 
@@ -391,7 +454,15 @@ impl BatchSource for CsvReader {
         }
         // Hand the filled buffers to the batch and start the next one at the same size.
         let size = self.data.len();
-        let mut data = std::mem::replace(&mut self.data, vec![0; size]);
+        let next = self.spare.lock().ok().and_then(|mut s| s.pop());
+        let next = match next {
+            Some(mut v) => {
+                v.resize(size, 0);
+                v
+            }
+            None => vec![0; size],
+        };
+        let mut data = std::mem::replace(&mut self.data, next);
         data.truncate(self.data_len);
         let size = self.ends.len();
         let mut ends = std::mem::replace(&mut self.ends, vec![0; size]);
@@ -404,6 +475,7 @@ impl BatchSource for CsvReader {
             first_line: self.lines[0],
             null_values: self.null_values.clone(),
             schema: self.schema.clone(),
+            spare: self.spare.clone(),
         };
         let first_row = self.rows_read;
         self.rows_read += rows as u64;

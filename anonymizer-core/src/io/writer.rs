@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use super::BatchSink;
@@ -52,55 +53,109 @@ impl Default for ParquetOptions {
 /// Writes Parquet with zstd. Each column of a row group has its own encoder; a batch's
 /// columns are encoded in parallel on the current rayon pool (the runner's), and finished
 /// row groups are appended to the file in order.
+///
+/// Dictionary encoding is decided per text column from the first batch: a column whose
+/// sampled values are mostly distinct (pseudonyms, free text) is written plain, since a
+/// dictionary there only costs time before the encoder falls back anyway.
 pub struct ParquetWriter<W: Write + Send> {
+    state: State<W>,
+    schema: SchemaRef,
+    level: ZstdLevel,
+    row_group_rows: usize,
+}
+
+enum State<W: Write + Send> {
+    /// Not started: the file writer is created with the first batch.
+    Pending(W),
+    Open(Box<OpenFile<W>>),
+    Failed,
+}
+
+struct OpenFile<W: Write + Send> {
     file: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
-    schema: SchemaRef,
     columns: Vec<ArrowColumnWriter>,
     rows_in_group: usize,
     row_groups: usize,
-    row_group_rows: usize,
 }
 
 impl<W: Write + Send> std::fmt::Debug for ParquetWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetWriter").field("row_groups", &self.row_groups).finish()
+        f.debug_struct("ParquetWriter").field("row_group_rows", &self.row_group_rows).finish()
     }
 }
+
+/// Sampled values per column for the dictionary decision, and the distinct share above
+/// which a column is written without a dictionary.
+const DICT_SAMPLE: usize = 2048;
+const DICT_MAX_DISTINCT_SHARE: f64 = 0.5;
 
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self, Error> {
         let level = ZstdLevel::try_new(opts.zstd_level).map_err(|_| {
             Error::new(ErrorKind::Option(format!("zstd level {} is out of range 1-22", opts.zstd_level)))
         })?;
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(level))
-            .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")))
-            .build();
+        Ok(ParquetWriter { state: State::Pending(out), schema, level, row_group_rows: opts.row_group_rows.max(1) })
+    }
+
+    fn open(&self, out: W, first: &RecordBatch) -> Result<OpenFile<W>, Error> {
+        let mut builder = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(self.level))
+            .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")));
+        for (field, array) in self.schema.fields().iter().zip(first.columns()) {
+            if mostly_distinct(array) {
+                builder = builder.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+            }
+        }
+        let mut props = builder.build();
         // Readers restore the exact Arrow types (e.g. timestamps without zone) from this.
-        parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        parquet::arrow::add_encoded_arrow_schema_to_metadata(&self.schema, &mut props);
         let props: WriterPropertiesPtr = Arc::new(props);
         let parquet_schema = ArrowSchemaConverter::new()
             .with_coerce_types(props.coerce_types())
-            .convert(&schema)
+            .convert(&self.schema)
             .map_err(parquet_err)?;
         let file = SerializedFileWriter::new(out, parquet_schema.root_schema_ptr(), props).map_err(parquet_err)?;
-        let factory = ArrowRowGroupWriterFactory::new(&file, schema.clone());
+        let factory = ArrowRowGroupWriterFactory::new(&file, self.schema.clone());
         let columns = factory.create_column_writers(0).map_err(parquet_err)?;
-        Ok(ParquetWriter {
-            file,
-            factory,
-            schema,
-            columns,
-            rows_in_group: 0,
-            row_groups: 0,
-            row_group_rows: opts.row_group_rows.max(1),
-        })
+        Ok(OpenFile { file, factory, columns, rows_in_group: 0, row_groups: 0 })
     }
 
-    fn write_slice(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+    fn file(&mut self, first: &RecordBatch) -> Result<&mut OpenFile<W>, Error> {
+        if let State::Pending(_) = self.state {
+            let State::Pending(out) = std::mem::replace(&mut self.state, State::Failed) else { unreachable!() };
+            self.state = State::Open(Box::new(self.open(out, first)?));
+        }
+        match &mut self.state {
+            State::Open(f) => Ok(f),
+            _ => Err(Error::new(ErrorKind::Output(OutputProblem::Parquet))),
+        }
+    }
+}
+
+/// True when most sampled values of a text column are distinct.
+fn mostly_distinct(array: &ArrayRef) -> bool {
+    let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return false };
+    let n = s.len();
+    if n < 64 {
+        return false;
+    }
+    let step = (n / DICT_SAMPLE).max(1);
+    let mut seen = std::collections::HashSet::with_capacity(DICT_SAMPLE);
+    let mut sampled = 0usize;
+    for i in (0..n).step_by(step).take(DICT_SAMPLE) {
+        if s.is_valid(i) {
+            sampled += 1;
+            seen.insert(s.value(i));
+        }
+    }
+    sampled > 0 && seen.len() as f64 / sampled as f64 > DICT_MAX_DISTINCT_SHARE
+}
+
+impl<W: Write + Send> OpenFile<W> {
+    fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, row_group_rows: usize) -> Result<(), Error> {
         let mut leaves = Vec::with_capacity(self.columns.len());
-        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+        for (field, array) in schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(parquet_err)?);
         }
         self.columns
@@ -109,7 +164,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             .try_for_each(|(w, leaf)| w.write(leaf))
             .map_err(parquet_err)?;
         self.rows_in_group += batch.num_rows();
-        if self.rows_in_group >= self.row_group_rows {
+        if self.rows_in_group >= row_group_rows {
             self.flush_row_group()?;
         }
         Ok(())
@@ -146,22 +201,31 @@ fn parquet_err(e: parquet::errors::ParquetError) -> Error {
 
 impl<W: Write + Send> BatchSink for ParquetWriter<W> {
     fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        let schema = self.schema.clone();
+        let row_group_rows = self.row_group_rows;
+        let file = self.file(batch)?;
         let mut offset = 0;
-        while offset < batch.num_rows() || (batch.num_rows() == 0 && offset == 0) {
-            let room = self.row_group_rows - self.rows_in_group;
+        loop {
+            let room = row_group_rows - file.rows_in_group;
             let n = room.min(batch.num_rows() - offset);
-            self.write_slice(&batch.slice(offset, n))?;
-            if n == 0 {
-                break;
-            }
+            file.write_slice(&schema, &batch.slice(offset, n), row_group_rows)?;
             offset += n;
+            if offset >= batch.num_rows() {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), Error> {
-        self.flush_row_group()?;
-        let mut w = self.file.into_inner().map_err(parquet_err)?;
+        if let State::Pending(_) = self.state {
+            let empty = RecordBatch::new_empty(self.schema.clone());
+            self.file(&empty)?;
+        }
+        let State::Open(mut file) = std::mem::replace(&mut self.state, State::Failed) else {
+            return Err(Error::new(ErrorKind::Output(OutputProblem::Parquet)));
+        };
+        file.flush_row_group()?;
+        let mut w = file.file.into_inner().map_err(parquet_err)?;
         w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
     }
 }

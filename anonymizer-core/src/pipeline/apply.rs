@@ -53,14 +53,19 @@ impl RulePlan {
         let keep = delete_mask(&self.filters, &texts);
         let (texts, origin): (Vec<StringArray>, Option<Vec<usize>>) = match &keep {
             Some(mask) => {
+                // Only the columns some output reads are filtered; dropped ones are left out.
                 let filtered = texts
                     .iter()
-                    .map(|a| {
+                    .enumerate()
+                    .map(|(i, a)| {
+                        if !self.reads[i] {
+                            return Ok(StringArray::new_null(0));
+                        }
                         filter(a, mask).map(|a| {
                             a.as_any()
                                 .downcast_ref::<StringArray>()
                                 .cloned()
-                                .unwrap_or_else(|| StringArray::from(Vec::<&str>::new()))
+                                .unwrap_or_else(|| StringArray::new_null(0))
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()
@@ -70,7 +75,7 @@ impl RulePlan {
             }
             None => (texts, None),
         };
-        let rows_kept = texts.first().map_or(rows_in - keep.as_ref().map_or(0, |m| m.false_count()), |a| a.len());
+        let rows_kept = rows_in - keep.as_ref().map_or(0, |m| m.false_count());
         let rows_deleted = (rows_in - rows_kept) as u64;
         let refs: Vec<&StringArray> = texts.iter().collect();
 

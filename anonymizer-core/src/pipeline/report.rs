@@ -19,6 +19,10 @@ pub struct RunReport {
     pub invalid_cells: Vec<(String, u64)>,
     pub bytes_in: u64,
     pub elapsed: Duration,
+    /// Time the reader spent decoding input (serial part).
+    pub read_time: Duration,
+    /// When the reader reached the end of the input, since the start.
+    pub read_done: Duration,
     /// Time spent encoding and writing output.
     pub write_time: Duration,
     pub key_id: String,

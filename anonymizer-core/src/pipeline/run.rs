@@ -100,11 +100,15 @@ pub fn run(
 
         // Reader (this thread): reads a batch whenever a slot is free, hands it to the pool.
         let mut seq = 0u64;
+        let mut read_time = Duration::ZERO;
         let read_result: Result<(), Error> = loop {
             if token_rx.recv().is_err() {
                 break Ok(()); // the writer stopped on an error; it reports it
             }
-            let batch = match source.next_batch() {
+            let t_read = Instant::now();
+            let next = source.next_batch();
+            read_time += t_read.elapsed();
+            let batch = match next {
                 Ok(Some(b)) => b,
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(e),
@@ -127,6 +131,7 @@ pub fn run(
             seq += 1;
         };
         drop(done_tx);
+        let read_done = started.elapsed();
         let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
         read_result?;
         let (sink, mut report, write_time) = written?;
@@ -134,6 +139,8 @@ pub fn run(
         pool.install(|| sink.finish())?;
         report.write_time = write_time + t.elapsed();
         report.elapsed = started.elapsed();
+        report.read_time = read_time;
+        report.read_done = read_done;
         report.bytes_in = source.bytes_read();
         report.key_id = plan.key_id().to_string();
         report.rules_sha256 = plan.rules().sha256.clone();

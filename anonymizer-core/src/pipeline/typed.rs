@@ -42,9 +42,8 @@ pub(crate) fn parse(ty: &ColumnType, text: &str) -> Option<Typed> {
             "false" | "f" | "no" | "n" | "0" => Some(Typed::Bool(false)),
             _ => None,
         },
-        ColumnType::Date(fmt) => {
-            NaiveDate::parse_from_str(t, fmt.as_deref().unwrap_or("%Y-%m-%d")).ok().map(Typed::Date)
-        }
+        ColumnType::Date(None) => parse_iso_date(t).map(Typed::Date),
+        ColumnType::Date(Some(fmt)) => NaiveDate::parse_from_str(t, fmt).ok().map(Typed::Date),
         ColumnType::Timestamp(Some(fmt)) => NaiveDateTime::parse_from_str(t, fmt).ok().map(Typed::Ts),
         ColumnType::Timestamp(None) => parse_iso_datetime(t).map(|(ts, _)| Typed::Ts(ts)),
     }
@@ -72,9 +71,21 @@ pub(crate) enum DateText {
     DateTime(NaiveDateTime, &'static str),
 }
 
+/// `YYYY-MM-DD` without chrono's format interpreter (the hot path of date columns).
+pub(crate) fn parse_iso_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 pub(crate) fn parse_date_text(t: &str) -> Option<DateText> {
     let t = t.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+    if let Some(d) = parse_iso_date(t) {
         return Some(DateText::Date(d));
     }
     parse_iso_datetime(t).map(|(ts, f)| DateText::DateTime(ts, f))
@@ -230,5 +241,12 @@ mod tests {
         assert_eq!(parse(&de, "1987-03-14"), None);
         assert!(parse(&ColumnType::Timestamp(None), "2024-01-02T03:04:05+01:00").is_some());
         assert_eq!(parse(&ColumnType::Float, "NaN"), None);
+        assert_eq!(
+            parse(&ColumnType::Date(None), "2024-02-29"),
+            Some(Typed::Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()))
+        );
+        assert_eq!(parse(&ColumnType::Date(None), "2023-02-29"), None);
+        assert_eq!(parse(&ColumnType::Date(None), "2023-2-28"), None);
+        assert_eq!(parse(&ColumnType::Date(None), "+023-02-28"), None);
     }
 }

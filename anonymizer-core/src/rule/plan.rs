@@ -56,6 +56,8 @@ pub struct RulePlan {
     pub(crate) filters: Vec<FilterPlan>,
     pub(crate) output_schema: SchemaRef,
     pub(crate) key_id: String,
+    /// Per input column: whether some output column reads it.
+    pub(crate) reads: Vec<bool>,
 }
 
 impl RulePlan {
@@ -209,6 +211,13 @@ impl RulePlan {
             return Err(Error::new(ErrorKind::Schema(problems)));
         }
         let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, output_type(c), true)).collect();
+        let mut reads = vec![false; header.len()];
+        for c in &columns {
+            reads[c.input] = true;
+            if let Op::ShiftDate { by: Some(b), .. } = c.op {
+                reads[b] = true;
+            }
+        }
         Ok(RulePlan {
             key_id: keys.key_id().to_string(),
             rules,
@@ -216,6 +225,7 @@ impl RulePlan {
             columns,
             filters,
             output_schema: Arc::new(Schema::new(fields)),
+            reads,
         })
     }
 

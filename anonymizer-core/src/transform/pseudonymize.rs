@@ -51,24 +51,25 @@ impl Pseudonymizer {
 
 /// RFC 4648 base32, lower case, no padding, first `chars` characters only.
 fn base32_lower_into(bytes: &[u8], chars: usize, out: &mut String) {
-    let mut acc: u64 = 0;
-    let mut bits = 0u32;
-    let mut written = 0;
-    for &b in bytes {
-        acc = (acc << 8) | u64::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            if written == chars {
-                return;
-            }
-            out.push(char::from(ALPHABET[((acc >> bits) & 31) as usize]));
-            written += 1;
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    // 5 bytes → 8 characters at a time.
+    for group in bytes.chunks(5) {
+        let mut block = [0u8; 5];
+        block[..group.len()].copy_from_slice(group);
+        let v = block.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let in_group = (group.len() * 8).div_ceil(5);
+        for k in 0..in_group {
+            buf[n] = ALPHABET[((v >> (35 - 5 * k)) & 31) as usize];
+            n += 1;
+        }
+        if n >= chars {
+            break;
         }
     }
-    if bits > 0 && written < chars {
-        out.push(char::from(ALPHABET[((acc << (5 - bits)) & 31) as usize]));
-    }
+    let n = n.min(chars);
+    // Every byte of `buf[..n]` is from the ASCII alphabet above.
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -119,5 +120,8 @@ mod tests {
         s.clear();
         base32_lower_into(b"f", 52, &mut s);
         assert_eq!(s, "my");
+        s.clear();
+        base32_lower_into(b"foobar", 3, &mut s);
+        assert_eq!(s, "mzx");
     }
 }

@@ -1,0 +1,214 @@
+//! The commands as a user runs them: outputs, exit codes and summaries.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+const RULES: &str = r#"version = 1
+[types]
+born = "date"
+[columns]
+id    = { action = "pseudonymize", prefix = "id_", length = 10 }
+name  = "drop"
+email = { action = "mask", keep_first = 1, preserve = "@." }
+born  = { action = "generalize", to = "year" }
+zip   = { action = "truncate", keep_first = 2 }
+status = "keep"
+[[delete_rows]]
+column = "status"
+equals = "test"
+"#;
+
+const INPUT: &str = "id,name,email,born,zip,status\n\
+1,Jürgen Müller,jm@example.com,1987-03-14,80331,active\n\
+2,Zoë,\"zo,e\"\"@x.org\",n/a,1010,active\n\
+3,Test User,t@t.t,2000-01-01,99999,test\n\
+4,,,,,active\n";
+
+#[test]
+fn anonymize_writes_csv_in_input_order_with_a_summary() {
+    let s = Sandbox::new();
+    s.write("rules.toml", RULES);
+    s.write("in.csv", INPUT);
+    let out = s.anonymize("rules.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(s.path("out.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,email,born,zip,status");
+    assert!(lines[1].starts_with("id_") && lines[1].ends_with(",j*@*******.***,1987-01-01,80,active"), "{csv}");
+    // "n/a" is not a date: invalid → null (the default on_invalid).
+    assert!(lines[2].ends_with(",10,active") && lines[2].contains(",,"), "{csv}");
+    assert_eq!(lines.len(), 4, "the test row is deleted: {csv}");
+    assert!(lines[3].starts_with("id_") && lines[3].ends_with(",,,,active"), "nulls stay null: {csv}");
+    let err = stderr(&out);
+    for needle in
+        ["rows in                  4", "rows out                 3", "deleted                  1", "born", "key id"]
+    {
+        assert!(err.contains(needle), "{needle:?} in summary:\n{err}");
+    }
+}
+
+#[test]
+fn anonymize_reads_stdin_and_tsv() {
+    let s = Sandbox::new();
+    s.write("rules.toml", "version = 1\n[columns]\na = \"keep\"\n");
+    let mut child = Command::new(importd_path())
+        .args([
+            "anonymize",
+            "--rules",
+            "rules.toml",
+            "--key-file",
+            "k.key",
+            "-",
+            "--format",
+            "tsv",
+            "-o",
+            "out.csv",
+            "-q",
+        ])
+        .current_dir(s.dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a\tb\nx,y\t2\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(s.path("out.csv")).unwrap(), "a\n\"x,y\"\n");
+    assert!(stderr(&out).is_empty(), "-q prints nothing");
+}
+
+#[test]
+fn windows_1252_semicolon_input_with_an_input_section() {
+    let s = Sandbox::new();
+    s.write(
+        "rules.toml",
+        "version = 1\nunlisted = \"keep\"\n[input]\ndelimiter = \";\"\nencoding = \"windows-1252\"\n",
+    );
+    s.write("in.csv", b"name;city\nM\xfcller;K\xf6ln \x80\n");
+    let out = s.anonymize("rules.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(s.path("out.csv")).unwrap(), "name,city\nMüller,Köln €\n");
+}
+
+#[test]
+fn on_invalid_fail_names_row_line_and_column_but_not_the_value() {
+    let s = Sandbox::new();
+    s.write("rules.toml", "version = 1\n[types]\nborn = \"date\"\n[columns]\nborn = { action = \"generalize\", to = \"year\", on_invalid = \"fail\" }\n");
+    s.write("in.csv", "id,born\n1,1990-01-01\n2,\"multi\nline\"\n3,31.12.1999\n");
+    let out = s.anonymize("rules.toml", "in.csv", "out.parquet");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("row 2 (line 3)") && err.contains("`born`"), "{err}");
+    assert!(!err.contains("multi"), "{err}");
+    assert!(!s.path("out.parquet").exists());
+}
+
+#[test]
+fn drop_row_counts_dropped_rows() {
+    let s = Sandbox::new();
+    s.write("rules.toml", "version = 1\non_invalid = \"drop_row\"\n[types]\nn = \"int\"\n[columns]\nn = \"keep\"\n");
+    s.write("in.csv", "n\n1\nx\n3\n");
+    let out = s.anonymize("rules.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(s.path("out.csv")).unwrap(), "n\n1\n3\n");
+    assert!(stderr(&out).contains("dropped                  1"), "{}", stderr(&out));
+}
+
+#[test]
+fn parquet_output_is_readable_with_declared_types() {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let s = Sandbox::new();
+    s.write("rules.toml", RULES);
+    s.write("in.csv", INPUT);
+    let out = s.anonymize("rules.toml", "in.csv", "out.parquet");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let f = std::fs::File::open(s.path("out.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 3);
+    let b = &batches[0];
+    assert_eq!(b.schema().field_with_name("born").unwrap().data_type().to_string(), "Date32");
+    assert_eq!(b.column_by_name("zip").unwrap().as_string::<i32>().value(0), "80");
+}
+
+#[test]
+fn rules_check_reports_every_problem_with_position_and_hint() {
+    let s = Sandbox::new();
+    s.write(
+        "bad.toml",
+        "version = 1\nunlisted = \"dorp\"\n[columns]\nemail = \"pseudonymise\"\nzip = { action = \"truncate\", keep_frist = 2 }\n[[delete_rows]]\ncolumn = \"status\"\n",
+    );
+    let out = s.run(&["rules", "check", "bad.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "bad.toml:2:12: error: unknown `unlisted` value \"dorp\"",
+        "did you mean \"drop\"?",
+        "bad.toml:4:9: error: unknown action \"pseudonymise\"",
+        "did you mean \"pseudonymize\"?",
+        "unknown key `keep_frist`",
+        "did you mean \"keep_first\"?",
+        "needs `keep_first`",
+        "exactly one of `equals`, `in`, `matches`, `is_null`",
+        "problems found",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn rules_check_runs_examples_and_shows_the_difference() {
+    let s = Sandbox::new();
+    s.write("r.toml", "version = 1\n[columns]\nzip = { action = \"truncate\", keep_first = 2 }\n[[examples]]\ninput = { zip = \"80331\" }\nexpect = { zip = \"803\" }\n");
+    let out = s.run(&["rules", "check", "r.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("example 1 (line 4)") && err.contains("expected \"803\", got \"80\""), "{err}");
+    s.write("ok.toml", "version = 1\n[columns]\nzip = { action = \"truncate\", keep_first = 2 }\n[[examples]]\ninput = { zip = \"80331\" }\nexpect = { zip = \"80\" }\n");
+    let out = s.run(&["rules", "check", "ok.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 example passed"));
+}
+
+#[test]
+fn encrypt_and_redact_are_refused_not_passed_through() {
+    let s = Sandbox::new();
+    s.write("r.toml", "version = 1\n[columns]\niban = { action = \"encrypt\", alphabet = \"digits\" }\nnotes = { action = \"redact\", detect = [\"email\"] }\n");
+    let out = s.run(&["rules", "check", "r.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.matches("not supported yet").count(), 2, "{err}");
+}
+
+#[test]
+fn keys_new_writes_an_owner_only_key_and_never_overwrites() {
+    let s = Sandbox::new();
+    let out = s.run(&["keys", "new", "--out", "t.key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = std::fs::read_to_string(s.path("t.key")).unwrap();
+    assert_eq!(key.trim().len(), 64);
+    assert!(!stdout(&out).contains(key.trim()), "the key is never printed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(s.path("t.key")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let again = s.run(&["keys", "new", "--out", "t.key"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("refusing to overwrite"));
+    assert_eq!(std::fs::read_to_string(s.path("t.key")).unwrap(), key);
+}
+
+#[test]
+fn demo_runs_on_built_in_defaults() {
+    let s = Sandbox::new();
+    let out = s.run(&["demo", "--rows", "500"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(s.path("importd-demo/out/customers.parquet").exists());
+    assert!(text.contains("before") && text.contains("after") && text.contains("customers.parquet"), "{text}");
+}
