@@ -85,7 +85,9 @@ fn key_file_missing_malformed_or_open_to_others_is_a_configuration_error() {
     s.write("rules.toml", KEEP_ALL);
     s.write("in.csv", "a\n1\n");
     let (zz, ab) = ("zz".repeat(32), "ab".repeat(32));
-    let cases: Vec<(&str, Option<(&str, u32)>, &str)> = vec![
+    // (key file, its content and mode or None for missing, expected message)
+    type Case<'a> = (&'a str, Option<(&'a str, u32)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("missing.key", None, "cannot read it"),
         ("short.key", Some(("abcd", 0o600)), "expected 64 hex digits"),
         ("nothex.key", Some((&zz, 0o600)), "not a hex digit"),

@@ -61,10 +61,15 @@ fn read_all(bytes: &[u8], batch_size: usize) -> Vec<Vec<Option<String>>> {
     while let Some(b) = r.next_batch().unwrap() {
         let b = b.decode().unwrap();
         for i in 0..b.num_rows() {
-            out.push(b.columns().iter().map(|c| {
-                let s = c.as_string::<i32>();
-                (!s.is_null(i)).then(|| s.value(i).to_string())
-            }).collect());
+            out.push(
+                b.columns()
+                    .iter()
+                    .map(|c| {
+                        let s = c.as_string::<i32>();
+                        (!s.is_null(i)).then(|| s.value(i).to_string())
+                    })
+                    .collect(),
+            );
         }
     }
     out

@@ -1,1 +1,78 @@
-fn main() {}
+//! Criterion benches of `plan.apply` per action on 16,384 generated rows, and of the CSV
+//! reader. Run: `cargo bench -p importd-bench --bench actions`.
+
+use std::sync::Arc;
+
+use anonymizer_core::io::{BatchSource, CsvOptions, CsvReader};
+use anonymizer_core::rule::InputOptions;
+use anonymizer_core::{parse_rules, MasterKey, RulePlan};
+use arrow_array::RecordBatch;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const ROWS: u64 = 16_384;
+
+fn sample() -> (Vec<u8>, RecordBatch, Vec<String>) {
+    let mut csv = Vec::new();
+    importd_bench::write_csv(&mut csv, ROWS, 3).unwrap();
+    let mut opts = CsvOptions::new(&InputOptions::default());
+    opts.batch_size = ROWS as usize;
+    let mut r = CsvReader::new(std::io::Cursor::new(csv.clone()), opts).unwrap();
+    let header = r.header();
+    let batch = r.next_batch().unwrap().unwrap().decode().unwrap();
+    (csv, batch, header)
+}
+
+fn actions(c: &mut Criterion) {
+    let (csv, batch, header) = sample();
+    let key = MasterKey::from_bytes([9; 32]).key_set();
+    let cases: &[(&str, &str, &str)] = &[
+        ("keep", "email", "\"keep\""),
+        ("null", "email", "\"null\""),
+        ("replace", "email", "{ action = \"replace\", value = \"x\" }"),
+        ("pseudonymize", "email", "\"pseudonymize\""),
+        ("mask", "credit_card", "{ action = \"mask\", keep_last = 4, preserve = \" \" }"),
+        ("truncate", "zip", "{ action = \"truncate\", keep_first = 2 }"),
+        ("generalize_year_text", "birth_date", "{ action = \"generalize\", to = \"year\" }"),
+        ("generalize_step", "amount", "{ action = \"generalize\", step = 100 }"),
+        ("shift_date", "birth_date", "{ action = \"shift_date\", max_days = 30, by = \"customer_id\" }"),
+        ("noise", "amount", "{ action = \"noise\", relative = 0.05 }"),
+    ];
+    let mut g = c.benchmark_group("apply");
+    g.throughput(Throughput::Elements(ROWS));
+    for (name, column, rule) in cases {
+        let rules = parse_rules(&format!("version = 1\n[columns]\n{column} = {rule}\n"), "bench.toml").unwrap();
+        let plan = RulePlan::new(Arc::new(rules), &key, &header).unwrap();
+        g.bench_function(*name, |b| b.iter(|| plan.apply(&batch).unwrap()));
+    }
+    let typed = parse_rules("version = 1\n[types]\nbirth_date = \"date\"\n[columns]\nbirth_date = { action = \"generalize\", to = \"year\" }\n", "b.toml").unwrap();
+    let plan = RulePlan::new(Arc::new(typed), &key, &header).unwrap();
+    g.bench_function("generalize_year_date_type", |b| b.iter(|| plan.apply(&batch).unwrap()));
+    let filter = parse_rules(
+        "version = 1\nunlisted = \"keep\"\n[[delete_rows]]\ncolumn = \"status\"\nequals = \"test\"\n",
+        "b.toml",
+    )
+    .unwrap();
+    let plan = RulePlan::new(Arc::new(filter), &key, &header).unwrap();
+    g.bench_function("delete_rows_equals", |b| b.iter(|| plan.apply(&batch).unwrap()));
+    g.finish();
+
+    let mut g = c.benchmark_group("read");
+    g.throughput(Throughput::Bytes(csv.len() as u64));
+    g.bench_function("csv_decode", |b| {
+        b.iter_batched(
+            || csv.clone(),
+            |bytes| {
+                let mut r =
+                    CsvReader::new(std::io::Cursor::new(bytes), CsvOptions::new(&InputOptions::default())).unwrap();
+                while let Some(b) = r.next_batch().unwrap() {
+                    b.decode().unwrap();
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, actions);
+criterion_main!(benches);

@@ -235,7 +235,7 @@ pub fn luhn_ok(number: &str) -> bool {
             }
         })
         .sum();
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 fn phone(rng: &mut Rng) -> String {
@@ -264,9 +264,10 @@ pub fn row(rng: &mut Rng, i: u64) -> [String; 20] {
     let (city, country) = *rng.pick(CITIES);
     let street = format!("{} {}", rng.pick(STREETS), 1 + rng.below(200));
     let note_template = *rng.pick(NOTES);
+    let note_street = *rng.pick(STREETS);
     let notes = note_template
         .replace("{last}", last)
-        .replace("{street}", *rng.pick(STREETS))
+        .replace("{street}", note_street)
         .replace("{n}", &(1 + rng.below(99)).to_string())
         .replace("{email}", &email)
         .replace("{phone}", &phone)

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -169,7 +169,7 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
 }
 
 /// The one-screen summary: counts, never values.
-pub fn summary(r: &RunReport, input: &Path, output: &PathBuf) -> String {
+pub fn summary(r: &RunReport, input: &Path, output: &Path) -> String {
     let secs = r.elapsed.as_secs_f64().max(1e-9);
     let mut s = format!(
         "anonymized {} → {}\n  rows in       {:>12}\n  rows out      {:>12}\n  deleted       {:>12}   (by [[delete_rows]])\n",

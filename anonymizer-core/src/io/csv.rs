@@ -522,7 +522,10 @@ mod tests {
     use super::*;
     use arrow_array::Array;
 
-    fn read(text: &[u8], batch_size: usize) -> Result<(Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>), Error> {
+    /// Header, rows (None = null) and each row's line.
+    type Read = (Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>);
+
+    fn read(text: &[u8], batch_size: usize) -> Result<Read, Error> {
         let mut opts = CsvOptions::new(&InputOptions::default());
         opts.batch_size = batch_size;
         let mut r = CsvReader::new(std::io::Cursor::new(text.to_vec()), opts)?;

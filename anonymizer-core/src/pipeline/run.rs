@@ -15,7 +15,7 @@ use crate::io::{BatchSink, BatchSource};
 use crate::rule::RulePlan;
 
 /// How to run a file through a plan.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Transform threads; 0 = number of cores.
     pub threads: usize,
@@ -23,12 +23,6 @@ pub struct RunOptions {
     pub in_flight: usize,
     /// Called after each batch is written with (rows read, bytes read).
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions { threads: 0, in_flight: 0, progress: None }
-    }
 }
 
 impl std::fmt::Debug for RunOptions {

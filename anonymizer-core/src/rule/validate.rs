@@ -453,8 +453,11 @@ impl Walker<'_, '_> {
             }
             other => {
                 let names = ["string", "int", "float", "decimal(p,s)", "bool", "date", "timestamp"];
-                let hint =
-                    did_you_mean(other, names).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
+                let hint = if matches!(other, "datetime" | "time" | "datetime64") {
+                    "use \"timestamp\" for a date with a time of day".to_string()
+                } else {
+                    did_you_mean(other, names).unwrap_or_else(|| format!("expected one of: {}", names.join(", ")))
+                };
                 self.r.error(name_v.span(), format!("unknown type \"{other}\""), Some(hint));
                 return None;
             }

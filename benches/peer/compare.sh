@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Peer comparison: importd vs Polars and DuckDB on the same anonymization of generated
+# customer data, all pinned to the same 2 cores, alternating runs; prints medians, the
+# throughput ratio and importd's peak RSS.
+#
+#   benches/peer/compare.sh [ROWS=1000000] [RUNS=5] [THREADS=2]
+#
+# Installs polars, polars-hash and duckdb into benches/peer/.venv with pip. Peers are at
+# their best: Polars lazy scan_csv → native expressions (polars-hash plugin for SHA-256,
+# no Python callbacks) → sink_parquet; DuckDB one COPY … TO Parquet. Both get zstd level 1,
+# like importd. Peer times are measured inside the process (interpreter start excluded);
+# importd's time is the whole process.
+set -euo pipefail
+rows=${1:-1000000}
+runs=${2:-5}
+threads=${3:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=${PEER_WORKDIR:-$root/benches/out}
+mkdir -p "$work"
+cpus=$(seq -s, 0 $((threads - 1)))
+
+if [ ! -x "$here/.venv/bin/python" ]; then
+  python3 -m venv "$here/.venv"
+  "$here/.venv/bin/pip" install -q --disable-pip-version-check polars polars-hash duckdb
+fi
+py="$here/.venv/bin/python"
+
+(cd "$root" && cargo build -q --release -p importd -p importd-bench)
+importd="$root/target/release/importd"
+input="$work/customers-$rows.csv"
+[ -f "$input" ] || "$root/target/release/gen-data" "$rows" 1 "$input"
+key="$work/bench.key"
+[ -f "$key" ] || "$importd" keys new --out "$key" >/dev/null
+
+echo "input: $input ($(du -h "$input" | cut -f1), $rows rows); $threads threads on cores $cpus; $runs runs each"
+imp=(); pol=(); duck=(); rss=()
+for i in $(seq "$runs"); do
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/rss" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
+    --rules "$here/bench-rules.toml" --key-file "$key" "$input" -o "$work/importd.parquet"
+  t1=$(date +%s.%N)
+  imp+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
+  rss+=("$(cat "$work/rss")")
+  pol+=("$(POLARS_MAX_THREADS=$threads taskset -c "$cpus" "$py" "$here/peer_polars.py" "$input" "$work/polars.parquet")")
+  duck+=("$(taskset -c "$cpus" "$py" "$here/peer_duckdb.py" "$input" "$work/duckdb.parquet" "$threads")")
+  echo "run $i: importd ${imp[-1]} s (peak RSS ${rss[-1]} KB), polars ${pol[-1]} s, duckdb ${duck[-1]} s"
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+mi=$(median "${imp[@]}"); mp=$(median "${pol[@]}"); md=$(median "${duck[@]}"); mr=$(median "${rss[@]}")
+mb=$(du -m "$input" | cut -f1)
+printf '\nmedian seconds: importd %.3f | polars %.3f | duckdb %.3f\n' "$mi" "$mp" "$md"
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+printf 'throughput MB/s: importd %.0f | polars %.0f | duckdb %.0f\n' "$(div "$mb" "$mi")" "$(div "$mb" "$mp")" "$(div "$mb" "$md")"
+printf 'importd vs polars: %.2fx throughput; vs duckdb: %.2fx\n' "$(div "$mp" "$mi")" "$(div "$md" "$mi")"
+printf 'importd peak RSS: %d MB (median)\n' "$((mr / 1024))"
