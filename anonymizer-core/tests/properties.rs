@@ -102,7 +102,10 @@ matches = "^[a-c]"
 "#;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn reader_agrees_with_rust_csv(rows in table(4), crlf in any::<bool>(), batch in 1usize..20) {

@@ -54,3 +54,14 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 printf 'throughput MB/s: importd %.0f | polars %.0f | duckdb %.0f\n' "$(div "$mb" "$mi")" "$(div "$mb" "$mp")" "$(div "$mb" "$md")"
 printf 'importd vs polars: %.2fx throughput; vs duckdb: %.2fx\n' "$(div "$mp" "$mi")" "$(div "$md" "$mi")"
 printf 'importd peak RSS: %d MB (median)\n' "$((mr / 1024))"
+
+# Memory must not grow with the input: one importd run on 5× the rows.
+if [ "${SCALE_CHECK:-1}" = 1 ]; then
+  big="$work/customers-$((rows * 5)).csv"
+  [ -f "$big" ] || "$root/target/release/gen-data" "$((rows * 5))" 1 "$big"
+  /usr/bin/time -f "%M" -o "$work/rss5" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
+    --rules "$here/bench-rules.toml" --key-file "$key" "$big" -o "$work/importd-5x.parquet"
+  r5=$(cat "$work/rss5")
+  printf 'importd peak RSS on 5x the rows (%s): %d MB (%+.1f %% vs %d MB)\n' "$(du -h "$big" | cut -f1)" "$((r5 / 1024))" \
+    "$(awk -v a="$r5" -v b="$mr" 'BEGIN { print (a - b) * 100 / b }')" "$((mr / 1024))"
+fi

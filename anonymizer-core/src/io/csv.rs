@@ -63,11 +63,17 @@ pub struct CsvReader {
     buf_offset: u64,
     newlines: u64,
     last_newline: Option<u64>,
-    // The current batch, row-major: field bytes and absolute field ends.
+    // The current batch, row-major: field bytes, and each field's absolute start and end
+    // (csv-core writes fields back to back; the fast path copies whole lines and points
+    // into them, so starts are kept explicitly).
     data: Vec<u8>,
     data_len: usize,
     ends: Vec<usize>,
+    starts: Vec<usize>,
     ends_len: usize,
+    // Scratch for the fast path: delimiter and quote positions in one line.
+    delims: Vec<usize>,
+    quotes: Vec<usize>,
     lines: Vec<u64>,
     rows_read: u64,
     null_values: Arc<Vec<String>>,
@@ -109,7 +115,10 @@ impl CsvReader {
             data: Vec::new(),
             data_len: 0,
             ends: Vec::new(),
+            starts: Vec::new(),
             ends_len: 0,
+            delims: Vec::new(),
+            quotes: Vec::new(),
             lines: Vec::new(),
             rows_read: 0,
             null_values: Arc::new(opts.input.null_values.clone()),
@@ -149,8 +158,10 @@ impl CsvReader {
             let total: usize = fields.iter().map(Vec::len).sum();
             r.data.resize(total.max(64 * 1024), 0);
             r.ends.resize(fields.len() + 64, 0);
+            r.starts.resize(fields.len() + 64, 0);
             for f in &fields {
                 r.data[r.data_len..r.data_len + f.len()].copy_from_slice(f);
+                r.starts[r.ends_len] = r.data_len;
                 r.data_len += f.len();
                 r.ends[r.ends_len] = r.data_len;
                 r.ends_len += 1;
@@ -171,8 +182,7 @@ impl CsvReader {
     }
 
     fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.data[start..self.ends[i]]
+        &self.data[self.starts[i]..self.ends[i]]
     }
 
     /// Reads one record into `data`/`ends`, checking its width against the header.
@@ -203,14 +213,16 @@ impl CsvReader {
             if self.ends.len() - self.ends_len < 2 {
                 let grown = self.ends.len() * 2 + 64;
                 self.ends.resize(grown, 0);
+                self.starts.resize(grown, 0);
             }
             let (res, nin, nout, nend) = self.core.read_record(
                 &self.buf[self.pos..self.end],
                 &mut self.data[self.data_len..],
                 &mut self.ends[self.ends_len..],
             );
-            for e in &mut self.ends[self.ends_len..self.ends_len + nend] {
-                *e += row_data_start;
+            for k in self.ends_len..self.ends_len + nend {
+                self.ends[k] += row_data_start;
+                self.starts[k] = if k == row_ends_start { row_data_start } else { self.ends[k - 1] };
             }
             self.pos += nin;
             self.data_len += nout;
@@ -248,10 +260,11 @@ impl CsvReader {
         }
     }
 
-    /// The fast path for the common record: one complete line with no quote character and
-    /// no bare `\r`, split on the delimiter with SIMD search. It parses exactly as csv-core
-    /// would (such a line has no quoting to undo); anything else returns `None` and goes
-    /// through csv-core.
+    /// The fast path for the common record: one complete line without `\r`, whose fields
+    /// are plain or quoted without inner quotes or line breaks. The line is copied once and
+    /// its fields are located with SIMD search for delimiters and quotes. Such a record parses
+    /// exactly as csv-core would parse it (tested against rust-csv); anything else returns
+    /// `None`, changes nothing, and goes through csv-core.
     fn simple_record(&mut self) -> Result<Option<Next>, Error> {
         let avail = &self.buf[self.pos..self.end];
         let Some(nl) = memchr::memchr(b'\n', avail) else { return Ok(None) };
@@ -259,13 +272,14 @@ impl CsvReader {
         if rec.last() == Some(&b'\r') {
             rec = &rec[..rec.len() - 1];
         }
-        if rec.is_empty()
-            || rec.len() > self.opts.max_record_bytes
-            || memchr::memchr2(self.opts.input.quote, b'\r', rec).is_some()
-        {
+        if rec.is_empty() || rec.len() > self.opts.max_record_bytes || memchr::memchr(b'\r', rec).is_some() {
             return Ok(None);
         }
-        let line = self.core.line();
+        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
+        self.delims.clear();
+        self.delims.extend(memchr::memchr_iter(delimiter, rec));
+        self.quotes.clear();
+        self.quotes.extend(memchr::memchr_iter(quote, rec));
         if self.data.len() - self.data_len < rec.len() {
             let grown = (self.data.len() * 2).max(self.data_len + rec.len() + 64 * 1024);
             self.data.resize(grown, 0);
@@ -273,25 +287,49 @@ impl CsvReader {
         if self.ends.len() - self.ends_len < self.ncols {
             let grown = self.ends.len() * 2 + self.ncols + 64;
             self.ends.resize(grown, 0);
+            self.starts.resize(grown, 0);
         }
-        let delimiter = self.opts.delimiter();
-        let mut found = 0;
-        let mut start = 0;
-        for d in memchr::memchr_iter(delimiter, rec).chain(std::iter::once(rec.len())) {
-            found += 1;
-            if found > self.ncols {
-                continue;
+        let base = self.data_len;
+        let len = rec.len();
+        let (mut di, mut qi, mut e, mut i) = (0, 0, self.ends_len, 0);
+        loop {
+            let (start, end, next) = if self.quotes.get(qi) == Some(&i) {
+                let Some(&close) = self.quotes.get(qi + 1) else { return Ok(None) };
+                let after = close + 1;
+                if after < len && rec[after] != delimiter {
+                    return Ok(None); // an escaped quote, or text after the closing quote
+                }
+                qi += 2;
+                while self.delims.get(di).is_some_and(|&d| d < after) {
+                    di += 1; // delimiters inside the quotes
+                }
+                (i + 1, close, after)
+            } else {
+                let end = self.delims.get(di).copied().unwrap_or(len);
+                if self.quotes.get(qi).is_some_and(|&q| q < end) {
+                    return Ok(None); // a quote inside an unquoted field
+                }
+                (i, end, end)
+            };
+            if e - self.ends_len == self.ncols {
+                return Ok(None);
             }
-            let field = &rec[start..d];
-            self.data[self.data_len..self.data_len + field.len()].copy_from_slice(field);
-            self.data_len += field.len();
-            self.ends[self.ends_len] = self.data_len;
-            self.ends_len += 1;
-            start = d + 1;
+            self.starts[e] = base + start;
+            self.ends[e] = base + end;
+            e += 1;
+            if next >= len {
+                break;
+            }
+            di += 1; // the delimiter at `next`
+            i = next + 1;
         }
-        if found != self.ncols {
-            return Err(input(InputProblem::Ragged { line, expected: self.ncols, found }));
+        if e - self.ends_len != self.ncols {
+            return Ok(None);
         }
+        self.data[base..base + len].copy_from_slice(rec);
+        self.data_len += len;
+        self.ends_len = e;
+        let line = self.core.line();
         self.pos += nl + 1;
         self.core.set_line(line + 1);
         Ok(Some(Next::Record(line)))
@@ -332,7 +370,7 @@ impl CsvReader {
 
     fn validate(&mut self) -> Result<(), Error> {
         let chunk = &self.buf[self.validated..self.end];
-        let (good, bad) = match std::str::from_utf8(chunk) {
+        let (good, bad) = match simdutf8::compat::from_utf8(chunk) {
             Ok(_) => (chunk.len(), false),
             Err(e) if e.error_len().is_none() && !self.eof => (e.valid_up_to(), false),
             Err(e) => (e.valid_up_to(), true),
@@ -354,9 +392,10 @@ impl CsvReader {
     }
 }
 
-/// The rows of one batch, row-major as csv-core wrote them: field bytes and field ends.
+/// The rows of one batch, row-major: field bytes and each field's start and end.
 struct Chunk {
     data: Vec<u8>,
+    starts: Vec<usize>,
     ends: Vec<usize>,
     ncols: usize,
     rows: usize,
@@ -382,11 +421,9 @@ impl Chunk {
         let mut nulls: Vec<NullBufferBuilder> = (0..ncols).map(|_| NullBufferBuilder::new(rows)).collect();
         let empty_is_null = self.null_values.len() == 1 && self.null_values[0].is_empty();
         let nulls_list: Vec<&[u8]> = self.null_values.iter().map(|s| s.as_bytes()).collect();
-        let mut start = 0;
-        for row_ends in self.ends.chunks_exact(ncols) {
-            for (c, &end) in row_ends.iter().enumerate() {
+        for (row_starts, row_ends) in self.starts.chunks_exact(ncols).zip(self.ends.chunks_exact(ncols)) {
+            for (c, (&start, &end)) in row_starts.iter().zip(row_ends).enumerate() {
                 let f = &self.data[start..end];
-                start = end;
                 let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
                 if is_null {
                     nulls[c].append_null();
@@ -467,8 +504,11 @@ impl BatchSource for CsvReader {
         let size = self.ends.len();
         let mut ends = std::mem::replace(&mut self.ends, vec![0; size]);
         ends.truncate(self.ends_len);
+        let mut starts = std::mem::replace(&mut self.starts, vec![0; size]);
+        starts.truncate(self.ends_len);
         let chunk = Chunk {
             data,
+            starts,
             ends,
             ncols: self.ncols,
             rows,

@@ -9,7 +9,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
@@ -104,7 +104,12 @@ impl<W: Write + Send> ParquetWriter<W> {
             .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")));
         for (field, array) in self.schema.fields().iter().zip(first.columns()) {
             if mostly_distinct(array) {
-                builder = builder.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+                // Tokens and free text: a dictionary never pays off, and min/max statistics
+                // of random tokens help no reader (they only cost a comparison per value).
+                let path = ColumnPath::from(field.name().as_str());
+                builder = builder
+                    .set_column_dictionary_enabled(path.clone(), false)
+                    .set_column_statistics_enabled(path, EnabledStatistics::None);
             }
         }
         let mut props = builder.build();
