@@ -172,6 +172,17 @@ fn rules_check_runs_examples_and_shows_the_difference() {
     let out = s.run(&["rules", "check", "ok.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("1 example passed"));
+    s.write(
+        "nulls.toml",
+        "version = 1\n[types]\nborn = \"date\"\n[columns]\nborn = { action = \"generalize\", to = \"year\" }\nzip = \"keep\"\n\
+         [[examples]]\ninput = { born = \"n/a\", zip = \"1\" }\nexpect = {}\nexpect_null = [\"born\"]\n\
+         [[examples]]\ninput = { zip = \"1\" }\nexpect = {}\nexpect_null = [\"zip\"]\n",
+    );
+    let out = s.run(&["rules", "check", "nulls.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("example 2") && err.contains("column `zip`: expected null, got \"1\""), "{err}");
+    assert!(!err.contains("example 1"), "an invalid date is nulled, as expected: {err}");
 }
 
 #[test]

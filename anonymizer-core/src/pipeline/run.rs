@@ -34,6 +34,22 @@ impl std::fmt::Debug for RunOptions {
 type Done = (u64, Result<Applied, Error>);
 
 /// Streams every batch of `source` through `plan` into `sink` and finishes the sink.
+///
+/// ```
+/// use std::sync::Arc;
+/// use anonymizer_core::io::{CsvOptions, CsvReader, CsvWriter};
+/// use anonymizer_core::{parse_rules, run, MasterKey, RulePlan, RunOptions};
+///
+/// let rules = parse_rules("version = 1\n[columns]\nzip = { action = \"truncate\", keep_first = 2 }\n[[delete_rows]]\ncolumn = \"status\"\nequals = \"test\"\n", "r.toml").unwrap();
+/// let input = "zip,status\n80331,active\n10115,test\n".as_bytes().to_vec();
+/// let reader = CsvReader::new(std::io::Cursor::new(input), CsvOptions::new(&rules.input)).unwrap();
+/// let plan = RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &reader.header()).unwrap();
+/// let out = tempfile::NamedTempFile::new().unwrap();
+/// let sink = Box::new(CsvWriter::new(out.reopen().unwrap()));
+/// let report = run(Arc::new(plan), Box::new(reader), sink, &RunOptions::default()).unwrap();
+/// assert_eq!((report.rows_in, report.rows_out, report.rows_deleted), (2, 1, 1));
+/// assert_eq!(std::fs::read_to_string(out.path()).unwrap(), "zip\n80\n");
+/// ```
 /// On any error the sink is dropped unfinished (callers discard what it wrote) and the
 /// error is returned; a panic inside a transform becomes an error, never an abort.
 pub fn run(

@@ -102,9 +102,9 @@ pub fn run_examples(rules: &Rules) -> Vec<ExampleFailure> {
                         continue;
                     };
                     let got = cell_text(out.column(idx));
-                    if got.as_deref() != Some(want.as_str()) {
-                        let got = got.map_or("null".to_string(), |g| format!("{g:?}"));
-                        failures.push(fail(format!("column `{col}`: expected {want:?}, got {got}")));
+                    if got != *want {
+                        let show = |v: &Option<String>| v.as_ref().map_or("null".to_string(), |g| format!("{g:?}"));
+                        failures.push(fail(format!("column `{col}`: expected {}, got {}", show(want), show(&got))));
                     }
                 }
             }

@@ -233,8 +233,9 @@ pub struct CustomDetector {
 pub enum Expect {
     /// The row is deleted.
     Deleted,
-    /// Output column → expected text (only the listed columns are compared).
-    Columns(Vec<(String, String)>),
+    /// Output column → expected text, or `None` for an expected null (from `expect_null`).
+    /// Only the listed columns are compared.
+    Columns(Vec<(String, Option<String>)>),
 }
 
 /// `[[examples]]`: a test that lives in the rule file.

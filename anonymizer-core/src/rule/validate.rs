@@ -474,21 +474,43 @@ impl Walker<'_, '_> {
     }
 
     fn example(&mut self, span: Range<usize>, t: &Table<'_>) -> Option<Example> {
-        self.r.check_keys(t, &["input", "expect"], "[[examples]]");
+        self.r.check_keys(t, &["input", "expect", "expect_null"], "[[examples]]");
         let line = self.r.sink.line_of(span.start);
         let (Some(iv), Some(ev)) = (Reader::get(t, "input"), Reader::get(t, "expect")) else {
-            self.r.error(span, "an [[examples]] entry needs `input` and `expect`", None);
+            self.r.error(
+                span,
+                "an [[examples]] entry needs `input` and `expect`",
+                Some("expect = {} checks only `expect_null`".into()),
+            );
             return None;
         };
         let input = self.r.table(iv, "`input`").map(|it| self.example_cells(it, "`input`"));
+        let nulls = match Reader::get(t, "expect_null") {
+            None => Some(Vec::new()),
+            Some(nv) => {
+                self.r.string_list(nv, "`expect_null`").map(|l| l.into_iter().map(|s| s.into_inner()).collect())
+            }
+        };
         let expect = match ev.get_ref() {
-            DeValue::String(s) if s == "deleted" => Some(Expect::Deleted),
+            DeValue::String(s) if s == "deleted" => {
+                if nulls.as_ref().is_some_and(|n| !n.is_empty()) {
+                    self.r.error(ev.span(), "an example that expects \"deleted\" cannot also have `expect_null`", None);
+                    return None;
+                }
+                Some(Expect::Deleted)
+            }
             DeValue::String(_) => {
                 self.r.error(ev.span(), "`expect` must be a table of column values or the string \"deleted\"", None);
                 None
             }
-            _ => self.r.table(ev, "`expect`").map(|et| Expect::Columns(self.example_cells(et, "`expect`"))),
+            _ => self.r.table(ev, "`expect`").map(|et| {
+                let mut cells: Vec<(String, Option<String>)> =
+                    self.example_cells(et, "`expect`").into_iter().map(|(k, v)| (k, Some(v))).collect();
+                cells.extend(nulls.clone().unwrap_or_default().into_iter().map(|n| (n, None)));
+                Expect::Columns(cells)
+            }),
         };
+        nulls?;
         Some(Example { input: input?, expect: expect?, line })
     }
 
