@@ -186,13 +186,40 @@ fn rules_check_runs_examples_and_shows_the_difference() {
 }
 
 #[test]
-fn encrypt_and_redact_are_refused_not_passed_through() {
+fn redact_is_refused_not_passed_through() {
     let s = Sandbox::new();
-    s.write("r.toml", "version = 1\n[columns]\niban = { action = \"encrypt\", alphabet = \"digits\" }\nnotes = { action = \"redact\", detect = [\"email\"] }\n");
+    s.write("r.toml", "version = 1\n[columns]\nnotes = { action = \"redact\", detect = [\"email\"] }\n");
     let out = s.run(&["rules", "check", "r.toml"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(err.matches("not supported yet").count(), 2, "{err}");
+    assert_eq!(err.matches("not supported yet").count(), 1, "{err}");
+}
+
+#[test]
+fn encrypt_keeps_the_format_and_reveal_round_trips() {
+    let s = Sandbox::new();
+    s.write(
+        "r.toml",
+        "version = 1\n[columns]\niban = { action = \"encrypt\", alphabet = \"digits\" }\n\
+         code = { action = \"encrypt\", alphabet = \"upper_alphanumeric\", domain = \"customer_code\" }\npin = { action = \"encrypt\", alphabet = \"digits\" }\n",
+    );
+    s.write("in.csv", "iban,code,pin\nDE89 3704 0044 0532 0130 00,K-ABC123,1234\n");
+    let out = s.anonymize("r.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(s.path("out.csv")).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert!(row[0].starts_with("DE") && row[0].len() == 27 && row[0] != "DE89 3704 0044 0532 0130 00", "{csv}");
+    assert!(row[1].len() == 8 && &row[1][1..2] == "-" && row[1] != "K-ABC123", "{csv}");
+    assert_eq!(row[2], "", "a 4-digit PIN is too short to encrypt safely: invalid → null");
+    assert!(stderr(&out).contains("pin"), "the invalid cell is counted: {}", stderr(&out));
+    for (column, cipher, plain) in [("iban", row[0], "DE89 3704 0044 0532 0130 00"), ("code", row[1], "K-ABC123")] {
+        let r = s.run(&["reveal", "--key-file", "k.key", "--rules", "r.toml", "--column", column, cipher]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert_eq!(stdout(&r).trim_end(), plain);
+    }
+    let wrong = s.run(&["reveal", "--key-file", "k.key", "--rules", "r.toml", "--column", "nope", "123456"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("no rule") && stderr(&wrong).contains("`nope`"), "{}", stderr(&wrong));
 }
 
 #[test]

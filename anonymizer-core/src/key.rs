@@ -134,7 +134,6 @@ impl MasterKey {
 /// The derived sub-keys. `Debug` shows only the key id.
 pub struct KeySet {
     pub(crate) pseudonymize: hmac::Key,
-    #[allow(dead_code)] // used by `encrypt` (format-preserving encryption issue)
     pub(crate) encrypt: Zeroizing<[u8; 32]>,
     pub(crate) perturb: hmac::Key,
     audit: hmac::Key,

@@ -49,4 +49,4 @@ pub mod transform;
 pub use error::{Error, ErrorKind, Sensitive};
 pub use key::{KeySet, MasterKey};
 pub use pipeline::{run, Applied, RunOptions, RunReport};
-pub use rule::{load_rules, parse_rules, run_examples, RulePlan, Rules};
+pub use rule::{load_rules, parse_rules, reveal, run_examples, RulePlan, Rules};

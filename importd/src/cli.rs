@@ -25,6 +25,23 @@ pub enum Command {
     /// Manage tenant keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Decrypt one `encrypt`ed value (authorized re-identification).
+    Reveal(RevealArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevealArgs {
+    /// The tenant's key file.
+    #[arg(long, short = 'k')]
+    pub key_file: PathBuf,
+    /// The rule file that encrypted the column.
+    #[arg(long, short = 'r')]
+    pub rules: PathBuf,
+    /// The column the value came from.
+    #[arg(long, short = 'c')]
+    pub column: String,
+    /// The encrypted value.
+    pub value: String,
 }
 
 #[derive(Debug, Args)]

@@ -452,8 +452,7 @@ impl Chunk {
         )
         .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())));
         // Give the row buffer back to the reader for the next batch.
-        let mut data = self.data;
-        data.clear();
+        let data = self.data;
         if let Ok(mut spare) = self.spare.lock() {
             if spare.len() < 4 {
                 spare.push(data);
@@ -493,10 +492,12 @@ impl BatchSource for CsvReader {
         let size = self.data.len();
         let next = self.spare.lock().ok().and_then(|mut s| s.pop());
         let next = match next {
-            Some(mut v) => {
+            // Recycled buffers keep their length: their old bytes are overwritten, not zeroed.
+            Some(mut v) if v.len() < size => {
                 v.resize(size, 0);
                 v
             }
+            Some(v) => v,
             None => vec![0; size],
         };
         let mut data = std::mem::replace(&mut self.data, next);

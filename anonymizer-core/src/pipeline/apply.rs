@@ -137,6 +137,7 @@ fn what_for(action: &str) -> &'static str {
         "generalize" => "generalized",
         "shift_date" => "date-shifted",
         "noise" => "noised",
+        "encrypt" => "encrypted safely (too few characters of the alphabet)",
         _ => "transformed",
     }
 }

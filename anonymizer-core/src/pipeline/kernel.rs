@@ -38,6 +38,13 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             mask(s, *keep_first, *keep_last, *ch, preserve, out);
             true
         }),
+        Op::Encrypt(e) => text_map(c, src, &mut invalid, |_, s, out| match e.encrypt(s) {
+            Some(ct) => {
+                out.push_str(&ct);
+                true
+            }
+            None => false,
+        }),
         Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {
             out.push_str(truncate(s, *n));
             true

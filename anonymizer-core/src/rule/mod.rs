@@ -13,8 +13,8 @@ mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use examples::{run_examples, ExampleFailure};
 pub use model::*;
-pub use plan::RulePlan;
 pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op};
+pub use plan::{reveal, RulePlan};
 pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS};
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use super::diagnostic::did_you_mean;
 use super::model::*;
 use crate::error::{Error, ErrorKind, SchemaProblem};
 use crate::key::KeySet;
-use crate::transform::{DateShifter, Noiser, Pseudonymizer};
+use crate::transform::{DateShifter, Encryptor, Noiser, Pseudonymizer};
 
 /// What one output column does.
 #[derive(Debug, Clone)]
@@ -27,6 +27,7 @@ pub(crate) enum Op {
     Bands(Vec<i64>),
     ShiftDate { shifter: DateShifter, by: Option<usize> },
     Noise(Noiser),
+    Encrypt(Arc<Encryptor>),
 }
 
 /// One output column: where it comes from and what is done to it.
@@ -181,7 +182,14 @@ impl RulePlan {
                     }
                     Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
                 }
-                Action::Encrypt { .. } | Action::Redact { .. } => {
+                Action::Encrypt { alphabet, domain: d } => match Encryptor::new(&keys.encrypt, alphabet, &domain(d)) {
+                    Some(e) => Op::Encrypt(Arc::new(e)),
+                    None => {
+                        bad("the alphabet of `encrypt` cannot be used (2 to 65,535 characters)".into());
+                        continue;
+                    }
+                },
+                Action::Redact { .. } => {
                     bad(format!("action \"{}\" is not supported yet by this version of importd", rule.action.name()));
                     continue;
                 }
@@ -272,6 +280,27 @@ fn output_type(c: &ColumnPlan) -> DataType {
         | Op::Round(_)
         | Op::ShiftDate { .. }
         | Op::Noise(_) => arrow_type(&c.ty),
-        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) => DataType::Utf8,
+        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) | Op::Encrypt(_) => {
+            DataType::Utf8
+        }
     }
+}
+
+/// Decrypts one value of an `encrypt`ed column (authorized re-identification): finds the
+/// column's rule (exact name, then patterns), checks it is `encrypt`, and runs FF1 backwards
+/// with the key's encryption sub-key.
+pub fn reveal(rules: &Rules, keys: &KeySet, column: &str, value: &str) -> Result<String, Error> {
+    let option = |m: String| Error::new(ErrorKind::Option(m));
+    let rule =
+        rules.rule_for(column).ok_or_else(|| option(format!("no rule in {} names column `{column}`", rules.origin)))?;
+    let Action::Encrypt { alphabet, domain } = &rule.action else {
+        return Err(option(format!(
+            "column `{column}` is not encrypted by {} (its action is \"{}\"), so it cannot be revealed",
+            rules.origin,
+            rule.action.name()
+        )));
+    };
+    let e = Encryptor::new(&keys.encrypt, alphabet, domain.as_deref().unwrap_or(column))
+        .ok_or_else(|| option("the alphabet of `encrypt` cannot be used".into()))?;
+    e.decrypt(value).ok_or_else(|| option("the value is too short to have been encrypted (radix^n < 1,000,000)".into()))
 }

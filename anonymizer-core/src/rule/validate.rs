@@ -700,11 +700,6 @@ impl Walker<'_, '_> {
                     }
                 };
                 let domain = self.opt_string(t, "domain")?;
-                self.r.error(
-                    span,
-                    "action \"encrypt\" is not supported yet by this version of importd",
-                    Some("use \"pseudonymize\" until format-preserving encryption lands".into()),
-                );
                 Action::Encrypt { alphabet, domain }
             }
             "mask" => {

@@ -1,6 +1,7 @@
 //! One action per file: the per-value algorithms, free of Arrow. `pipeline::apply` maps
 //! them over columns. Every function here is deterministic in (key, options, value).
 
+pub mod encrypt;
 pub mod generalize;
 pub mod mask;
 pub mod noise;
@@ -8,6 +9,7 @@ pub mod pseudonymize;
 pub mod shift_date;
 pub mod truncate;
 
+pub use encrypt::Encryptor;
 pub use generalize::{band_label, round_significant, step_floor, truncate_date, truncate_datetime};
 pub use mask::mask;
 pub use noise::Noiser;
