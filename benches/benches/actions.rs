@@ -84,10 +84,8 @@ fn actions(c: &mut Criterion) {
             loop {
                 let n = decoder.decode(buf).unwrap();
                 buf = &buf[n..];
-                if n == 0 || decoder.capacity() == 0 {
-                    if decoder.flush().unwrap().is_none() && buf.is_empty() {
-                        break;
-                    }
+                if (n == 0 || decoder.capacity() == 0) && decoder.flush().unwrap().is_none() && buf.is_empty() {
+                    break;
                 }
             }
         })
