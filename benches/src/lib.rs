@@ -194,48 +194,27 @@ pub fn card(rng: &mut Rng) -> String {
     while digits.len() < len - 1 {
         digits.push(rng.below(10) as u32);
     }
-    let sum: u32 = digits
+    // With a 0 appended the check digit's place is not doubled, so it adds itself to the sum.
+    digits.push(0);
+    let check = (10 - luhn_sum(&digits) % 10) % 10;
+    digits[len - 1] = check;
+    digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect()
+}
+
+/// The Luhn sum: from the right, every second digit doubled (minus 9 when above 9).
+fn luhn_sum(digits: &[u32]) -> u32 {
+    digits
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    digits.push((10 - sum % 10) % 10);
-    digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect()
+        .map(|(i, &d)| if i % 2 == 1 { (d * 2) - if d * 2 > 9 { 9 } else { 0 } } else { d })
+        .sum()
 }
 
 /// True when the number passes the Luhn check.
 pub fn luhn_ok(number: &str) -> bool {
     let digits: Vec<u32> = number.chars().filter_map(|c| c.to_digit(10)).collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    !digits.is_empty() && sum.is_multiple_of(10)
+    !digits.is_empty() && luhn_sum(&digits).is_multiple_of(10)
 }
 
 fn phone(rng: &mut Rng) -> String {
