@@ -121,6 +121,30 @@ proptest! {
     }
 
     #[test]
+    fn reader_agrees_with_rust_csv_on_arbitrary_bytes(body in "[ab,\"\n\r]{0,80}", batch in 1usize..5) {
+        // Hostile shapes: stray quotes mid-field, bare CRs, quotes after closing quotes…
+        // Whenever our reader accepts the input, rust-csv must read the same records.
+        let text = format!("h1,h2\n{body}");
+        let mut opts = CsvOptions::new(&InputOptions::default());
+        opts.batch_size = batch;
+        let ours = CsvReader::new(std::io::Cursor::new(text.clone().into_bytes()), opts).and_then(|mut r| {
+            let mut rows = Vec::new();
+            while let Some(b) = r.next_batch()? {
+                let b = b.decode()?;
+                for i in 0..b.num_rows() {
+                    rows.push(b.columns().iter().map(|c| c.as_string::<i32>().value(i).to_string()).collect::<Vec<_>>());
+                }
+            }
+            Ok(rows)
+        });
+        if let Ok(ours) = ours {
+            let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+            let theirs: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
     fn output_is_the_same_for_any_batch_size_and_thread_count(rows in table(5), b1 in 1usize..40, b2 in 1usize..40, t in 1usize..4) {
         let bytes = to_csv(&rows, 5, false);
         let a = anonymize(RULES, &bytes, b1, 1);

@@ -71,9 +71,6 @@ pub struct CsvReader {
     ends: Vec<usize>,
     starts: Vec<usize>,
     ends_len: usize,
-    // Scratch for the fast path: delimiter and quote positions in one line.
-    delims: Vec<usize>,
-    quotes: Vec<usize>,
     lines: Vec<u64>,
     rows_read: u64,
     null_values: Arc<Vec<String>>,
@@ -117,8 +114,6 @@ impl CsvReader {
             ends: Vec::new(),
             starts: Vec::new(),
             ends_len: 0,
-            delims: Vec::new(),
-            quotes: Vec::new(),
             lines: Vec::new(),
             rows_read: 0,
             null_values: Arc::new(opts.input.null_values.clone()),
@@ -272,14 +267,9 @@ impl CsvReader {
         if rec.last() == Some(&b'\r') {
             rec = &rec[..rec.len() - 1];
         }
-        if rec.is_empty() || rec.len() > self.opts.max_record_bytes || memchr::memchr(b'\r', rec).is_some() {
+        if rec.is_empty() || rec.len() > self.opts.max_record_bytes {
             return Ok(None);
         }
-        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
-        self.delims.clear();
-        self.delims.extend(memchr::memchr_iter(delimiter, rec));
-        self.quotes.clear();
-        self.quotes.extend(memchr::memchr_iter(quote, rec));
         if self.data.len() - self.data_len < rec.len() {
             let grown = (self.data.len() * 2).max(self.data_len + rec.len() + 64 * 1024);
             self.data.resize(grown, 0);
@@ -289,43 +279,61 @@ impl CsvReader {
             self.ends.resize(grown, 0);
             self.starts.resize(grown, 0);
         }
+        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
+        if quote == delimiter {
+            return Ok(None);
+        }
         let base = self.data_len;
         let len = rec.len();
-        let (mut di, mut qi, mut e, mut i) = (0, 0, self.ends_len, 0);
-        loop {
-            let (start, end, next) = if self.quotes.get(qi) == Some(&i) {
-                let Some(&close) = self.quotes.get(qi + 1) else { return Ok(None) };
-                let after = close + 1;
-                if after < len && rec[after] != delimiter {
-                    return Ok(None); // an escaped quote, or text after the closing quote
-                }
-                qi += 2;
-                while self.delims.get(di).is_some_and(|&d| d < after) {
-                    di += 1; // delimiters inside the quotes
-                }
-                (i + 1, close, after)
-            } else {
-                let end = self.delims.get(di).copied().unwrap_or(len);
-                if self.quotes.get(qi).is_some_and(|&q| q < end) {
-                    return Ok(None); // a quote inside an unquoted field
-                }
-                (i, end, end)
-            };
-            if e - self.ends_len == self.ncols {
+        let first = self.ends_len;
+        let limit = first + self.ncols;
+        let mut e = first;
+        // One SIMD pass over the line for the three bytes that matter.
+        let (mut field_start, mut in_quotes, mut closed_at) = (0usize, false, None::<usize>);
+        for p in memchr::memchr3_iter(delimiter, quote, b'\r', rec) {
+            let b = rec[p];
+            if b == b'\r' {
                 return Ok(None);
             }
+            if in_quotes {
+                if b == quote {
+                    if rec.get(p + 1).is_some_and(|&next| next != delimiter) {
+                        return Ok(None); // an escaped quote, or text after the closing quote
+                    }
+                    in_quotes = false;
+                    closed_at = Some(p);
+                }
+                continue; // a delimiter inside quotes is data
+            }
+            if b == quote {
+                if p != field_start || closed_at.is_some() {
+                    return Ok(None); // a quote inside an unquoted field
+                }
+                in_quotes = true;
+                continue;
+            }
+            if e == limit {
+                return Ok(None); // more fields than the header: csv-core reports it
+            }
+            let (start, end) = match closed_at.take() {
+                Some(close) => (field_start + 1, close),
+                None => (field_start, p),
+            };
             self.starts[e] = base + start;
             self.ends[e] = base + end;
             e += 1;
-            if next >= len {
-                break;
-            }
-            di += 1; // the delimiter at `next`
-            i = next + 1;
+            field_start = p + 1;
         }
-        if e - self.ends_len != self.ncols {
-            return Ok(None);
+        if in_quotes || e != limit - 1 {
+            return Ok(None); // a line break inside quotes, or too few fields: csv-core decides
         }
+        let (start, end) = match closed_at {
+            Some(close) => (field_start + 1, close),
+            None => (field_start, len),
+        };
+        self.starts[e] = base + start;
+        self.ends[e] = base + end;
+        e += 1;
         self.data[base..base + len].copy_from_slice(rec);
         self.data_len += len;
         self.ends_len = e;
