@@ -74,7 +74,7 @@ pub struct CsvReader {
     lines: Vec<u64>,
     rows_read: u64,
     null_values: Arc<Vec<String>>,
-    spare: Arc<Mutex<Vec<Vec<u8>>>>,
+    spare: Arc<Mutex<Vec<Buffers>>>,
     done: bool,
     first_record: Option<(Vec<Vec<u8>>, u64)>,
 }
@@ -400,6 +400,14 @@ impl CsvReader {
     }
 }
 
+/// Row buffers handed from the reader to a batch and back.
+#[derive(Default)]
+struct Buffers {
+    data: Vec<u8>,
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
 /// The rows of one batch, row-major: field bytes and each field's start and end.
 struct Chunk {
     data: Vec<u8>,
@@ -410,7 +418,7 @@ struct Chunk {
     first_line: u64,
     null_values: Arc<Vec<String>>,
     schema: SchemaRef,
-    spare: Arc<Mutex<Vec<Vec<u8>>>>,
+    spare: Arc<Mutex<Vec<Buffers>>>,
 }
 
 impl Chunk {
@@ -459,11 +467,10 @@ impl Chunk {
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )
         .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())));
-        // Give the row buffer back to the reader for the next batch.
-        let data = self.data;
+        // Give the row buffers back to the reader for the next batch.
         if let Ok(mut spare) = self.spare.lock() {
             if spare.len() < 4 {
-                spare.push(data);
+                spare.push(Buffers { data: self.data, starts: self.starts, ends: self.ends });
             }
         }
         batch
@@ -496,24 +503,25 @@ impl BatchSource for CsvReader {
             }
             return Ok(None);
         }
-        // Hand the filled buffers to the batch and start the next one at the same size.
-        let size = self.data.len();
-        let next = self.spare.lock().ok().and_then(|mut s| s.pop());
-        let next = match next {
-            // Recycled buffers keep their length: their old bytes are overwritten, not zeroed.
-            Some(mut v) if v.len() < size => {
-                v.resize(size, 0);
-                v
+        // Hand the filled buffers to the batch and continue in recycled ones. Recycled buffers
+        // keep their length: old bytes are overwritten, never zeroed again.
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
+        let fit = |mut v: Vec<usize>, n: usize| {
+            if v.len() < n {
+                v.resize(n, 0);
             }
-            Some(v) => v,
-            None => vec![0; size],
+            v
         };
-        let mut data = std::mem::replace(&mut self.data, next);
+        let mut next_data = spare.data;
+        if next_data.len() < self.data.len() {
+            next_data.resize(self.data.len(), 0);
+        }
+        let mut data = std::mem::replace(&mut self.data, next_data);
         data.truncate(self.data_len);
-        let size = self.ends.len();
-        let mut ends = std::mem::replace(&mut self.ends, vec![0; size]);
+        let n = self.ends.len();
+        let mut ends = std::mem::replace(&mut self.ends, fit(spare.ends, n));
         ends.truncate(self.ends_len);
-        let mut starts = std::mem::replace(&mut self.starts, vec![0; size]);
+        let mut starts = std::mem::replace(&mut self.starts, fit(spare.starts, n));
         starts.truncate(self.ends_len);
         let chunk = Chunk {
             data,
