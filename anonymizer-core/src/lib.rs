@@ -39,6 +39,7 @@
 //!
 //! A whole file, reader → writer, with a report: see [`pipeline::run`].
 
+pub mod detect;
 pub mod error;
 pub mod io;
 pub mod key;

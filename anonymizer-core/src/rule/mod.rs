@@ -15,7 +15,7 @@ pub use examples::{run_examples, ExampleFailure};
 pub use model::*;
 pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op};
 pub use plan::{reveal, RulePlan};
-pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS};
+pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
 
 use std::path::Path;
 

@@ -1,0 +1,77 @@
+//! PII detectors for free text, one per file, and the [`Scanner`] that runs the detectors a
+//! rule names over a cell in one pass: a `RegexSet` says which detectors have candidates at
+//! all (most cells: none, so one pass), then only those search, each candidate is validated
+//! (checksums, parsers, context), and overlapping findings are resolved: checksum-validated
+//! kinds win, then the longer finding.
+
+mod card;
+mod email;
+mod iban;
+mod ip;
+mod phone;
+mod scanner;
+mod url;
+
+pub use scanner::{Finding, Scanner};
+
+/// How a detector decides whether a candidate is real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// The pattern alone decides (custom detectors).
+    Pattern,
+    Email,
+    /// ISO 13616 mod-97 with the country's IBAN length.
+    Iban,
+    /// Luhn over 13–19 digits with consistent grouping.
+    Card,
+    Ipv4,
+    Ipv6,
+    Url,
+    Phone,
+}
+
+impl Check {
+    /// Checksum-validated findings win overlaps.
+    pub(crate) fn priority(self) -> u8 {
+        match self {
+            Check::Iban | Check::Card => 3,
+            Check::Email | Check::Url => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A built-in detector: its candidate pattern and its check.
+pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
+    Some(match name {
+        "email" => (email::PATTERN, Check::Email),
+        "iban" => (iban::PATTERN, Check::Iban),
+        "credit_card" => (card::PATTERN, Check::Card),
+        "ipv4" => (ip::V4_PATTERN, Check::Ipv4),
+        "ipv6" => (ip::V6_PATTERN, Check::Ipv6),
+        "url" => (url::PATTERN, Check::Url),
+        "phone" => (phone::PATTERN, Check::Phone),
+        _ => return None,
+    })
+}
+
+/// Validates a candidate `text[start..end]`; may shrink it (e.g. trailing punctuation).
+pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let ok = |b: bool| b.then_some((start, end));
+    match check {
+        Check::Pattern | Check::Email => Some((start, end)),
+        Check::Iban => ok(iban::valid(&text[start..end])),
+        Check::Card => ok(card::valid(&text[start..end]) && isolated(text, start, end)),
+        Check::Ipv4 => ok(ip::valid_v4(text, start, end)),
+        Check::Ipv6 => ip::valid_v6(text, start, end),
+        Check::Url => url::trim(text, start, end),
+        Check::Phone => ok(phone::valid(text, start, end)),
+    }
+}
+
+/// Not glued to a letter or digit on either side.
+pub(crate) fn isolated(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+}

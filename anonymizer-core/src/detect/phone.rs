@@ -1,0 +1,100 @@
+//! `phone`: international (`+` or `00` and a country code) and common national forms of DE,
+//! AT, CH, FR, UK (trunk prefix 0) and the US (3-3-4), with spaces, dashes, slashes, dots
+//! and parentheses. Dates, versions, amounts, IPs and long digit runs are refused.
+
+pub(crate) const PATTERN: &str = r"(?:\+|\()?[0-9][0-9 ./()\-]{5,22}[0-9]";
+
+pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
+    let s = &text[start..end];
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    if before.is_some_and(|c| c.is_alphanumeric() || c == '+' || c == '.' || c == ',' || c == '/' || c == '-')
+        || after.is_some_and(|c| c.is_alphanumeric() || c == '@')
+        || (after == Some('.') || after == Some(',')) && text[end + 1..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        return false;
+    }
+    if s.matches('(').count() != s.matches(')').count() || s.contains("  ") {
+        return false;
+    }
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let groups: Vec<&str> = s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()).collect();
+    let seps: Vec<char> = s.chars().filter(|c| matches!(c, '.' | '/' | '-')).collect();
+    // Dates: three groups like 01.10.2024, 1/10/24, 2024-01-02.
+    if groups.len() == 3 && seps.len() == 2 && seps[0] == seps[1] {
+        let l: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        if matches!(l.as_slice(), [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2]) {
+            return false;
+        }
+    }
+    let international = s.starts_with('+') || (s.starts_with("00") && !s.starts_with("000"));
+    if international {
+        let national = digits.trim_start_matches("00");
+        return (8..=15).contains(&national.len()) && !national.starts_with('0');
+    }
+    let body = s.trim_start_matches('(');
+    if body.starts_with('0') && !body.starts_with("00") {
+        return (8..=13).contains(&digits.len()) && groups.iter().all(|g| g.len() <= 8);
+    }
+    // US: (415) 555-0132, 415-555-0132, 415.555.0132, 415 555 0132.
+    digits.len() == 10
+        && matches!(groups.iter().map(|g| g.len()).collect::<Vec<_>>().as_slice(), [3, 3, 4])
+        && !digits.starts_with(['0', '1'])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::Scanner;
+
+    #[test]
+    fn national_and_international_forms() {
+        let s = Scanner::builtin_only(&["phone"]).unwrap();
+        for phone in [
+            "+49 170 1234567",
+            "+49 (0)30 1234567",
+            "030 12345678",
+            "(030) 1234567",
+            "0171/1234567",
+            "0171-123 45 67",
+            "+43 664 1234567",
+            "0664 1234567",
+            "0043 664 1234567",
+            "+41 79 123 45 67",
+            "079 123 45 67",
+            "+33 6 12 34 56 78",
+            "06 12 34 56 78",
+            "06.12.34.56.78",
+            "+44 7700 900123",
+            "07700 900123",
+            "020 7946 0958",
+            "(415) 555-0132",
+            "415-555-0132",
+            "415.555.0132",
+            "+1 415 555 0132",
+        ] {
+            let text = format!("Bitte rufen Sie {phone} an.");
+            assert_eq!(s.found(&text), [phone], "{text}");
+        }
+    }
+
+    #[test]
+    fn decoys_are_kept() {
+        let s = Scanner::builtin_only(&["phone"]).unwrap();
+        for decoy in [
+            "version 2.1",
+            "am 1.10.2024",
+            "am 01.10.2024",
+            "on 2024-01-02",
+            "total 332,89 EUR",
+            "IP 192.168.1.10",
+            "order 4111111111111112",
+            "card 4111 1111 1111 1111",
+            "year 2024",
+            "PLZ 80331 München",
+            "1/10/24",
+            "IBAN DE89 3704 0044 0532 0130 00",
+        ] {
+            assert!(s.found(decoy).is_empty(), "{decoy}: {:?}", s.found(decoy));
+        }
+    }
+}
