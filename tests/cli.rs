@@ -186,13 +186,36 @@ fn rules_check_runs_examples_and_shows_the_difference() {
 }
 
 #[test]
-fn redact_is_refused_not_passed_through() {
+fn redact_replaces_findings_and_counts_them_without_showing_them() {
     let s = Sandbox::new();
-    s.write("r.toml", "version = 1\n[columns]\nnotes = { action = \"redact\", detect = [\"email\"] }\n");
-    let out = s.run(&["rules", "check", "r.toml"]);
+    s.write(
+        "r.toml",
+        "version = 1\n[detectors.customer_number]\npattern = \"K-[0-9]{8}\"\n[columns]\n\
+         notes = { action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\", \"customer_number\"] }\n\
+         memo = { action = \"redact\", detect = [\"email\"], with = \"pseudonym\" }\n",
+    );
+    s.write(
+        "in.csv",
+        "notes,memo\n\
+         \"Mail anna@example.com, Tel +49 170 1234567, IBAN DE89 3704 0044 0532 0130 00, Kunde K-12345678\",write anna@example.com\n\
+         \"Order 4111111111111112 on 1.10.2024 for 332,89 EUR (v2.1)\",nothing\n",
+    );
+    let out = s.anonymize("r.toml", "in.csv", "out.csv");
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(err.matches("not supported yet").count(), 1, "{err}");
+    assert!(out.status.success(), "{err}");
+    let csv = std::fs::read_to_string(s.path("out.csv")).unwrap();
+    assert!(csv.contains("Mail <email>, Tel <phone>, IBAN <iban>, Kunde <customer_number>"), "{csv}");
+    assert!(csv.contains("Order 4111111111111112 on 1.10.2024 for 332,89 EUR (v2.1)"), "decoys are kept: {csv}");
+    // `with = "pseudonym"` gives the token `pseudonymize` gives with domain = "email".
+    s.write("p.toml", "version = 1\n[columns]\nmemo = { action = \"pseudonymize\", domain = \"email\" }\n");
+    s.write("p.csv", "memo\nanna@example.com\n");
+    assert!(s.anonymize("p.toml", "p.csv", "p-out.csv").status.success());
+    let token = std::fs::read_to_string(s.path("p-out.csv")).unwrap().lines().nth(1).unwrap().to_string();
+    assert!(csv.contains(&format!("write {token}")), "{csv} / {token}");
+    assert!(
+        err.contains("notes (email)") && err.contains("notes (customer_number)") && !err.contains("anna@"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -186,3 +186,36 @@ proptest! {
         prop_assert_eq!(out.lines().count(), secrets.len() + 1);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
+
+    /// Redacting redacted text changes nothing (templates and pseudonym tokens are not PII).
+    #[test]
+    fn redaction_is_idempotent(
+        words in prop::collection::vec(prop_oneof![
+            "[a-zA-Zäöü]{1,8}",
+            "[a-z]{2,6}@[a-z]{2,6}\\.(de|com|fr)",
+            Just("+49 170 1234567".to_string()),
+            Just("DE89 3704 0044 0532 0130 00".to_string()),
+            Just("4111 1111 1111 1111".to_string()),
+            Just("192.168.0.1".to_string()),
+            Just("https://example.com/x".to_string()),
+            Just("1.10.2024".to_string()),
+        ], 0..12),
+        pseudonym in any::<bool>(),
+    ) {
+        let with = if pseudonym { ", with = \"pseudonym\"" } else { "" };
+        let rules = format!(
+            "version = 1\n[columns]\nt = {{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\", \"ipv4\", \"url\"]{with} }}\n"
+        );
+        let text = words.join(" ");
+        let input = format!("t\n\"{}\"\n", text.replace('"', "\"\""));
+        let once = anonymize(&rules, input.as_bytes(), 3, 1);
+        let twice = anonymize(&rules, &once, 3, 1);
+        prop_assert_eq!(String::from_utf8(once).unwrap(), String::from_utf8(twice).unwrap());
+    }
+}

@@ -194,6 +194,12 @@ pub fn summary(r: &RunReport, input: &Path, output: &Path) -> String {
             s.push_str(&format!("    {col:<24} {n:>8}\n"));
         }
     }
+    if !r.findings.is_empty() {
+        s.push_str(&format!("  redacted      {:>12}\n", r.findings.iter().map(|f| f.2).sum::<u64>()));
+        for (col, det, n) in r.findings.iter().filter(|f| f.2 > 0) {
+            s.push_str(&format!("    {:<24} {n:>8}\n", format!("{col} ({det})")));
+        }
+    }
     s.push_str(&format!(
         "  time          {:>10.2} s   ({:.1} MB/s, {:.0} rows/s)\n  key id        {}\n  rules sha256  {}\n",
         secs,

@@ -2,6 +2,17 @@
 
 pub(crate) const PATTERN: &str = r"\b[0-9](?:[ -]?[0-9]){12,18}\b";
 
+/// The longest valid card number at the start of a candidate that may run on into a
+/// following number, cut back at separators.
+pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    (start + 13..=end)
+        .rev()
+        .filter(|&e| e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'-')))
+        .find(|&e| valid(&text[start..e]) && super::isolated(text, start, e))
+        .map(|e| (start, e))
+}
+
 /// Luhn check over 13–19 digits with one kind of separator.
 pub(crate) fn valid(candidate: &str) -> bool {
     let has_space = candidate.contains(' ');
@@ -57,6 +68,7 @@ mod tests {
             ("order number 4111111111111112", &[]),
             ("mixed 4111 1111-1111 1111", &[]),
             ("phone +49 170 1234567", &[]),
+            ("4111 1111 1111 1111 2024", &["4111 1111 1111 1111"]),
         ];
         for (text, want) in cases {
             assert_eq!(s.found(text), *want, "{text}");

@@ -57,6 +57,27 @@ const LENGTHS: &[(&str, usize)] = &[
     ("SA", 24),
 ];
 
+/// The IBAN at the start of a candidate that may run on into following text: cut at the
+/// country's length, then checked.
+pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let cand = &text[start..end];
+    let &(_, len) = LENGTHS.iter().find(|(cc, _)| cand.starts_with(cc))?;
+    let mut count = 0;
+    let mut cut = None;
+    for (i, c) in cand.char_indices() {
+        if c != ' ' {
+            count += 1;
+            if count == len {
+                cut = Some(i + c.len_utf8());
+                break;
+            }
+        }
+    }
+    let e = start + cut?;
+    let next = text[e..].chars().next();
+    (!next.is_some_and(|c| c.is_ascii_alphanumeric()) && valid(&text[start..e])).then_some((start, e))
+}
+
 /// Country length and mod-97 check of a candidate (spaces ignored).
 pub(crate) fn valid(candidate: &str) -> bool {
     let compact: Vec<u8> = candidate.bytes().filter(|b| *b != b' ').collect();
@@ -115,5 +136,6 @@ mod tests {
         assert_eq!(s.found("IBAN: DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"), ["DE89 3704 0044 0532 0130 00"]);
         assert_eq!(s.found("Konto DE89370400440532013000."), ["DE89370400440532013000"]);
         assert!(s.found("Ref DE89370400440532013001 (typo)").is_empty());
+        assert_eq!(s.found("DE89 3704 0044 0532 0130 00 4111 1111"), ["DE89 3704 0044 0532 0130 00"]);
     }
 }

@@ -31,6 +31,11 @@ pub(crate) enum Check {
 }
 
 impl Check {
+    /// Detectors of digit groups, whose candidates may swallow a neighbouring number.
+    pub(crate) fn numeric(self) -> bool {
+        matches!(self, Check::Iban | Check::Card | Check::Phone | Check::Ipv4)
+    }
+
     /// Checksum-validated findings win overlaps.
     pub(crate) fn priority(self) -> u8 {
         match self {
@@ -60,12 +65,12 @@ pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Op
     let ok = |b: bool| b.then_some((start, end));
     match check {
         Check::Pattern | Check::Email => Some((start, end)),
-        Check::Iban => ok(iban::valid(&text[start..end])),
-        Check::Card => ok(card::valid(&text[start..end]) && isolated(text, start, end)),
+        Check::Iban => iban::find(text, start, end),
+        Check::Card => card::find(text, start, end),
         Check::Ipv4 => ok(ip::valid_v4(text, start, end)),
         Check::Ipv6 => ip::valid_v6(text, start, end),
         Check::Url => url::trim(text, start, end),
-        Check::Phone => ok(phone::valid(text, start, end)),
+        Check::Phone => phone::find(text, start, end),
     }
 }
 

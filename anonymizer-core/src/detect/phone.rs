@@ -4,6 +4,17 @@
 
 pub(crate) const PATTERN: &str = r"(?:\+|\()?[0-9][0-9 ./()\-]{5,22}[0-9]";
 
+/// The longest valid phone number at the start of the candidate: a candidate that ran on into
+/// the next number ("+49 170 1234567 192.168.0.1") is cut back at a separator.
+pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    (start + 7..=end)
+        .rev()
+        .filter(|&e| e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'.' | b'/' | b'-')))
+        .find(|&e| valid(text, start, e))
+        .map(|e| (start, e))
+}
+
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
     let before = text[..start].chars().next_back();
@@ -16,6 +27,17 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     }
     if s.matches('(').count() != s.matches(')').count() || s.contains("  ") {
         return false;
+    }
+    // The tail of a grouped IBAN or card ("DE89 3704 0044 0532 …"): the group before is
+    // 4 characters with a digit.
+    if let Some(prev) = text[..start].strip_suffix(' ').filter(|_| !s.starts_with('+')) {
+        let group = prev.rsplit(' ').next().unwrap_or("");
+        if group.chars().count() == 4
+            && group.chars().all(|c| c.is_ascii_alphanumeric())
+            && group.contains(|c: char| c.is_ascii_digit())
+        {
+            return false;
+        }
     }
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     let groups: Vec<&str> = s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()).collect();
@@ -75,6 +97,13 @@ mod tests {
             let text = format!("Bitte rufen Sie {phone} an.");
             assert_eq!(s.found(&text), [phone], "{text}");
         }
+    }
+
+    #[test]
+    fn a_number_running_into_the_next_is_cut_back() {
+        let s = Scanner::builtin_only(&["phone"]).unwrap();
+        assert_eq!(s.found("+49 170 1234567 192.168.0.1"), ["+49 170 1234567"]);
+        assert_eq!(s.found("0171 1234567 / 030 1234567"), ["0171 1234567", "030 1234567"]);
     }
 
     #[test]

@@ -70,9 +70,24 @@ impl Scanner {
         }
         let mut candidates = Vec::new();
         for d in hits.iter() {
-            for m in self.regexes[d].find_iter(text) {
-                if let Some((start, end)) = validate(self.checks[d], text, m.start(), m.end()) {
-                    candidates.push(Finding { start, end, detector: d });
+            let mut pos = 0;
+            while let Some(m) = self.regexes[d].find_at(text, pos) {
+                // A shortened finding (phone numbers) resumes the search right after it.
+                pos = match validate(self.checks[d], text, m.start(), m.end()) {
+                    Some((start, end)) => {
+                        candidates.push(Finding { start, end, detector: d });
+                        end.max(m.start() + 1)
+                    }
+                    // Numbers are tried again from the next group: "+49 170 1234567 4111 …"
+                    // must not hide the card that starts in the middle of the candidate.
+                    None if self.checks[d].numeric() => next_group(text, m.start()),
+                    None => m.end().max(m.start() + 1),
+                };
+                while pos < text.len() && !text.is_char_boundary(pos) {
+                    pos += 1;
+                }
+                if pos >= text.len() {
+                    break;
                 }
             }
         }
@@ -97,6 +112,16 @@ impl Scanner {
         self.scan(text, &mut f);
         f.iter().map(|f| &text[f.start..f.end]).collect()
     }
+}
+
+/// The start of the next group of characters after `from` (after a space, `-`, `/` or `.`).
+fn next_group(text: &str, from: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = from + 1;
+    while i < bytes.len() && !matches!(bytes[i - 1], b' ' | b'-' | b'/' | b'.') {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub struct BatchStats {
     pub rows_dropped_invalid: u64,
     /// Invalid cells per output column (same order as the output schema).
     pub invalid_cells: Vec<u64>,
+    /// `redact` findings per output column and detector (empty for other actions).
+    pub findings: Vec<Vec<u64>>,
 }
 
 impl RulePlan {
@@ -82,10 +84,12 @@ impl RulePlan {
         // 2. Column actions.
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         let mut invalid_cells = Vec::with_capacity(self.columns.len());
+        let mut findings = Vec::with_capacity(self.columns.len());
         let mut drop_rows: Vec<usize> = Vec::new();
         for c in &self.columns {
             let out = run_column(c, &refs);
             invalid_cells.push(out.invalid.len() as u64);
+            findings.push(out.findings);
             if let Some(&first) = out.invalid.first() {
                 match c.on_invalid {
                     OnInvalid::Null => {}
@@ -125,6 +129,7 @@ impl RulePlan {
                 rows_deleted,
                 rows_dropped_invalid,
                 invalid_cells,
+                findings,
             },
             batch: out,
         })

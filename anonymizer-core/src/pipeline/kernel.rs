@@ -8,19 +8,22 @@ use arrow_array::{new_null_array, Array, ArrayRef, StringArray};
 use chrono::Days;
 
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
-use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
+use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op, Redaction};
 use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
 
 /// A computed output column.
 pub(crate) struct ColumnOutput {
     pub(crate) array: ArrayRef,
     pub(crate) invalid: Vec<usize>,
+    /// `redact` only: findings per detector.
+    pub(crate) findings: Vec<u64>,
 }
 
 /// Runs one column plan over the (already filtered) input columns.
 pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutput {
     let src = inputs[c.input];
     let mut invalid = Vec::new();
+    let mut findings = Vec::new();
     let typed = c.ty != ColumnType::String;
     let array: ArrayRef = match &c.op {
         Op::Null => new_null_array(&arrow_type(&c.ty), src.len()),
@@ -45,6 +48,25 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             }
             None => false,
         }),
+        Op::Redact { scanner, with } => {
+            findings = vec![0; scanner.names().len()];
+            let mut found = Vec::new();
+            text_map(c, src, &mut invalid, |_, s, out| {
+                scanner.scan(s, &mut found);
+                let mut at = 0;
+                for f in &found {
+                    out.push_str(&s[at..f.start]);
+                    match with.as_ref() {
+                        Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
+                        Redaction::Pseudonym(p) => p[f.detector].token_into(s[f.start..f.end].as_bytes(), out),
+                    }
+                    findings[f.detector] += 1;
+                    at = f.end;
+                }
+                out.push_str(&s[at..]);
+                true
+            })
+        }
         Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {
             out.push_str(truncate(s, *n));
             true
@@ -169,7 +191,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             }
         }
     };
-    ColumnOutput { array, invalid }
+    ColumnOutput { array, invalid, findings }
 }
 
 /// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use arrow_schema::SchemaRef;
-
 use super::apply::BatchStats;
+use crate::rule::{Op, RulePlan};
 
 /// What a run did. Safe to print, log and put into audit records.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,6 +16,8 @@ pub struct RunReport {
     pub rows_dropped_invalid: u64,
     /// Output column name → invalid cells (nulled or dropped), in output order.
     pub invalid_cells: Vec<(String, u64)>,
+    /// `redact` findings: (column, detector, count), for every redacted column and detector.
+    pub findings: Vec<(String, String, u64)>,
     pub bytes_in: u64,
     pub elapsed: Duration,
     /// Time the reader spent decoding input (serial part).
@@ -30,9 +31,16 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub(crate) fn new(schema: &SchemaRef) -> Self {
+    pub(crate) fn new(plan: &RulePlan) -> Self {
+        let mut findings = Vec::new();
+        for c in &plan.columns {
+            if let Op::Redact { scanner, .. } = &c.op {
+                findings.extend(scanner.names().iter().map(|d| (c.name.clone(), d.clone(), 0)));
+            }
+        }
         RunReport {
-            invalid_cells: schema.fields().iter().map(|f| (f.name().clone(), 0)).collect(),
+            invalid_cells: plan.output_schema().fields().iter().map(|f| (f.name().clone(), 0)).collect(),
+            findings,
             ..Default::default()
         }
     }
@@ -44,6 +52,14 @@ impl RunReport {
         self.rows_dropped_invalid += s.rows_dropped_invalid;
         for (slot, n) in self.invalid_cells.iter_mut().zip(&s.invalid_cells) {
             slot.1 += n;
+        }
+        let mut slots = self.findings.iter_mut();
+        for counts in &s.findings {
+            for n in counts {
+                if let Some(slot) = slots.next() {
+                    slot.2 += n;
+                }
+            }
         }
     }
 

@@ -78,10 +78,11 @@ pub fn run(
 
     std::thread::scope(|scope| {
         // Writer: reorders finished batches and writes them in input order.
+        let plan_for_report = plan.clone();
         let pool_ref = &pool;
         let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
             let mut sink = sink;
-            let mut report = RunReport::new(&output_schema);
+            let mut report = RunReport::new(&plan_for_report);
             let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
             let mut next = 0u64;
             let mut write_time = Duration::ZERO;

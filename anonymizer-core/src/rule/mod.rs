@@ -13,7 +13,7 @@ mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use examples::{run_examples, ExampleFailure};
 pub use model::*;
-pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op};
+pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op, Redaction};
 pub use plan::{reveal, RulePlan};
 pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
 

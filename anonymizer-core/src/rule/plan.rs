@@ -8,6 +8,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::diagnostic::did_you_mean;
 use super::model::*;
+use crate::detect::Scanner;
 use crate::error::{Error, ErrorKind, SchemaProblem};
 use crate::key::KeySet;
 use crate::transform::{DateShifter, Encryptor, Noiser, Pseudonymizer};
@@ -28,6 +29,16 @@ pub(crate) enum Op {
     ShiftDate { shifter: DateShifter, by: Option<usize> },
     Noise(Noiser),
     Encrypt(Arc<Encryptor>),
+    Redact { scanner: Arc<Scanner>, with: Arc<Redaction> },
+}
+
+/// What `redact` puts in place of a finding.
+#[derive(Debug)]
+pub(crate) enum Redaction {
+    /// `{kind}` becomes the detector's name.
+    Template(String),
+    /// A keyed token per detector (indexed like the scanner's detectors).
+    Pseudonym(Vec<Pseudonymizer>),
 }
 
 /// One output column: where it comes from and what is done to it.
@@ -189,10 +200,22 @@ impl RulePlan {
                         continue;
                     }
                 },
-                Action::Redact { .. } => {
-                    bad(format!("action \"{}\" is not supported yet by this version of importd", rule.action.name()));
-                    continue;
-                }
+                Action::Redact { detect, with } => match Scanner::new(detect, &rules.detectors) {
+                    Ok(scanner) => {
+                        let with = match with {
+                            RedactWith::Template(t) => Redaction::Template(t.clone()),
+                            // Same algorithm as `pseudonymize`, domain = the detector's name.
+                            RedactWith::Pseudonym => Redaction::Pseudonym(
+                                detect.iter().map(|d| Pseudonymizer::new(&keys.pseudonymize, d, "", 20)).collect(),
+                            ),
+                        };
+                        Op::Redact { scanner: Arc::new(scanner), with: Arc::new(with) }
+                    }
+                    Err(e) => {
+                        bad(format!("the detectors of `redact` cannot be used: {e}"));
+                        continue;
+                    }
+                },
             };
             columns.push(ColumnPlan {
                 name: name.clone(),
@@ -280,9 +303,13 @@ fn output_type(c: &ColumnPlan) -> DataType {
         | Op::Round(_)
         | Op::ShiftDate { .. }
         | Op::Noise(_) => arrow_type(&c.ty),
-        Op::Replace(_) | Op::Pseudonymize(_) | Op::Mask { .. } | Op::Truncate(_) | Op::Bands(_) | Op::Encrypt(_) => {
-            DataType::Utf8
-        }
+        Op::Replace(_)
+        | Op::Pseudonymize(_)
+        | Op::Mask { .. }
+        | Op::Truncate(_)
+        | Op::Bands(_)
+        | Op::Encrypt(_)
+        | Op::Redact { .. } => DataType::Utf8,
     }
 }
 

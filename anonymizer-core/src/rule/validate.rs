@@ -764,11 +764,6 @@ impl Walker<'_, '_> {
                         s => RedactWith::Template(s),
                     },
                 };
-                self.r.error(
-                    span,
-                    "action \"redact\" is not supported yet by this version of importd",
-                    Some("drop or null free-text columns until PII detection lands".into()),
-                );
                 Action::Redact { detect: names, with }
             }
             _ => {
