@@ -6,7 +6,7 @@ pub(crate) const PATTERN: &str = r#"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'`]+
 pub(crate) fn trim(text: &str, start: usize, mut end: usize) -> Option<(usize, usize)> {
     loop {
         let s = &text[start..end];
-        let Some(last) = s.chars().next_back() else { return None };
+        let last = s.chars().next_back()?;
         let unbalanced_paren = last == ')' && s.matches('(').count() < s.matches(')').count();
         if ".,;:!?]}'\"".contains(last) || unbalanced_paren {
             end -= last.len_utf8();

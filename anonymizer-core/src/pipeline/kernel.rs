@@ -58,7 +58,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                     out.push_str(&s[at..f.start]);
                     match with.as_ref() {
                         Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
-                        Redaction::Pseudonym(p) => p[f.detector].token_into(s[f.start..f.end].as_bytes(), out),
+                        Redaction::Pseudonym(p) => p[f.detector].token_into(&s.as_bytes()[f.start..f.end], out),
                     }
                     findings[f.detector] += 1;
                     at = f.end;
