@@ -7,6 +7,8 @@
 
 use std::io::Write;
 
+pub mod corpus;
+
 /// The 20 columns, in file order.
 pub const COLUMNS: [&str; 20] = [
     "customer_id",

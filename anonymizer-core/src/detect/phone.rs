@@ -6,13 +6,20 @@ pub(crate) const PATTERN: &str = r"(?:\+|\()?[0-9][0-9 ./()\-]{5,22}[0-9]";
 
 /// The longest valid phone number at the start of the candidate: a candidate that ran on into
 /// the next number ("+49 170 1234567 192.168.0.1") is cut back at a separator.
+/// A number in parentheses in prose ("Kundin (030 1234567) rief an") starts after the `(`.
 pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    (start + 7..=end)
-        .rev()
-        .filter(|&e| e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'.' | b'/' | b'-')))
-        .find(|&e| valid(text, start, e))
-        .map(|e| (start, e))
+    let starts = [start, start + 1];
+    let starts = if bytes[start] == b'(' { &starts[..] } else { &starts[..1] };
+    starts.iter().find_map(|&s| {
+        (s + 7..=end)
+            .rev()
+            .filter(|&e| {
+                e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'.' | b'/' | b'-' | b')'))
+            })
+            .find(|&e| valid(text, s, e))
+            .map(|e| (s, e))
+    })
 }
 
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
@@ -40,6 +47,11 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
         }
     }
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    // A bare digit run right after an identifier label ("Kd.-Nr. 0012345678", "order no.
+    // 0123456789", "n° 0612345678") is an identifier, not a phone number.
+    if digits.len() == s.len() && after_id_label(&text[..start]) {
+        return false;
+    }
     let groups: Vec<&str> = s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()).collect();
     let seps: Vec<char> = s.chars().filter(|c| matches!(c, '.' | '/' | '-')).collect();
     // Dates: three groups like 01.10.2024, 1/10/24, 2024-01-02.
@@ -56,12 +68,66 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     }
     let body = s.trim_start_matches('(');
     if body.starts_with('0') && !body.starts_with("00") {
+        // Written without separators, only mobile numbers are distinctive enough:
+        // DE 015x/016x/017x, FR 06/07, UK 07, AT 06xx, CH 07x.
+        if groups.len() == 1 {
+            let mobile = ["015", "016", "017", "06", "07"].iter().any(|p| digits.starts_with(p));
+            return mobile && (10..=12).contains(&digits.len());
+        }
         return (8..=13).contains(&digits.len()) && groups.iter().all(|g| g.len() <= 8);
     }
     // US: (415) 555-0132, 415-555-0132, 415.555.0132, 415 555 0132.
     digits.len() == 10
         && matches!(groups.iter().map(|g| g.len()).collect::<Vec<_>>().as_slice(), [3, 3, 4])
         && !digits.starts_with(['0', '1'])
+}
+
+/// Labels of identifiers in German, English and French, as the last word before a number.
+const ID_LABELS: &[&str] = &[
+    "nr",
+    "no",
+    "nummer",
+    "number",
+    "num",
+    "id",
+    "ref",
+    "referenz",
+    "reference",
+    "référence",
+    "order",
+    "auftrag",
+    "bestellung",
+    "rechnung",
+    "invoice",
+    "kunde",
+    "kunden",
+    "customer",
+    "account",
+    "konto",
+    "ticket",
+    "n°",
+    "numéro",
+    "commande",
+    "dossier",
+    "facture",
+    "client",
+];
+
+/// Whether the text before a number ends with an identifier label ("Kd.-Nr. ", "order no. ",
+/// "Rechnungsnummer: ", "ticket #").
+fn after_id_label(before: &str) -> bool {
+    let trimmed = before.trim_end_matches([' ', '.', ':', '-', '\u{a0}']);
+    if trimmed.ends_with('#') {
+        return true;
+    }
+    let word: Vec<char> = trimmed.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '°').collect();
+    let word: String = word.into_iter().rev().collect::<String>().to_lowercase();
+    // "Tel.-Nr.", "Telefonnummer", "phone no." label a phone number after all.
+    let context = before[before.len().saturating_sub(24)..].to_lowercase();
+    if ["tel", "fon", "phone", "mobil", "handy", "fax", "portable"].iter().any(|p| context.contains(p)) {
+        return false;
+    }
+    ID_LABELS.contains(&word.as_str()) || ID_LABELS.iter().any(|l| l.chars().count() > 3 && word.ends_with(l))
 }
 
 #[cfg(test)]
@@ -104,6 +170,10 @@ mod tests {
         let s = Scanner::builtin_only(&["phone"]).unwrap();
         assert_eq!(s.found("+49 170 1234567 192.168.0.1"), ["+49 170 1234567"]);
         assert_eq!(s.found("0171 1234567 / 030 1234567"), ["0171 1234567", "030 1234567"]);
+        assert_eq!(s.found("Kundin (030 74174862) rief an"), ["030 74174862"]);
+        assert_eq!(s.found("Kundin ((030) 7417486) rief an"), ["(030) 7417486"]);
+        assert_eq!(s.found("Tel.-Nr. 01711234567"), ["01711234567"]);
+        assert_eq!(s.found("Telefonnummer: 01711234567"), ["01711234567"]);
     }
 
     #[test]
@@ -122,6 +192,11 @@ mod tests {
             "PLZ 80331 München",
             "1/10/24",
             "IBAN DE89 3704 0044 0532 0130 00",
+            "Kd.-Nr. 0012345678",
+            "order no. 0123456789",
+            "n° 0612345678",
+            "Rechnungsnummer: 0123456789",
+            "ticket #0171123456",
         ] {
             assert!(s.found(decoy).is_empty(), "{decoy}: {:?}", s.found(decoy));
         }
