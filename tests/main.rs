@@ -8,3 +8,4 @@ mod canary; // unique canaries in every column never reach stdout, stderr or any
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
+mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data

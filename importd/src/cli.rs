@@ -95,6 +95,14 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Draft a rule file from a sample of INPUT: one commented rule per column.
+    Suggest {
+        /// A CSV or TSV file (the delimiter is sniffed from the header line).
+        input: PathBuf,
+        /// Rows to sample.
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

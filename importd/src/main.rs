@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Anonymize(args) => anonymize::command(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(files),
+        Command::Rules(RulesCommand::Suggest { input, rows }) => rules_cmd::suggest(input, *rows),
         Command::Reveal(args) => reveal::run(args),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());

@@ -7,6 +7,7 @@ mod diagnostic;
 mod examples;
 mod model;
 mod plan;
+mod suggest;
 mod syntax;
 mod validate;
 
@@ -15,6 +16,7 @@ pub use examples::{run_examples, ExampleFailure};
 pub use model::*;
 pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op, Redaction};
 pub use plan::{reveal, RulePlan};
+pub use suggest::suggest;
 pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
 
 use std::path::Path;

@@ -1,0 +1,283 @@
+//! `rules suggest`: a starter rule file drafted from a sample of a file's rows, one rule per
+//! column with a comment saying why (column-name heuristics in several languages and what
+//! the detectors find in the values). The draft always validates; the author reviews it.
+
+use arrow_array::{Array, RecordBatch, StringArray};
+
+use crate::detect::{Finding, Scanner};
+use crate::rule::validate::BUILTIN_DETECTORS;
+
+/// What the sampled values of one column look like.
+#[derive(Debug, Default)]
+struct Profile {
+    values: usize,
+    /// Per built-in detector: values that are entirely one finding of it.
+    whole: Vec<usize>,
+    /// Per built-in detector: values that contain a finding of it.
+    inside: Vec<usize>,
+    iso_dates: usize,
+    texty: usize,
+}
+
+fn profile(col: &StringArray, scanner: &Scanner) -> Profile {
+    let mut p =
+        Profile { whole: vec![0; scanner.names().len()], inside: vec![0; scanner.names().len()], ..Default::default() };
+    let mut found: Vec<Finding> = Vec::new();
+    for i in 0..col.len() {
+        if col.is_null(i) {
+            continue;
+        }
+        let v = col.value(i).trim();
+        if v.is_empty() {
+            continue;
+        }
+        p.values += 1;
+        scanner.scan(v, &mut found);
+        let mut seen = vec![false; scanner.names().len()];
+        for f in &found {
+            if f.start == 0 && f.end == v.len() {
+                p.whole[f.detector] += 1;
+            }
+            seen[f.detector] = true;
+        }
+        for (d, s) in seen.iter().enumerate() {
+            p.inside[d] += usize::from(*s);
+        }
+        let b = v.as_bytes();
+        if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit) {
+            p.iso_dates += 1;
+        }
+        if v.split_whitespace().count() >= 4 {
+            p.texty += 1;
+        }
+    }
+    p
+}
+
+/// Column-name hints: (lower-case name fragments, kind).
+const NAME_HINTS: &[(&[&str], &str)] = &[
+    (&["email", "e-mail", "e_mail", "mail", "courriel"], "email"),
+    (&["phone", "telefon", "tel", "mobil", "handy", "fax", "téléphone", "portable"], "phone"),
+    (&["iban", "bank_account", "konto"], "iban"),
+    (&["card", "kreditkarte", "carte", "cc_number", "pan"], "credit_card"),
+    (&["ip", "ip_address", "ipaddr", "client_ip"], "ip"),
+    (&["first_name", "firstname", "vorname", "prenom", "prénom", "given_name"], "name"),
+    (&["last_name", "lastname", "surname", "nachname", "nom", "family_name", "full_name", "name"], "name"),
+    (&["birth", "geburt", "dob", "naissance", "born"], "birth"),
+    (&["street", "strasse", "straße", "adresse", "address", "rue", "addr"], "street"),
+    (&["zip", "plz", "postcode", "postal", "code_postal", "postleitzahl"], "zip"),
+    (
+        &["notes", "note", "comment", "kommentar", "bemerkung", "description", "text", "message", "body", "remarque"],
+        "text",
+    ),
+    (&["customer_id", "kunden", "client_id", "user_id", "account_id", "member", "loyalty", "_id", "id"], "id"),
+];
+
+fn name_hint(name: &str) -> Option<&'static str> {
+    let n = name.to_lowercase();
+    let words: Vec<&str> = n.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    NAME_HINTS.iter().find_map(|(frags, kind)| {
+        frags
+            .iter()
+            .any(|f| {
+                if f.len() <= 3 || *f == "name" || *f == "mail" || *f == "text" || *f == "note" || *f == "body" {
+                    words.contains(f) || n == *f || (f.starts_with('_') && n.ends_with(f))
+                } else {
+                    n.contains(f)
+                }
+            })
+            .then_some(*kind)
+    })
+}
+
+fn pct(n: usize, of: usize) -> String {
+    format!("{:.0} %", 100.0 * n as f64 / of.max(1) as f64)
+}
+
+/// A TOML key for a column name: bare when possible, quoted otherwise.
+fn toml_key(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        name.to_string()
+    } else {
+        let escaped: String = name
+            .chars()
+            .map(|c| match c {
+                '"' => "\\\"".to_string(),
+                '\\' => "\\\\".to_string(),
+                c if c.is_control() => format!("\\u{:04X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
+        format!("\"{escaped}\"")
+    }
+}
+
+/// Drafts a rule file for `batch` (a sample of the file, all columns as text). `origin`
+/// names the sampled file in the header comment.
+pub fn suggest(batch: &RecordBatch, origin: &str) -> String {
+    let scanner = Scanner::builtin_only(BUILTIN_DETECTORS).expect("built-in detectors compile"); // ok: fixed patterns
+    let names = scanner.names().to_vec();
+    let idx = |k: &str| names.iter().position(|n| n == k).unwrap_or(0);
+    let mut types = Vec::new();
+    let mut lines = Vec::new();
+    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+        let name = field.name();
+        let key = toml_key(name);
+        let Some(col) = array.as_any().downcast_ref::<StringArray>() else { continue };
+        let p = profile(col, &scanner);
+        let n = p.values;
+        let share = |d: &str| p.whole[idx(d)] as f64 / n.max(1) as f64;
+        let best = ["email", "iban", "credit_card", "phone", "ipv4", "ipv6", "url"]
+            .into_iter()
+            .map(|d| (d, share(d)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(_, s)| *s >= 0.5);
+        let hint = name_hint(name);
+        let of = |d: &str, what: &str| format!("{} of {n} sampled values are {what}", pct(p.whole[idx(d)], n));
+        let (why, rule) = match (best, hint) {
+            (Some(("email", _)), _) => {
+                (of("email", "e-mail addresses"), "{ action = \"pseudonymize\", domain = \"email\" }".to_string())
+            }
+            (Some(("iban", _)), _) => {
+                (of("iban", "valid IBANs (mod-97)"), "{ action = \"pseudonymize\", domain = \"iban\" }".to_string())
+            }
+            (Some(("credit_card", _)), _) => (
+                of("credit_card", "Luhn-valid card numbers"),
+                "{ action = \"mask\", keep_last = 4, preserve = \" -\" }".to_string(),
+            ),
+            (Some(("phone", _)), _) => (
+                of("phone", "phone numbers"),
+                "{ action = \"mask\", keep_last = 2, preserve = \" +-()/.\" }".to_string(),
+            ),
+            (Some(("ipv4" | "ipv6", _)), _) => (
+                format!(
+                    "{} of {n} sampled values are IP addresses",
+                    pct(p.whole[idx("ipv4")] + p.whole[idx("ipv6")], n)
+                ),
+                "{ action = \"pseudonymize\", domain = \"ip\" }".to_string(),
+            ),
+            (Some(("url", _)), _) => (of("url", "URLs"), "\"drop\"".to_string()),
+            (_, Some("name")) => (format!("the column name `{name}` suggests personal names"), "\"drop\"".to_string()),
+            (_, Some("street")) => {
+                (format!("the column name `{name}` suggests street addresses"), "\"drop\"".to_string())
+            }
+            (_, Some("birth")) => {
+                if p.iso_dates * 2 >= n && n > 0 {
+                    types.push(format!("{key} = \"date\""));
+                }
+                (
+                    format!("the column name `{name}` suggests birth dates; keep only the year"),
+                    "{ action = \"generalize\", to = \"year\" }".to_string(),
+                )
+            }
+            (_, Some("zip")) => (
+                format!("the column name `{name}` suggests postal codes; keep the region"),
+                "{ action = \"truncate\", keep_first = 2 }".to_string(),
+            ),
+            (_, Some("email")) => (
+                format!("the column name `{name}` suggests e-mail addresses"),
+                "{ action = \"pseudonymize\", domain = \"email\" }".to_string(),
+            ),
+            (_, Some("phone")) => (
+                format!("the column name `{name}` suggests phone numbers"),
+                "{ action = \"mask\", keep_last = 2, preserve = \" +-()/.\" }".to_string(),
+            ),
+            (_, Some("iban")) => (
+                format!("the column name `{name}` suggests bank accounts"),
+                "{ action = \"pseudonymize\", domain = \"iban\" }".to_string(),
+            ),
+            (_, Some("credit_card")) => (
+                format!("the column name `{name}` suggests card numbers"),
+                "{ action = \"mask\", keep_last = 4, preserve = \" -\" }".to_string(),
+            ),
+            (_, Some("ip")) => (
+                format!("the column name `{name}` suggests IP addresses"),
+                "{ action = \"pseudonymize\", domain = \"ip\" }".to_string(),
+            ),
+            (_, hint) => {
+                let found: Vec<&str> = ["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"]
+                    .into_iter()
+                    .filter(|d| p.inside[idx(d)] > 0)
+                    .collect();
+                let texty = hint == Some("text") || (p.texty * 3 >= n && n > 0);
+                let list = |ds: &[&str]| ds.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ");
+                if texty && !found.is_empty() {
+                    let total: usize = found.iter().map(|d| p.inside[idx(d)]).sum();
+                    (
+                        format!("free text: {total} findings ({}) in {n} sampled values", found.join(", ")),
+                        format!("{{ action = \"redact\", detect = [{}] }}", list(&found)),
+                    )
+                } else if texty {
+                    (
+                        format!("free text with no personal data found in {n} sampled values; redact to be safe"),
+                        "{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\"] }"
+                            .to_string(),
+                    )
+                } else if hint == Some("id") {
+                    (format!("the column name `{name}` suggests an identifier"), "\"pseudonymize\"".to_string())
+                } else if !found.is_empty() {
+                    let total: usize = found.iter().map(|d| p.inside[idx(d)]).sum();
+                    (
+                        format!("{total} of {n} sampled values hold personal data ({})", found.join(", ")),
+                        format!("{{ action = \"redact\", detect = [{}] }}", list(&found)),
+                    )
+                } else {
+                    (
+                        format!("no personal data detected in {n} sampled values; review before keeping"),
+                        "\"keep\"".to_string(),
+                    )
+                }
+            }
+        };
+        lines.push(format!("# {why}\n{key} = {rule}"));
+    }
+    let mut out = format!(
+        "# Drafted by `importd rules suggest` from a sample of {origin} ({} rows).\n# Review every rule, add [[examples]], then run `importd rules check`.\nversion = 1\nunlisted = \"drop\"\non_invalid = \"null\"\n",
+        batch.num_rows()
+    );
+    if !types.is_empty() {
+        out.push_str("\n[types]\n");
+        for t in types {
+            out.push_str(&t);
+            out.push('\n');
+        }
+    }
+    out.push_str("\n[columns]\n");
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn drafts_rules_by_content_and_name_and_validates() {
+        let col = |v: Vec<&str>| Arc::new(StringArray::from(v)) as arrow_array::ArrayRef;
+        let batch = RecordBatch::try_from_iter([
+            ("Kontakt", col(vec!["anna@example.com", "bob@example.de", "c@example.fr"])),
+            ("Vorname", col(vec!["Anna", "Bob", "Chloé"])),
+            ("geburtsdatum", col(vec!["1987-03-14", "1990-01-01", "2001-12-31"])),
+            ("PLZ", col(vec!["80331", "10115", "75008"])),
+            ("bemerkung", col(vec!["ruft an unter +49 170 1234567", "alles ok", "mail an x@example.com"])),
+            ("status \"x\"", col(vec!["active", "active", "test"])),
+        ])
+        .unwrap();
+        let draft = suggest(&batch, "sample.csv");
+        assert!(draft.contains("# 100 % of 3 sampled values are e-mail addresses\nKontakt = { action = \"pseudonymize\", domain = \"email\" }"), "{draft}");
+        assert!(draft.contains("Vorname = \"drop\""), "{draft}");
+        assert!(
+            draft.contains("geburtsdatum = { action = \"generalize\", to = \"year\" }")
+                && draft.contains("geburtsdatum = \"date\""),
+            "{draft}"
+        );
+        assert!(draft.contains("PLZ = { action = \"truncate\", keep_first = 2 }"), "{draft}");
+        assert!(draft.contains("bemerkung = { action = \"redact\", detect = [\"email\", \"phone\"] }"), "{draft}");
+        assert!(draft.contains("\"status \\\"x\\\"\" = \"keep\""), "{draft}");
+        crate::parse_rules(&draft, "draft.toml").unwrap();
+    }
+}
