@@ -219,3 +219,31 @@ proptest! {
         prop_assert_eq!(String::from_utf8(once).unwrap(), String::from_utf8(twice).unwrap());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    /// Every detector on arbitrary text: no panic, findings on character boundaries, in order
+    /// and not overlapping.
+    #[test]
+    fn detectors_never_panic_on_arbitrary_text(
+        text in prop_oneof![
+            any::<String>(),
+            "[0-9 +()./:,#°àéü@a-zA-Z-]{0,60}",
+            "(Tel|Nr|n°|IBAN|à|é) ?[0-9 ./-]{0,30}",
+        ]
+    ) {
+        let scanner = anonymizer_core::detect::Scanner::builtin_only(&["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"]).unwrap();
+        let mut found = Vec::new();
+        scanner.scan(&text, &mut found);
+        let mut last = 0;
+        for f in &found {
+            prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end) && f.start < f.end);
+            prop_assert!(f.start >= last);
+            last = f.end;
+        }
+    }
+}

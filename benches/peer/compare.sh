@@ -4,6 +4,7 @@
 # throughput ratio and importd's peak RSS.
 #
 #   benches/peer/compare.sh [ROWS=1000000] [RUNS=5] [THREADS=2]
+#   REDACT=1 benches/peer/compare.sh …   # also redact e-mails, IBANs and phones in `notes`
 #
 # Installs polars, polars-hash and duckdb into benches/peer/.venv with pip. Peers are at
 # their best: Polars lazy scan_csv → native expressions (polars-hash plugin for SHA-256,
@@ -19,6 +20,12 @@ root=$(cd "$here/../.." && pwd)
 work=${PEER_WORKDIR:-$root/benches/out}
 mkdir -p "$work"
 cpus=$(seq -s, 0 $((threads - 1)))
+rules="$here/bench-rules.toml"
+redact=()
+if [ "${REDACT:-0}" = 1 ]; then
+  rules="$here/bench-rules-redact.toml"
+  redact=(--redact)
+fi
 
 if [ ! -x "$here/.venv/bin/python" ]; then
   python3 -m venv "$here/.venv"
@@ -33,17 +40,18 @@ input="$work/customers-$rows.csv"
 key="$work/bench.key"
 [ -f "$key" ] || "$importd" keys new --out "$key" >/dev/null
 
+echo "rules: $rules"
 echo "input: $input ($(du -h "$input" | cut -f1), $rows rows); $threads threads on cores $cpus; $runs runs each"
 imp=(); pol=(); duck=(); rss=()
 for i in $(seq "$runs"); do
   t0=$(date +%s.%N)
   /usr/bin/time -f "%M" -o "$work/rss" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
-    --rules "$here/bench-rules.toml" --key-file "$key" "$input" -o "$work/importd.parquet"
+    --rules "$rules" --key-file "$key" "$input" -o "$work/importd.parquet"
   t1=$(date +%s.%N)
   imp+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
   rss+=("$(cat "$work/rss")")
-  pol+=("$(POLARS_MAX_THREADS=$threads taskset -c "$cpus" "$py" "$here/peer_polars.py" "$input" "$work/polars.parquet")")
-  duck+=("$(taskset -c "$cpus" "$py" "$here/peer_duckdb.py" "$input" "$work/duckdb.parquet" "$threads")")
+  pol+=("$(POLARS_MAX_THREADS=$threads taskset -c "$cpus" "$py" "$here/peer_polars.py" "$input" "$work/polars.parquet" "${redact[@]}")")
+  duck+=("$(taskset -c "$cpus" "$py" "$here/peer_duckdb.py" "$input" "$work/duckdb.parquet" "$threads" "${redact[@]}")")
   echo "run $i: importd ${imp[-1]} s (peak RSS ${rss[-1]} KB), polars ${pol[-1]} s, duckdb ${duck[-1]} s"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -60,7 +68,7 @@ if [ "${SCALE_CHECK:-1}" = 1 ]; then
   big="$work/customers-$((rows * 5)).csv"
   [ -f "$big" ] || "$root/target/release/gen-data" "$((rows * 5))" 1 "$big"
   /usr/bin/time -f "%M" -o "$work/rss5" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
-    --rules "$here/bench-rules.toml" --key-file "$key" "$big" -o "$work/importd-5x.parquet"
+    --rules "$rules" --key-file "$key" "$big" -o "$work/importd-5x.parquet"
   r5=$(cat "$work/rss5")
   printf 'importd peak RSS on 5x the rows (%s): %d MB (%+.1f %% vs %d MB)\n' "$(du -h "$big" | cut -f1)" "$((r5 / 1024))" \
     "$(awk -v a="$r5" -v b="$mr" 'BEGIN { print (a - b) * 100 / b }')" "$((mr / 1024))"

@@ -8,17 +8,28 @@ import duckdb
 SECRET = "0" * 64
 
 
-def main(src: str, dst: str, threads: int) -> None:
+REDACT = [
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "<email>"),
+    (r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b", "<iban>"),
+    (r"\+?[0-9][0-9 ./()-]{6,}[0-9]", "<phone>"),
+]
+
+
+def main(src: str, dst: str, threads: int, redact: bool = False) -> None:
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     ids = ", ".join(f"sha256('{SECRET}' || chr(0) || {c})[1:20] AS {c}" for c in ["customer_id", "email", "phone", "iban", "account_id"])
+    notes = "notes"
+    for pattern, token in REDACT:
+        notes = f"regexp_replace({notes}, '{pattern}', '{token}', 'g')"
+    notes = f",\n        {notes} AS notes" if redact else ""
     sql = f"""
     COPY (
       SELECT * EXCLUDE (first_name, last_name) REPLACE (
         {ids},
         repeat('*', length(credit_card) - 4) || right(credit_card, 4) AS credit_card,
         date_trunc('year', TRY_CAST(birth_date AS DATE)) AS birth_date,
-        left(zip, 2) AS zip)
+        left(zip, 2) AS zip{notes})
       FROM read_csv('{src}', all_varchar = true, header = true)
       WHERE status IS DISTINCT FROM 'test'
     ) TO '{dst}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
@@ -29,4 +40,4 @@ def main(src: str, dst: str, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), len(sys.argv) > 4 and sys.argv[4] == "--redact")

@@ -11,7 +11,15 @@ SECRET = "0" * 64
 IDS = ["customer_id", "email", "phone", "iban", "account_id"]
 
 
-def main(src: str, dst: str) -> None:
+# Redaction (issue 3): three native regex replacements in the free-text column.
+REDACT = [
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "<email>"),
+    (r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b", "<iban>"),
+    (r"\+?[0-9][0-9 ./()-]{6,}[0-9]", "<phone>"),
+]
+
+
+def main(src: str, dst: str, redact: bool = False) -> None:
     t = time.perf_counter()
     card = pl.col("credit_card")
     lf = (
@@ -25,11 +33,18 @@ def main(src: str, dst: str) -> None:
                 pl.col("birth_date").str.to_date("%Y-%m-%d", strict=False).dt.truncate("1y").alias("birth_date"),
                 pl.col("zip").str.slice(0, 2).alias("zip"),
             ]
+            + ([redacted(pl.col("notes")).alias("notes")] if redact else [])
         )
     )
     lf.sink_parquet(dst, compression="zstd", compression_level=1)
     print(f"{time.perf_counter() - t:.4f}")
 
 
+def redacted(expr):
+    for pattern, token in REDACT:
+        expr = expr.str.replace_all(pattern, token)
+    return expr
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], len(sys.argv) > 3 and sys.argv[3] == "--redact")

@@ -123,7 +123,11 @@ fn after_id_label(before: &str) -> bool {
     let word: Vec<char> = trimmed.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '°').collect();
     let word: String = word.into_iter().rev().collect::<String>().to_lowercase();
     // "Tel.-Nr.", "Telefonnummer", "phone no." label a phone number after all.
-    let context = before[before.len().saturating_sub(24)..].to_lowercase();
+    let mut from = before.len().saturating_sub(24);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let context = before[from..].to_lowercase();
     if ["tel", "fon", "phone", "mobil", "handy", "fax", "portable"].iter().any(|p| context.contains(p)) {
         return false;
     }
