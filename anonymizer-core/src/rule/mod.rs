@@ -3,6 +3,7 @@
 //! `RulePlan::new` reports every way the rules do not fit a header, naming the columns;
 //! `run_examples` runs the file's own `[[examples]]`.
 
+mod action;
 mod diagnostic;
 mod examples;
 mod model;
