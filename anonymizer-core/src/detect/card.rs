@@ -1,6 +1,6 @@
 //! `credit_card`: 13–19 digits, grouped by spaces or dashes or not at all, Luhn-valid.
 
-pub(crate) const PATTERN: &str = r"\b[0-9](?:[ -]?[0-9]){12,18}\b";
+pub(crate) const PATTERN: &str = r"(?-u:\b)[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)";
 
 /// The longest valid card number at the start of a candidate that may run on into a
 /// following number, cut back at separators.

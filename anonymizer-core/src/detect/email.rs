@@ -1,6 +1,6 @@
 //! `email`: local part, `@`, dotted domain with a letter TLD of 2+ characters.
 
-pub(crate) const PATTERN: &str = r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}\b";
+pub(crate) const PATTERN: &str = r"(?i)(?-u:\b)[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}(?-u:\b)";
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! `iban`: ISO 13616, grouped in fours or not, accepted only with the country's length and a
 //! valid mod-97 check.
 
-pub(crate) const PATTERN: &str = r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b";
+pub(crate) const PATTERN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?-u:\b)";
 
 /// IBAN lengths of the SEPA countries and a few common others (ISO 13616 registry).
 const LENGTHS: &[(&str, usize)] = &[

@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-pub(crate) const V4_PATTERN: &str = r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b";
+pub(crate) const V4_PATTERN: &str = r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)";
 pub(crate) const V6_PATTERN: &str = r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}(?:%[0-9a-z]+)?";
 
 pub(crate) fn valid_v4(text: &str, start: usize, end: usize) -> bool {

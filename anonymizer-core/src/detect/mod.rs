@@ -1,8 +1,9 @@
 //! PII detectors for free text, one per file, and the [`Scanner`] that runs the detectors a
-//! rule names over a cell in one pass: a `RegexSet` says which detectors have candidates at
-//! all (most cells: none, so one pass), then only those search, each candidate is validated
-//! (checksums, parsers, context), and overlapping findings are resolved: checksum-validated
-//! kinds win, then the longer finding.
+//! rule names over a cell: one pass over the bytes says which detectors can match at all
+//! (most cells: none), then only those search, each candidate is validated (checksums,
+//! parsers, context), and overlapping findings are resolved: checksum-validated kinds win,
+//! then the longer finding. Patterns use ASCII word boundaries so the regex engine's lazy DFA
+//! also runs on non-ASCII text.
 
 mod card;
 mod email;

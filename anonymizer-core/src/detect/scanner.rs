@@ -1,10 +1,10 @@
-//! The scanner: the detectors one rule names, run over a cell in one `RegexSet` pass plus a
-//! search only by the detectors that have candidates.
+//! The scanner: the detectors one rule names, run over a cell after one cheap pass over its
+//! bytes (an `@`, enough digits, `://`, …) has ruled out the detectors that cannot match.
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use super::{builtin, validate, Check};
-use crate::rule::{bounded_regex, CustomDetector, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
+use crate::rule::{bounded_regex, CustomDetector};
 
 /// One finding: a byte range of the cell and the index of the detector that found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,36 +19,87 @@ pub struct Finding {
 pub struct Scanner {
     names: Vec<String>,
     checks: Vec<Check>,
-    set: RegexSet,
     regexes: Vec<Regex>,
+}
+
+/// What one pass over a cell's bytes tells about which detectors can match at all.
+#[derive(Debug, Default)]
+struct Signals {
+    at: bool,
+    digits: usize,
+    dots: usize,
+    colons: usize,
+    upper_upper_digit_digit: bool,
+    url_mark: bool,
+}
+
+impl Signals {
+    fn of(text: &str) -> Signals {
+        let b = text.as_bytes();
+        let mut s = Signals::default();
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b'0'..=b'9' => {
+                    s.digits += 1;
+                    if i >= 3
+                        && b[i - 1].is_ascii_digit()
+                        && b[i - 2].is_ascii_uppercase()
+                        && b[i - 3].is_ascii_uppercase()
+                    {
+                        s.upper_upper_digit_digit = true;
+                    }
+                }
+                b'@' => s.at = true,
+                b'.' => {
+                    s.dots += 1;
+                    if i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"www") {
+                        s.url_mark = true;
+                    }
+                }
+                b':' => {
+                    s.colons += 1;
+                    if b[i + 1..].starts_with(b"//") {
+                        s.url_mark = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// False when the detector cannot possibly find anything in the cell.
+    fn may_match(&self, check: Check) -> bool {
+        match check {
+            Check::Pattern => true,
+            Check::Email => self.at,
+            Check::Iban => self.upper_upper_digit_digit,
+            Check::Card => self.digits >= 13,
+            Check::Phone => self.digits >= 7,
+            Check::Ipv4 => self.digits >= 4 && self.dots >= 3,
+            Check::Ipv6 => self.colons >= 2,
+            Check::Url => self.url_mark,
+        }
+    }
 }
 
 impl Scanner {
     /// Compiles the named detectors (built-in or from `custom`), in the given order.
     pub fn new(names: &[String], custom: &[CustomDetector]) -> Result<Scanner, String> {
-        let mut patterns = Vec::new();
         let mut checks = Vec::new();
         let mut regexes = Vec::new();
         for name in names {
             if let Some((pattern, check)) = builtin(name) {
                 regexes.push(bounded_regex(pattern)?);
-                patterns.push(pattern.to_string());
                 checks.push(check);
             } else if let Some(c) = custom.iter().find(|c| &c.name == name) {
-                patterns.push(c.pattern.as_str().to_string());
                 regexes.push(c.pattern.clone());
                 checks.push(Check::Pattern);
             } else {
                 return Err(format!("unknown detector `{name}`"));
             }
         }
-        let set = regex::RegexSetBuilder::new(&patterns)
-            .size_limit(REGEX_SIZE_LIMIT * 4)
-            .dfa_size_limit(REGEX_SIZE_LIMIT * 4)
-            .nest_limit(REGEX_NEST_LIMIT)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Scanner { names: names.to_vec(), checks, set, regexes })
+        Ok(Scanner { names: names.to_vec(), checks, regexes })
     }
 
     /// Built-in detectors only (tests, benches).
@@ -64,12 +115,10 @@ impl Scanner {
     /// Finds every validated, non-overlapping finding in `text`, in text order.
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         out.clear();
-        let hits = self.set.matches(text);
-        if !hits.matched_any() {
-            return;
-        }
+        // One cheap pass over the bytes rules out most detectors for most cells.
+        let signals = Signals::of(text);
         let mut candidates = Vec::new();
-        for d in hits.iter() {
+        for d in (0..self.regexes.len()).filter(|&d| signals.may_match(self.checks[d])) {
             let mut pos = 0;
             while let Some(m) = self.regexes[d].find_at(text, pos) {
                 // A shortened finding (phone numbers) resumes the search right after it.

@@ -1,6 +1,6 @@
 //! `url`: http(s)/ftp URLs and `www.` hosts, without the sentence's trailing punctuation.
 
-pub(crate) const PATTERN: &str = r#"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'`]+"#;
+pub(crate) const PATTERN: &str = r#"(?i)(?-u:\b)(?:(?:https?|ftp)://|www\.)[^\s<>"'`]+"#;
 
 /// Trims trailing punctuation (keeping a `)` that closes a `(` inside the URL).
 pub(crate) fn trim(text: &str, start: usize, mut end: usize) -> Option<(usize, usize)> {
