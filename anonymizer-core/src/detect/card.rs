@@ -70,8 +70,6 @@ mod tests {
             ("phone +49 170 1234567", &[]),
             ("4111 1111 1111 1111 2024", &["4111 1111 1111 1111"]),
         ];
-        for (text, want) in cases {
-            assert_eq!(s.found(text), *want, "{text}");
-        }
+        s.assert_cases(cases);
     }
 }

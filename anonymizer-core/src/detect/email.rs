@@ -17,8 +17,6 @@ mod tests {
             ("price 5@3.50 each", &[]),
             ("", &[]),
         ];
-        for (text, want) in cases {
-            assert_eq!(s.found(text), *want, "{text}");
-        }
+        s.assert_cases(cases);
     }
 }

@@ -51,9 +51,7 @@ mod tests {
             ("bad 256.1.1.1 and 01.2.3.4", &[]),
             ("date 1.10.2024, v2.1", &[]),
         ];
-        for (text, want) in cases {
-            assert_eq!(s.found(text), *want, "{text}");
-        }
+        s.assert_cases(cases);
     }
 
     #[test]

@@ -154,6 +154,14 @@ impl Scanner {
         out.sort_by_key(|f| f.start);
     }
 
+    /// Table-driven detector tests: each text and the substrings that must be found in it.
+    #[cfg(test)]
+    pub(crate) fn assert_cases(&self, cases: &[(&str, &[&str])]) {
+        for (text, want) in cases {
+            assert_eq!(self.found(text), *want, "{text}");
+        }
+    }
+
     /// The found substrings (tests).
     #[cfg(test)]
     pub(crate) fn found<'t>(&self, text: &'t str) -> Vec<&'t str> {

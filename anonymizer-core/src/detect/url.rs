@@ -33,8 +33,6 @@ mod tests {
             ("no http:// here", &[]),
             ("mail a@b.de", &[]),
         ];
-        for (text, want) in cases {
-            assert_eq!(s.found(text), *want, "{text}");
-        }
+        s.assert_cases(cases);
     }
 }
