@@ -11,7 +11,7 @@ use anonymizer_core::io::{
     BatchSink, BatchSource, CsvOptions, CsvReader, CsvWriter, OutputFormat, ParquetOptions, ParquetWriter,
 };
 use anonymizer_core::rule::InputFormat;
-use anonymizer_core::{load_rules, run, ErrorKind, MasterKey, RulePlan, RunOptions, RunReport};
+use anonymizer_core::{run, RulePlan, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{AnonymizeArgs, FormatArg};
@@ -51,11 +51,8 @@ pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
 
 /// Runs one job; on any failure nothing is left at the output path.
 pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
-    let rules = load_rules(job.rules).map_err(|e| match e.kind() {
-        ErrorKind::Rules(_) => Failure::config(e.to_string()),
-        _ => Failure::config(format!("error: {e}")),
-    })?;
-    let key = MasterKey::load(job.key_file).map_err(|e| Failure::config(format!("error: {e}")))?;
+    let rules = crate::exit::rules(job.rules)?;
+    let key = crate::exit::key(job.key_file)?;
     let out_format = OutputFormat::from_extension(job.output).ok_or_else(|| {
         Failure::usage(format!(
             "error: {}: unknown output format; use a .parquet or .csv extension",
@@ -120,14 +117,6 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let result = run(plan, source, sink, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
-    }
-    if std::env::var_os("IMPORTD_TIMINGS").is_some() {
-        if let Ok(r) = &result {
-            eprintln!(
-                "timings: read {:?} (input done at {:?}), write {:?}, total {:?}",
-                r.read_time, r.read_done, r.write_time, r.elapsed
-            );
-        }
     }
     let report = result
         .map_err(|e| Failure::runtime(format!("error: {}; no output was written", e.with_input_path(job.input))))?;

@@ -4,10 +4,11 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
+use anonymizer_core::io::{BatchSource, CsvOptions, CsvReader};
+use anonymizer_core::rule::InputOptions;
 use anonymizer_core::MasterKey;
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::RecordBatch;
 use arrow_cast::pretty::pretty_format_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -65,23 +66,13 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
 }
 
 fn before_table(input: &Path) -> Result<String, Failure> {
-    let mut reader = csv_head(input)?;
-    let header = reader.remove(0);
-    let idx: Vec<usize> = SHOWN.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
-    let columns: Vec<(String, ArrayRef)> = idx
-        .iter()
-        .map(|&i| {
-            (
-                header[i].clone(),
-                Arc::new(StringArray::from(reader.iter().map(|r| r[i].clone()).collect::<Vec<_>>())) as ArrayRef,
-            )
-        })
-        .collect();
-    let batch =
-        RecordBatch::try_from_iter(columns).map_err(|_| Failure::runtime("error: building the sample table failed"))?;
-    pretty_format_batches(&[batch])
-        .map(|t| t.to_string())
-        .map_err(|_| Failure::runtime("error: formatting the sample failed"))
+    let fail = |e: anonymizer_core::Error| Failure::runtime(format!("error: {}", e.with_input_path(input)));
+    let file = File::open(input).map_err(|e| Failure::runtime(format!("error: {}: {}", input.display(), e.kind())))?;
+    let mut opts = CsvOptions::new(&InputOptions::default());
+    opts.batch_size = SAMPLE_ROWS;
+    let mut reader = CsvReader::new(file, opts).map_err(fail)?;
+    let batch = reader.next_batch().map_err(fail)?.ok_or_else(|| Failure::runtime("error: the sample has no rows"))?;
+    table(batch.decode().map_err(fail)?)
 }
 
 fn after_table(output: &Path) -> Result<String, Failure> {
@@ -95,39 +86,14 @@ fn after_table(output: &Path) -> Result<String, Failure> {
         .transpose()
         .map_err(|_| Failure::runtime("error: reading the output failed"))?
         .ok_or_else(|| Failure::runtime("error: the output has no rows"))?;
+    table(batch)
+}
+
+/// The demo's columns of a sample batch as a text table.
+fn table(batch: RecordBatch) -> Result<String, Failure> {
     let shown: Vec<usize> = SHOWN.iter().filter_map(|c| batch.schema().index_of(c).ok()).collect();
     let batch = batch.project(&shown).map_err(|_| Failure::runtime("error: projecting the sample failed"))?;
     pretty_format_batches(&[batch])
         .map(|t| t.to_string())
         .map_err(|_| Failure::runtime("error: formatting the sample failed"))
-}
-
-/// The header and the first data rows of a CSV file, for display.
-fn csv_head(path: &Path) -> Result<Vec<Vec<String>>, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::runtime(format!("error: {}: {}", path.display(), e.kind())))?;
-    let mut rows = Vec::new();
-    let mut field = String::new();
-    let mut row = Vec::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut field)),
-            ('\n', false) => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-                if rows.len() > SAMPLE_ROWS {
-                    break;
-                }
-            }
-            (c, _) => field.push(c),
-        }
-    }
-    Ok(rows)
 }

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use anonymizer_core::MasterKey;
+use anonymizer_core::error::KeyProblem;
+use anonymizer_core::{Error, ErrorKind, MasterKey};
 
 use crate::exit::Failure;
 
@@ -23,10 +24,10 @@ pub fn write_key(key: &MasterKey, out: &Path) -> Result<(), Failure> {
         opts.mode(0o600);
     }
     let mut f = opts.open(out).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => Failure::runtime(format!(
-            "error: key file {}: it already exists; refusing to overwrite a key",
-            out.display()
-        )),
+        std::io::ErrorKind::AlreadyExists => {
+            let e = Error::from(ErrorKind::Key { path: out.to_path_buf(), problem: KeyProblem::Exists });
+            Failure::runtime(format!("error: {e}"))
+        }
         kind => Failure::runtime(format!("error: key file {}: cannot create it ({kind})", out.display())),
     })?;
     let hex = key.to_hex();

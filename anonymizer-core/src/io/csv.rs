@@ -76,7 +76,6 @@ pub struct CsvReader {
     null_values: Arc<Vec<String>>,
     spare: Arc<Mutex<Vec<Buffers>>>,
     done: bool,
-    first_record: Option<(Vec<Vec<u8>>, u64)>,
 }
 
 impl std::fmt::Debug for CsvReader {
@@ -119,20 +118,17 @@ impl CsvReader {
             null_values: Arc::new(opts.input.null_values.clone()),
             spare: Arc::new(Mutex::new(Vec::new())),
             done: false,
-            first_record: None,
             opts,
         };
         let line = match r.next_record()? {
             Next::End => return Err(input(InputProblem::Empty)),
             Next::Record(line) => line,
         };
-        let fields: Vec<Vec<u8>> = (0..r.ends_len).map(|i| r.field(i).to_vec()).collect();
-        r.data_len = 0;
-        r.ends_len = 0;
+        let width = r.ends_len;
         let names: Vec<String> = if r.opts.input.header {
-            let mut names = Vec::with_capacity(fields.len());
-            for (i, f) in fields.iter().enumerate() {
-                let s = String::from_utf8_lossy(f);
+            let mut names: Vec<String> = Vec::with_capacity(width);
+            for i in 0..width {
+                let s = String::from_utf8_lossy(r.field(i));
                 let s = if r.opts.input.trim_headers { s.trim().to_string() } else { s.to_string() };
                 if s.is_empty() {
                     return Err(input(InputProblem::EmptyColumnName { index: i + 1 }));
@@ -142,27 +138,16 @@ impl CsvReader {
                 }
                 names.push(s);
             }
+            r.data_len = 0;
+            r.ends_len = 0;
             names
         } else {
-            r.first_record = Some((fields.clone(), line));
-            (1..=fields.len()).map(|i| format!("column_{i}")).collect()
+            // No header: the record just read stays in the buffer as the first data row.
+            r.lines.push(line);
+            (1..=width).map(|i| format!("column_{i}")).collect()
         };
         r.ncols = names.len();
         r.schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()));
-        if let Some((fields, _)) = r.first_record.take() {
-            let total: usize = fields.iter().map(Vec::len).sum();
-            r.data.resize(total.max(64 * 1024), 0);
-            r.ends.resize(fields.len() + 64, 0);
-            r.starts.resize(fields.len() + 64, 0);
-            for f in &fields {
-                r.data[r.data_len..r.data_len + f.len()].copy_from_slice(f);
-                r.starts[r.ends_len] = r.data_len;
-                r.data_len += f.len();
-                r.ends[r.ends_len] = r.data_len;
-                r.ends_len += 1;
-            }
-            r.lines.push(line);
-        }
         Ok(r)
     }
 
@@ -634,6 +619,22 @@ mod tests {
         assert_eq!(problem(b"a,a\n1,2\n"), InputProblem::DuplicateColumn { name: "a".into(), first: 1, second: 2 });
         assert_eq!(problem(b"a,\n1,2\n"), InputProblem::EmptyColumnName { index: 2 });
         assert_eq!(problem(b"a,b\n1,2\n3,x\xffy\n"), InputProblem::InvalidUtf8 { line: 3, column: 4, offset: 11 });
+    }
+
+    #[test]
+    fn without_a_header_columns_are_numbered_and_the_first_row_is_data() {
+        let opts =
+            CsvOptions { batch_size: 1, ..CsvOptions::new(&InputOptions { header: false, ..InputOptions::default() }) };
+        let mut r = CsvReader::new(std::io::Cursor::new(b"a,b\nc,d\n".to_vec()), opts).unwrap();
+        assert_eq!(r.header(), ["column_1", "column_2"]);
+        let mut rows = Vec::new();
+        while let Some(b) = r.next_batch().unwrap() {
+            let lines = b.lines.clone();
+            let b = b.decode().unwrap();
+            let s = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+            rows.push((s.value(0).to_string(), lines));
+        }
+        assert_eq!(rows, [("b".to_string(), vec![1]), ("d".to_string(), vec![2])]);
     }
 
     #[test]

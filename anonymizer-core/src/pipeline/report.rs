@@ -22,8 +22,6 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// Time the reader spent decoding input (serial part).
     pub read_time: Duration,
-    /// When the reader reached the end of the input, since the start.
-    pub read_done: Duration,
     /// Time spent encoding and writing output.
     pub write_time: Duration,
     pub key_id: String,

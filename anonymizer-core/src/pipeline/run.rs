@@ -142,7 +142,6 @@ pub fn run(
             seq += 1;
         };
         drop(done_tx);
-        let read_done = started.elapsed();
         let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
         read_result?;
         let (sink, mut report, write_time) = written?;
@@ -151,7 +150,6 @@ pub fn run(
         report.write_time = write_time + t.elapsed();
         report.elapsed = started.elapsed();
         report.read_time = read_time;
-        report.read_done = read_done;
         report.bytes_in = source.bytes_read();
         report.key_id = plan.key_id().to_string();
         report.rules_sha256 = plan.rules().sha256.clone();
