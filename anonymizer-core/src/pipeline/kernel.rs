@@ -118,26 +118,14 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             };
             let shift_ts = |t: chrono::NaiveDateTime, off: i64| t.checked_add_signed(chrono::TimeDelta::days(off));
             if typed {
-                let mut b = TypedBuilder::new(&c.ty, src.len());
-                for row in 0..src.len() {
-                    if src.is_null(row) {
-                        b.append_null();
-                        continue;
+                typed_map_rows(c, src, &mut invalid, |v, row, s| {
+                    let off = subject_of(row, s)?;
+                    match v {
+                        Typed::Date(d) => shift_date(d, off).map(Typed::Date),
+                        Typed::Ts(t) => shift_ts(t, off).map(Typed::Ts),
+                        _ => None,
                     }
-                    let s = src.value(row);
-                    let v = parse(&c.ty, s).and_then(|v| {
-                        let off = subject_of(row, s)?;
-                        match v {
-                            Typed::Date(d) => shift_date(d, off).map(Typed::Date),
-                            Typed::Ts(t) => shift_ts(t, off).map(Typed::Ts),
-                            _ => None,
-                        }
-                    });
-                    if !b.append(v) || v.is_none() {
-                        invalid.push(row);
-                    }
-                }
-                b.finish()
+                })
             } else {
                 text_map(c, src, &mut invalid, |row, s, out| {
                     let Some(off) = subject_of(row, s) else {
@@ -163,21 +151,9 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                     _ => None,
                 };
                 // Keyed on the cell's input text, as the spec says for text inputs.
-                let mut b = TypedBuilder::new(&c.ty, src.len());
-                for row in 0..src.len() {
-                    if src.is_null(row) {
-                        b.append_null();
-                        continue;
-                    }
-                    let s = src.value(row);
-                    let v = parse(&c.ty, s)
-                        .and_then(|v| as_f64(&c.ty, v))
-                        .and_then(|x| from_f64(&c.ty, n.apply(x, s.trim().as_bytes(), scale)));
-                    if !b.append(v) || v.is_none() {
-                        invalid.push(row);
-                    }
-                }
-                b.finish()
+                typed_map_rows(c, src, &mut invalid, |v, _, s| {
+                    from_f64(&c.ty, n.apply(as_f64(&c.ty, v)?, s.trim().as_bytes(), scale))
+                })
             } else {
                 text_map(c, src, &mut invalid, |_, s, out| match parse_f64(s) {
                     Some(x) => {
@@ -230,13 +206,24 @@ fn typed_map(
     invalid: &mut Vec<usize>,
     mut f: impl FnMut(Typed) -> Option<Typed>,
 ) -> ArrayRef {
+    typed_map_rows(c, src, invalid, |v, _, _| f(v))
+}
+
+/// Like `typed_map`, with the row and the cell's input text (keyed actions key on the text).
+fn typed_map_rows(
+    c: &ColumnPlan,
+    src: &StringArray,
+    invalid: &mut Vec<usize>,
+    mut f: impl FnMut(Typed, usize, &str) -> Option<Typed>,
+) -> ArrayRef {
     let mut b = TypedBuilder::new(&c.ty, src.len());
     for row in 0..src.len() {
         if src.is_null(row) {
             b.append_null();
             continue;
         }
-        let v = parse(&c.ty, src.value(row)).and_then(&mut f);
+        let s = src.value(row);
+        let v = parse(&c.ty, s).and_then(|v| f(v, row, s));
         if !b.append(v) || v.is_none() {
             invalid.push(row);
         }
