@@ -73,20 +73,7 @@ pub fn suggest(input: &Path, rows: usize) -> Result<(), Failure> {
         .and_then(|b| b.ok_or_else(|| anonymizer_core::Error::from(ErrorKind::Option("no rows".into()))))
         .and_then(|b| b.decode())
         .map_err(|e| Failure::runtime(format!("error: {}", e.with_input_path(input))))?;
-    let mut text = draft(&batch, &input.display().to_string());
-    if opts.delimiter != Some(b',') || opts.encoding != anonymizer_core::rule::Encoding::Utf8 {
-        let delimiter = match opts.delimiter {
-            Some(b'\t') => "\\t".to_string(),
-            Some(d) => char::from(d).to_string(),
-            None => ",".to_string(),
-        };
-        let encoding = if opts.encoding == anonymizer_core::rule::Encoding::Utf8 { "utf-8" } else { "windows-1252" };
-        text = text.replacen(
-            "\n[columns]\n",
-            &format!("\n[input]\ndelimiter = \"{delimiter}\"\nencoding = \"{encoding}\"\n\n[columns]\n"),
-            1,
-        );
-    }
+    let text = draft(&batch, &input.display().to_string(), &opts);
     // The draft must always validate.
     parse_rules(&text, "suggestion")
         .map_err(|d| Failure::runtime(format!("internal error: the draft does not validate:\n{d}")))?;

@@ -6,6 +6,7 @@ use arrow_array::{Array, RecordBatch, StringArray};
 
 use crate::detect::{Finding, Scanner};
 use crate::rule::validate::BUILTIN_DETECTORS;
+use crate::rule::{Encoding, InputOptions};
 
 /// What the sampled values of one column look like.
 #[derive(Debug, Default)]
@@ -90,6 +91,13 @@ fn name_hint(name: &str) -> Option<&'static str> {
     })
 }
 
+/// The drafted rule for each kind of personal data.
+const EMAIL: &str = "{ action = \"pseudonymize\", domain = \"email\" }";
+const IBAN: &str = "{ action = \"pseudonymize\", domain = \"iban\" }";
+const CARD: &str = "{ action = \"mask\", keep_last = 4, preserve = \" -\" }";
+const PHONE: &str = "{ action = \"mask\", keep_last = 2, preserve = \" +-()/.\" }";
+const IP: &str = "{ action = \"pseudonymize\", domain = \"ip\" }";
+
 fn pct(n: usize, of: usize) -> String {
     format!("{:.0} %", 100.0 * n as f64 / of.max(1) as f64)
 }
@@ -114,7 +122,8 @@ fn toml_key(name: &str) -> String {
 
 /// Drafts a rule file for `batch` (a sample of the file, all columns as text). `origin`
 /// names the sampled file in the header comment.
-pub fn suggest(batch: &RecordBatch, origin: &str) -> String {
+/// `input` is how the sample was read; a non-default delimiter or encoding becomes `[input]`.
+pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> String {
     let scanner = Scanner::builtin_only(BUILTIN_DETECTORS).expect("built-in detectors compile"); // ok: fixed patterns
     let names = scanner.names().to_vec();
     let idx = |k: &str| names.iter().position(|n| n == k).unwrap_or(0);
@@ -135,26 +144,16 @@ pub fn suggest(batch: &RecordBatch, origin: &str) -> String {
         let hint = name_hint(name);
         let of = |d: &str, what: &str| format!("{} of {n} sampled values are {what}", pct(p.whole[idx(d)], n));
         let (why, rule) = match (best, hint) {
-            (Some(("email", _)), _) => {
-                (of("email", "e-mail addresses"), "{ action = \"pseudonymize\", domain = \"email\" }".to_string())
-            }
-            (Some(("iban", _)), _) => {
-                (of("iban", "valid IBANs (mod-97)"), "{ action = \"pseudonymize\", domain = \"iban\" }".to_string())
-            }
-            (Some(("credit_card", _)), _) => (
-                of("credit_card", "Luhn-valid card numbers"),
-                "{ action = \"mask\", keep_last = 4, preserve = \" -\" }".to_string(),
-            ),
-            (Some(("phone", _)), _) => (
-                of("phone", "phone numbers"),
-                "{ action = \"mask\", keep_last = 2, preserve = \" +-()/.\" }".to_string(),
-            ),
+            (Some(("email", _)), _) => (of("email", "e-mail addresses"), EMAIL.to_string()),
+            (Some(("iban", _)), _) => (of("iban", "valid IBANs (mod-97)"), IBAN.to_string()),
+            (Some(("credit_card", _)), _) => (of("credit_card", "Luhn-valid card numbers"), CARD.to_string()),
+            (Some(("phone", _)), _) => (of("phone", "phone numbers"), PHONE.to_string()),
             (Some(("ipv4" | "ipv6", _)), _) => (
                 format!(
                     "{} of {n} sampled values are IP addresses",
                     pct(p.whole[idx("ipv4")] + p.whole[idx("ipv6")], n)
                 ),
-                "{ action = \"pseudonymize\", domain = \"ip\" }".to_string(),
+                IP.to_string(),
             ),
             (Some(("url", _)), _) => (of("url", "URLs"), "\"drop\"".to_string()),
             (_, Some("name")) => (format!("the column name `{name}` suggests personal names"), "\"drop\"".to_string()),
@@ -174,26 +173,11 @@ pub fn suggest(batch: &RecordBatch, origin: &str) -> String {
                 format!("the column name `{name}` suggests postal codes; keep the region"),
                 "{ action = \"truncate\", keep_first = 2 }".to_string(),
             ),
-            (_, Some("email")) => (
-                format!("the column name `{name}` suggests e-mail addresses"),
-                "{ action = \"pseudonymize\", domain = \"email\" }".to_string(),
-            ),
-            (_, Some("phone")) => (
-                format!("the column name `{name}` suggests phone numbers"),
-                "{ action = \"mask\", keep_last = 2, preserve = \" +-()/.\" }".to_string(),
-            ),
-            (_, Some("iban")) => (
-                format!("the column name `{name}` suggests bank accounts"),
-                "{ action = \"pseudonymize\", domain = \"iban\" }".to_string(),
-            ),
-            (_, Some("credit_card")) => (
-                format!("the column name `{name}` suggests card numbers"),
-                "{ action = \"mask\", keep_last = 4, preserve = \" -\" }".to_string(),
-            ),
-            (_, Some("ip")) => (
-                format!("the column name `{name}` suggests IP addresses"),
-                "{ action = \"pseudonymize\", domain = \"ip\" }".to_string(),
-            ),
+            (_, Some("email")) => (format!("the column name `{name}` suggests e-mail addresses"), EMAIL.to_string()),
+            (_, Some("phone")) => (format!("the column name `{name}` suggests phone numbers"), PHONE.to_string()),
+            (_, Some("iban")) => (format!("the column name `{name}` suggests bank accounts"), IBAN.to_string()),
+            (_, Some("credit_card")) => (format!("the column name `{name}` suggests card numbers"), CARD.to_string()),
+            (_, Some("ip")) => (format!("the column name `{name}` suggests IP addresses"), IP.to_string()),
             (_, hint) => {
                 let found: Vec<&str> = ["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"]
                     .into_iter()
@@ -235,6 +219,16 @@ pub fn suggest(batch: &RecordBatch, origin: &str) -> String {
         "# Drafted by `importd rules suggest` from a sample of {origin} ({} rows).\n# Review every rule, add [[examples]], then run `importd rules check`.\nversion = 1\nunlisted = \"drop\"\non_invalid = \"null\"\n",
         batch.num_rows()
     );
+    let delimiter = input.delimiter.unwrap_or(b',');
+    if delimiter != b',' || input.encoding != Encoding::Utf8 {
+        let delimiter = if delimiter == b'\t' { "\\t".to_string() } else { char::from(delimiter).to_string() };
+        let encoding = match input.encoding {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Windows1252 => "windows-1252",
+            Encoding::Latin1 => "latin-1",
+        };
+        out.push_str(&format!("\n[input]\ndelimiter = \"{delimiter}\"\nencoding = \"{encoding}\"\n"));
+    }
     if !types.is_empty() {
         out.push_str("\n[types]\n");
         for t in types {
@@ -267,7 +261,7 @@ mod tests {
             ("status \"x\"", col(vec!["active", "active", "test"])),
         ])
         .unwrap();
-        let draft = suggest(&batch, "sample.csv");
+        let draft = suggest(&batch, "sample.csv", &InputOptions::default());
         assert!(draft.contains("# 100 % of 3 sampled values are e-mail addresses\nKontakt = { action = \"pseudonymize\", domain = \"email\" }"), "{draft}");
         assert!(draft.contains("Vorname = \"drop\""), "{draft}");
         assert!(
