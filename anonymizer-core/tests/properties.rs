@@ -84,7 +84,7 @@ fn anonymize(rules: &str, input: &[u8], batch_size: usize, threads: usize) -> Ve
     let out = Shared::default();
     let sink: Box<dyn BatchSink> = Box::new(CsvWriter::new(out.clone()));
     let source: Box<dyn BatchSource> = Box::new(reader);
-    run(plan, source, sink, &RunOptions { threads, in_flight: 0, progress: None }).unwrap();
+    run(plan, source, sink, &RunOptions { threads, ..Default::default() }).unwrap();
     let bytes = out.0.lock().unwrap().clone();
     bytes
 }

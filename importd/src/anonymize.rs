@@ -112,6 +112,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
         progress: bar.clone().map(|b| {
             Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes)) as Arc<dyn Fn(u64, u64) + Send + Sync>
         }),
+        pool: None,
     };
     let source: Box<dyn BatchSource> = Box::new(reader);
     let result = run(plan, source, sink, &opts);

@@ -27,6 +27,37 @@ pub enum Command {
     Keys(KeysCommand),
     /// Decrypt one `encrypt`ed value (authorized re-identification).
     Reveal(RevealArgs),
+    /// Run the daemon: watch every tenant's drop folders and import each complete file.
+    Serve(ServeArgs),
+    /// Work with the tenants' audit logs.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The daemon's configuration file.
+    #[arg(long, short = 'c', default_value = "importd.toml")]
+    pub config: PathBuf,
+    /// Process what is in the drop folders now, then exit (non-zero if any file was quarantined).
+    #[arg(long)]
+    pub once: bool,
+    /// Log format (overrides `log_format` in the configuration).
+    #[arg(long, value_enum)]
+    pub log_format: Option<crate::config::LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a tenant's audit chain; names the first broken record.
+    Verify {
+        /// The daemon's configuration file.
+        #[arg(long, short = 'c', default_value = "importd.toml")]
+        config: PathBuf,
+        /// The tenant whose log to check.
+        #[arg(long, short = 't')]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -2,19 +2,31 @@
 //! 2 usage or configuration error).
 
 mod anonymize;
+mod audit;
 mod cli;
 mod commit;
+mod config;
+mod daemon;
 mod demo;
+mod events;
 mod exit;
+mod intake;
+mod job;
 mod keys;
+mod ledger;
+mod metrics;
+mod outcome;
+mod recover;
 mod reveal;
 mod rules_cmd;
+mod serve;
+mod watch;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, KeysCommand, RulesCommand};
+use cli::{AuditCommand, Cli, Command, KeysCommand, RulesCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +36,8 @@ fn main() -> ExitCode {
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(files),
         Command::Rules(RulesCommand::Suggest { input, rows }) => rules_cmd::suggest(input, *rows),
         Command::Reveal(args) => reveal::run(args),
+        Command::Serve(args) => serve::command(args),
+        Command::Audit(AuditCommand::Verify { config, tenant }) => audit::verify_command(config, tenant),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),

@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub in_flight: usize,
     /// Called after each batch is written with (rows read, bytes read).
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// A pool shared by many runs (a daemon's imports); `None` builds one of `threads` threads.
+    pub pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -62,11 +64,16 @@ pub fn run(
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
     let in_flight = if opts.in_flight == 0 { 2 * threads + 1 } else { opts.in_flight };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("importd-transform-{i}"))
-        .build()
-        .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?;
+    let pool = match &opts.pool {
+        Some(shared) => shared.clone(),
+        None => Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("importd-transform-{i}"))
+                .build()
+                .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?,
+        ),
+    };
 
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
@@ -79,7 +86,7 @@ pub fn run(
     std::thread::scope(|scope| {
         // Writer: reorders finished batches and writes them in input order.
         let plan_for_report = plan.clone();
-        let pool_ref = &pool;
+        let pool_ref = &*pool;
         let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
             let mut sink = sink;
             let mut report = RunReport::new(&plan_for_report);

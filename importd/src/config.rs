@@ -1,0 +1,373 @@
+//! The daemon's configuration: a serde mirror of `importd.toml` (unknown keys are errors),
+//! validated once, at start, into [`Settings`]. Every rule file is parsed, every key read and
+//! its mode checked, names checked, drop and state on one filesystem; the first problem found
+//! is reported naming the file and, where there is one, the line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use anonymizer_core::{KeySet, Rules};
+use serde::Deserialize;
+
+use crate::exit::Failure;
+
+/// `importd.toml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    drop_dir: PathBuf,
+    storage_dir: PathBuf,
+    state_dir: PathBuf,
+    #[serde(default = "default_settle_ms")]
+    settle_ms: u64,
+    #[serde(default)]
+    workers: usize,
+    metrics_addr: Option<String>,
+    /// How often the drop folders are scanned (the scan is the inventory; notifications only wake it).
+    #[serde(default = "default_scan_interval_ms")]
+    scan_interval_ms: u64,
+    /// Keep disposed inputs under `<state_dir>/archive/` for this many days instead of deleting them.
+    keep_input_days: Option<u32>,
+    /// Intake pauses while the storage or state filesystem has less free space than this.
+    #[serde(default = "default_min_free_mb")]
+    min_free_mb: u64,
+    /// Running imports get this long to finish after SIGTERM before they are rolled back.
+    #[serde(default = "default_grace_ms")]
+    shutdown_grace_ms: u64,
+    /// Attempts of one import (crashes and transient errors) before it is quarantined.
+    #[serde(default = "default_max_attempts")]
+    max_attempts: u32,
+    #[serde(default)]
+    log_format: LogFormat,
+    #[serde(default)]
+    limits: LimitsConfig,
+    #[serde(default)]
+    tenants: BTreeMap<String, TenantConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantConfig {
+    key_file: PathBuf,
+    #[serde(default)]
+    datasets: BTreeMap<String, DatasetConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatasetConfig {
+    rules: PathBuf,
+    #[serde(default)]
+    on_duplicate: OnDuplicate,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsConfig {
+    max_file_bytes: Option<u64>,
+}
+
+/// What a file whose content was already committed for its dataset does.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDuplicate {
+    /// Skipped and recorded as a duplicate.
+    #[default]
+    Skip,
+    /// Imported again.
+    Import,
+}
+
+/// Log line format.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+fn default_settle_ms() -> u64 {
+    2000
+}
+fn default_scan_interval_ms() -> u64 {
+    1000
+}
+fn default_min_free_mb() -> u64 {
+    256
+}
+fn default_grace_ms() -> u64 {
+    30_000
+}
+fn default_max_attempts() -> u32 {
+    5
+}
+
+/// A tenant name from the configuration (`[a-z0-9][a-z0-9_-]{0,62}`), never from a file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TenantId(String);
+
+/// A dataset name from the configuration, same alphabet as tenants.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DatasetId(String);
+
+macro_rules! name_type {
+    ($t:ident) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+name_type!(TenantId);
+name_type!(DatasetId);
+
+/// True for `[a-z0-9][a-z0-9_-]{0,62}`.
+pub fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+/// The validated configuration the daemon runs on.
+#[derive(Debug)]
+pub struct Settings {
+    pub drop_dir: PathBuf,
+    pub storage_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub settle: Duration,
+    pub scan_interval: Duration,
+    pub workers: usize,
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub keep_input_days: Option<u32>,
+    pub min_free_bytes: u64,
+    pub shutdown_grace: Duration,
+    pub max_attempts: u32,
+    pub max_file_bytes: u64,
+    pub log_format: LogFormat,
+    pub tenants: BTreeMap<TenantId, Tenant>,
+}
+
+/// One tenant: its keys and datasets.
+#[derive(Debug)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub keys: Arc<KeySet>,
+    pub datasets: BTreeMap<DatasetId, Dataset>,
+}
+
+/// One dataset: its rule file, re-read when it changes.
+#[derive(Debug)]
+pub struct Dataset {
+    pub id: DatasetId,
+    pub rules_path: PathBuf,
+    pub on_duplicate: OnDuplicate,
+    /// The rules in force and the (size, mtime) of the file they were read from.
+    pub rules: RwLock<LoadedRules>,
+}
+
+/// A rule file version in force.
+#[derive(Debug, Clone)]
+pub struct LoadedRules {
+    pub rules: Arc<Rules>,
+    pub stamp: FileStamp,
+}
+
+/// What tells a changed file from an unchanged one without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub len: u64,
+    pub mtime: Option<SystemTime>,
+    pub ino: u64,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> std::io::Result<FileStamp> {
+        let m = std::fs::metadata(path)?;
+        Ok(FileStamp { len: m.len(), mtime: m.modified().ok(), ino: m.ino() })
+    }
+}
+
+impl Dataset {
+    /// The rules in force now.
+    pub fn current(&self) -> Arc<Rules> {
+        match self.rules.read() {
+            Ok(g) => g.rules.clone(),
+            Err(poisoned) => poisoned.into_inner().rules.clone(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads and validates `path`; every problem is a configuration error (exit 2).
+    pub fn load(path: &Path) -> Result<Settings, Failure> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::config(format!("error: {shown}: cannot read the configuration ({})", e.kind())))?;
+        let raw: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!(":{line}")
+                })
+                .unwrap_or_default();
+            Failure::config(format!("error: {shown}{at}: {}", e.message().trim_end()))
+        })?;
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base = std::fs::canonicalize(base)
+            .map_err(|e| Failure::config(format!("error: {shown}: cannot resolve its directory ({})", e.kind())))?;
+        let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let cfg_err = |msg: String| Failure::config(format!("error: {shown}: {msg}"));
+
+        let drop_dir = abs(&raw.drop_dir);
+        let storage_dir = abs(&raw.storage_dir);
+        let state_dir = abs(&raw.state_dir);
+        for (key, dir) in [("drop_dir", &drop_dir), ("storage_dir", &storage_dir), ("state_dir", &state_dir)] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| cfg_err(format!("{key} {} cannot be created ({})", dir.display(), e.kind())))?;
+        }
+        let dev = |d: &Path| std::fs::metadata(d).map(|m| m.dev()).ok();
+        if dev(&drop_dir) != dev(&state_dir) {
+            return Err(cfg_err(format!(
+                "drop_dir {} and state_dir {} are on different filesystems; files are claimed by an atomic rename, so they must share one",
+                drop_dir.display(),
+                state_dir.display()
+            )));
+        }
+        let metrics_addr = match &raw.metrics_addr {
+            None => None,
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| cfg_err(format!("metrics_addr `{a}` is not an address like \"127.0.0.1:9464\"")))?,
+            ),
+        };
+        if raw.tenants.is_empty() {
+            return Err(cfg_err("no [tenants.<name>] is configured; there is nothing to watch".into()));
+        }
+        let mut tenants = BTreeMap::new();
+        for (name, t) in raw.tenants {
+            if !valid_name(&name) {
+                return Err(cfg_err(format!(
+                    "tenant name `{}` is not allowed; use 1–63 characters a-z, 0-9, `_` and `-`, starting with a letter or digit",
+                    name.escape_debug()
+                )));
+            }
+            let key_path = abs(&t.key_file);
+            let key = crate::exit::key(&key_path).map_err(|f| cfg_err(format!("tenant `{name}`: {}", f.message)))?;
+            if t.datasets.is_empty() {
+                return Err(cfg_err(format!("tenant `{name}` has no [tenants.{name}.datasets.<name>]")));
+            }
+            let mut datasets = BTreeMap::new();
+            for (dname, d) in t.datasets {
+                if !valid_name(&dname) {
+                    return Err(cfg_err(format!(
+                        "dataset name `{}` of tenant `{name}` is not allowed; use 1–63 characters a-z, 0-9, `_` and `-`",
+                        dname.escape_debug()
+                    )));
+                }
+                let rules_path = abs(&d.rules);
+                let stamp = FileStamp::of(&rules_path).map_err(|e| {
+                    cfg_err(format!(
+                        "tenant `{name}`, dataset `{dname}`: rule file {} cannot be read ({})",
+                        rules_path.display(),
+                        e.kind()
+                    ))
+                })?;
+                let rules = crate::exit::rules(&rules_path).map_err(|f| {
+                    Failure::config(format!(
+                        "error: {shown}: tenant `{name}`, dataset `{dname}`: the rule file has errors:\n{}",
+                        f.message.trim_end()
+                    ))
+                })?;
+                let id = DatasetId(dname);
+                datasets.insert(
+                    id.clone(),
+                    Dataset {
+                        id,
+                        rules_path,
+                        on_duplicate: d.on_duplicate,
+                        rules: RwLock::new(LoadedRules { rules: Arc::new(rules), stamp }),
+                    },
+                );
+            }
+            let id = TenantId(name);
+            tenants.insert(id.clone(), Tenant { id, keys: Arc::new(key.key_set()), datasets });
+        }
+        let workers =
+            if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
+        Ok(Settings {
+            drop_dir,
+            storage_dir,
+            state_dir,
+            settle: Duration::from_millis(raw.settle_ms),
+            scan_interval: Duration::from_millis(raw.scan_interval_ms.max(10)),
+            workers,
+            metrics_addr,
+            keep_input_days: raw.keep_input_days,
+            min_free_bytes: raw.min_free_mb.saturating_mul(1 << 20),
+            shutdown_grace: Duration::from_millis(raw.shutdown_grace_ms),
+            max_attempts: raw.max_attempts.max(1),
+            max_file_bytes: raw.limits.max_file_bytes.unwrap_or(64 << 30),
+            log_format: raw.log_format,
+            tenants,
+        })
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|(k, _)| k.as_str() == id).map(|(_, t)| t)
+    }
+
+    pub fn processing_dir(&self) -> PathBuf {
+        self.state_dir.join("processing")
+    }
+
+    pub fn quarantine_dir(&self, t: &TenantId, d: &DatasetId) -> PathBuf {
+        self.state_dir.join("quarantine").join(t.as_str()).join(d.as_str())
+    }
+
+    pub fn archive_dir(&self, t: &TenantId, d: &DatasetId) -> PathBuf {
+        self.state_dir.join("archive").join(t.as_str()).join(d.as_str())
+    }
+
+    pub fn audit_path(&self, t: &TenantId) -> PathBuf {
+        self.state_dir.join("audit").join(format!("{}.jsonl", t.as_str()))
+    }
+}
+
+#[cfg(test)]
+pub fn test_tenant(name: &str) -> TenantId {
+    TenantId(name.into())
+}
+
+#[cfg(test)]
+pub fn test_dataset(name: &str) -> DatasetId {
+    DatasetId(name.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["acme", "a", "0x", "acme-gmbh_2", &"a".repeat(63)] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", "Acme", "-a", "_a", "a.b", "a/b", "..", "ä", &"a".repeat(64), "a b"] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}

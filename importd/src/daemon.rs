@@ -1,0 +1,168 @@
+//! What every import shares: the validated settings, the ledger, the tenants' audit logs,
+//! the set of identities being imported right now, the transform pool, the metrics, and the
+//! lock that keeps a second daemon off the same `state_dir`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
+
+use crate::audit::AuditLog;
+use crate::config::{Dataset, Settings, Tenant, TenantId};
+use crate::exit::Failure;
+use crate::ledger::{Entry, Identity, ImportId, Ledger};
+use crate::metrics::Metrics;
+
+/// The daemon's shared state.
+#[derive(Debug)]
+pub struct Daemon {
+    pub settings: Settings,
+    ledger: Mutex<Ledger>,
+    audits: BTreeMap<TenantId, Mutex<AuditLog>>,
+    inflight: Mutex<HashSet<Identity>>,
+    pub metrics: Arc<Metrics>,
+    /// Set when the shutdown grace period is over: running imports roll back.
+    pub cancel: Arc<AtomicBool>,
+    pub pool: Arc<rayon::ThreadPool>,
+    _lock: File,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the ledger half-written (each
+    // append is one write), so the data behind a poisoned lock is still sound.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Daemon {
+    /// Takes the state lock, opens the ledger and every tenant's audit log.
+    pub fn open(settings: Settings) -> Result<Daemon, Failure> {
+        let state = &settings.state_dir;
+        for sub in ["processing", "quarantine", "audit"] {
+            std::fs::create_dir_all(state.join(sub)).map_err(|e| {
+                Failure::runtime(format!("error: {}: cannot create it ({})", state.join(sub).display(), e.kind()))
+            })?;
+        }
+        let lock_path = state.join("importd.lock");
+        let lock_file = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
+            Failure::runtime(format!("error: {}: cannot open the lock file ({})", lock_path.display(), e.kind()))
+        })?;
+        if lock_file.try_lock().is_err() {
+            return Err(Failure::runtime(format!(
+                "error: {}: another importd is already running on this state_dir",
+                lock_path.display()
+            )));
+        }
+        let ledger = Ledger::open(state)
+            .map_err(|e| Failure::runtime(format!("error: {}/ledger.jsonl: {e}", state.display())))?;
+        let mut audits = BTreeMap::new();
+        for (tid, tenant) in &settings.tenants {
+            let path = settings.audit_path(tid);
+            let log = AuditLog::open(&path, tenant.keys.audit_key().clone()).map_err(|e| {
+                Failure::runtime(format!("error: {}: cannot open the audit log ({})", path.display(), e.kind()))
+            })?;
+            audits.insert(tid.clone(), Mutex::new(log));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .thread_name(|i| format!("importd-transform-{i}"))
+            .build()
+            .map_err(|_| Failure::runtime("error: could not start the transform threads"))?;
+        Ok(Daemon {
+            settings,
+            ledger: Mutex::new(ledger),
+            audits,
+            inflight: Mutex::new(HashSet::new()),
+            metrics: Arc::new(Metrics::default()),
+            cancel: Arc::new(AtomicBool::new(false)),
+            pool: Arc::new(pool),
+            _lock: lock_file,
+        })
+    }
+
+    /// Appends a ledger entry durably.
+    pub fn record(&self, entry: Entry) -> io::Result<()> {
+        lock(&self.ledger).append(entry)
+    }
+
+    /// Reads the ledger.
+    pub fn ledger<R>(&self, f: impl FnOnce(&Ledger) -> R) -> R {
+        f(&lock(&self.ledger))
+    }
+
+    /// Appends one record to the tenant's audit log.
+    pub fn audit(&self, tenant: &TenantId, event: &str, body: Map<String, Value>) -> io::Result<()> {
+        match self.audits.get(tenant) {
+            Some(log) => lock(log).append(event, body),
+            None => Err(io::Error::other("no audit log for this tenant")),
+        }
+    }
+
+    /// Whether the tenant's audit log already holds `event` for `import_id`.
+    pub fn audited(&self, tenant: &TenantId, import_id: &ImportId, event: &str) -> bool {
+        self.audits.get(tenant).is_some_and(|log| lock(log).has(import_id.as_str(), event))
+    }
+
+    /// The import is finished: its audit records need not be remembered.
+    pub fn audit_forget(&self, tenant: &TenantId, import_id: &ImportId) {
+        if let Some(log) = self.audits.get(tenant) {
+            lock(log).forget(import_id.as_str());
+        }
+    }
+
+    /// Recovery is over: the index of old audit records is not needed any more.
+    pub fn audit_forget_history(&self) {
+        for log in self.audits.values() {
+            lock(log).forget_history();
+        }
+    }
+
+    /// Appends `event` to every tenant's audit log (daemon started/stopped); failures are logged.
+    pub fn audit_all(&self, event: &str) {
+        for tid in self.audits.keys() {
+            if let Err(e) = self.audit(tid, event, Map::new()) {
+                tracing::error!(tenant = %tid, error = %e.kind(), "could not write the audit record `{event}`");
+            }
+        }
+    }
+
+    /// Reserves an identity for one running import; `None` if the same content is being
+    /// imported right now for the same dataset.
+    pub fn reserve(&self, identity: Identity) -> Option<Reservation<'_>> {
+        let mut set = lock(&self.inflight);
+        if !set.insert(identity.clone()) {
+            return None;
+        }
+        Some(Reservation { daemon: self, identity })
+    }
+
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.settings.tenant(name)
+    }
+
+    pub fn dataset(&self, tenant: &str, dataset: &str) -> Option<(&Tenant, &Dataset)> {
+        let t = self.tenant(tenant)?;
+        let d = t.datasets.iter().find(|(k, _)| k.as_str() == dataset).map(|(_, d)| d)?;
+        Some((t, d))
+    }
+
+    pub fn processing_path(&self, id: &ImportId) -> PathBuf {
+        self.settings.processing_dir().join(id.as_str())
+    }
+}
+
+/// An identity held by a running import; released on drop.
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    daemon: &'a Daemon,
+    identity: Identity,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        lock(&self.daemon.inflight).remove(&self.identity);
+    }
+}

@@ -1,0 +1,44 @@
+//! The one place that turns an import's outcome into a log line and metrics. Log lines are
+//! sentences with structured fields (tenant, dataset, import id, counts), never values.
+
+use std::time::Duration;
+
+use crate::daemon::Daemon;
+use crate::job::Outcome;
+use crate::ledger::ImportId;
+
+/// A job for `(tenant, dataset)` ended with `outcome` after `elapsed`.
+pub fn finished(d: &Daemon, id: &ImportId, owner: &(String, String), outcome: &Outcome, elapsed: Duration) {
+    let (tenant, dataset) = owner;
+    let ms = elapsed.as_millis() as u64;
+    match outcome {
+        Outcome::Committed => {
+            tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, ms, "import committed")
+        }
+        Outcome::Duplicate => {
+            tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, "the content was already imported for this dataset; skipped as a duplicate")
+        }
+        Outcome::Quarantined => {} // logged with its reason where it was decided
+        Outcome::Retry { delay, .. } => {
+            tracing::debug!(tenant = %tenant, dataset = %dataset, import_id = %id, delay_ms = delay.as_millis() as u64, "import will be resumed")
+        }
+        Outcome::Cancelled => {
+            tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, "import rolled back for shutdown; it resumes on the next start")
+        }
+        Outcome::Vanished => return,
+    }
+    if matches!(outcome, Outcome::Committed | Outcome::Duplicate | Outcome::Quarantined) {
+        d.metrics.observe_duration(elapsed);
+    }
+    d.metrics.file(tenant, outcome.word());
+}
+
+/// Logs go to stderr, as text or JSON lines, with `RUST_LOG`-free defaults (info and up).
+pub fn init_logging(format: crate::config::LogFormat) {
+    let builder =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_max_level(tracing::Level::INFO);
+    let _ = match format {
+        crate::config::LogFormat::Text => builder.with_ansi(false).try_init(),
+        crate::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

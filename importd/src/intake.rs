@@ -1,0 +1,211 @@
+//! Taking a file from a drop folder: claim by an atomic rename into `<state_dir>/processing/`
+//! (after which the customer cannot change the name under us), then open it without
+//! following links and without blocking, and check with `fstat` that it is one regular file
+//! within the size limit. Everything else is refused, never followed or read.
+
+use std::ffi::OsStr;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+use crate::ledger::Reason;
+
+/// Why a claimed entry is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Symlink,
+    Fifo,
+    Device,
+    Socket,
+    Directory,
+    Hardlink {
+        links: u64,
+    },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// Its size or modification time changed after the claim (someone still writing through an open handle).
+    Changed,
+}
+
+impl Refusal {
+    pub fn reason(&self) -> Reason {
+        let (kind, message) = match self {
+            Refusal::Symlink => ("refused_symlink", "the entry is a symbolic link; links are never followed".to_string()),
+            Refusal::Fifo => ("refused_fifo", "the entry is a FIFO (named pipe), not a file".to_string()),
+            Refusal::Device => ("refused_device", "the entry is a device node, not a file".to_string()),
+            Refusal::Socket => ("refused_socket", "the entry is a socket, not a file".to_string()),
+            Refusal::Directory => ("refused_directory", "the entry is a directory, not a file".to_string()),
+            Refusal::Hardlink { links } => (
+                "refused_hardlink",
+                format!("the file has {links} hard links; only a file with one name is imported"),
+            ),
+            Refusal::TooLarge { size, limit } => {
+                ("too_large", format!("the file has {size} bytes, more than the limit of {limit} bytes"))
+            }
+            Refusal::Changed => (
+                "changed_during_import",
+                "the file was changed while it was being imported (it was still being written); upload under a temporary name, then rename".to_string(),
+            ),
+        };
+        Reason { kind: kind.into(), message, line: None, column: None }
+    }
+}
+
+/// Refuses anything but a regular file with one link, judged from `lstat`/`fstat` metadata.
+pub fn check(meta: &Metadata, limit: u64) -> Result<(), Refusal> {
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        return Err(Refusal::Symlink);
+    }
+    if ft.is_fifo() {
+        return Err(Refusal::Fifo);
+    }
+    if ft.is_block_device() || ft.is_char_device() {
+        return Err(Refusal::Device);
+    }
+    if ft.is_socket() {
+        return Err(Refusal::Socket);
+    }
+    if ft.is_dir() {
+        return Err(Refusal::Directory);
+    }
+    if meta.nlink() != 1 {
+        return Err(Refusal::Hardlink { links: meta.nlink() });
+    }
+    if meta.len() > limit {
+        return Err(Refusal::TooLarge { size: meta.len(), limit });
+    }
+    Ok(())
+}
+
+/// What opening a claimed entry gave.
+#[derive(Debug)]
+pub enum Opened {
+    File(File, Metadata),
+    Refused(Refusal),
+}
+
+/// Opens a claimed entry: `lstat` first (a special file is never opened at all), then
+/// `open(O_NOFOLLOW | O_NONBLOCK)` and `fstat` on the handle, which must be the same inode.
+pub fn open_claimed(path: &Path, limit: u64) -> io::Result<Opened> {
+    let before = std::fs::symlink_metadata(path)?;
+    if let Err(r) = check(&before, limit) {
+        return Ok(Opened::Refused(r));
+    }
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY;
+    let file = match OpenOptions::new().read(true).custom_flags(flags.bits() as i32).open(path) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Ok(Opened::Refused(Refusal::Symlink))
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if let Err(r) = check(&meta, limit) {
+        return Ok(Opened::Refused(r));
+    }
+    if meta.ino() != before.ino() || meta.dev() != before.dev() {
+        return Ok(Opened::Refused(Refusal::Changed));
+    }
+    Ok(Opened::File(file, meta))
+}
+
+/// Whether the file behind `file` still has the size and mtime it had when opened.
+pub fn unchanged(file: &File, opened: &Metadata) -> io::Result<bool> {
+    let now = file.metadata()?;
+    Ok(now.len() == opened.len()
+        && now.mtime() == opened.mtime()
+        && now.mtime_nsec() == opened.mtime_nsec()
+        && now.nlink() == opened.nlink())
+}
+
+/// fsyncs a directory so the renames and creations in it are durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Names customers' upload tools use while a file is still being written.
+pub fn is_upload_in_progress(name: &OsStr) -> bool {
+    let b = name.as_bytes();
+    const SUFFIXES: [&[u8]; 5] = [b".tmp", b".part", b".partial", b".filepart", b".crdownload"];
+    b.first() == Some(&b'.')
+        || SUFFIXES.iter().any(|s| b.len() >= s.len() && b[b.len() - s.len()..].eq_ignore_ascii_case(s))
+}
+
+/// A file name for logs and records: printable ASCII and UTF-8 letters kept, everything else
+/// (control characters, invalid UTF-8, quotes, backslashes) escaped. Names are opaque bytes.
+pub fn escape_name(name: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() || c == '\\' || c == '"' {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn upload_names() {
+        for n in [".x.csv", "a.csv.part", "a.CSV.TMP", "a.partial", "b.filepart", "c.crdownload", "a.tmp"] {
+            assert!(is_upload_in_progress(OsStr::new(n)), "{n}");
+        }
+        for n in ["a.csv", "tmp.csv", "part", "a.parts", "x.csv.gz"] {
+            assert!(!is_upload_in_progress(OsStr::new(n)), "{n}");
+        }
+    }
+
+    #[test]
+    fn names_are_escaped() {
+        assert_eq!(escape_name(OsStr::from_bytes(b"a\nb\xff\"c.csv")), "a\\nb\\xff\\\"c.csv");
+        assert_eq!(escape_name(OsStr::new("Müller.csv")), "Müller.csv");
+    }
+
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t.csv");
+        std::fs::write(&target, "a\n1\n").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let hard = dir.path().join("hard.csv");
+        std::fs::hard_link(&target, &hard).unwrap();
+        let fifo = dir.path().join("fifo.csv");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        let sub = dir.path().join("x.csv");
+        std::fs::create_dir(&sub).unwrap();
+        let refused = |p: &Path| match open_claimed(p, 1 << 20).unwrap() {
+            Opened::Refused(r) => r,
+            Opened::File(..) => panic!("{} was opened", p.display()),
+        };
+        assert_eq!(refused(&link), Refusal::Symlink);
+        assert_eq!(refused(&hard), Refusal::Hardlink { links: 2 });
+        assert_eq!(refused(&fifo), Refusal::Fifo);
+        assert_eq!(refused(&sub), Refusal::Directory);
+        std::fs::remove_file(&hard).unwrap();
+        assert!(matches!(open_claimed(&target, 1 << 20).unwrap(), Opened::File(..)));
+        assert_eq!(refused_limit(&target), Refusal::TooLarge { size: 4, limit: 3 });
+    }
+
+    fn refused_limit(p: &Path) -> Refusal {
+        match open_claimed(p, 3).unwrap() {
+            Opened::Refused(r) => r,
+            Opened::File(..) => panic!("opened"),
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! One import: claimed → started → committed | quarantined | duplicate, each step recorded in
+//! the ledger before the next is taken. Runs on a blocking thread; the transform itself runs
+//! on the shared rayon pool. A panic or error fails this import, never the daemon.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anonymizer_core::error::{InputProblem, OutputProblem};
+use anonymizer_core::io::{BatchSink, CsvOptions, CsvReader, ParquetOptions, ParquetWriter};
+use anonymizer_core::rule::InputFormat;
+use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions, RunReport};
+use serde_json::{json, Map, Value};
+
+use crate::commit::{ensure_dir, sha256_file, Staged};
+use crate::config::OnDuplicate;
+use crate::daemon::Daemon;
+use crate::intake::{self, escape_name, open_claimed, Opened, Refusal};
+use crate::ledger::{Entry, ImportId, ImportState, Phase, Reason};
+use crate::outcome::{finish, quarantine};
+use crate::watch::Candidate;
+
+/// What a worker is asked to do.
+#[derive(Debug)]
+pub enum Work {
+    /// Claim this ready file and import it.
+    New(Candidate),
+    /// Continue an import the ledger knows (after a restart, a transient error, or a wait).
+    Resume(ImportId),
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Committed,
+    Duplicate,
+    Quarantined,
+    /// Still claimed; resume after `delay`.
+    Retry {
+        id: ImportId,
+        delay: Duration,
+    },
+    /// Rolled back because the daemon is shutting down; resumed on the next start.
+    Cancelled,
+    /// Nothing to do: the file vanished before it was claimed.
+    Vanished,
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Committed => "committed",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Quarantined => "quarantined",
+            Outcome::Retry { .. } => "retried",
+            Outcome::Cancelled => "rolled_back",
+            Outcome::Vanished => "vanished",
+        }
+    }
+}
+
+/// Runs one job to its outcome; never panics.
+pub fn run_job(d: &Daemon, work: Work) -> Outcome {
+    let started = Instant::now();
+    let id = match work {
+        Work::New(c) => match claim(d, &c) {
+            Ok(Some(id)) => id,
+            Ok(None) => return Outcome::Vanished,
+            Err(e) => {
+                tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), error = %e.kind(), "could not claim the file; it stays in the drop folder and is tried again");
+                return Outcome::Vanished;
+            }
+        },
+        Work::Resume(id) => id,
+    };
+    let owner = d.ledger(|l| l.get(&id).map(|s| (s.tenant.clone(), s.dataset.clone()))).unwrap_or_default();
+    let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| {
+        tracing::error!(import_id = %id, "internal error (panic) while importing; the file is quarantined");
+        let reason = Reason {
+            kind: "internal".into(),
+            message: "an internal error stopped the import".into(),
+            line: None,
+            column: None,
+        };
+        match d.ledger(|l| l.get(&id).cloned()) {
+            Some(st) => quarantine(d, &id, &st, reason),
+            None => Outcome::Vanished,
+        }
+    });
+    crate::events::finished(d, &id, &owner, &outcome, started.elapsed());
+    outcome
+}
+
+/// Records the claim, then renames the file into `processing/<id>`.
+fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
+    let id = ImportId::new()?;
+    let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
+    d.record(Entry::Claimed {
+        id: id.clone(),
+        tenant: c.tenant.to_string(),
+        dataset: c.dataset.to_string(),
+        file: escape_name(&c.name),
+        at_ms,
+    })?;
+    let target = d.processing_path(&id);
+    match std::fs::rename(&c.path, &target) {
+        Ok(()) => {
+            intake::sync_dir(&d.settings.processing_dir())?;
+            if let Some(parent) = c.path.parent() {
+                intake::sync_dir(parent)?;
+            }
+            tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, file = %escape_name(&c.name), "claimed");
+            Ok(Some(id))
+        }
+        Err(e) => {
+            d.record(Entry::Abandoned { id })?;
+            if e.kind() == io::ErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn process(d: &Daemon, id: &ImportId) -> Outcome {
+    let Some(st) = d.ledger(|l| l.get(id).cloned()) else { return Outcome::Vanished };
+    match &st.phase {
+        Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined(_) => return finish(d, id, &st),
+        Phase::Done | Phase::Abandoned => return Outcome::Vanished,
+        Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
+    }
+    let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
+        let reason = reason("unknown_dataset", "the tenant or dataset is no longer in the configuration");
+        return quarantine(d, id, &st, reason);
+    };
+    if st.attempts >= d.settings.max_attempts {
+        let cause = match &st.phase {
+            Phase::RolledBack { cause } => cause.clone(),
+            _ => "unknown".into(),
+        };
+        let message = format!("the import was started {} times without finishing; last cause: {cause}", st.attempts);
+        return quarantine(d, id, &st, reason("attempts_exhausted", &message));
+    }
+    let path = d.processing_path(id);
+    let (file, meta) = match open_claimed(&path, d.settings.max_file_bytes) {
+        Ok(Opened::File(f, m)) => (f, m),
+        Ok(Opened::Refused(r)) => return quarantine(d, id, &st, r.reason()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            tracing::error!(import_id = %id, "the claimed file is gone from processing/; nothing to import");
+            let _ = d.record(Entry::Abandoned { id: id.clone() });
+            return Outcome::Vanished;
+        }
+        Err(e) => return retry(d, id, &st, format!("opening the claimed file failed ({})", e.kind())),
+    };
+    let sha256 = match hash(&file, meta.len()) {
+        Ok(Some(h)) => h,
+        Ok(None) => return quarantine(d, id, &st, Refusal::Changed.reason()),
+        Err(e) => return retry(d, id, &st, format!("reading the claimed file failed ({})", e.kind())),
+    };
+    let identity = (st.tenant.clone(), st.dataset.clone(), sha256.clone());
+    if dataset.on_duplicate == OnDuplicate::Skip {
+        if let Some(of) = d.ledger(|l| l.committed(&identity).cloned()) {
+            if let Err(e) = d.record(Entry::Duplicate { id: id.clone(), sha256, of }) {
+                return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+            }
+            return finish_recorded(d, id);
+        }
+    }
+    let Some(_reservation) = d.reserve(identity) else {
+        // The same content is being imported right now; decide after that one ends.
+        return Outcome::Retry { id: id.clone(), delay: Duration::from_millis(200) };
+    };
+    let rules = dataset.current();
+    let date = chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).format("%Y-%m-%d");
+    let output = format!("{}/{}/date={date}/{id}.parquet", tenant.id, dataset.id);
+    if let Err(e) =
+        d.record(Entry::Started { id: id.clone(), sha256: sha256.clone(), size: meta.len(), output: output.clone() })
+    {
+        return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+    }
+    let mut body = Map::new();
+    body.insert("import_id".into(), json!(id));
+    body.insert("dataset".into(), json!(dataset.id.as_str()));
+    body.insert("file".into(), json!(st.file));
+    body.insert("size".into(), json!(meta.len()));
+    body.insert("sha256".into(), json!(sha256));
+    body.insert("rules_sha256".into(), json!(rules.sha256));
+    body.insert("key_id".into(), json!(tenant.keys.key_id()));
+    if let Err(e) = d.audit(&tenant.id, "import_started", body.clone()) {
+        return retry(d, id, &st, format!("the audit log could not be written ({})", e.kind()));
+    }
+    let target = d.settings.storage_dir.join(&output);
+    let report = match transform(d, &file, &meta, &st.file, rules, &tenant.keys, &target) {
+        Ok(r) => r,
+        Err(Step::Cancelled) => {
+            let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "shutdown".into() });
+            return Outcome::Cancelled;
+        }
+        Err(Step::Quarantine(r)) => return quarantine(d, id, &st, r),
+        Err(Step::Transient(cause)) => return retry(d, id, &st, cause),
+    };
+    let output_sha = match sha256_file(&target) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = std::fs::remove_file(&target);
+            return retry(d, id, &st, format!("reading back the output failed ({})", e.kind()));
+        }
+    };
+    body.insert("rows_in".into(), json!(report.rows_in));
+    body.insert("rows_out".into(), json!(report.rows_out));
+    body.insert("rows_deleted".into(), json!(report.rows_deleted + report.rows_dropped_invalid));
+    let invalid: Map<String, Value> = report.invalid_cells.iter().map(|(c, n)| (c.clone(), json!(n))).collect();
+    body.insert("invalid_cells".into(), Value::Object(invalid));
+    body.insert("outputs".into(), json!([{ "path": output, "sha256": output_sha }]));
+    body.insert(
+        "timings_ms".into(),
+        json!({ "total": report.elapsed.as_millis() as u64, "read": report.read_time.as_millis() as u64, "write": report.write_time.as_millis() as u64 }),
+    );
+    if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit: Value::Object(body) }) {
+        // Not recorded as committed, so it must not stay visible.
+        let _ = std::fs::remove_file(&target);
+        return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+    }
+    d.metrics.rows_in.fetch_add(report.rows_in, Ordering::Relaxed);
+    d.metrics.rows_out.fetch_add(report.rows_out, Ordering::Relaxed);
+    d.metrics.bytes_in.fetch_add(report.bytes_in, Ordering::Relaxed);
+    finish_recorded(d, id)
+}
+
+fn finish_recorded(d: &Daemon, id: &ImportId) -> Outcome {
+    match d.ledger(|l| l.get(id).cloned()) {
+        Some(st) => finish(d, id, &st),
+        None => Outcome::Vanished,
+    }
+}
+
+/// Why the transform stopped.
+enum Step {
+    Cancelled,
+    Quarantine(Reason),
+    Transient(String),
+}
+
+/// Reads the claimed file (exactly the `size` bytes it had when opened), writes the output
+/// under a temporary name, and publishes it only if the file did not change meanwhile.
+fn transform(
+    d: &Daemon,
+    file: &File,
+    meta: &std::fs::Metadata,
+    name: &str,
+    rules: Arc<Rules>,
+    keys: &KeySet,
+    target: &Path,
+) -> Result<RunReport, Step> {
+    let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
+    let format = match rules.input.format {
+        InputFormat::Auto => by_extension(name),
+        f => f,
+    };
+    if matches!(format, InputFormat::Jsonl | InputFormat::Parquet) {
+        return Err(Step::Quarantine(reason(
+            "unsupported_format",
+            "this version of importd imports CSV and TSV files only",
+        )));
+    }
+    let mut src = file.try_clone().map_err(|e| transient("reading the input failed", e))?;
+    src.seek(SeekFrom::Start(0)).map_err(|e| transient("reading the input failed", e))?;
+    let src = Cancellable { inner: src.take(meta.len()), cancel: d.cancel.clone() };
+    let mut input = rules.input.clone();
+    input.format = format;
+    let classify = |e: Error| if d.cancel.load(Ordering::Relaxed) { Step::Cancelled } else { classify(&e) };
+    let reader = CsvReader::new(src, CsvOptions::new(&input)).map_err(classify)?;
+    let plan = Arc::new(RulePlan::new(rules, keys, &reader.header()).map_err(classify)?);
+    if let Some(dir) = target.parent() {
+        ensure_dir(dir).map_err(|e| transient("creating the output directory failed", e))?;
+    }
+    let staged = Staged::new(target).map_err(|e| transient("creating the output failed", e))?;
+    let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
+    let sink: Box<dyn BatchSink> = Box::new(
+        ParquetWriter::new(
+            BufWriter::with_capacity(1 << 20, out),
+            plan.output_schema().clone(),
+            &ParquetOptions::default(),
+        )
+        .map_err(classify)?,
+    );
+    let opts = RunOptions { pool: Some(d.pool.clone()), ..Default::default() };
+    let report = run(plan, Box::new(reader), sink, &opts).map_err(classify)?;
+    match intake::unchanged(file, meta) {
+        Ok(true) => {}
+        Ok(false) => return Err(Step::Quarantine(Refusal::Changed.reason())),
+        Err(e) => return Err(transient("checking the input failed", e)),
+    }
+    staged.commit().map_err(|e| {
+        // A failed directory fsync may leave the renamed output behind: it is not committed.
+        let _ = std::fs::remove_file(target);
+        transient("publishing the output failed", e)
+    })?;
+    Ok(report)
+}
+
+/// Sorts a pipeline error into quarantine (the file's fault, deterministic) or retry (I/O).
+fn classify(e: &Error) -> Step {
+    let message = e.to_string();
+    match e.kind() {
+        ErrorKind::Input { problem: InputProblem::Io(k), .. } => {
+            Step::Transient(format!("reading the input failed ({k})"))
+        }
+        ErrorKind::Input { problem, .. } => {
+            Step::Quarantine(Reason { kind: "input".into(), message, line: problem_line(problem), column: None })
+        }
+        ErrorKind::InvalidCell { line, column, .. } => {
+            Step::Quarantine(Reason { kind: "invalid_cell".into(), message, line: *line, column: Some(column.clone()) })
+        }
+        ErrorKind::Schema(_) => {
+            Step::Quarantine(Reason { kind: "schema".into(), message, line: Some(1), column: None })
+        }
+        ErrorKind::Output(OutputProblem::Io(k)) => Step::Transient(format!("writing the output failed ({k})")),
+        ErrorKind::Io { .. } | ErrorKind::Random => Step::Transient(message),
+        ErrorKind::Panic { .. } => Step::Quarantine(reason("internal", "an internal error stopped the import")),
+        _ => Step::Quarantine(Reason { kind: "other".into(), message, line: None, column: None }),
+    }
+}
+
+fn problem_line(p: &InputProblem) -> Option<u64> {
+    match p {
+        InputProblem::UnterminatedQuote { line }
+        | InputProblem::Ragged { line, .. }
+        | InputProblem::InvalidUtf8 { line, .. }
+        | InputProblem::RecordTooLong { line, .. }
+        | InputProblem::TooManyColumns { line, .. } => Some(*line),
+        InputProblem::DuplicateColumn { .. } | InputProblem::EmptyColumnName { .. } | InputProblem::HeaderOnly => {
+            Some(1)
+        }
+        _ => None,
+    }
+}
+
+pub fn reason(kind: &str, message: &str) -> Reason {
+    Reason { kind: kind.into(), message: message.into(), line: None, column: None }
+}
+
+/// Records a rollback and asks to be resumed after a backoff that doubles per attempt.
+fn retry(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Outcome {
+    tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, cause = %cause, "import failed for a transient reason; it is rolled back and retried");
+    let _ = d.record(Entry::RolledBack { id: id.clone(), cause });
+    let attempts = d.ledger(|l| l.get(id).map_or(1, |s| s.attempts)).max(1);
+    let delay = Duration::from_millis(500u64.saturating_mul(1 << (attempts - 1).min(7)));
+    Outcome::Retry { id: id.clone(), delay }
+}
+
+/// SHA-256 of the first `size` bytes; `None` if the file is shorter than that now.
+fn hash(file: &File, size: u64) -> io::Result<Option<String>> {
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(0))?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = f.read(&mut buf[..want])?;
+        if n == 0 {
+            return Ok(None);
+        }
+        ctx.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(Some(data_encoding::HEXLOWER.encode(ctx.finish().as_ref())))
+}
+
+fn by_extension(name: &str) -> InputFormat {
+    let lower = name.to_ascii_lowercase();
+    match lower.rsplit_once('.').map(|(_, e)| e) {
+        Some("tsv") | Some("tab") => InputFormat::Tsv,
+        Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,
+        Some("parquet") => InputFormat::Parquet,
+        _ => InputFormat::Csv,
+    }
+}
+
+/// A reader that fails once the shutdown grace period is over, so a long import stops.
+struct Cancellable<R> {
+    inner: R,
+    cancel: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.load(Ordering::Relaxed) {
+            // Not `Interrupted`: readers retry that kind.
+            return Err(io::Error::other("the import was cancelled by shutdown"));
+        }
+        self.inner.read(buf)
+    }
+}

@@ -1,0 +1,270 @@
+//! `importd serve`: validate the configuration, recover, then loop: scan the drop folders
+//! (woken early by notifications), reload changed rule files, hand ready files to workers
+//! fairly across tenants, and on SIGTERM/SIGINT stop intake, let running imports finish
+//! within the grace period (or roll them back), and exit 0.
+//!
+//! The loop runs on tokio; each import runs on a blocking thread and transforms on the shared
+//! rayon pool, never on the async runtime.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, Notify};
+
+use crate::cli::ServeArgs;
+use crate::config::{FileStamp, LoadedRules, Settings};
+use crate::daemon::Daemon;
+use crate::exit::Failure;
+use crate::job::{run_job, Outcome, Work};
+use crate::ledger::ImportId;
+use crate::watch::{FairQueue, Scanner};
+
+pub fn command(args: &ServeArgs) -> Result<(), Failure> {
+    let settings = Settings::load(&args.config)?;
+    crate::events::init_logging(args.log_format.unwrap_or(settings.log_format));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(settings.workers + 8)
+        .thread_name("importd-io")
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("error: cannot start the runtime ({})", e.kind())))?;
+    runtime.block_on(serve(settings, args.once))
+}
+
+async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
+    crate::watch::create_drop_folders(&settings)
+        .map_err(|e| Failure::runtime(format!("error: cannot create the drop folders ({})", e.kind())))?;
+    let d = Arc::new(Daemon::open(settings)?);
+    let rd = d.clone();
+    let resume = tokio::task::spawn_blocking(move || crate::recover::recover(&rd))
+        .await
+        .map_err(|_| Failure::runtime("error: recovery stopped with an internal error"))?
+        .map_err(|e| {
+            Failure::runtime(format!(
+                "error: recovery failed ({}); nothing was changed by it that a restart cannot redo",
+                e.kind()
+            ))
+        })?;
+    d.audit_forget_history();
+    d.audit_all("daemon_started");
+    tracing::info!(
+        tenants = d.settings.tenants.len(),
+        workers = d.settings.workers,
+        resumed = resume.len(),
+        once,
+        "importd is running"
+    );
+    if let Some(addr) = d.settings.metrics_addr {
+        let metrics = d.metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics::serve(addr, metrics).await {
+                tracing::error!(addr = %addr, error = %e.kind(), "cannot serve metrics");
+            }
+        });
+    }
+    let wake = Arc::new(Notify::new());
+    let rescan = Arc::new(AtomicBool::new(true));
+    let _watcher = crate::watch::start_notify(&d.settings.drop_dir, wake.clone(), rescan.clone());
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| Failure::runtime(format!("error: signals ({})", e.kind())))?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).map_err(|e| Failure::runtime(format!("error: signals ({})", e.kind())))?;
+
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(Option<PathBuf>, Outcome)>();
+    let mut scanner = Scanner::new(d.settings.settle);
+    let mut queue = FairQueue::default();
+    let mut claiming: HashSet<PathBuf> = HashSet::new();
+    let now = Instant::now();
+    let mut resumes: Vec<(Instant, ImportId)> = resume.into_iter().map(|id| (now, id)).collect();
+    let mut refused_rules: HashMap<PathBuf, FileStamp> = HashMap::new();
+    let mut running = 0usize;
+    let mut quarantined = 0usize;
+    let mut settling = usize::MAX; // unknown until the first scan
+    let mut next_scan = now;
+    let mut last_prune = now;
+    let mut stopping: Option<tokio::time::Instant> = None;
+    let mut paused = false;
+    d.metrics.ready.store(true, Ordering::Relaxed);
+
+    loop {
+        let now = Instant::now();
+        if stopping.is_none() && now >= next_scan {
+            if rescan.swap(false, Ordering::Relaxed) {
+                d.metrics.rescans.fetch_add(1, Ordering::Relaxed);
+            }
+            let scan = tokio::task::block_in_place(|| {
+                reload_rules(&d, &mut refused_rules);
+                scanner.scan(&d.settings)
+            });
+            d.metrics.scans.fetch_add(1, Ordering::Relaxed);
+            queue.extend(scan.ready, &claiming);
+            settling = scan.settling;
+            d.metrics.queue_depth.store((queue.len() + scan.settling) as u64, Ordering::Relaxed);
+            let oldest = scan.oldest.map_or(0, |t| t.elapsed().as_millis() as u64);
+            d.metrics.oldest_pending_ms.store(oldest, Ordering::Relaxed);
+            next_scan = now + d.settings.scan_interval;
+            if let Some(t) = scan.next_ready {
+                next_scan = next_scan.min(t);
+            }
+            let low = tokio::task::block_in_place(|| disk_low(&d));
+            if low != paused {
+                paused = low;
+                d.metrics.intake_paused.store(paused, Ordering::Relaxed);
+                d.metrics.ready.store(!paused, Ordering::Relaxed);
+                if paused {
+                    tracing::warn!(
+                        min_free_mb = d.settings.min_free_bytes >> 20,
+                        "free disk space is below the reserve; intake is paused"
+                    );
+                } else {
+                    tracing::info!("free disk space is back above the reserve; intake resumes");
+                }
+            }
+            if now.duration_since(last_prune) > Duration::from_secs(3600) {
+                last_prune = now;
+                tokio::task::block_in_place(|| crate::outcome::prune_archive(&d));
+            }
+        }
+        if stopping.is_none() && !paused {
+            while running < d.settings.workers {
+                let work = if let Some(i) = resumes.iter().position(|(t, _)| *t <= now) {
+                    Work::Resume(resumes.swap_remove(i).1)
+                } else if let Some(c) = queue.pop() {
+                    claiming.insert(c.path.clone());
+                    Work::New(c)
+                } else {
+                    break;
+                };
+                let path = match &work {
+                    Work::New(c) => Some(c.path.clone()),
+                    Work::Resume(_) => None,
+                };
+                running += 1;
+                let (dj, tx) = (d.clone(), done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let outcome = run_job(&dj, work);
+                    let _ = tx.send((path, outcome));
+                });
+            }
+        }
+        d.metrics.running.store(running as u64, Ordering::Relaxed);
+        if stopping.is_some() && running == 0 {
+            break;
+        }
+        if once && stopping.is_none() && running == 0 && queue.is_empty() && resumes.is_empty() && settling == 0 {
+            break;
+        }
+        if once && paused && running == 0 {
+            d.audit_all("daemon_stopped");
+            return Err(Failure::runtime(
+                "error: free disk space is below the reserve (min_free_mb); nothing more was imported",
+            ));
+        }
+        let next_resume = resumes.iter().map(|r| r.0).min().unwrap_or(next_scan);
+        let deadline = tokio::time::Instant::from_std(next_scan.min(next_resume));
+        let grace_over = stopping.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+        tokio::select! {
+            Some((path, outcome)) = done_rx.recv() => {
+                running -= 1;
+                if let Some(p) = path {
+                    claiming.remove(&p);
+                }
+                match outcome {
+                    Outcome::Retry { id, delay } => resumes.push((Instant::now() + delay, id)),
+                    Outcome::Quarantined => quarantined += 1,
+                    _ => {}
+                }
+            }
+            _ = wake.notified(), if stopping.is_none() => {
+                // Debounce: a burst of events becomes one scan.
+                next_scan = next_scan.min(Instant::now() + Duration::from_millis(20));
+            }
+            _ = tokio::time::sleep_until(deadline), if stopping.is_none() => {}
+            _ = sigterm.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGTERM", running)),
+            _ = sigint.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGINT", running)),
+            _ = tokio::time::sleep_until(grace_over), if stopping.is_some() && !d.cancel.load(Ordering::Relaxed) => {
+                tracing::warn!(running, "the shutdown grace period is over; running imports are rolled back");
+                d.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+    d.audit_all("daemon_stopped");
+    tracing::info!(quarantined, "importd stopped");
+    if once && quarantined > 0 {
+        return Err(Failure::runtime(format!(
+            "error: {quarantined} file(s) could not be imported and were quarantined under {}",
+            d.settings.state_dir.join("quarantine").display()
+        )));
+    }
+    Ok(())
+}
+
+fn begin_shutdown(d: &Daemon, signal: &str, running: usize) -> tokio::time::Instant {
+    d.metrics.ready.store(false, Ordering::Relaxed);
+    tracing::info!(
+        signal,
+        running,
+        grace_ms = d.settings.shutdown_grace.as_millis() as u64,
+        "stopping: no new files are taken; running imports may finish"
+    );
+    tokio::time::Instant::now() + d.settings.shutdown_grace
+}
+
+/// Re-reads rule files whose size, mtime or inode changed; a valid new version is swapped in
+/// and audited, a broken one is refused (once per version) and the old one stays.
+fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
+    for tenant in d.settings.tenants.values() {
+        for ds in tenant.datasets.values() {
+            let Ok(stamp) = FileStamp::of(&ds.rules_path) else { continue };
+            let loaded = ds.rules.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
+            if stamp == loaded.stamp || refused.get(&ds.rules_path) == Some(&stamp) {
+                continue;
+            }
+            match anonymizer_core::load_rules(&ds.rules_path) {
+                Ok(rules) => {
+                    refused.remove(&ds.rules_path);
+                    let (old, new) = (loaded.rules.sha256.clone(), rules.sha256.clone());
+                    let next = LoadedRules { rules: Arc::new(rules), stamp };
+                    match ds.rules.write() {
+                        Ok(mut g) => *g = next,
+                        Err(p) => *p.into_inner() = next,
+                    }
+                    if old == new {
+                        continue; // touched, not changed
+                    }
+                    tracing::info!(tenant = %tenant.id, dataset = %ds.id, rules_sha256 = %new, "the rule file changed; the new version is in force");
+                    let mut body = Map::new();
+                    body.insert("dataset".into(), json!(ds.id.as_str()));
+                    body.insert("rules_sha256".into(), json!(new));
+                    body.insert("previous_rules_sha256".into(), json!(old));
+                    if let Err(e) = d.audit(&tenant.id, "rules_reloaded", body) {
+                        tracing::error!(tenant = %tenant.id, error = %e.kind(), "could not write the audit record `rules_reloaded`");
+                    }
+                }
+                Err(e) => {
+                    refused.insert(ds.rules_path.clone(), stamp);
+                    // Headlines only (`file:line:col: error: …`): the source excerpts below
+                    // them may quote an author's example values.
+                    let text = e.to_string();
+                    let headlines: Vec<&str> = text.lines().filter(|l| l.contains("error:")).collect();
+                    tracing::error!(tenant = %tenant.id, dataset = %ds.id, file = %ds.rules_path.display(), problems = %headlines.join(" | "), "the changed rule file has errors and is refused; the previous rules stay in force");
+                }
+            }
+        }
+    }
+}
+
+/// Whether the storage or state filesystem has less free space than the reserve.
+fn disk_low(d: &Daemon) -> bool {
+    [&d.settings.storage_dir, &d.settings.state_dir].iter().any(|dir| {
+        rustix::fs::statvfs(dir.as_path())
+            .map(|s| s.f_bavail.saturating_mul(s.f_frsize) < d.settings.min_free_bytes)
+            .unwrap_or(false)
+    })
+}

@@ -1,0 +1,245 @@
+//! Finding complete files. A periodic scan of every configured drop folder is the inventory;
+//! file notifications (`notify`) only wake a scan early, and an overflow of their queue just
+//! means the next scan is the full rescan it always is. A file is ready once two scans at
+//! least `settle` apart saw the same size, mtime and inode.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{DatasetId, Settings, TenantId};
+use crate::intake::{escape_name, is_upload_in_progress};
+
+/// A file that held still long enough to be claimed.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub tenant: TenantId,
+    pub dataset: DatasetId,
+    pub path: PathBuf,
+    pub name: OsString,
+    /// When a scan first saw it (for the oldest-pending metric and fairness).
+    pub first_seen: Instant,
+}
+
+#[derive(Debug)]
+struct Seen {
+    stamp: (u64, i64, i64, u64),
+    since: Instant,
+    first_seen: Instant,
+}
+
+/// What one scan found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Ready files, oldest first within each dataset.
+    pub ready: Vec<Candidate>,
+    /// Files seen but still settling.
+    pub settling: usize,
+    /// When the earliest settling file could become ready.
+    pub next_ready: Option<Instant>,
+    /// First sighting of the oldest file not yet claimed.
+    pub oldest: Option<Instant>,
+}
+
+/// The scanner's memory between scans.
+#[derive(Debug)]
+pub struct Scanner {
+    settle: Duration,
+    seen: HashMap<PathBuf, Seen>,
+    warned: HashSet<PathBuf>,
+}
+
+impl Scanner {
+    pub fn new(settle: Duration) -> Scanner {
+        Scanner { settle, seen: HashMap::new(), warned: HashSet::new() }
+    }
+
+    /// Scans every configured `<drop>/<tenant>/<dataset>/`, warning once about folders and
+    /// entries the configuration does not name.
+    pub fn scan(&mut self, settings: &Settings) -> Scan {
+        let now = Instant::now();
+        let mut scan = Scan::default();
+        let mut present = HashSet::new();
+        self.warn_unknown(&settings.drop_dir, |name| settings.tenant(name).is_some(), "tenant");
+        for (tid, tenant) in &settings.tenants {
+            let tdir = settings.drop_dir.join(tid.as_str());
+            self.warn_unknown(&tdir, |name| tenant.datasets.keys().any(|d| d.as_str() == name), "dataset");
+            for did in tenant.datasets.keys() {
+                let ddir = tdir.join(did.as_str());
+                let Ok(entries) = std::fs::read_dir(&ddir) else { continue };
+                let mut ready: Vec<Candidate> = Vec::new();
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    if is_upload_in_progress(&name) {
+                        continue;
+                    }
+                    let path = entry.path();
+                    let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+                    if meta.is_dir() {
+                        if self.warned.insert(path.clone()) {
+                            tracing::warn!(tenant = %tid, dataset = %did, file = %escape_name(&name), "a directory in a drop folder is never imported; drop files only");
+                        }
+                        continue;
+                    }
+                    present.insert(path.clone());
+                    let stamp = (meta.len(), meta.mtime(), meta.mtime_nsec(), meta.ino());
+                    let seen = self.seen.entry(path.clone()).or_insert(Seen { stamp, since: now, first_seen: now });
+                    if seen.stamp != stamp {
+                        seen.stamp = stamp;
+                        seen.since = now;
+                    }
+                    scan.oldest = Some(scan.oldest.map_or(seen.first_seen, |o: Instant| o.min(seen.first_seen)));
+                    let due = seen.since + self.settle;
+                    if seen.since < now && now >= due {
+                        ready.push(Candidate {
+                            tenant: tid.clone(),
+                            dataset: did.clone(),
+                            path,
+                            name,
+                            first_seen: seen.first_seen,
+                        });
+                    } else {
+                        scan.settling += 1;
+                        let due = due.max(now + Duration::from_millis(1));
+                        scan.next_ready = Some(scan.next_ready.map_or(due, |n: Instant| n.min(due)));
+                    }
+                }
+                ready.sort_by_key(|c| c.first_seen);
+                scan.ready.extend(ready);
+            }
+        }
+        self.seen.retain(|p, _| present.contains(p));
+        self.warned.retain(|p| p.exists());
+        scan
+    }
+
+    fn warn_unknown(&mut self, dir: &Path, known: impl Fn(&str) -> bool, what: &str) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(&known) || is_upload_in_progress(&name) {
+                continue;
+            }
+            let path = entry.path();
+            if self.warned.insert(path) {
+                tracing::warn!(folder = %dir.display(), name = %escape_name(&name), "`{}` is not a {what} in the configuration; it is ignored", escape_name(&name));
+            }
+        }
+    }
+}
+
+/// Creates every configured drop folder, so customers see where to upload.
+pub fn create_drop_folders(settings: &Settings) -> std::io::Result<()> {
+    for (tid, tenant) in &settings.tenants {
+        for did in tenant.datasets.keys() {
+            std::fs::create_dir_all(settings.drop_dir.join(tid.as_str()).join(did.as_str()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Starts the notification hint: any event wakes the scanner; an overflow or an error sets
+/// `rescan` (counted as a full rescan). Without notifications the periodic scan still works.
+pub fn start_notify(
+    drop_dir: &Path,
+    wake: Arc<tokio::sync::Notify>,
+    rescan: Arc<AtomicBool>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let handler = move |res: notify::Result<notify::Event>| {
+        match res {
+            Ok(ev) if !ev.need_rescan() => {}
+            _ => rescan.store(true, Ordering::Relaxed),
+        }
+        wake.notify_one();
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "file notifications are unavailable; relying on periodic scans");
+            return None;
+        }
+    };
+    if let Err(e) = watcher.watch(drop_dir, notify::RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, "file notifications are unavailable; relying on periodic scans");
+        return None;
+    }
+    Some(watcher)
+}
+
+/// Ready candidates queued per tenant, handed out round-robin so a burst from one tenant
+/// does not starve another.
+#[derive(Debug, Default)]
+pub struct FairQueue {
+    queues: BTreeMap<TenantId, std::collections::VecDeque<Candidate>>,
+    queued: HashSet<PathBuf>,
+    last: Option<TenantId>,
+}
+
+impl FairQueue {
+    /// Adds candidates not queued already and not in `busy`.
+    pub fn extend(&mut self, ready: Vec<Candidate>, busy: &HashSet<PathBuf>) {
+        for c in ready {
+            if busy.contains(&c.path) || !self.queued.insert(c.path.clone()) {
+                continue;
+            }
+            self.queues.entry(c.tenant.clone()).or_default().push_back(c);
+        }
+    }
+
+    /// The next candidate: the next tenant after the last one served that has work.
+    pub fn pop(&mut self) -> Option<Candidate> {
+        let next = match &self.last {
+            Some(last) => self
+                .queues
+                .range((std::ops::Bound::Excluded(last.clone()), std::ops::Bound::Unbounded))
+                .chain(self.queues.range(..=last.clone()))
+                .find(|(_, q)| !q.is_empty())
+                .map(|(t, _)| t.clone()),
+            None => self.queues.iter().find(|(_, q)| !q.is_empty()).map(|(t, _)| t.clone()),
+        }?;
+        let c = self.queues.get_mut(&next)?.pop_front()?;
+        self.queued.remove(&c.path);
+        self.last = Some(next);
+        Some(c)
+    }
+
+    pub fn len(&self) -> usize {
+        self.queued.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queued.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(t: &str, n: &str) -> Candidate {
+        Candidate {
+            tenant: crate::config::test_tenant(t),
+            dataset: crate::config::test_dataset("d"),
+            path: PathBuf::from(format!("/{t}/{n}")),
+            name: n.into(),
+            first_seen: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn fair_queue_alternates_tenants() {
+        let mut q = FairQueue::default();
+        let mut ready: Vec<_> = (0..5).map(|i| cand("a", &i.to_string())).collect();
+        ready.push(cand("b", "x"));
+        ready.push(cand("b", "y"));
+        q.extend(ready.clone(), &HashSet::new());
+        q.extend(ready, &HashSet::new()); // queued once
+        let order: Vec<String> = std::iter::from_fn(|| q.pop()).map(|c| c.path.display().to_string()).collect();
+        assert_eq!(order, ["/a/0", "/b/x", "/a/1", "/b/y", "/a/2", "/a/3", "/a/4"]);
+    }
+}
