@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `importd` binary on real files in temporary folders.
 //! `cargo test --workspace` builds the binary (see importd/tests/cli_smoke.rs).
 
+mod site; // a daemon site: config, two tenants, drop folders, reading stored rows back
 mod support; // locating the binary; a sandbox folder with keys, rules and inputs
 
 mod bad_input; // every kind of bad input: one clear sentence with its place, exit 1, nothing written
@@ -8,4 +9,5 @@ mod canary; // unique canaries in every column never reach stdout, stderr or any
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
+mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, audit, metrics
 mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data
