@@ -10,4 +10,5 @@ mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summari
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
 mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, audit, metrics
+mod serve_model; // proptest: random drop-folder actions and crashes against the exactly-once model
 mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data
