@@ -26,7 +26,7 @@ fn assert_clean_state(site: &Site) {
     }
     assert!(site.files("state/processing").is_empty(), "claimed files left in processing/");
     let temps: Vec<_> =
-        site.files("storage").into_iter().filter(|p| !p.extension().is_some_and(|e| e == "parquet")).collect();
+        site.files("storage").into_iter().filter(|p| p.extension().is_none_or(|e| e != "parquet")).collect();
     assert!(temps.is_empty(), "temporary files visible in storage: {temps:?}");
     for t in TENANTS {
         let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", t]);
@@ -121,7 +121,7 @@ fn symlinks_fifos_hardlinks_and_directories_are_refused_without_hanging() {
     std::os::unix::fs::symlink(&acme_file, g.join("link-to-acme.csv")).unwrap();
     std::os::unix::fs::symlink(&secret, g.join("link-to-secret.csv")).unwrap();
     std::fs::hard_link(&secret, g.join("hardlink.csv")).unwrap();
-    rustix::fs::mkfifoat(rustix::fs::CWD, &g.join("pipe.csv"), rustix::fs::Mode::from_raw_mode(0o666)).unwrap();
+    rustix::fs::mkfifoat(rustix::fs::CWD, g.join("pipe.csv"), rustix::fs::Mode::from_raw_mode(0o666)).unwrap();
     std::fs::create_dir(g.join("x.csv")).unwrap();
     std::fs::write(g.join("x.csv/inner.csv"), orders_csv("inner", 2)).unwrap();
 
