@@ -270,6 +270,14 @@ fn demo_runs_on_built_in_defaults() {
     let out = s.run(&["demo", "--rows", "500"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(s.path("importd-demo/out/customers.parquet").exists());
-    assert!(text.contains("before") && text.contains("after") && text.contains("customers.parquet"), "{text}");
+    for t in ["acme", "globex"] {
+        let stored = std::fs::read_dir(s.path(&format!("importd-demo/storage/{t}/customers"))).unwrap().count();
+        assert_eq!(stored, 1, "one date partition for {t}");
+    }
+    assert!(text.contains("before") && text.contains("after") && text.contains(".parquet"), "{text}");
+    assert!(text.contains("committed") && text.contains("\"kind\": \"input\""), "{text}");
+    let verify = s.run(&["audit", "verify", "--config", "importd-demo/importd.toml", "--tenant", "globex"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    // Running it again starts afresh and works again.
+    assert!(s.run(&["demo", "--rows", "500"]).status.success());
 }

@@ -317,14 +317,31 @@ fn classify(e: &Error) -> Step {
         ErrorKind::InvalidCell { line, column, .. } => {
             Step::Quarantine(Reason { kind: "invalid_cell".into(), message, line: *line, column: Some(column.clone()) })
         }
-        ErrorKind::Schema(_) => {
-            Step::Quarantine(Reason { kind: "schema".into(), message, line: Some(1), column: None })
-        }
+        ErrorKind::Schema(problems) => Step::Quarantine(Reason {
+            kind: "schema".into(),
+            message: schema_summary(problems),
+            line: Some(1),
+            column: problems.first().map(|p| p.column.clone()),
+        }),
         ErrorKind::Output(OutputProblem::Io(k)) => Step::Transient(format!("writing the output failed ({k})")),
         ErrorKind::Io { .. } | ErrorKind::Random => Step::Transient(message),
         ErrorKind::Panic { .. } => Step::Quarantine(reason("internal", "an internal error stopped the import")),
         _ => Step::Quarantine(Reason { kind: "other".into(), message, line: None, column: None }),
     }
+}
+
+/// The first few schema problems, one per line, and how many more there are.
+fn schema_summary(problems: &[anonymizer_core::error::SchemaProblem]) -> String {
+    const SHOWN: usize = 5;
+    let mut lines = vec!["the rules do not fit the file's header:".to_string()];
+    lines.extend(problems.iter().take(SHOWN).map(|p| match &p.location {
+        Some(loc) => format!("{loc}: {}", p.message),
+        None => p.message.clone(),
+    }));
+    if problems.len() > SHOWN {
+        lines.push(format!("… and {} more", problems.len() - SHOWN));
+    }
+    lines.join("\n")
 }
 
 fn problem_line(p: &InputProblem) -> Option<u64> {

@@ -16,7 +16,7 @@ use crate::ledger::{Entry, ImportId, ImportState, Phase, Reason};
 
 /// Records the quarantine decision, then finishes it.
 pub fn quarantine(d: &Daemon, id: &ImportId, st: &ImportState, reason: Reason) -> Outcome {
-    tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, file = %st.file, kind = %reason.kind, line = ?reason.line, "the file is quarantined: {}", first_line(&reason.message));
+    tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, file = %st.file, kind = %reason.kind, line = %reason.line.map(|l| l.to_string()).unwrap_or_default(), "the file is quarantined: {}", first_line(&reason.message));
     if let Err(e) = d.record(Entry::Quarantined { id: id.clone(), reason }) {
         tracing::error!(import_id = %id, error = %e.kind(), "the ledger could not be written; the import is retried");
         return Outcome::Retry { id: id.clone(), delay: std::time::Duration::from_secs(5) };
