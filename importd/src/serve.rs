@@ -87,6 +87,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     let mut quarantined = 0usize;
     let mut settling = usize::MAX; // unknown until the first scan
     let mut next_scan = now;
+    let mut last_scan = now;
     let mut last_prune = now;
     let mut stopping: Option<tokio::time::Instant> = None;
     let mut paused = false;
@@ -103,6 +104,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 scanner.scan(&d.settings)
             });
             d.metrics.scans.fetch_add(1, Ordering::Relaxed);
+            last_scan = now;
             queue.extend(scan.ready, &claiming);
             settling = scan.settling;
             d.metrics.queue_depth.store((queue.len() + scan.settling) as u64, Ordering::Relaxed);
@@ -182,8 +184,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 }
             }
             _ = wake.notified(), if stopping.is_none() => {
-                // Debounce: a burst of events becomes one scan.
-                next_scan = next_scan.min(Instant::now() + Duration::from_millis(20));
+                // Debounce: a burst of events (our own claims included) becomes one scan, and
+                // scans stay at least 100 ms apart.
+                let soonest = (Instant::now() + Duration::from_millis(20)).max(last_scan + Duration::from_millis(100));
+                next_scan = next_scan.min(soonest);
             }
             _ = tokio::time::sleep_until(deadline), if stopping.is_none() => {}
             _ = sigterm.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGTERM", running)),

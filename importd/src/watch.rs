@@ -172,7 +172,8 @@ pub fn start_notify(
 }
 
 /// Ready candidates queued per tenant, handed out round-robin so a burst from one tenant
-/// does not starve another.
+/// does not starve another. Bounded: past `PER_TENANT` queued files a tenant's further ready
+/// files simply stay in its drop folder (the real queue) until a later scan.
 #[derive(Debug, Default)]
 pub struct FairQueue {
     queues: BTreeMap<TenantId, std::collections::VecDeque<Candidate>>,
@@ -180,14 +181,17 @@ pub struct FairQueue {
     last: Option<TenantId>,
 }
 
+const PER_TENANT: usize = 1024;
+
 impl FairQueue {
-    /// Adds candidates not queued already and not in `busy`.
+    /// Adds candidates not queued already and not in `busy`, up to the per-tenant bound.
     pub fn extend(&mut self, ready: Vec<Candidate>, busy: &HashSet<PathBuf>) {
         for c in ready {
-            if busy.contains(&c.path) || !self.queued.insert(c.path.clone()) {
+            let q = self.queues.entry(c.tenant.clone()).or_default();
+            if q.len() >= PER_TENANT || busy.contains(&c.path) || !self.queued.insert(c.path.clone()) {
                 continue;
             }
-            self.queues.entry(c.tenant.clone()).or_default().push_back(c);
+            q.push_back(c);
         }
     }
 
@@ -241,5 +245,13 @@ mod tests {
         q.extend(ready, &HashSet::new()); // queued once
         let order: Vec<String> = std::iter::from_fn(|| q.pop()).map(|c| c.path.display().to_string()).collect();
         assert_eq!(order, ["/a/0", "/b/x", "/a/1", "/b/y", "/a/2", "/a/3", "/a/4"]);
+    }
+
+    #[test]
+    fn fair_queue_is_bounded_per_tenant() {
+        let mut q = FairQueue::default();
+        q.extend((0..PER_TENANT + 10).map(|i| cand("a", &i.to_string())).collect(), &HashSet::new());
+        q.extend(vec![cand("b", "x")], &HashSet::new());
+        assert_eq!(q.len(), PER_TENANT + 1);
     }
 }
