@@ -109,9 +109,12 @@ fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
     let target = d.processing_path(&id);
     match std::fs::rename(&c.path, &target) {
         Ok(()) => {
-            intake::sync_dir(&d.settings.processing_dir())?;
-            if let Some(parent) = c.path.parent() {
-                intake::sync_dir(parent)?;
+            // The claim happened; a failed directory fsync only makes it less durable (after
+            // a crash, recovery sees `claimed` and finds the file in one place or the other).
+            let synced = intake::sync_dir(&d.settings.processing_dir())
+                .and_then(|()| c.path.parent().map_or(Ok(()), intake::sync_dir));
+            if let Err(e) = synced {
+                tracing::warn!(import_id = %id, error = %e.kind(), "fsync of the drop or processing folder failed after the claim");
             }
             tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, file = %escape_name(&c.name), "claimed");
             Ok(Some(id))
@@ -163,6 +166,12 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Err(e) => return retry(d, id, &st, format!("reading the claimed file failed ({})", e.kind())),
     };
     let identity = (st.tenant.clone(), st.dataset.clone(), sha256.clone());
+    // Reserve first, then look for a committed twin: an identical file cannot commit between
+    // the look and the reservation.
+    let Some(_reservation) = d.reserve(identity.clone()) else {
+        // The same content is being imported right now; decide after that one ends.
+        return Outcome::Retry { id: id.clone(), delay: Duration::from_millis(200) };
+    };
     if dataset.on_duplicate == OnDuplicate::Skip {
         if let Some(of) = d.ledger(|l| l.committed(&identity).cloned()) {
             if let Err(e) = d.record(Entry::Duplicate { id: id.clone(), sha256, of }) {
@@ -171,10 +180,6 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
             return finish_recorded(d, id);
         }
     }
-    let Some(_reservation) = d.reserve(identity) else {
-        // The same content is being imported right now; decide after that one ends.
-        return Outcome::Retry { id: id.clone(), delay: Duration::from_millis(200) };
-    };
     let rules = dataset.current();
     let date = chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).format("%Y-%m-%d");
     let output = format!("{}/{}/date={date}/{id}.parquet", tenant.id, dataset.id);
