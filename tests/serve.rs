@@ -347,3 +347,16 @@ fn metrics_health_and_readiness_are_served() {
     signal(&child, "TERM");
     assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
 }
+
+#[test]
+fn keep_input_days_archives_the_input_instead_of_deleting_it() {
+    let site = Site::new("keep_input_days = 7");
+    let csv = orders_csv("acme-keep", 4);
+    site.drop_file("acme", "keep.csv", &csv);
+    assert!(site.run_once().status.success());
+    assert_eq!(site.stored_ids("acme").len(), 4);
+    let archived = site.files("state/archive/acme/orders");
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    assert_eq!(std::fs::read(&archived[0]).unwrap(), csv);
+    assert!(site.files("state/processing").is_empty());
+}

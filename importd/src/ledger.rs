@@ -286,28 +286,22 @@ mod tests {
         ImportId(s.into())
     }
 
+    /// Claims, starts and commits import `a` of content `h`.
+    fn commit_a(l: &mut Ledger) -> io::Result<()> {
+        l.append(Entry::Claimed { id: id("a"), tenant: "t".into(), dataset: "d".into(), file: "f".into(), at_ms: 1 })?;
+        l.append(Entry::Started { id: id("a"), sha256: "h".into(), size: 3, output: "o".into() })?;
+        l.append(Entry::Committed {
+            id: id("a"),
+            sha256: "h".into(),
+            output: "o".into(),
+            audit: serde_json::Value::Null,
+        })
+    }
+
     #[test]
     fn replays_and_cuts_a_torn_last_line() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let mut l = Ledger::open(dir.path()).unwrap();
-            l.append(Entry::Claimed {
-                id: id("a"),
-                tenant: "t".into(),
-                dataset: "d".into(),
-                file: "f.csv".into(),
-                at_ms: 1,
-            })
-            .unwrap();
-            l.append(Entry::Started { id: id("a"), sha256: "h".into(), size: 3, output: "o".into() }).unwrap();
-            l.append(Entry::Committed {
-                id: id("a"),
-                sha256: "h".into(),
-                output: "o".into(),
-                audit: serde_json::Value::Null,
-            })
-            .unwrap();
-        }
+        commit_a(&mut Ledger::open(dir.path()).unwrap()).unwrap();
         let path = dir.path().join("ledger.jsonl");
         let whole = std::fs::read(&path).unwrap();
         std::fs::write(&path, [&whole[..], b"{\"ev\":\"done\",\"id\":\"a"].concat()).unwrap();
@@ -329,16 +323,7 @@ mod tests {
     fn finished_imports_keep_only_their_identity() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(dir.path()).unwrap();
-        l.append(Entry::Claimed { id: id("a"), tenant: "t".into(), dataset: "d".into(), file: "f".into(), at_ms: 1 })
-            .unwrap();
-        l.append(Entry::Started { id: id("a"), sha256: "h".into(), size: 3, output: "o".into() }).unwrap();
-        l.append(Entry::Committed {
-            id: id("a"),
-            sha256: "h".into(),
-            output: "o".into(),
-            audit: serde_json::Value::Null,
-        })
-        .unwrap();
+        commit_a(&mut l).unwrap();
         l.append(Entry::Done { id: id("a") }).unwrap();
         assert!(l.unfinished().is_empty());
         assert!(l.committed(&("t".into(), "d".into(), "h".into())).is_some());

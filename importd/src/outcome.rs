@@ -64,12 +64,7 @@ fn finish_committed(d: &Daemon, tenant: &TenantId, id: &ImportId, _st: &ImportSt
 
 fn finish_duplicate(d: &Daemon, tenant: &TenantId, id: &ImportId, st: &ImportState, of: &ImportId) -> io::Result<()> {
     if !d.audited(tenant, id, "duplicate_skipped") {
-        let mut body = Map::new();
-        body.insert("import_id".into(), json!(id));
-        body.insert("dataset".into(), json!(st.dataset));
-        body.insert("file".into(), json!(st.file));
-        body.insert("size".into(), json!(st.size));
-        body.insert("sha256".into(), json!(st.sha256));
+        let mut body = import_fields(id, st);
         body.insert("duplicate_of".into(), json!(of));
         d.audit(tenant, "duplicate_skipped", body)?;
     }
@@ -91,17 +86,12 @@ fn finish_quarantined(
     }
     .join(id.as_str());
     ensure_dir(&dir)?;
-    let mut record = Map::new();
-    record.insert("import_id".into(), json!(id));
+    let mut record = import_fields(id, st);
     record.insert("tenant".into(), json!(st.tenant));
-    record.insert("dataset".into(), json!(st.dataset));
-    record.insert("file".into(), json!(st.file));
     record.insert("kind".into(), json!(reason.kind));
     record.insert("message".into(), json!(reason.message));
     record.insert("line".into(), json!(reason.line));
     record.insert("column".into(), json!(reason.column));
-    record.insert("size".into(), json!(st.size));
-    record.insert("sha256".into(), json!(st.sha256));
     record.insert("rules_sha256".into(), json!(rules_sha256));
     record.insert("attempts".into(), json!(st.attempts));
     record.insert("at".into(), json!(crate::audit::now_rfc3339()));
@@ -125,18 +115,24 @@ fn finish_quarantined(
         sync_dir(&d.settings.processing_dir())?;
     }
     if !d.audited(tenant, id, "quarantined") {
-        let mut body = Map::new();
-        body.insert("import_id".into(), json!(id));
-        body.insert("dataset".into(), json!(st.dataset));
-        body.insert("file".into(), json!(st.file));
-        body.insert("size".into(), json!(st.size));
-        body.insert("sha256".into(), json!(st.sha256));
+        let mut body = import_fields(id, st);
         body.insert("kind".into(), json!(reason.kind));
         body.insert("line".into(), json!(reason.line));
         body.insert("rules_sha256".into(), json!(rules_sha256));
         d.audit(tenant, "quarantined", body)?;
     }
     Ok(())
+}
+
+/// The fields every record about one import starts with: names, sizes and hashes only.
+fn import_fields(id: &ImportId, st: &ImportState) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("import_id".into(), json!(id));
+    m.insert("dataset".into(), json!(st.dataset));
+    m.insert("file".into(), json!(st.file));
+    m.insert("size".into(), json!(st.size));
+    m.insert("sha256".into(), json!(st.sha256));
+    m
 }
 
 /// `input` plus the original extension when it is a plain one (`input.csv`), so operators
