@@ -323,13 +323,16 @@ fn metrics_health_and_readiness_are_served() {
     let mut child = site.spawn();
     site.drop_file("acme", "a.csv", &orders_csv("acme-a", 3));
     assert!(wait_until(Duration::from_secs(30), || site.outputs("acme").len() == 1));
-    let get = |path: &str| -> String {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let try_get = |path: &str| -> std::io::Result<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
         let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        body
+        s.read_to_string(&mut body)?;
+        Ok(body)
     };
+    // The listener starts alongside the scanner; wait until it answers.
+    assert!(wait_until(Duration::from_secs(10), || try_get("/healthz").is_ok()), "metrics never served");
+    let get = |path: &str| try_get(path).unwrap();
     assert!(wait_until(Duration::from_secs(5), || get("/metrics").contains("outcome=\"committed\"} 1")));
     let metrics = get("/metrics");
     for name in [
