@@ -190,8 +190,7 @@ fn a_rule_file_broken_on_reload_keeps_the_old_rules() {
     let committed = |n: usize| wait_until(Duration::from_secs(30), || site.outputs("acme").len() >= n);
     site.drop_file("acme", "one.csv", &orders_csv("acme-one", 5));
     assert!(committed(1));
-    site.write("rules/acme.toml.new", "version = 1\n[columns]\nid = \"kepp\"\n");
-    std::fs::rename(site.path("rules/acme.toml.new"), site.path("rules/acme.toml")).unwrap();
+    site.replace_rules("acme", "version = 1\n[columns]\nid = \"kepp\"\n");
     assert!(wait_until(Duration::from_secs(10), || site
         .logs()
         .contains("is refused; the previous rules stay in force")));
@@ -201,8 +200,7 @@ fn a_rule_file_broken_on_reload_keeps_the_old_rules() {
         assert_eq!(column_names(&f), ["id", "email"], "the old rules were not in force");
     }
     // A valid change is swapped in and audited.
-    site.write("rules/acme.toml.new", "version = 1\n[columns]\nid = \"keep\"\n");
-    std::fs::rename(site.path("rules/acme.toml.new"), site.path("rules/acme.toml")).unwrap();
+    site.replace_rules("acme", "version = 1\n[columns]\nid = \"keep\"\n");
     assert!(wait_until(Duration::from_secs(10), || site.logs().contains("the new version is in force")));
     site.drop_file("acme", "three.csv", &orders_csv("acme-three", 5));
     assert!(committed(3));

@@ -59,6 +59,12 @@ impl Site {
         p
     }
 
+    /// Replaces a tenant's rule file atomically (write aside, rename), as an editor would.
+    pub fn replace_rules(&self, tenant: &str, text: &str) {
+        let aside = self.write(&format!("rules/{tenant}.toml.new"), text);
+        std::fs::rename(aside, self.path(&format!("rules/{tenant}.toml"))).expect("rename rules");
+    }
+
     pub fn drop_dir(&self, tenant: &str) -> PathBuf {
         self.path(&format!("drop/{tenant}/orders"))
     }

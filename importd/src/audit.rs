@@ -225,39 +225,40 @@ mod tests {
     }
 
     #[test]
-    fn chain_verifies_and_names_the_first_changed_record() {
-        let dir = tempfile::tempdir().unwrap();
+    fn chain_verifies_and_names_the_first_changed_record() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("t.jsonl");
         {
-            let mut log = AuditLog::open(&path, key()).unwrap();
+            let mut log = AuditLog::open(&path, key())?;
             for rows in 0..5 {
-                log.append("committed", body(rows)).unwrap();
+                log.append("committed", body(rows))?;
             }
         }
         // Reopening continues the chain.
-        AuditLog::open(&path, key()).unwrap().append("daemon_stopped", Map::new()).unwrap();
-        assert_eq!(verify(&path, &key()).unwrap(), Verdict::Intact { records: 6 });
+        AuditLog::open(&path, key())?.append("daemon_stopped", Map::new())?;
+        assert_eq!(verify(&path, &key())?, Verdict::Intact { records: 6 });
         assert!(matches!(
-            verify(&path, &hmac::Key::new(hmac::HMAC_SHA256, &[8u8; 32])).unwrap(),
+            verify(&path, &hmac::Key::new(hmac::HMAC_SHA256, &[8u8; 32]))?,
             Verdict::Broken { line: 1, .. }
         ));
 
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = std::fs::read_to_string(&path)?;
         let tampered = text.replacen("\"rows_in\":3", "\"rows_in\":4", 1);
         assert_ne!(tampered, text);
-        std::fs::write(&path, &tampered).unwrap();
-        assert!(matches!(verify(&path, &key()).unwrap(), Verdict::Broken { line: 4, seq: Some(4), .. }));
+        std::fs::write(&path, &tampered)?;
+        assert!(matches!(verify(&path, &key())?, Verdict::Broken { line: 4, seq: Some(4), .. }));
 
         // Removing a record breaks the next one.
         let lines: Vec<&str> = text.lines().collect();
         let without: String =
             lines.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| format!("{l}\n")).collect();
-        std::fs::write(&path, without).unwrap();
-        assert!(matches!(verify(&path, &key()).unwrap(), Verdict::Broken { line: 2, .. }));
+        std::fs::write(&path, without)?;
+        assert!(matches!(verify(&path, &key())?, Verdict::Broken { line: 2, .. }));
+        Ok(())
     }
 
     #[test]
-    fn mac_is_hmac_over_previous_mac_and_content() {
+    fn mac_is_hmac_over_previous_mac_and_content() -> Result<(), Box<dyn std::error::Error>> {
         // Independent check with Python:
         // python3 -c "import hmac,hashlib;print(hmac.new(bytes([7]*32), bytes(32)+b'{\"seq\":1}', hashlib.sha256).hexdigest())"
         let tag = mac(&key(), &[0u8; 32], b"{\"seq\":1}");
@@ -265,5 +266,6 @@ mod tests {
             data_encoding::HEXLOWER.encode(tag.as_ref()),
             "cc6c34396d29f1b61a42c82a8031ce11a999f8fc41bd9cdf515d4bb52d7b9fd7"
         );
+        Ok(())
     }
 }

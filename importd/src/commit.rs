@@ -83,18 +83,19 @@ mod tests {
     use std::io::Write;
 
     #[test]
-    fn uncommitted_output_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
+    fn uncommitted_output_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let target = dir.path().join("out.parquet");
         {
-            let staged = Staged::new(&target).unwrap();
-            staged.writer().unwrap().write_all(b"partial").unwrap();
+            let staged = Staged::new(&target)?;
+            staged.writer()?.write_all(b"partial")?;
         }
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let staged = Staged::new(&target).unwrap();
-        staged.writer().unwrap().write_all(b"whole").unwrap();
-        staged.commit().unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
+        let staged = Staged::new(&target)?;
+        staged.writer()?.write_all(b"whole")?;
+        staged.commit()?;
+        assert_eq!(std::fs::read(&target)?, b"whole");
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
     }
 }

@@ -141,6 +141,17 @@ pub fn valid_name(name: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
 }
 
+/// The sentence for a tenant or dataset name that is not allowed.
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if valid_name(name) {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} `{}` is not allowed; use 1–63 characters a-z, 0-9, `_` and `-`, starting with a letter or digit",
+        name.escape_debug()
+    ))
+}
+
 /// The validated configuration the daemon runs on.
 #[derive(Debug)]
 pub struct Settings {
@@ -259,12 +270,7 @@ impl Settings {
         }
         let mut tenants = BTreeMap::new();
         for (name, t) in raw.tenants {
-            if !valid_name(&name) {
-                return Err(cfg_err(format!(
-                    "tenant name `{}` is not allowed; use 1–63 characters a-z, 0-9, `_` and `-`, starting with a letter or digit",
-                    name.escape_debug()
-                )));
-            }
+            check_name("tenant name", &name).map_err(cfg_err)?;
             let key_path = abs(&t.key_file);
             let key = crate::exit::key(&key_path).map_err(|f| cfg_err(format!("tenant `{name}`: {}", f.message)))?;
             if t.datasets.is_empty() {
@@ -272,12 +278,7 @@ impl Settings {
             }
             let mut datasets = BTreeMap::new();
             for (dname, d) in t.datasets {
-                if !valid_name(&dname) {
-                    return Err(cfg_err(format!(
-                        "dataset name `{}` of tenant `{name}` is not allowed; use 1–63 characters a-z, 0-9, `_` and `-`",
-                        dname.escape_debug()
-                    )));
-                }
+                check_name(&format!("dataset name (tenant `{name}`)"), &dname).map_err(cfg_err)?;
                 let rules_path = abs(&d.rules);
                 let stamp = FileStamp::of(&rules_path).map_err(|e| {
                     cfg_err(format!(

@@ -161,51 +161,51 @@ mod tests {
     use std::os::unix::ffi::OsStrExt;
 
     #[test]
-    fn upload_names() {
+    fn upload_names() -> Result<(), Box<dyn std::error::Error>> {
         for n in [".x.csv", "a.csv.part", "a.CSV.TMP", "a.partial", "b.filepart", "c.crdownload", "a.tmp"] {
             assert!(is_upload_in_progress(OsStr::new(n)), "{n}");
         }
         for n in ["a.csv", "tmp.csv", "part", "a.parts", "x.csv.gz"] {
             assert!(!is_upload_in_progress(OsStr::new(n)), "{n}");
         }
+        Ok(())
     }
 
     #[test]
-    fn names_are_escaped() {
+    fn names_are_escaped() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(escape_name(OsStr::from_bytes(b"a\nb\xff\"c.csv")), "a\\nb\\xff\\\"c.csv");
         assert_eq!(escape_name(OsStr::new("Müller.csv")), "Müller.csv");
+        Ok(())
     }
 
     #[test]
-    fn special_files_are_refused_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
+    fn special_files_are_refused_without_blocking() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let target = dir.path().join("t.csv");
-        std::fs::write(&target, "a\n1\n").unwrap();
+        std::fs::write(&target, "a\n1\n")?;
         let link = dir.path().join("link.csv");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
+        std::os::unix::fs::symlink(&target, &link)?;
         let hard = dir.path().join("hard.csv");
-        std::fs::hard_link(&target, &hard).unwrap();
+        std::fs::hard_link(&target, &hard)?;
         let fifo = dir.path().join("fifo.csv");
-        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600))?;
         let sub = dir.path().join("x.csv");
-        std::fs::create_dir(&sub).unwrap();
-        let refused = |p: &Path| match open_claimed(p, 1 << 20).unwrap() {
-            Opened::Refused(r) => r,
-            Opened::File(..) => panic!("{} was opened", p.display()),
-        };
-        assert_eq!(refused(&link), Refusal::Symlink);
-        assert_eq!(refused(&hard), Refusal::Hardlink { links: 2 });
-        assert_eq!(refused(&fifo), Refusal::Fifo);
-        assert_eq!(refused(&sub), Refusal::Directory);
-        std::fs::remove_file(&hard).unwrap();
-        assert!(matches!(open_claimed(&target, 1 << 20).unwrap(), Opened::File(..)));
-        assert_eq!(refused_limit(&target), Refusal::TooLarge { size: 4, limit: 3 });
+        std::fs::create_dir(&sub)?;
+        assert_eq!(refused(&link, 1 << 20)?, Some(Refusal::Symlink));
+        assert_eq!(refused(&hard, 1 << 20)?, Some(Refusal::Hardlink { links: 2 }));
+        assert_eq!(refused(&fifo, 1 << 20)?, Some(Refusal::Fifo));
+        assert_eq!(refused(&sub, 1 << 20)?, Some(Refusal::Directory));
+        std::fs::remove_file(&hard)?;
+        assert_eq!(refused(&target, 1 << 20)?, None);
+        assert_eq!(refused(&target, 3)?, Some(Refusal::TooLarge { size: 4, limit: 3 }));
+        Ok(())
     }
 
-    fn refused_limit(p: &Path) -> Refusal {
-        match open_claimed(p, 3).unwrap() {
-            Opened::Refused(r) => r,
-            Opened::File(..) => panic!("opened"),
-        }
+    /// Why `open_claimed` refused `p`, or `None` if it opened it.
+    fn refused(p: &Path, limit: u64) -> std::io::Result<Option<Refusal>> {
+        Ok(match open_claimed(p, limit)? {
+            Opened::Refused(r) => Some(r),
+            Opened::File(..) => None,
+        })
     }
 }

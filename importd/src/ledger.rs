@@ -173,6 +173,8 @@ impl fmt::Display for LedgerError {
     }
 }
 
+impl std::error::Error for LedgerError {}
+
 impl Ledger {
     /// Opens (or creates) `<state_dir>/ledger.jsonl` and replays it.
     pub fn open(state_dir: &Path) -> Result<Ledger, LedgerError> {
@@ -299,33 +301,37 @@ mod tests {
     }
 
     #[test]
-    fn replays_and_cuts_a_torn_last_line() {
-        let dir = tempfile::tempdir().unwrap();
-        commit_a(&mut Ledger::open(dir.path()).unwrap()).unwrap();
+    fn replays_and_cuts_a_torn_last_line() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        commit_a(&mut Ledger::open(dir.path())?)?;
         let path = dir.path().join("ledger.jsonl");
-        let whole = std::fs::read(&path).unwrap();
-        std::fs::write(&path, [&whole[..], b"{\"ev\":\"done\",\"id\":\"a"].concat()).unwrap();
-        let l = Ledger::open(dir.path()).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), whole, "the torn line is cut off");
-        assert_eq!(l.get(&id("a")).unwrap().phase, Phase::Committed { audit: serde_json::Value::Null });
-        assert_eq!(l.get(&id("a")).unwrap().attempts, 1);
+        let whole = std::fs::read(&path)?;
+        std::fs::write(&path, [&whole[..], b"{\"ev\":\"done\",\"id\":\"a"].concat())?;
+        let l = Ledger::open(dir.path())?;
+        assert_eq!(std::fs::read(&path)?, whole, "the torn line is cut off");
+        let a = l.get(&id("a")).ok_or("import a was not replayed")?;
+        assert_eq!(a.phase, Phase::Committed { audit: serde_json::Value::Null });
+        assert_eq!(a.attempts, 1);
         assert_eq!(l.committed(&("t".into(), "d".into(), "h".into())), Some(&id("a")));
+        Ok(())
     }
 
     #[test]
-    fn damage_in_the_middle_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ledger.jsonl"), "garbage\n{\"ev\":\"done\",\"id\":\"a\"}\n").unwrap();
+    fn damage_in_the_middle_is_an_error() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("ledger.jsonl"), "garbage\n{\"ev\":\"done\",\"id\":\"a\"}\n")?;
         assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Corrupt { line: 1 })));
+        Ok(())
     }
 
     #[test]
-    fn finished_imports_keep_only_their_identity() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut l = Ledger::open(dir.path()).unwrap();
-        commit_a(&mut l).unwrap();
-        l.append(Entry::Done { id: id("a") }).unwrap();
+    fn finished_imports_keep_only_their_identity() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut l = Ledger::open(dir.path())?;
+        commit_a(&mut l)?;
+        l.append(Entry::Done { id: id("a") })?;
         assert!(l.unfinished().is_empty());
         assert!(l.committed(&("t".into(), "d".into(), "h".into())).is_some());
+        Ok(())
     }
 }
