@@ -160,6 +160,18 @@ pub enum InputProblem {
     TooManyColumns { line: u64, limit: usize },
     #[error("reading failed: {0}")]
     Io(std::io::ErrorKind),
+    #[error("it expands to more than {limit} bytes when decompressed (the limit for compressed inputs)")]
+    DecompressedTooLarge { limit: u64 },
+    #[error("it expands more than {limit} times when decompressed; a decompression bomb is refused")]
+    CompressionRatio { limit: u64 },
+    #[error("the {what} cannot be read")]
+    Corrupt { what: &'static str },
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
+    #[error("line {line}: not a JSON object (JSON Lines holds one object per line)")]
+    Json { line: u64 },
+    #[error("column `{column}` holds lists or maps; only flat values and nested objects (read as `a.b` columns) can be imported")]
+    Nested { column: String },
 }
 
 /// Why writing the output failed. The upstream text is dropped (it may echo data).

@@ -353,7 +353,7 @@ impl CsvReader {
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(input(InputProblem::Io(e.kind()))),
+                Err(e) => return Err(input(super::source::from_io(&e))),
             }
         };
         self.end += n;
@@ -568,7 +568,9 @@ mod tests {
     type Read = (Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>);
 
     fn read(text: &[u8], batch_size: usize) -> Result<Read, Error> {
-        let mut opts = CsvOptions::new(&InputOptions::default());
+        // UTF-8 named, as `[input] encoding = "utf-8"` does: these tests are about its validation.
+        let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+        let mut opts = CsvOptions::new(&input);
         opts.batch_size = batch_size;
         let mut r = CsvReader::new(std::io::Cursor::new(text.to_vec()), opts)?;
         let header = r.header();

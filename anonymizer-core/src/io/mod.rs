@@ -1,12 +1,16 @@
 //! Readers (bytes → `RecordBatch`es) and writers (`RecordBatch`es → bytes). Readers and
 //! writers are synchronous and generic over `Read`/`Write`: the core has no async I/O.
 
+mod columnar;
 mod csv;
+mod jsonl;
+mod source;
 mod transcode;
 mod writer;
 
 pub use self::csv::{CsvOptions, CsvReader};
-pub use transcode::decoded_reader;
+pub use source::{open_source, sniff_delimiter, Input, Source, SourceOptions};
+pub use transcode::{decoded_reader, sniff_encoding};
 pub use writer::{CsvWriter, OutputFormat, ParquetOptions, ParquetWriter};
 
 use arrow_array::RecordBatch;

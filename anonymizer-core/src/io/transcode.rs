@@ -1,21 +1,54 @@
 //! Byte-stream adapters in front of the CSV reader: skip a UTF-8 BOM, and transcode
-//! Windows-1252 (with `encoding_rs`) or Latin-1 to UTF-8.
+//! Windows-1252 or UTF-16 (with `encoding_rs`) or Latin-1 to UTF-8. When the rule file does
+//! not name an encoding, it is sniffed from the first 64 KiB: a UTF-16 byte-order mark means
+//! UTF-16, valid UTF-8 means UTF-8, anything else Windows-1252 (what Excel writes).
 
 use std::io::{self, Read};
 
-use encoding_rs::{Decoder, WINDOWS_1252};
+use encoding_rs::{Decoder, UTF_16LE, WINDOWS_1252};
 
 use crate::rule::Encoding;
 
 /// Wraps `inner` so that it yields UTF-8 (or, for `Utf8`, the bytes as they are, to be
 /// validated by the reader with exact positions). A leading UTF-8 BOM is skipped.
 pub fn decoded_reader<R: Read + Send + 'static>(inner: R, encoding: Encoding) -> Box<dyn Read + Send> {
-    let bom = SkipBom { inner, checked: false, pending: Vec::new() };
     match encoding {
-        Encoding::Utf8 => Box::new(bom),
-        Encoding::Windows1252 => Box::new(Transcode::new(bom, Some(WINDOWS_1252.new_decoder_without_bom_handling()))),
-        Encoding::Latin1 => Box::new(Transcode::new(bom, None)),
+        Encoding::Auto => sniffed(inner),
+        // `new_decoder` sniffs the byte-order mark: UTF-16LE or UTF-16BE, the mark removed.
+        Encoding::Utf16 => Box::new(Transcode::new(inner, Some(UTF_16LE.new_decoder()))),
+        Encoding::Utf8 => Box::new(SkipBom { inner, checked: false, pending: Vec::new() }),
+        Encoding::Windows1252 => Box::new(Transcode::new(
+            SkipBom { inner, checked: false, pending: Vec::new() },
+            Some(WINDOWS_1252.new_decoder_without_bom_handling()),
+        )),
+        Encoding::Latin1 => Box::new(Transcode::new(SkipBom { inner, checked: false, pending: Vec::new() }, None)),
     }
+}
+
+/// The encoding a sample of the input's first bytes suggests.
+pub fn sniff_encoding(head: &[u8]) -> Encoding {
+    match head {
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Encoding::Utf16,
+        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8,
+        // A sequence cut off at the end of the sample is not a fault (`error_len` is None).
+        _ => match std::str::from_utf8(head) {
+            Ok(_) => Encoding::Utf8,
+            Err(e) if e.error_len().is_none() => Encoding::Utf8,
+            Err(_) => Encoding::Windows1252,
+        },
+    }
+}
+
+fn sniffed<R: Read + Send + 'static>(mut inner: R) -> Box<dyn Read + Send> {
+    let mut head = Vec::with_capacity(64 * 1024);
+    let sniff = (&mut inner).take(64 * 1024).read_to_end(&mut head);
+    let encoding = match sniff {
+        Ok(_) => sniff_encoding(&head),
+        Err(_) => Encoding::Utf8, // the error comes again from the reader, with its position
+    };
+    // Boxed, so `decoded_reader` is instantiated for one more type only (not recursively).
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(inner));
+    decoded_reader(chained, encoding)
 }
 
 struct SkipBom<R> {
@@ -148,6 +181,12 @@ mod tests {
     fn bom_is_skipped_once() {
         assert_eq!(all(b"\xEF\xBB\xBFa,b", Encoding::Utf8), "a,b");
         assert_eq!(all(b"ab", Encoding::Utf8), "ab");
+        // Sniffed: Excel's Windows-1252, UTF-16 with either byte order, UTF-8 with or without BOM.
+        assert_eq!(all(b"Name;Stra\xdfe\nM\xfcller;x", Encoding::Auto), "Name;Straße\nMüller;x");
+        assert_eq!(all(b"\xFF\xFEa\x00;\x00\xFC\x00", Encoding::Auto), "a;ü");
+        assert_eq!(all(b"\xFE\xFF\x00a\x00;\x00\xFC", Encoding::Auto), "a;ü");
+        assert_eq!(all("\u{feff}Müller".as_bytes(), Encoding::Auto), "Müller");
+        assert_eq!(all("Müller".as_bytes(), Encoding::Auto), "Müller");
         assert_eq!(all(b"", Encoding::Utf8), "");
     }
 }

@@ -32,7 +32,11 @@ pub enum OnMissing {
 /// Text encodings of CSV/TSV input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// Not named in the rule file: sniffed from the input's first bytes.
+    Auto,
     Utf8,
+    /// UTF-16 with a byte-order mark (little-endian without one).
+    Utf16,
     Windows1252,
     Latin1,
 }
@@ -67,7 +71,7 @@ impl Default for InputOptions {
             delimiter: None,
             quote: b'"',
             header: true,
-            encoding: Encoding::Utf8,
+            encoding: Encoding::Auto,
             null_values: vec![String::new()],
             trim_headers: true,
         }
@@ -278,6 +282,18 @@ impl Rules {
     /// The rule that applies to `name`: exact names win over patterns; the first pattern wins.
     pub fn rule_for(&self, name: &str) -> Option<&Rule> {
         self.column_rule(name).or_else(|| self.patterns.iter().find(|p| p.columns.is_match(name)).map(|p| &p.rule))
+    }
+
+    /// These rules plus the types a typed input (Parquet, Arrow) declares for columns the rule
+    /// file gives no type, so those columns keep their type through the plan.
+    pub fn with_file_types(&self, types: &[(String, ColumnType)]) -> Rules {
+        let mut rules = self.clone();
+        for (name, t) in types {
+            if rules.type_of(name).is_none() {
+                rules.types.push((name.clone(), t.clone(), 0));
+            }
+        }
+        rules
     }
 
     /// The declared type of a column.

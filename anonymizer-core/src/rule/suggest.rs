@@ -220,14 +220,18 @@ pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> Strin
         batch.num_rows()
     );
     let delimiter = input.delimiter.unwrap_or(b',');
-    if delimiter != b',' || input.encoding != Encoding::Utf8 {
+    let encoding = match input.encoding {
+        Encoding::Auto | Encoding::Utf8 => None,
+        Encoding::Utf16 => Some("utf-16"),
+        Encoding::Windows1252 => Some("windows-1252"),
+        Encoding::Latin1 => Some("latin-1"),
+    };
+    if delimiter != b',' || encoding.is_some() {
         let delimiter = if delimiter == b'\t' { "\\t".to_string() } else { char::from(delimiter).to_string() };
-        let encoding = match input.encoding {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Windows1252 => "windows-1252",
-            Encoding::Latin1 => "latin-1",
-        };
-        out.push_str(&format!("\n[input]\ndelimiter = \"{delimiter}\"\nencoding = \"{encoding}\"\n"));
+        out.push_str(&format!("\n[input]\ndelimiter = \"{delimiter}\"\n"));
+        if let Some(e) = encoding {
+            out.push_str(&format!("encoding = \"{e}\"\n"));
+        }
     }
     if !types.is_empty() {
         out.push_str("\n[types]\n");

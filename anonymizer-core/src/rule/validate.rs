@@ -234,12 +234,13 @@ impl Walker<'_, '_> {
             let encs = [
                 ("utf-8", Encoding::Utf8),
                 ("utf8", Encoding::Utf8),
+                ("utf-16", Encoding::Utf16),
                 ("windows-1252", Encoding::Windows1252),
                 ("cp1252", Encoding::Windows1252),
                 ("latin-1", Encoding::Latin1),
                 ("iso-8859-1", Encoding::Latin1),
             ];
-            o.encoding = self.r.choice(v, "encoding", &encs).unwrap_or(Encoding::Utf8);
+            o.encoding = self.r.choice(v, "encoding", &encs).unwrap_or(Encoding::Auto);
         }
         if let Some(v) = get("null_values") {
             o.null_values = self
