@@ -32,7 +32,16 @@ fn ragged_row_names_its_line() {
 
 #[test]
 fn invalid_utf8_names_line_and_byte_offset() {
-    fails(b"a,b\n1,2\n3,x\xffy\n", &["line 3", "byte offset 11", "invalid UTF-8"]);
+    // With `encoding = "utf-8"` named; without it, such a file is read as Windows-1252.
+    let s = Sandbox::new();
+    s.write("rules.toml", "version = 1\nunlisted = \"keep\"\n[input]\nencoding = \"utf-8\"\n");
+    s.write("in.csv", b"a,b\n1,2\n3,x\xffy\n");
+    let out = s.anonymize("rules.toml", "in.csv", "out.parquet");
+    assert_eq!(out.status.code(), Some(1));
+    for e in ["in.csv", "line 3", "byte offset 11", "invalid UTF-8"] {
+        assert!(stderr(&out).contains(e), "expected {e:?} in: {}", stderr(&out));
+    }
+    assert!(!s.path("out.parquet").exists());
 }
 
 #[test]

@@ -184,6 +184,10 @@ pub enum OutputProblem {
     Parquet,
     #[error("the CSV encoder refused a batch")]
     Csv,
+    #[error("the JSON Lines encoder refused a batch")]
+    Json,
+    #[error("the Arrow IPC encoder refused a batch")]
+    Arrow,
 }
 
 /// Wraps a value that must never be printed: `Debug` shows only its length.

@@ -2,15 +2,12 @@
 //! atomically or not at all.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Read};
+use std::io::{BufWriter, IsTerminal};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anonymizer_core::io::{
-    BatchSink, BatchSource, CsvOptions, CsvReader, CsvWriter, OutputFormat, ParquetOptions, ParquetWriter,
-};
-use anonymizer_core::rule::InputFormat;
+use anonymizer_core::io::{open_source, Input, OutputFormat, ParquetOptions, SourceOptions};
 use anonymizer_core::{run, RulePlan, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -29,6 +26,7 @@ pub struct Job<'a> {
     pub batch_size: usize,
     pub threads: usize,
     pub progress: bool,
+    pub parquet: ParquetOptions,
 }
 
 pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
@@ -41,6 +39,7 @@ pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
         batch_size: args.batch_size,
         threads: args.threads,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        parquet: args.parquet_options(),
     };
     let report = anonymize(&job)?;
     if !args.quiet {
@@ -55,40 +54,31 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let key = crate::exit::key(job.key_file)?;
     let out_format = OutputFormat::from_extension(job.output).ok_or_else(|| {
         Failure::usage(format!(
-            "error: {}: unknown output format; use a .parquet or .csv extension",
+            "error: {}: unknown output format; use a .parquet, .csv, .jsonl or .arrow extension",
             job.output.display()
         ))
     })?;
     let is_stdin = job.input.as_os_str() == "-";
-    let format = match (job.format, rules.input.format) {
-        (Some(FormatArg::Csv), _) => InputFormat::Csv,
-        (Some(FormatArg::Tsv), _) => InputFormat::Tsv,
-        (None, InputFormat::Auto) => by_extension(job.input, is_stdin)?,
-        (None, f) => f,
-    };
-    if matches!(format, InputFormat::Jsonl | InputFormat::Parquet) {
-        return Err(Failure::usage(format!(
-            "error: {}: this version of importd reads CSV and TSV only",
-            job.input.display()
-        )));
+    let mut input_opts = rules.input.clone();
+    if let Some(f) = job.format {
+        input_opts.format = f.into();
     }
-    let (src, size): (Box<dyn Read + Send>, Option<u64>) = if is_stdin {
-        (Box::new(std::io::stdin()), None)
+    let (input, size) = if is_stdin {
+        (Input::Stream(Box::new(std::io::stdin())), None)
     } else {
         let f = File::open(job.input).map_err(|e| {
             Failure::runtime(format!("error: {}: cannot open the input ({})", job.input.display(), e.kind()))
         })?;
         let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(f), size)
+        (Input::File(f), size)
     };
-    let mut input_opts = rules.input.clone();
-    input_opts.format = format;
-    let mut csv_opts = CsvOptions::new(&input_opts);
-    csv_opts.batch_size = job.batch_size.max(1);
     let input_err = |e: anonymizer_core::Error| Failure::runtime(format!("error: {}", e.with_input_path(job.input)));
-    let reader = CsvReader::new(src, csv_opts).map_err(input_err)?;
+    let name = job.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let so = SourceOptions { batch_size: job.batch_size.max(1), ..SourceOptions::default() };
+    let source = open_source(input, &name, &input_opts, &so).map_err(input_err)?;
     let keys = key.key_set();
-    let plan = RulePlan::new(Arc::new(rules), &keys, &reader.header())
+    let rules = rules.with_file_types(&source.types);
+    let plan = RulePlan::new(Arc::new(rules), &keys, &source.header)
         .map_err(|e| Failure::runtime(format!("error: {}: {e}", job.input.display())))?;
     let plan = Arc::new(plan);
 
@@ -98,13 +88,9 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let file =
         staged.writer().map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
-    let sink: Box<dyn BatchSink> = match out_format {
-        OutputFormat::Parquet => Box::new(
-            ParquetWriter::new(buffered, plan.output_schema().clone(), &ParquetOptions::default())
-                .map_err(|e| Failure::runtime(format!("error: {e}")))?,
-        ),
-        OutputFormat::Csv => Box::new(CsvWriter::new(buffered)),
-    };
+    let sink = out_format
+        .sink(buffered, plan.output_schema().clone(), &job.parquet)
+        .map_err(|e| Failure::runtime(format!("error: {e}")))?;
     let bar = job.progress.then(|| progress_bar(size));
     let opts = RunOptions {
         threads: job.threads,
@@ -114,8 +100,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
         }),
         pool: None,
     };
-    let source: Box<dyn BatchSource> = Box::new(reader);
-    let result = run(plan, source, sink, &opts);
+    let result = run(plan, source.reader, sink, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -129,19 +114,6 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
         ))
     })?;
     Ok(report)
-}
-
-fn by_extension(input: &Path, is_stdin: bool) -> Result<InputFormat, Failure> {
-    if is_stdin {
-        return Ok(InputFormat::Csv);
-    }
-    let ext = input.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    Ok(match ext.as_deref() {
-        Some("tsv") | Some("tab") => InputFormat::Tsv,
-        Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,
-        Some("parquet") => InputFormat::Parquet,
-        _ => InputFormat::Csv,
-    })
 }
 
 fn progress_bar(size: Option<u64>) -> ProgressBar {

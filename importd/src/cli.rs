@@ -95,12 +95,21 @@ pub struct AnonymizeArgs {
     pub key_file: PathBuf,
     /// The input file, or `-` for standard input.
     pub input: PathBuf,
-    /// The output file; its extension picks the format (.parquet or .csv).
+    /// The output file; its extension picks the format (.parquet, .csv, .jsonl or .arrow).
     #[arg(long, short = 'o')]
     pub output: PathBuf,
-    /// Input format (needed for standard input; otherwise from the rule file or extension).
+    /// Input format (otherwise from the rule file, the extension, or the content).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+    /// Parquet output: rows per row group.
+    #[arg(long, default_value_t = 128 * 1024)]
+    pub row_group_rows: usize,
+    /// Parquet output: page compression.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
+    pub compression: CompressionArg,
+    /// Parquet output: zstd level (1–22).
+    #[arg(long, default_value_t = 1)]
+    pub zstd_level: i32,
     /// Rows per batch.
     #[arg(long, default_value_t = 8192)]
     pub batch_size: usize,
@@ -116,6 +125,40 @@ pub struct AnonymizeArgs {
 pub enum FormatArg {
     Csv,
     Tsv,
+    Jsonl,
+    Parquet,
+}
+
+impl From<FormatArg> for anonymizer_core::rule::InputFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Csv => Self::Csv,
+            FormatArg::Tsv => Self::Tsv,
+            FormatArg::Jsonl => Self::Jsonl,
+            FormatArg::Parquet => Self::Parquet,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Zstd,
+    Snappy,
+    None,
+}
+
+impl AnonymizeArgs {
+    pub fn parquet_options(&self) -> anonymizer_core::io::ParquetOptions {
+        use anonymizer_core::io::ParquetCodec;
+        anonymizer_core::io::ParquetOptions {
+            codec: match self.compression {
+                CompressionArg::Zstd => ParquetCodec::Zstd(self.zstd_level),
+                CompressionArg::Snappy => ParquetCodec::Snappy,
+                CompressionArg::None => ParquetCodec::Uncompressed,
+            },
+            row_group_rows: self.row_group_rows,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

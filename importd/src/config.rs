@@ -69,6 +69,10 @@ struct DatasetConfig {
 #[serde(deny_unknown_fields)]
 struct LimitsConfig {
     max_file_bytes: Option<u64>,
+    /// A compressed input may expand to this many bytes.
+    max_decompressed_bytes: Option<u64>,
+    /// Decompressed ÷ compressed beyond this is refused as a decompression bomb.
+    max_compression_ratio: Option<u64>,
 }
 
 /// What a file whose content was already committed for its dataset does.
@@ -167,6 +171,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub max_attempts: u32,
     pub max_file_bytes: u64,
+    /// Batch size and decompression limits for opening inputs.
+    pub source: anonymizer_core::io::SourceOptions,
     pub log_format: LogFormat,
     pub tenants: BTreeMap<TenantId, Tenant>,
 }
@@ -322,6 +328,14 @@ impl Settings {
             shutdown_grace: Duration::from_millis(raw.shutdown_grace_ms),
             max_attempts: raw.max_attempts.max(1),
             max_file_bytes: raw.limits.max_file_bytes.unwrap_or(64 << 30),
+            source: {
+                let d = anonymizer_core::io::SourceOptions::default();
+                anonymizer_core::io::SourceOptions {
+                    max_decompressed_bytes: raw.limits.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes),
+                    max_ratio: raw.limits.max_compression_ratio.unwrap_or(d.max_ratio),
+                    ..d
+                }
+            },
             log_format: raw.log_format,
             tenants,
         })

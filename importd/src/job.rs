@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anonymizer_core::error::{InputProblem, OutputProblem};
-use anonymizer_core::io::{BatchSink, CsvOptions, CsvReader, ParquetOptions, ParquetWriter};
-use anonymizer_core::rule::InputFormat;
+use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetOptions, ParquetWriter};
 use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions, RunReport};
 use serde_json::{json, Map, Value};
 
@@ -251,8 +250,8 @@ enum Step {
     Transient(String),
 }
 
-/// Reads the claimed file (exactly the `size` bytes it had when opened), writes the output
-/// under a temporary name, and publishes it only if the file did not change meanwhile.
+/// Reads the claimed file in whatever format it is, writes the output under a temporary
+/// name, and publishes it only if the file still has the size and mtime it was opened with.
 fn transform(
     d: &Daemon,
     file: &File,
@@ -263,24 +262,13 @@ fn transform(
     target: &Path,
 ) -> Result<RunReport, Step> {
     let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
-    let format = match rules.input.format {
-        InputFormat::Auto => by_extension(name),
-        f => f,
-    };
-    if matches!(format, InputFormat::Jsonl | InputFormat::Parquet) {
-        return Err(Step::Quarantine(reason(
-            "unsupported_format",
-            "this version of importd imports CSV and TSV files only",
-        )));
-    }
     let mut src = file.try_clone().map_err(|e| transient("reading the input failed", e))?;
     src.seek(SeekFrom::Start(0)).map_err(|e| transient("reading the input failed", e))?;
-    let src = Cancellable { inner: src.take(meta.len()), cancel: d.cancel.clone() };
-    let mut input = rules.input.clone();
-    input.format = format;
     let classify = |e: Error| if d.cancel.load(Ordering::Relaxed) { Step::Cancelled } else { classify(&e) };
-    let reader = CsvReader::new(src, CsvOptions::new(&input)).map_err(classify)?;
-    let plan = Arc::new(RulePlan::new(rules, keys, &reader.header()).map_err(classify)?);
+    let source = open_source(Input::File(src), name, &rules.input, &d.settings.source).map_err(classify)?;
+    let rules = Arc::new(rules.with_file_types(&source.types));
+    let plan = Arc::new(RulePlan::new(rules, keys, &source.header).map_err(classify)?);
+    let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone() });
     if let Some(dir) = target.parent() {
         ensure_dir(dir).map_err(|e| transient("creating the output directory failed", e))?;
     }
@@ -295,7 +283,7 @@ fn transform(
         .map_err(classify)?,
     );
     let opts = RunOptions { pool: Some(d.pool.clone()), ..Default::default() };
-    let report = run(plan, Box::new(reader), sink, &opts).map_err(classify)?;
+    let report = run(plan, reader, sink, &opts).map_err(classify)?;
     match intake::unchanged(file, meta) {
         Ok(true) => {}
         Ok(false) => return Err(Step::Quarantine(Refusal::Changed.reason())),
@@ -395,28 +383,25 @@ fn hash(file: &File, size: u64) -> io::Result<Option<String>> {
     Ok(Some(data_encoding::HEXLOWER.encode(ctx.finish().as_ref())))
 }
 
-fn by_extension(name: &str) -> InputFormat {
-    let lower = name.to_ascii_lowercase();
-    match lower.rsplit_once('.').map(|(_, e)| e) {
-        Some("tsv") | Some("tab") => InputFormat::Tsv,
-        Some("jsonl") | Some("ndjson") => InputFormat::Jsonl,
-        Some("parquet") => InputFormat::Parquet,
-        _ => InputFormat::Csv,
-    }
-}
-
-/// A reader that fails once the shutdown grace period is over, so a long import stops.
-struct Cancellable<R> {
-    inner: R,
+/// A source that fails once the shutdown grace period is over, so a long import stops.
+struct Cancellable {
+    inner: Box<dyn BatchSource>,
     cancel: Arc<AtomicBool>,
 }
 
-impl<R: Read> Read for Cancellable<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl BatchSource for Cancellable {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.inner.schema()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
         if self.cancel.load(Ordering::Relaxed) {
-            // Not `Interrupted`: readers retry that kind.
-            return Err(io::Error::other("the import was cancelled by shutdown"));
+            return Err(ErrorKind::Input { path: None, problem: InputProblem::Io(io::ErrorKind::Interrupted) }.into());
         }
-        self.inner.read(buf)
+        self.inner.next_batch()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.inner.bytes_read()
     }
 }

@@ -1,9 +1,8 @@
 //! `importd rules check`: validate rule files and run their `[[examples]]`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anonymizer_core::io::{BatchSource, CsvOptions, CsvReader};
+use anonymizer_core::io::{open_source, Input, SourceOptions};
 use anonymizer_core::rule::{suggest as draft, InputOptions};
 use anonymizer_core::{load_rules, parse_rules, run_examples, ErrorKind};
 
@@ -52,37 +51,24 @@ pub fn check(files: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-/// Prints a starter rule file drafted from the first `rows` rows of `input`.
+/// Prints a starter rule file drafted from the first `rows` rows of `input` (any format).
 pub fn suggest(input: &Path, rows: usize) -> Result<(), Failure> {
-    let fail = |what: String| Failure::runtime(format!("error: {}: {what}", input.display()));
-    let mut head = Vec::new();
-    std::fs::File::open(input)
-        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
-        .map_err(|e| fail(format!("cannot read it ({})", e.kind())))?;
-    let mut opts = InputOptions { delimiter: Some(sniff_delimiter(&head)), ..InputOptions::default() };
-    if std::str::from_utf8(&head).is_err() && !head.is_empty() {
-        opts.encoding = anonymizer_core::rule::Encoding::Windows1252;
-    }
-    let mut csv = CsvOptions::new(&opts);
-    csv.batch_size = rows.max(1);
-    let file = std::fs::File::open(input).map_err(|e| fail(format!("cannot read it ({})", e.kind())))?;
-    let mut reader =
-        CsvReader::new(file, csv).map_err(|e| Failure::runtime(format!("error: {}", e.with_input_path(input))))?;
-    let batch = reader
+    let file = std::fs::File::open(input)
+        .map_err(|e| Failure::runtime(format!("error: {}: cannot read it ({})", input.display(), e.kind())))?;
+    let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let so = SourceOptions { batch_size: rows.max(1), ..SourceOptions::default() };
+    let fail = |e: anonymizer_core::Error| Failure::runtime(format!("error: {}", e.with_input_path(input)));
+    let mut source = open_source(Input::File(file), &name, &InputOptions::default(), &so).map_err(fail)?;
+    let batch = source
+        .reader
         .next_batch()
         .and_then(|b| b.ok_or_else(|| anonymizer_core::Error::from(ErrorKind::Option("no rows".into()))))
         .and_then(|b| b.decode())
-        .map_err(|e| Failure::runtime(format!("error: {}", e.with_input_path(input))))?;
-    let text = draft(&batch, &input.display().to_string(), &opts);
+        .map_err(fail)?;
+    let text = draft(&batch, &input.display().to_string(), &source.input);
     // The draft must always validate.
     parse_rules(&text, "suggestion")
         .map_err(|d| Failure::runtime(format!("internal error: the draft does not validate:\n{d}")))?;
     print!("{text}");
     Ok(())
-}
-
-/// The most frequent of `,` `;` tab `|` on the first line.
-fn sniff_delimiter(head: &[u8]) -> u8 {
-    let line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    [b',', b';', b'\t', b'|'].into_iter().max_by_key(|d| line.iter().filter(|b| *b == d).count()).unwrap_or(b',')
 }

@@ -11,7 +11,7 @@ mod writer;
 pub use self::csv::{CsvOptions, CsvReader};
 pub use source::{open_source, sniff_delimiter, Input, Source, SourceOptions};
 pub use transcode::{decoded_reader, sniff_encoding};
-pub use writer::{CsvWriter, OutputFormat, ParquetOptions, ParquetWriter};
+pub use writer::{CsvWriter, OutputFormat, ParquetCodec, ParquetOptions, ParquetWriter};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;

@@ -15,9 +15,10 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use super::columnar::ColumnarSource;
 use super::csv::{CsvOptions, CsvReader};
 use super::jsonl::JsonlSource;
+use super::transcode::sniff_encoding;
 use super::BatchSource;
 use crate::error::{Error, ErrorKind, InputProblem};
-use crate::rule::{ColumnType, InputFormat, InputOptions};
+use crate::rule::{ColumnType, Encoding, InputFormat, InputOptions};
 
 /// Where the bytes come from: a file (seekable: every format) or a stream (no Parquet or
 /// Arrow file format, which keep their index at the end).
@@ -62,6 +63,8 @@ pub struct Source {
     pub types: Vec<(String, ColumnType)>,
     /// What was detected, e.g. `"csv (gzip)"`: for messages.
     pub format: String,
+    /// The `[input]` options in effect, with the sniffed delimiter and encoding filled in.
+    pub input: InputOptions,
 }
 
 impl std::fmt::Debug for Source {
@@ -95,16 +98,26 @@ pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
             if input_opts.delimiter.is_none() {
                 input_opts.delimiter = Some(if tsv { b'\t' } else { sniff_delimiter(&head) });
             }
+            if input_opts.encoding == Encoding::Auto {
+                input_opts.encoding = sniff_encoding(&head);
+            }
             let mut csv = CsvOptions::new(&input_opts);
             csv.batch_size = so.batch_size.max(1);
             let reader = CsvReader::new(into_read(input), csv)?;
             let header = reader.header();
-            Ok(Source { reader: Box::new(reader), header, types: Vec::new(), format: format!("csv{suffix}") })
+            let format = format!("{}{suffix}", if tsv { "tsv" } else { "csv" });
+            Ok(Source { reader: Box::new(reader), header, types: Vec::new(), format, input: input_opts })
         }
         Detected::Jsonl => {
             let src = JsonlSource::new(into_read(input), &head, so.batch_size.max(1), &opts.null_values)?;
             let header = src.header();
-            Ok(Source { reader: Box::new(src), header, types: Vec::new(), format: format!("jsonl{suffix}") })
+            Ok(Source {
+                reader: Box::new(src),
+                header,
+                types: Vec::new(),
+                format: format!("jsonl{suffix}"),
+                input: opts.clone(),
+            })
         }
         Detected::Parquet | Detected::ArrowFile => {
             let Input::File(file) = input else {
@@ -117,18 +130,18 @@ pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
             } else {
                 ColumnarSource::arrow_file(file)?
             };
-            typed(src, if format == Detected::Parquet { "parquet" } else { "arrow" })
+            typed(src, if format == Detected::Parquet { "parquet" } else { "arrow" }, opts)
         }
-        Detected::ArrowStream => typed(ColumnarSource::arrow_stream(into_read(input))?, "arrow stream"),
+        Detected::ArrowStream => typed(ColumnarSource::arrow_stream(into_read(input))?, "arrow stream", opts),
     }
 }
 
-fn typed(src: ColumnarSource, format: &str) -> Result<Source, Error> {
+fn typed(src: ColumnarSource, format: &str, opts: &InputOptions) -> Result<Source, Error> {
     let schema = src.schema();
     let header = schema.fields().iter().map(|f| f.name().clone()).collect();
     let types =
         schema.fields().iter().filter_map(|f| column_type(f.data_type()).map(|t| (f.name().clone(), t))).collect();
-    Ok(Source { reader: Box::new(src), header, types, format: format.to_string() })
+    Ok(Source { reader: Box::new(src), header, types, format: format.to_string(), input: opts.clone() })
 }
 
 /// The rule-language type of a file column type; `None` for text.

@@ -1,5 +1,5 @@
-//! Writers: Parquet (zstd, columns encoded in parallel) and CSV. Upstream error texts are
-//! dropped (they may echo data).
+//! Writers: Parquet (zstd, columns encoded in parallel), CSV, JSON Lines and Arrow IPC.
+//! Upstream error texts are dropped (they may echo data).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -22,31 +22,61 @@ use crate::error::{Error, ErrorKind, OutputProblem};
 pub enum OutputFormat {
     Parquet,
     Csv,
+    Jsonl,
+    Arrow,
 }
 
 impl OutputFormat {
-    /// By extension: `.parquet` or `.csv`.
+    /// By extension: `.parquet`, `.csv`, `.jsonl` (`.ndjson`) or `.arrow` (Arrow IPC file).
     pub fn from_extension(path: &std::path::Path) -> Option<OutputFormat> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "parquet" | "pq" => Some(OutputFormat::Parquet),
             "csv" => Some(OutputFormat::Csv),
+            "jsonl" | "ndjson" => Some(OutputFormat::Jsonl),
+            "arrow" | "feather" | "ipc" => Some(OutputFormat::Arrow),
             _ => None,
         }
     }
+
+    /// A sink of this format writing to `out`.
+    pub fn sink<W: Write + Send + 'static>(
+        self,
+        out: W,
+        schema: SchemaRef,
+        parquet: &ParquetOptions,
+    ) -> Result<Box<dyn BatchSink>, Error> {
+        Ok(match self {
+            OutputFormat::Parquet => Box::new(ParquetWriter::new(out, schema, parquet)?),
+            OutputFormat::Csv => Box::new(CsvWriter::new(out)),
+            OutputFormat::Jsonl => Box::new(JsonlWriter { inner: arrow_json::LineDelimitedWriter::new(out) }),
+            OutputFormat::Arrow => Box::new(ArrowFileWriter {
+                inner: arrow_ipc::writer::FileWriter::try_new(out, &schema)
+                    .map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?,
+            }),
+        })
+    }
+}
+
+/// Parquet page compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetCodec {
+    /// zstd at a level 1–22.
+    Zstd(i32),
+    Snappy,
+    Uncompressed,
 }
 
 /// Parquet writer settings.
 #[derive(Debug, Clone)]
 pub struct ParquetOptions {
-    /// zstd level (1–22).
-    pub zstd_level: i32,
+    pub codec: ParquetCodec,
     /// Rows per row group.
     pub row_group_rows: usize,
 }
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions { zstd_level: 1, row_group_rows: 128 * 1024 }
+        ParquetOptions { codec: ParquetCodec::Zstd(1), row_group_rows: 128 * 1024 }
     }
 }
 
@@ -60,7 +90,7 @@ impl Default for ParquetOptions {
 pub struct ParquetWriter<W: Write + Send> {
     state: State<W>,
     schema: SchemaRef,
-    level: ZstdLevel,
+    compression: Compression,
     row_group_rows: usize,
 }
 
@@ -92,15 +122,25 @@ const DICT_MAX_DISTINCT_SHARE: f64 = 0.5;
 
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self, Error> {
-        let level = ZstdLevel::try_new(opts.zstd_level).map_err(|_| {
-            Error::new(ErrorKind::Option(format!("zstd level {} is out of range 1-22", opts.zstd_level)))
-        })?;
-        Ok(ParquetWriter { state: State::Pending(out), schema, level, row_group_rows: opts.row_group_rows.max(1) })
+        let compression = match opts.codec {
+            ParquetCodec::Zstd(level) => Compression::ZSTD(
+                ZstdLevel::try_new(level)
+                    .map_err(|_| Error::new(ErrorKind::Option(format!("zstd level {level} is out of range 1-22"))))?,
+            ),
+            ParquetCodec::Snappy => Compression::SNAPPY,
+            ParquetCodec::Uncompressed => Compression::UNCOMPRESSED,
+        };
+        Ok(ParquetWriter {
+            state: State::Pending(out),
+            schema,
+            compression,
+            row_group_rows: opts.row_group_rows.max(1),
+        })
     }
 
     fn open(&self, out: W, first: &RecordBatch) -> Result<OpenFile<W>, Error> {
         let mut builder = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(self.level))
+            .set_compression(self.compression)
             .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")));
         for (field, array) in self.schema.fields().iter().zip(first.columns()) {
             if mostly_distinct(array) {
@@ -265,6 +305,50 @@ impl<W: Write + Send> BatchSink for CsvWriter<W> {
 
     fn finish(self: Box<Self>) -> Result<(), Error> {
         let mut w = self.inner.into_inner();
+        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+    }
+}
+
+fn output_problem(e: arrow_schema::ArrowError, otherwise: OutputProblem) -> OutputProblem {
+    match e {
+        arrow_schema::ArrowError::IoError(_, io) => OutputProblem::Io(io.kind()),
+        _ => otherwise,
+    }
+}
+
+/// Writes JSON Lines: one object per row, nulls left out.
+struct JsonlWriter<W: Write + Send> {
+    inner: arrow_json::LineDelimitedWriter<W>,
+}
+
+impl<W: Write + Send> BatchSink for JsonlWriter<W> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        self.inner.write(batch).map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Json))))
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), Error> {
+        self.inner.finish().map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Json))))?;
+        let mut w = self.inner.into_inner();
+        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+    }
+}
+
+/// Writes an Arrow IPC file.
+struct ArrowFileWriter<W: Write + Send> {
+    inner: arrow_ipc::writer::FileWriter<W>,
+}
+
+impl<W: Write + Send> BatchSink for ArrowFileWriter<W> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        self.inner.write(batch).map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), Error> {
+        self.inner.finish().map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?;
+        let mut w = self
+            .inner
+            .into_inner()
+            .map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?;
         w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
     }
 }
