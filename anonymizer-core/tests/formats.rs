@@ -89,6 +89,17 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// A zip archive of `(name, bytes)` entries, deflated.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
 fn file(bytes: &[u8]) -> std::fs::File {
     let mut f = tempfile::tempfile().unwrap();
     f.write_all(bytes).unwrap();
@@ -149,6 +160,8 @@ fn every_format_and_compression_gives_the_csv_rows() {
         ("in.csv.gz", Input::File(file(&gzip(&csv)))),
         ("in.jsonl.gz", Input::Stream(Box::new(std::io::Cursor::new(gzip(&jsonl()))))),
         ("in.csv.zst", Input::File(file(&zstd::encode_all(&csv[..], 3).unwrap()))),
+        ("export.zip", Input::File(file(&zip_of(&[("kunden.csv", &csv)])))),
+        ("export-json.zip", Input::File(file(&zip_of(&[("data.jsonl", &jsonl())])))),
         ("stdin", Input::Stream(Box::new(std::io::Cursor::new(csv.clone())))),
     ];
     for (name, input) in cases {
@@ -184,6 +197,13 @@ fn decompression_bombs_and_damage_fail_clearly() {
     let small = SourceOptions { max_decompressed_bytes: 1 << 20, ..Default::default() };
     let e = anonymize_with(Input::File(file(&zeros)), "big.csv.gz", &small).unwrap_err().to_string();
     assert!(e.contains("more than 1048576 bytes"), "{e}");
+    let e = anonymize_with(Input::File(file(&zip_of(&[("bomb.csv", &repeated)]))), "bomb.zip", &tight)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expands more than 50 times"), "{e}");
+    let two = zip_of(&[("a.csv", b"id\n1\n"), ("b.csv", b"id\n2\n")]);
+    let e = anonymize(Input::File(file(&two)), "two.zip").unwrap_err().to_string();
+    assert!(e.contains("more than one file"), "{e}");
     let csv = gzip(&delimited(','));
     let truncated = &csv[..csv.len() / 2];
     let e = anonymize(Input::File(file(truncated)), "cut.csv.gz").unwrap_err().to_string();

@@ -83,8 +83,11 @@ fn io_problem(e: io::Error) -> Error {
 
 /// Opens `input` named `name` (its extension is a hint) under the rule file's `[input]`.
 pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions) -> Result<Source, Error> {
-    let lower = name.to_ascii_lowercase();
-    let (mut input, compression) = decompress(input, &lower, so)?;
+    let mut lower = name.to_ascii_lowercase();
+    let (mut input, compression, inner) = decompress(input, &lower, so)?;
+    if let Some(inner) = inner {
+        lower = inner.to_ascii_lowercase();
+    }
     let base = lower.trim_end_matches(".gz").trim_end_matches(".zst").trim_end_matches(".zstd");
     let head = peek(&mut input, 64 * 1024)?;
     let format = match opts.format {
@@ -256,29 +259,50 @@ fn into_read(input: Input) -> Box<dyn Read + Send> {
     }
 }
 
-/// Unwraps gzip or zstd (by magic bytes; a `.gz`/`.zst` name without them is an error).
-fn decompress(mut input: Input, name: &str, so: &SourceOptions) -> Result<(Input, Option<&'static str>), Error> {
+type Decompressed = (Input, Option<&'static str>, Option<String>);
+
+/// Unwraps gzip, zstd or a zip archive of one file (by magic bytes; a `.gz`/`.zst`/`.zip`
+/// name without them is an error). Also returns the zipped file's name.
+fn decompress(mut input: Input, name: &str, so: &SourceOptions) -> Result<Decompressed, Error> {
     let magic = peek(&mut input, 4)?;
     let kind = if magic.starts_with(&[0x1F, 0x8B]) {
         "gzip"
     } else if magic.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
         "zstd"
     } else if magic.starts_with(b"PK\x03\x04") {
-        return Err(problem(InputProblem::Unsupported("a zip archive (send the file itself, gzip or zstd)")));
+        "zip"
     } else {
-        if name.ends_with(".gz") || name.ends_with(".zst") || name.ends_with(".zstd") {
+        if [".gz", ".zst", ".zstd", ".zip"].iter().any(|e| name.ends_with(e)) {
             return Err(problem(InputProblem::Corrupt {
                 what: "compressed input (its name says so, its first bytes do not)",
             }));
         }
-        return Ok((input, None));
+        return Ok((input, None, None));
     };
     let consumed = Arc::new(AtomicU64::new(0));
-    let raw = Counted { inner: into_read(input), count: consumed.clone() };
-    let decoded: Box<dyn Read + Send> = if kind == "gzip" {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
-    } else {
-        Box::new(zstd::stream::read::Decoder::new(raw).map_err(io_problem)?)
+    let mut inner_name = None;
+    let decoded: Box<dyn Read + Send> = match kind {
+        "gzip" => {
+            let raw = Counted { inner: into_read(input), count: consumed.clone() };
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
+        }
+        "zstd" => {
+            let raw = Counted { inner: into_read(input), count: consumed.clone() };
+            Box::new(zstd::stream::read::Decoder::new(raw).map_err(io_problem)?)
+        }
+        _ => {
+            let Input::File(file) = input else {
+                return Err(problem(InputProblem::Unsupported("a zip archive read from a stream")));
+            };
+            let entry = zip_entry(file)?;
+            inner_name = Some(entry.name);
+            let raw = Counted { inner: entry.data, count: consumed.clone() };
+            if entry.deflated {
+                Box::new(flate2::read::DeflateDecoder::new(BufReader::new(raw)))
+            } else {
+                Box::new(raw)
+            }
+        }
     };
     let limited = Limited {
         inner: decoded,
@@ -289,7 +313,44 @@ fn decompress(mut input: Input, name: &str, so: &SourceOptions) -> Result<(Input
         ratio_after: so.ratio_after,
         kind,
     };
-    Ok((Input::Stream(Box::new(limited)), Some(kind)))
+    Ok((Input::Stream(Box::new(limited)), Some(kind), inner_name))
+}
+
+/// The one data file of a zip archive.
+struct ZipEntry {
+    name: String,
+    /// Its stored bytes (deflated or not).
+    data: std::io::Take<File>,
+    deflated: bool,
+}
+
+fn zip_entry(file: File) -> Result<ZipEntry, Error> {
+    let damaged = || problem(InputProblem::Corrupt { what: "zip archive (damaged)" });
+    let mut archive = zip::ZipArchive::new(file.try_clone().map_err(io_problem)?).map_err(|_| damaged())?;
+    let mut found = None;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| damaged())?;
+        if entry.is_dir() || entry.name().starts_with("__MACOSX/") {
+            continue;
+        }
+        if found.is_some() {
+            return Err(problem(InputProblem::Unsupported("a zip archive holding more than one file")));
+        }
+        found = Some((entry.name().to_string(), entry.data_start(), entry.compressed_size(), entry.compression()));
+    }
+    let Some((name, start, size, method)) = found else {
+        return Err(problem(InputProblem::Empty));
+    };
+    let deflated = if method == zip::CompressionMethod::Stored {
+        false
+    } else if method == zip::CompressionMethod::DEFLATE {
+        true
+    } else {
+        return Err(problem(InputProblem::Unsupported("a zip entry compressed other than with deflate")));
+    };
+    let mut data = file;
+    data.seek(SeekFrom::Start(start)).map_err(io_problem)?;
+    Ok(ZipEntry { name, data: data.take(size), deflated })
 }
 
 struct Counted<R> {
