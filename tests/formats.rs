@@ -1,0 +1,127 @@
+//! Formats end to end: Excel's Windows-1252 semicolon CSV without `[input]`, JSON Lines and
+//! gzip through the CLI, every output format read back, Parquet read by DuckDB (when the
+//! Python package is there; `.ci/run` installs it and makes it required), and decompression
+//! bombs failing clearly in the CLI and quarantined by the daemon.
+
+use std::io::Write;
+use std::process::Command;
+
+use crate::site::{orders_csv, Site};
+use crate::support::*;
+
+const RULES: &str = "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"pseudonymize\", prefix = \"u_\" }\n";
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = Vec::new();
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    gz.extend_from_slice(&out.stdout);
+    gz
+}
+
+#[test]
+fn an_excel_windows_1252_semicolon_csv_needs_no_input_section() {
+    let s = Sandbox::new();
+    s.write(
+        "rules.toml",
+        "version = 1\n[columns]\nKunde = \"keep\"\n\"Straße\" = { action = \"mask\", keep_first = 3 }\n",
+    );
+    // "Kunde;Straße\r\nMüller;Bäckerweg 2\r\n" as Excel saves it: Windows-1252, semicolons, CRLF.
+    s.write("export.csv", b"Kunde;Stra\xdfe\r\nM\xfcller;B\xe4ckerweg 2\r\nJ\xfcrgen;\xd6lweg 1\r\n");
+    let out = s.anonymize("rules.toml", "export.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(s.path("out.csv")).unwrap(),
+        "Kunde,Straße\nMüller,Bäc********\nJürgen,Ölw****\n"
+    );
+}
+
+#[test]
+fn json_lines_gzip_and_every_output_format_agree() {
+    let s = Sandbox::new();
+    s.write("rules.toml", RULES);
+    let csv = orders_csv("a", 50);
+    s.write("in.csv", &csv);
+    let jsonl: String = String::from_utf8(csv.clone())
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(3, ',').collect();
+            format!("{{\"id\":\"{}\",\"email\":\"{}\",\"note\":\"{}\"}}\n", f[0], f[1], f[2])
+        })
+        .collect();
+    s.write("in.jsonl", &jsonl);
+    s.write("in.csv.gz", gzip(&csv));
+    for (input, output) in [
+        ("in.csv", "a.csv"),
+        ("in.jsonl", "b.csv"),
+        ("in.csv.gz", "c.csv"),
+        ("in.csv", "d.jsonl"),
+        ("in.csv", "e.arrow"),
+        ("in.csv", "f.parquet"),
+    ] {
+        let out = s.anonymize("rules.toml", input, output);
+        assert!(out.status.success(), "{input} → {output}: {}", stderr(&out));
+    }
+    let a = std::fs::read_to_string(s.path("a.csv")).unwrap();
+    assert_eq!(std::fs::read_to_string(s.path("b.csv")).unwrap(), a, "JSON Lines differs from CSV");
+    assert_eq!(std::fs::read_to_string(s.path("c.csv")).unwrap(), a, "gzip differs from CSV");
+    // Each output format read back as input gives the same rows again (keep-all rules).
+    s.write("keep.toml", KEEP_ALL);
+    for (input, output) in [("d.jsonl", "d.csv"), ("e.arrow", "e.csv"), ("f.parquet", "f.csv")] {
+        let out = s.anonymize("keep.toml", input, output);
+        assert!(out.status.success(), "{input}: {}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(s.path(output)).unwrap(), a, "{input} read back differs");
+    }
+    // DuckDB reads the Parquet output.
+    let python = std::env::var("IMPORTD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_duckdb = Command::new(&python).args(["-c", "import duckdb"]).status().is_ok_and(|s| s.success());
+    if !has_duckdb {
+        assert!(std::env::var("IMPORTD_REQUIRE_DUCKDB").is_err(), "{python} has no duckdb but .ci/run requires it");
+        eprintln!("skipped the DuckDB read-back: `{python}` has no duckdb module");
+        return;
+    }
+    let q = format!(
+        "import duckdb; print(duckdb.sql(\"select count(*), count(distinct id), min(email like 'u_%') from read_parquet('{}')\").fetchone())",
+        s.path("f.parquet").display()
+    );
+    let out = Command::new(&python).args(["-c", &q]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "(50, 50, True)");
+}
+
+#[test]
+fn a_decompression_bomb_fails_clearly_in_the_cli_and_is_quarantined_by_the_daemon() {
+    let mut repeated = b"id,email,note\n".to_vec();
+    for _ in 0..5_000_000 {
+        repeated.extend_from_slice(b"x,y@example.com,z\n");
+    }
+    let bomb = gzip(&repeated);
+    assert!(bomb.len() * 200 < repeated.len(), "the test input is not a bomb");
+    let s = Sandbox::new();
+    s.write("rules.toml", RULES);
+    s.write("bomb.csv.gz", &bomb);
+    let out = s.anonymize("rules.toml", "bomb.csv.gz", "out.parquet");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("bomb.csv.gz") && stderr(&out).contains("decompression bomb"), "{}", stderr(&out));
+    assert!(!s.path("out.parquet").exists());
+
+    let site = Site::new("");
+    site.drop_file("acme", "bomb.csv.gz", &bomb);
+    site.drop_file("acme", "fine.csv.gz", &gzip(&orders_csv("acme-fine", 10)));
+    let out = site.run_once();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let reasons = site.reasons("acme");
+    assert_eq!(reasons.len(), 1);
+    assert_eq!(reasons[0]["kind"], "input");
+    assert!(reasons[0]["message"].as_str().unwrap().contains("decompression bomb"));
+    assert_eq!(site.stored_ids("acme").len(), 10);
+}
