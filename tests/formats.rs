@@ -125,3 +125,34 @@ fn a_decompression_bomb_fails_clearly_in_the_cli_and_is_quarantined_by_the_daemo
     assert!(reasons[0]["message"].as_str().unwrap().contains("decompression bomb"));
     assert_eq!(site.stored_ids("acme").len(), 10);
 }
+
+#[test]
+fn rules_preview_shows_before_and_after_with_deleted_rows_and_invalid_cells() {
+    let s = Sandbox::new();
+    s.write(
+        "r.toml",
+        "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"pseudonymize\", prefix = \"u_\" }\nstatus = \"keep\"\namount = { action = \"generalize\", step = 10 }\n[types]\namount = \"float\"\n[[delete_rows]]\ncolumn = \"status\"\nequals = \"test\"\n",
+    );
+    s.write("in.csv", "id,email,status,amount,notes\n1,anna@example.com,active,12.5,hello\n2,bob@example.com,test,3,x\n3,,active,abc,y\n4,d@example.com,active,1,z\n");
+    let out = s.run(&["rules", "preview", "r.toml", "in.csv", "-n", "3", "--key-file", "k.key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("row 1, line 2") && text.contains("anna@example.com") && text.contains("u_"), "{text}");
+    assert!(text.contains("row 2, line 3  — deleted by [[delete_rows]]"), "{text}");
+    assert!(text.contains("abc") && text.contains("(invalid)"), "{text}");
+    assert!(text.contains("(dropped)"), "notes is unlisted: {text}");
+    assert!(!text.contains("row 4"), "-n 3 shows three rows: {text}");
+    // The tokens are the real ones with --key-file: the same as `anonymize` writes.
+    let out = s.anonymize("r.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = std::fs::read_to_string(s.path("out.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(text.contains(&token), "{token} not in {text}");
+}

@@ -22,3 +22,32 @@ fn every_rule_pack_passes_rules_check() {
         assert!(stdout(&out).contains(&format!("{f}: ok")), "{}", stdout(&out));
     }
 }
+
+/// Every rule pack validates against the committed JSON Schema, and a misspelt action and
+/// value do not (Python's `jsonschema`, an implementation independent of ours; `.ci/run`
+/// installs it and makes this required).
+#[test]
+fn rule_packs_validate_against_the_json_schema() {
+    let python = std::env::var("IMPORTD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&python).args(["-c", "import jsonschema"]).status().is_ok_and(|s| s.success());
+    if !has {
+        assert!(std::env::var("IMPORTD_REQUIRE_DUCKDB").is_err(), "{python} has no jsonschema but .ci/run requires it");
+        eprintln!("skipped: `{python}` has no jsonschema module");
+        return;
+    }
+    let script = r#"
+import json, sys, tomllib, glob, jsonschema
+root = sys.argv[1]
+v = jsonschema.Draft202012Validator(json.load(open(root + "/rules/schema/rules-v1.json")))
+files = sorted(glob.glob(root + "/rules/examples/*.toml"))
+assert len(files) >= 5, files
+for f in files:
+    errors = [e.message for e in v.iter_errors(tomllib.load(open(f, "rb")))]
+    assert not errors, (f, errors)
+bad = {"version": 1, "unlisted": "dorp", "columns": {"a": {"action": "pseudonymise"}}}
+assert len(list(v.iter_errors(bad))) == 2
+print("ok", len(files))
+"#;
+    let out = std::process::Command::new(&python).args(["-c", script, &repo().display().to_string()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

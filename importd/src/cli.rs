@@ -169,6 +169,10 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Show what the rules do to the first rows of INPUT: before and after, column by column.
+    Preview(PreviewArgs),
+    /// Print the JSON Schema of rule files (for editor completion and validation).
+    Schema,
     /// Draft a rule file from a sample of INPUT: one commented rule per column.
     Suggest {
         /// A CSV or TSV file (the delimiter is sniffed from the header line).
@@ -177,6 +181,20 @@ pub enum RulesCommand {
         #[arg(long, default_value_t = 1000)]
         rows: usize,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The rule file.
+    pub rules: PathBuf,
+    /// A sample input in any supported format.
+    pub input: PathBuf,
+    /// Rows to show.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub rows: usize,
+    /// The tenant's key, for the real tokens (a throwaway key otherwise).
+    #[arg(long, short = 'k')]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

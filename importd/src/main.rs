@@ -16,6 +16,7 @@ mod keys;
 mod ledger;
 mod metrics;
 mod outcome;
+mod preview;
 mod recover;
 mod reveal;
 mod rules_cmd;
@@ -35,6 +36,11 @@ fn main() -> ExitCode {
         Command::Anonymize(args) => anonymize::command(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(files),
         Command::Rules(RulesCommand::Suggest { input, rows }) => rules_cmd::suggest(input, *rows),
+        Command::Rules(RulesCommand::Preview(args)) => preview::run(args),
+        Command::Rules(RulesCommand::Schema) => {
+            println!("{}", anonymizer_core::rule::json_schema());
+            Ok(())
+        }
         Command::Reveal(args) => reveal::run(args),
         Command::Serve(args) => serve::command(args),
         Command::Audit(AuditCommand::Verify { config, tenant }) => audit::verify_command(config, tenant),

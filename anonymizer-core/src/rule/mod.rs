@@ -8,6 +8,7 @@ mod diagnostic;
 mod examples;
 mod model;
 mod plan;
+mod schema;
 mod suggest;
 mod syntax;
 mod validate;
@@ -17,6 +18,7 @@ pub use examples::{run_examples, ExampleFailure};
 pub use model::*;
 pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op, Redaction};
 pub use plan::{reveal, RulePlan};
+pub use schema::json_schema;
 pub use suggest::suggest;
 pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
 
