@@ -101,28 +101,41 @@ fn json_lines_gzip_and_every_output_format_agree() {
 #[test]
 fn a_decompression_bomb_fails_clearly_in_the_cli_and_is_quarantined_by_the_daemon() {
     let mut repeated = b"id,email,note\n".to_vec();
-    for _ in 0..5_000_000 {
+    for _ in 0..1_200_000 {
         repeated.extend_from_slice(b"x,y@example.com,z\n");
     }
     let bomb = gzip(&repeated);
     assert!(bomb.len() * 200 < repeated.len(), "the test input is not a bomb");
+    let zip_bomb = {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("data.csv", opts).unwrap();
+        w.write_all(&repeated).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    assert!(zip_bomb.len() * 200 < repeated.len(), "the zip is not a bomb");
     let s = Sandbox::new();
     s.write("rules.toml", RULES);
-    s.write("bomb.csv.gz", &bomb);
-    let out = s.anonymize("rules.toml", "bomb.csv.gz", "out.parquet");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("bomb.csv.gz") && stderr(&out).contains("decompression bomb"), "{}", stderr(&out));
-    assert!(!s.path("out.parquet").exists());
+    for name in ["bomb.csv.gz", "bomb.zip"] {
+        s.write(name, if name.ends_with(".zip") { &zip_bomb } else { &bomb });
+        let out = s.anonymize("rules.toml", name, "out.parquet");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(name) && stderr(&out).contains("decompression bomb"), "{}", stderr(&out));
+        assert!(!s.path("out.parquet").exists());
+    }
 
     let site = Site::new("");
     site.drop_file("acme", "bomb.csv.gz", &bomb);
+    site.drop_file("acme", "bomb.zip", &zip_bomb);
     site.drop_file("acme", "fine.csv.gz", &gzip(&orders_csv("acme-fine", 10)));
     let out = site.run_once();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let reasons = site.reasons("acme");
-    assert_eq!(reasons.len(), 1);
-    assert_eq!(reasons[0]["kind"], "input");
-    assert!(reasons[0]["message"].as_str().unwrap().contains("decompression bomb"));
+    assert_eq!(reasons.len(), 2);
+    for r in &reasons {
+        assert_eq!(r["kind"], "input");
+        assert!(r["message"].as_str().unwrap().contains("decompression bomb"), "{r}");
+    }
     assert_eq!(site.stored_ids("acme").len(), 10);
 }
 

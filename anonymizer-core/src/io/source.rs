@@ -50,7 +50,7 @@ pub struct SourceOptions {
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        SourceOptions { batch_size: 8192, max_decompressed_bytes: 64 << 30, max_ratio: 200, ratio_after: 64 << 20 }
+        SourceOptions { batch_size: 8192, max_decompressed_bytes: 64 << 30, max_ratio: 200, ratio_after: 16 << 20 }
     }
 }
 
