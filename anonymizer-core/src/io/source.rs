@@ -101,6 +101,9 @@ pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
             if input_opts.delimiter.is_none() {
                 input_opts.delimiter = Some(if tsv { b'\t' } else { sniff_delimiter(&head) });
             }
+            if input_opts.quote == b'"' {
+                input_opts.quote = sniff_quote(&head, input_opts.delimiter.unwrap_or(b','));
+            }
             if input_opts.encoding == Encoding::Auto {
                 input_opts.encoding = sniff_encoding(&head);
             }
@@ -232,6 +235,29 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
         }
     };
     [b',', b';', b'\t', b'|'].into_iter().max_by_key(|d| (score(*d), *d == b',')).unwrap_or(b',')
+}
+
+/// `'` when the first lines quote fields with single quotes and hold no `"` at all (some
+/// database exports do), else `"`.
+pub fn sniff_quote(head: &[u8], delimiter: u8) -> u8 {
+    if head.contains(&b'"') {
+        return b'"';
+    }
+    let (mut opens, mut closes) = (0, 0);
+    let fields = head
+        .split(|b| *b == b'\n')
+        .take(20)
+        .flat_map(|line| line.strip_suffix(b"\r").unwrap_or(line).split(move |b| *b == delimiter));
+    for field in fields {
+        opens += usize::from(field.starts_with(b"'"));
+        closes += usize::from(field.len() >= 2 && field.ends_with(b"'"));
+    }
+    // A field may hold the delimiter, so opening and closing quotes can sit in different pieces.
+    if opens > 0 && opens == closes {
+        b'\''
+    } else {
+        b'"'
+    }
 }
 
 /// Reads up to `n` bytes without consuming them.
@@ -505,6 +531,13 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a\tb\tc\n1\t2\t3\n"), b'\t');
         assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
         assert_eq!(sniff_delimiter(b"single\n1\n"), b',');
+    }
+
+    #[test]
+    fn quotes_are_sniffed() {
+        assert_eq!(sniff_quote(b"id;name\n1;'M\xfcller; Hans'\n", b';'), b'\'');
+        assert_eq!(sniff_quote(b"id,name\n1,\"O'Brien\"\n2,'x'\n", b','), b'"');
+        assert_eq!(sniff_quote(b"id,name\n1,O'Brien\n", b','), b'"');
     }
 
     #[test]
