@@ -4,7 +4,9 @@
 use regex::Regex;
 
 /// What happens to a column no rule names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The JSON Schema of rule files (`schema.rs`) describes these with the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 pub enum Unlisted {
     Drop,
     Keep,
@@ -12,7 +14,9 @@ pub enum Unlisted {
 }
 
 /// What happens to a cell an action cannot transform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The JSON Schema of rule files (`schema.rs`) describes these with the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 pub enum OnInvalid {
     /// The cell becomes null.
     Null,
@@ -23,7 +27,9 @@ pub enum OnInvalid {
 }
 
 /// A rule names a column the file lacks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The JSON Schema of rule files (`schema.rs`) describes these with the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 pub enum OnMissing {
     Error,
     Ignore,
@@ -118,7 +124,9 @@ impl ColumnType {
 }
 
 /// Truncation units of `generalize` on dates and timestamps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The JSON Schema of rule files (`schema.rs`) describes these with the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 pub enum DateUnit {
     Year,
     Quarter,

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
+use super::model::{DateUnit, OnInvalid, OnMissing, Unlisted};
+
 /// An importd rule file (version 1): how one dataset's columns are made unrecognizable.
 /// Columns no rule names are dropped unless `unlisted` says otherwise.
 #[derive(JsonSchema)]
@@ -43,29 +45,6 @@ struct RuleFile {
     types: Option<BTreeMap<String, TypeSpec>>,
     /// Tests that live in the rule file, run by `importd rules check` with the all-zero test key.
     examples: Option<Vec<Example>>,
-}
-
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-enum Unlisted {
-    Drop,
-    Keep,
-    Reject,
-}
-
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-enum OnInvalid {
-    Null,
-    DropRow,
-    Fail,
-}
-
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-enum OnMissing {
-    Error,
-    Ignore,
 }
 
 /// `[input]`: how to read files.
@@ -232,17 +211,6 @@ enum Action {
         domain: Option<String>,
         on_invalid: Option<OnInvalid>,
     },
-}
-
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-enum DateUnit {
-    Year,
-    Quarter,
-    Month,
-    Week,
-    Day,
-    Hour,
 }
 
 /// `[[patterns]]`: a rule for every column whose name matches `columns`.
