@@ -187,6 +187,22 @@ proptest! {
     }
 }
 
+/// Found by the `redact` fuzz target (fuzz/corpus/redact/regression-exposed-neighbour): a
+/// phone number glued to a custom detector's match was only found once that match had been
+/// replaced, so a second redaction changed the text. Redaction now runs to a fixpoint.
+#[test]
+fn redaction_finds_what_a_replacement_exposes() {
+    let rules = "version = 1\n[columns]\nt = { action = \"redact\", detect = [\"phone\", \"k\"] }\n[detectors.k]\npattern = \"K-[0-9]{4}\"\n";
+    let once = anonymize(rules, b"t\ncall +4 9170 123K-1234\n", 3, 1);
+    assert_eq!(String::from_utf8(once.clone()).unwrap(), "t\ncall <phone><k>\n");
+    assert_eq!(anonymize(rules, &once, 3, 1), once);
+    // fuzz/corpus/redact/regression-exposed-across-space: a number group next to a replaced
+    // phone number, across a space.
+    let rules = "version = 1\n[columns]\nt = { action = \"redact\", detect = [\"phone\", \"ipv4\"] }\n";
+    let once = anonymize(rules, b"t\nann044 0532 0130 0092.168.1.20 and\n", 3, 1);
+    assert_eq!(anonymize(rules, &once, 3, 1), once);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),

@@ -1,10 +1,10 @@
-//! CSV decode → plan → output on arbitrary bytes with a fixed rule file: never panics, and
-//! rows in = rows out + deleted + dropped.
+//! CSV decode → plan → CSV and Parquet writers on arbitrary bytes with a fixed rule file:
+//! never panics, and rows in = rows out + deleted + dropped, batch by batch and in total.
 #![no_main]
 
 use std::sync::Arc;
 
-use anonymizer_core::io::{BatchSource, CsvOptions, CsvReader};
+use anonymizer_core::io::{open_source, BatchSink, CsvWriter, Input, ParquetOptions, ParquetWriter, SourceOptions};
 use anonymizer_core::{parse_rules, MasterKey, RulePlan};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,17 +22,29 @@ equals = "x"
 "#;
 
 fuzz_target!(|data: &[u8]| {
-    let rules = Arc::new(parse_rules(RULES, "fuzz.toml").expect("fixed rules are valid"));
-    let mut opts = CsvOptions::new(&rules.input);
-    opts.batch_size = 7;
-    opts.max_record_bytes = 1 << 16;
-    let Ok(mut reader) = CsvReader::new(std::io::Cursor::new(data.to_vec()), opts) else { return };
-    let Ok(plan) = RulePlan::new(rules, &MasterKey::test_key().key_set(), &reader.header()) else { return };
-    while let Ok(Some(batch)) = reader.next_batch() {
+    let rules = parse_rules(RULES, "fuzz.toml").expect("fixed rules are valid");
+    let so = SourceOptions { batch_size: 7, ..SourceOptions::default() };
+    let input = Input::Stream(Box::new(std::io::Cursor::new(data.to_vec())));
+    let Ok(mut source) = open_source(input, "fuzz.csv", &rules.input, &so) else { return };
+    let Ok(plan) = RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &source.header) else { return };
+    let mut csv = Box::new(CsvWriter::new(Vec::new()));
+    let mut parquet = Box::new(ParquetWriter::new(Vec::new(), plan.output_schema().clone(), &ParquetOptions::default()).unwrap());
+    let (mut rows_in, mut rows_out, mut removed) = (0, 0, 0);
+    while let Ok(Some(batch)) = source.reader.next_batch() {
         let Ok(rows) = batch.decode() else { return };
-        if let Ok(applied) = plan.apply(&rows) {
-            let s = &applied.stats;
-            assert_eq!(s.rows_in, s.rows_out + s.rows_deleted + s.rows_dropped_invalid);
-        }
+        let n = rows.num_rows() as u64;
+        let Ok(applied) = plan.apply(&rows) else { return };
+        let s = &applied.stats;
+        assert_eq!(s.rows_in, n);
+        assert_eq!(s.rows_in, s.rows_out + s.rows_deleted + s.rows_dropped_invalid);
+        assert_eq!(applied.batch.num_rows() as u64, s.rows_out);
+        csv.write(&applied.batch).expect("CSV writer");
+        parquet.write(&applied.batch).expect("Parquet writer");
+        rows_in += s.rows_in;
+        rows_out += s.rows_out;
+        removed += s.rows_deleted + s.rows_dropped_invalid;
     }
+    assert_eq!(rows_in, rows_out + removed);
+    csv.finish().expect("CSV finish");
+    parquet.finish().expect("Parquet finish");
 });

@@ -13,6 +13,15 @@ use super::source::{flat_schema, flatten};
 use super::{BatchSource, InputBatch};
 use crate::error::{Error, ErrorKind, InputProblem};
 
+/// Runs a decoder step, turning a panic inside a third-party decoder on hostile bytes into
+/// an error (a damaged file must never take the process down).
+fn guarded<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<T, ()> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        _ => Err(()),
+    }
+}
+
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
 /// Batches from a Parquet or Arrow reader.
@@ -39,22 +48,24 @@ impl ColumnarSource {
 
     pub fn parquet(file: File, batch_size: usize) -> Result<Self, Error> {
         const WHAT: &str = "Parquet file (its footer or pages are damaged)";
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|_| corrupt(WHAT))?;
-        let reader = builder.with_batch_size(batch_size).build().map_err(|_| corrupt(WHAT))?;
+        let open = || ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(batch_size).build();
+        let reader = guarded(open).map_err(|_| corrupt(WHAT))?;
         let schema = arrow_array::RecordBatchReader::schema(&reader);
         Self::new(Box::new(reader), schema, WHAT)
     }
 
     pub fn arrow_file(file: File) -> Result<Self, Error> {
         const WHAT: &str = "Arrow IPC file (damaged)";
-        let reader = arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None).map_err(|_| corrupt(WHAT))?;
+        let reader = guarded(|| arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None))
+            .map_err(|_| corrupt(WHAT))?;
         let schema = reader.schema();
         Self::new(Box::new(reader), schema, WHAT)
     }
 
     pub fn arrow_stream(src: Box<dyn Read + Send>) -> Result<Self, Error> {
         const WHAT: &str = "Arrow IPC stream (damaged)";
-        let reader = arrow_ipc::reader::StreamReader::try_new(BufReader::new(src), None).map_err(|_| corrupt(WHAT))?;
+        let reader = guarded(|| arrow_ipc::reader::StreamReader::try_new(BufReader::new(src), None))
+            .map_err(|_| corrupt(WHAT))?;
         let schema = reader.schema();
         Self::new(Box::new(reader), schema, WHAT)
     }
@@ -66,7 +77,8 @@ impl BatchSource for ColumnarSource {
     }
 
     fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
-        let Some(batch) = self.batches.next() else { return Ok(None) };
+        let next = guarded(|| Ok::<_, ()>(self.batches.next())).map_err(|_| corrupt(self.what))?;
+        let Some(batch) = next else { return Ok(None) };
         let batch = batch.map_err(|_| corrupt(self.what))?;
         let batch = flatten(&batch).map_err(|_| corrupt(self.what))?;
         let first = self.rows;

@@ -19,6 +19,34 @@ pub(crate) struct ColumnOutput {
     pub(crate) findings: Vec<u64>,
 }
 
+/// Redaction passes per cell at most (each pass removes what it finds, so this is only a
+/// bound against templates that detectors would find again).
+const MAX_REDACT_PASSES: usize = 8;
+
+/// One redaction pass over `s` into `out`; whether it found anything.
+fn redact_once(
+    scanner: &crate::detect::Scanner,
+    with: &Redaction,
+    s: &str,
+    out: &mut String,
+    found: &mut Vec<crate::detect::Finding>,
+    findings: &mut [u64],
+) -> bool {
+    scanner.scan(s, found);
+    let mut at = 0;
+    for f in found.iter() {
+        out.push_str(&s[at..f.start]);
+        match with {
+            Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
+            Redaction::Pseudonym(p) => p[f.detector].token_into(&s.as_bytes()[f.start..f.end], out),
+        }
+        findings[f.detector] += 1;
+        at = f.end;
+    }
+    out.push_str(&s[at..]);
+    !found.is_empty()
+}
+
 /// Runs one column plan over the (already filtered) input columns.
 pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutput {
     let src = inputs[c.input];
@@ -52,18 +80,19 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             findings = vec![0; scanner.names().len()];
             let mut found = Vec::new();
             text_map(c, src, &mut invalid, |_, s, out| {
-                scanner.scan(s, &mut found);
-                let mut at = 0;
-                for f in &found {
-                    out.push_str(&s[at..f.start]);
-                    match with.as_ref() {
-                        Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
-                        Redaction::Pseudonym(p) => p[f.detector].token_into(&s.as_bytes()[f.start..f.end], out),
-                    }
-                    findings[f.detector] += 1;
-                    at = f.end;
+                // Replacing a finding can expose a neighbour (a phone number that was glued
+                // to a customer number is free once that number became `<k>`), so redaction
+                // runs to a fixpoint: the output holds nothing any detector still finds.
+                // Cells without findings (most) are scanned once. A number group next to a
+                // replaced one can be exposed across a space too, so any finding means one
+                // more pass.
+                let mut found_any = redact_once(scanner, with, s, out, &mut found, &mut findings);
+                let mut passes = 1;
+                while found_any && passes < MAX_REDACT_PASSES {
+                    let text = std::mem::take(out);
+                    found_any = redact_once(scanner, with, &text, out, &mut found, &mut findings);
+                    passes += 1;
                 }
-                out.push_str(&s[at..]);
                 true
             })
         }

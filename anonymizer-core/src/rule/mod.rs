@@ -8,6 +8,7 @@ mod diagnostic;
 mod examples;
 mod model;
 mod plan;
+mod render;
 mod schema;
 mod suggest;
 mod syntax;

@@ -29,9 +29,14 @@ impl std::fmt::Debug for Encryptor {
 const NOT_IN_ALPHABET: u16 = u16::MAX;
 
 impl Encryptor {
-    /// `key` is the 32-byte AES-256 key; `alphabet` has 2..=65535 distinct characters.
+    /// `key` is the 32-byte AES-256 key; `alphabet` has 2..=65535 distinct characters
+    /// (`None` otherwise: a repeated character would make decryption ambiguous).
     pub fn new(key: &[u8; 32], alphabet: &str, domain: &str) -> Option<Encryptor> {
         let chars: Vec<char> = alphabet.chars().collect();
+        let mut seen = std::collections::HashSet::new();
+        if !chars.iter().all(|c| seen.insert(*c)) {
+            return None;
+        }
         let ff1 = FF1::<Aes256>::new(key, u32::try_from(chars.len()).ok()?).ok()?;
         let mut ascii = [NOT_IN_ALPHABET; 128];
         let mut others = HashMap::new();
@@ -50,6 +55,11 @@ impl Encryptor {
     fn numeral(&self, c: char) -> Option<u16> {
         let n = if (c as u32) < 128 { self.ascii[c as usize] } else { *self.others.get(&c)? };
         (n != NOT_IN_ALPHABET).then_some(n)
+    }
+
+    /// The alphabet's characters; a character's numeral is its index.
+    pub fn alphabet_chars(&self) -> &[char] {
+        &self.alphabet
     }
 
     /// Encrypts `value`; `None` when it is too short to encrypt safely.
@@ -170,5 +180,14 @@ mod tests {
             }
             prop_assert_eq!(e.decrypt(&ct), Some(value));
         }
+    }
+
+    /// Found by the `ff1` fuzz target (fuzz/corpus/ff1/regression-duplicate-alphabet): an
+    /// alphabet with a repeated character encrypted, but could not decrypt.
+    #[test]
+    fn alphabets_with_repeated_characters_are_refused() {
+        assert!(Encryptor::new(&[7u8; 32], "\u{3}AqiMMM\u{7f}", "fuzz").is_none());
+        assert!(Encryptor::new(&[7u8; 32], "aa", "d").is_none());
+        assert!(Encryptor::new(&[7u8; 32], "ab", "d").is_some());
     }
 }

@@ -1,0 +1,32 @@
+//! The JSON Lines, Parquet and Arrow readers (and gzip/zstd/zip unwrapping) on arbitrary
+//! bytes: never panic, never hang; every batch has the header's columns.
+#![no_main]
+
+use std::io::Write;
+
+use anonymizer_core::io::{open_source, Input, SourceOptions};
+use anonymizer_core::rule::InputOptions;
+use libfuzzer_sys::fuzz_target;
+
+const NAMES: [&str; 6] = ["x.jsonl", "x.parquet", "x.arrow", "x.arrows", "x.csv.gz", "x.zip"];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, bytes)) = data.split_first() else { return };
+    let name = NAMES[selector as usize % NAMES.len()];
+    let mut file = tempfile::tempfile().expect("temp file");
+    file.write_all(bytes).expect("write");
+    std::io::Seek::rewind(&mut file).expect("rewind");
+    let so = SourceOptions { batch_size: 5, max_decompressed_bytes: 1 << 24, ..SourceOptions::default() };
+    let Ok(mut source) = open_source(Input::File(file), name, &InputOptions::default(), &so) else { return };
+    let columns = source.header.len();
+    for _ in 0..10_000 {
+        match source.reader.next_batch() {
+            Ok(Some(b)) => {
+                if let Ok(batch) = b.decode() {
+                    assert_eq!(batch.num_columns(), columns, "{name}: a batch lost or gained columns");
+                }
+            }
+            _ => return,
+        }
+    }
+});
