@@ -361,3 +361,38 @@ fn keep_input_days_archives_the_input_instead_of_deleting_it() {
     assert_eq!(std::fs::read(&archived[0]).unwrap(), csv);
     assert!(site.files("state/processing").is_empty());
 }
+
+#[test]
+fn files_over_the_configured_limits_are_quarantined_with_the_limit_named() {
+    let site = Site::new("[limits]\nmax_file_bytes = 5000\nmax_rows = 50\nmax_field_bytes = 40\nmax_columns = 3");
+    site.drop_file("acme", "big.csv", &orders_csv("acme-big", 200));
+    site.drop_file("acme", "rows.csv", &orders_csv("acme-rows", 60));
+    let mut wide = b"id,email,note,x\n".to_vec();
+    wide.extend_from_slice(b"1,a@example.com,n,x\n");
+    site.drop_file("acme", "wide.csv", &wide);
+    let mut long = b"id,email,note\n".to_vec();
+    long.extend_from_slice(format!("1,a@example.com,{}\n", "y".repeat(100)).as_bytes());
+    site.drop_file("acme", "long.csv", &long);
+    site.drop_file("acme", "fine.csv", &orders_csv("acme-fine", 5));
+    let out = site.run_once();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut got: Vec<(String, String)> = site
+        .reasons("acme")
+        .iter()
+        .map(|r| (r["file"].as_str().unwrap().to_string(), r["message"].as_str().unwrap().to_string()))
+        .collect();
+    got.sort();
+    let expect = [
+        ("big.csv", "more than the limit of 5000 bytes"),
+        ("long.csv", "line 2, field 3: the field is longer than the limit of 40 bytes"),
+        ("rows.csv", "more than 50 rows"),
+        ("wide.csv", "more than 3 columns"),
+    ];
+    assert_eq!(got.len(), expect.len(), "{got:?}");
+    for ((file, message), (want_file, want)) in got.iter().zip(expect) {
+        assert_eq!(file, want_file);
+        assert!(message.contains(want), "{file}: {message}");
+    }
+    assert_eq!(site.stored_ids("acme").len(), 5);
+    assert_no_canary(&site);
+}

@@ -158,6 +158,10 @@ pub enum InputProblem {
     RecordTooLong { line: u64, limit: usize },
     #[error("line {line}: more than {limit} columns")]
     TooManyColumns { line: u64, limit: usize },
+    #[error("line {line}, field {column}: the field is longer than the limit of {limit} bytes")]
+    FieldTooLong { line: u64, column: usize, limit: usize },
+    #[error("the file has more than {limit} rows (the limit for one file)")]
+    TooManyRows { limit: u64 },
     #[error("reading failed: {0}")]
     Io(std::io::ErrorKind),
     #[error("it expands to more than {limit} bytes when decompressed (the limit for compressed inputs)")]

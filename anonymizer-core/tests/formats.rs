@@ -257,3 +257,37 @@ fn broken_json_lines_and_parquet_are_named_without_values() {
     let e = anonymize(Input::File(file(&lying)), "x.parquet").unwrap_err().to_string();
     assert!(e.contains("Parquet file"), "{e}");
 }
+
+#[test]
+fn every_limit_stops_a_file_with_a_clear_error() {
+    let limited = |f: fn(&mut SourceOptions)| {
+        let mut so = SourceOptions { batch_size: 4, ..Default::default() };
+        f(&mut so);
+        so
+    };
+    let csv = delimited(',');
+    let run = |bytes: &[u8], name: &str, so: &SourceOptions| {
+        anonymize_with(Input::File(file(bytes)), name, so).unwrap_err().to_string()
+    };
+
+    let e = run(&csv, "in.csv", &limited(|s| s.max_line_bytes = 30));
+    assert!(e.contains("line 3") && e.contains("longer than the limit of 30 bytes"), "{e}");
+    let e = run(&jsonl(), "in.jsonl", &limited(|s| s.max_line_bytes = 60));
+    assert!(e.contains("line 1") && e.contains("longer than the limit of 60 bytes"), "{e}");
+    let e = run(&csv, "in.csv", &limited(|s| s.max_field_bytes = 12));
+    assert!(e.contains("line 3, field 2: the field is longer than the limit of 12 bytes"), "{e}");
+    let e = run(&csv, "in.csv", &limited(|s| s.max_columns = 4));
+    assert!(e.contains("more than 4 columns"), "{e}");
+    let e = run(&parquet_bytes(), "in.parquet", &limited(|s| s.max_columns = 4));
+    assert!(e.contains("more than 4 columns"), "{e}");
+    let e = run(&csv, "in.csv", &limited(|s| s.max_rows = 10));
+    assert!(e.contains("more than 10 rows"), "{e}");
+    let e = run(&parquet_bytes(), "in.parquet", &limited(|s| s.max_rows = 999));
+    assert!(e.contains("more than 999 rows"), "{e}");
+    // At the limit, everything passes.
+    let so = limited(|s| {
+        s.max_rows = ROWS as u64;
+        s.max_columns = 5;
+    });
+    assert_eq!(anonymize_with(Input::File(file(&csv)), "in.csv", &so).unwrap().num_rows(), ROWS);
+}

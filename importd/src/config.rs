@@ -73,6 +73,12 @@ struct LimitsConfig {
     max_decompressed_bytes: Option<u64>,
     /// Decompressed ÷ compressed beyond this is refused as a decompression bomb.
     max_compression_ratio: Option<u64>,
+    /// Longest line (CSV record, JSON line) in bytes.
+    max_line_bytes: Option<usize>,
+    /// Longest CSV field in bytes.
+    max_field_bytes: Option<usize>,
+    max_columns: Option<usize>,
+    max_rows: Option<u64>,
 }
 
 /// What a file whose content was already committed for its dataset does.
@@ -333,6 +339,10 @@ impl Settings {
                 anonymizer_core::io::SourceOptions {
                     max_decompressed_bytes: raw.limits.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes),
                     max_ratio: raw.limits.max_compression_ratio.unwrap_or(d.max_ratio),
+                    max_line_bytes: raw.limits.max_line_bytes.unwrap_or(d.max_line_bytes),
+                    max_field_bytes: raw.limits.max_field_bytes.unwrap_or(d.max_field_bytes),
+                    max_columns: raw.limits.max_columns.unwrap_or(d.max_columns),
+                    max_rows: raw.limits.max_rows.unwrap_or(d.max_rows),
                     ..d
                 }
             },

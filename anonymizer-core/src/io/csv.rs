@@ -26,6 +26,8 @@ pub struct CsvOptions {
     pub batch_size: usize,
     /// Longest record (one row, all fields) in bytes.
     pub max_record_bytes: usize,
+    /// Longest field in bytes.
+    pub max_field_bytes: usize,
     /// Most columns.
     pub max_columns: usize,
 }
@@ -33,7 +35,13 @@ pub struct CsvOptions {
 impl CsvOptions {
     /// Options from a rule file's `[input]`, with default limits.
     pub fn new(input: &InputOptions) -> Self {
-        CsvOptions { input: input.clone(), batch_size: 8192, max_record_bytes: 16 << 20, max_columns: 10_000 }
+        CsvOptions {
+            input: input.clone(),
+            batch_size: 8192,
+            max_record_bytes: 16 << 20,
+            max_field_bytes: 8 << 20,
+            max_columns: 10_000,
+        }
     }
 
     fn delimiter(&self) -> u8 {
@@ -401,6 +409,9 @@ struct Chunk {
     ncols: usize,
     rows: usize,
     first_line: u64,
+    /// The line each row starts on, for the field-length limit's message.
+    lines: Vec<u64>,
+    max_field_bytes: usize,
     null_values: Arc<Vec<String>>,
     schema: SchemaRef,
     spare: Arc<Mutex<Vec<Buffers>>>,
@@ -422,8 +433,14 @@ impl Chunk {
         let mut nulls: Vec<NullBufferBuilder> = (0..ncols).map(|_| NullBufferBuilder::new(rows)).collect();
         let empty_is_null = self.null_values.len() == 1 && self.null_values[0].is_empty();
         let nulls_list: Vec<&[u8]> = self.null_values.iter().map(|s| s.as_bytes()).collect();
-        for (row_starts, row_ends) in self.starts.chunks_exact(ncols).zip(self.ends.chunks_exact(ncols)) {
+        for (r, (row_starts, row_ends)) in
+            self.starts.chunks_exact(ncols).zip(self.ends.chunks_exact(ncols)).enumerate()
+        {
             for (c, (&start, &end)) in row_starts.iter().zip(row_ends).enumerate() {
+                if end - start > self.max_field_bytes {
+                    let line = self.lines.get(r).copied().unwrap_or(self.first_line);
+                    return Err(input(InputProblem::FieldTooLong { line, column: c + 1, limit: self.max_field_bytes }));
+                }
                 let f = &self.data[start..end];
                 let is_null = if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
                 if is_null {
@@ -515,6 +532,8 @@ impl BatchSource for CsvReader {
             ncols: self.ncols,
             rows,
             first_line: self.lines[0],
+            lines: self.lines.clone(),
+            max_field_bytes: self.opts.max_field_bytes,
             null_values: self.null_values.clone(),
             schema: self.schema.clone(),
             spare: self.spare.clone(),

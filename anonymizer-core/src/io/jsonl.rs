@@ -19,6 +19,7 @@ pub struct JsonlSource {
     decoder: Decoder,
     flat: SchemaRef,
     batch_size: usize,
+    max_line_bytes: usize,
     null_values: Vec<String>,
     line: u64,
     rows: u64,
@@ -50,9 +51,10 @@ impl JsonlSource {
     pub fn new(
         src: Box<dyn Read + Send>,
         head: &[u8],
-        batch_size: usize,
+        so: &super::SourceOptions,
         null_values: &[String],
     ) -> Result<Self, Error> {
+        let batch_size = so.batch_size.max(1);
         // Only complete lines of the sample.
         let end = head.iter().rposition(|b| *b == b'\n').map_or(head.len(), |i| i + 1);
         let sample = &head[..end];
@@ -78,6 +80,7 @@ impl JsonlSource {
             decoder,
             flat,
             batch_size,
+            max_line_bytes: so.max_line_bytes,
             null_values: null_values.iter().filter(|v| !v.is_empty()).cloned().collect(),
             line: 0,
             rows: 0,
@@ -155,12 +158,17 @@ impl BatchSource for JsonlSource {
         let first_line = self.line + 1;
         while lines.len() < self.batch_size {
             let start = text.len();
-            let n = self.src.read_until(b'\n', &mut text).map_err(|e| problem(from_io(&e)))?;
+            // At most one byte past the limit is read, so a huge line never sits in memory.
+            let limit = self.max_line_bytes as u64 + 1;
+            let n = (&mut self.src).take(limit).read_until(b'\n', &mut text).map_err(|e| problem(from_io(&e)))?;
             if n == 0 {
                 self.done = true;
                 break;
             }
             self.line += 1;
+            if n as u64 == limit && text.last() != Some(&b'\n') {
+                return Err(problem(InputProblem::RecordTooLong { line: self.line, limit: self.max_line_bytes }));
+            }
             if text[start..].iter().all(u8::is_ascii_whitespace) {
                 text.truncate(start);
                 continue;

@@ -57,6 +57,14 @@ impl InputBatch {
         InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
     }
 
+    /// Rows in the batch when known without decoding (typed batches; text batches have `lines`).
+    pub fn rows_hint(&self) -> usize {
+        match &self.rows {
+            Pending::Ready(b) => b.num_rows(),
+            Pending::Deferred(_) => self.lines.len(),
+        }
+    }
+
     /// The rows as a `RecordBatch`.
     pub fn decode(self) -> Result<RecordBatch, Error> {
         match self.rows {

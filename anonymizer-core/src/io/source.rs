@@ -46,11 +46,26 @@ pub struct SourceOptions {
     /// once more than `ratio_after` bytes came out).
     pub max_ratio: u64,
     pub ratio_after: u64,
+    /// Longest line (CSV record, JSON line) in bytes.
+    pub max_line_bytes: usize,
+    /// Longest CSV field in bytes.
+    pub max_field_bytes: usize,
+    pub max_columns: usize,
+    pub max_rows: u64,
 }
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        SourceOptions { batch_size: 8192, max_decompressed_bytes: 64 << 30, max_ratio: 200, ratio_after: 16 << 20 }
+        SourceOptions {
+            batch_size: 8192,
+            max_decompressed_bytes: 64 << 30,
+            max_ratio: 200,
+            ratio_after: 16 << 20,
+            max_line_bytes: 16 << 20,
+            max_field_bytes: 8 << 20,
+            max_columns: 10_000,
+            max_rows: 10_000_000_000,
+        }
     }
 }
 
@@ -81,8 +96,46 @@ fn io_problem(e: io::Error) -> Error {
     problem(from_io(&e))
 }
 
-/// Opens `input` named `name` (its extension is a hint) under the rule file's `[input]`.
+/// Opens `input` named `name` (its extension is a hint) under the rule file's `[input]`,
+/// within the limits of `so` (columns checked here, rows counted as batches arrive).
 pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions) -> Result<Source, Error> {
+    let mut source = open_format(input, name, opts, so)?;
+    if source.header.len() > so.max_columns {
+        return Err(problem(InputProblem::TooManyColumns { line: 1, limit: so.max_columns }));
+    }
+    source.reader = Box::new(RowLimit { inner: source.reader, rows: 0, limit: so.max_rows });
+    Ok(source)
+}
+
+/// Fails once more than `limit` rows were read.
+struct RowLimit {
+    inner: Box<dyn BatchSource>,
+    rows: u64,
+    limit: u64,
+}
+
+impl BatchSource for RowLimit {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<super::InputBatch>, Error> {
+        let batch = self.inner.next_batch()?;
+        if let Some(b) = &batch {
+            self.rows += b.lines.len().max(b.rows_hint()) as u64;
+            if self.rows > self.limit {
+                return Err(problem(InputProblem::TooManyRows { limit: self.limit }));
+            }
+        }
+        Ok(batch)
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.inner.bytes_read()
+    }
+}
+
+fn open_format(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions) -> Result<Source, Error> {
     let mut lower = name.to_ascii_lowercase();
     let (mut input, compression, inner) = decompress(input, &lower, so)?;
     if let Some(inner) = inner {
@@ -109,13 +162,16 @@ pub fn open_source(input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
             }
             let mut csv = CsvOptions::new(&input_opts);
             csv.batch_size = so.batch_size.max(1);
+            csv.max_record_bytes = so.max_line_bytes;
+            csv.max_field_bytes = so.max_field_bytes;
+            csv.max_columns = so.max_columns;
             let reader = CsvReader::new(into_read(input), csv)?;
             let header = reader.header();
             let format = format!("{}{suffix}", if tsv { "tsv" } else { "csv" });
             Ok(Source { reader: Box::new(reader), header, types: Vec::new(), format, input: input_opts })
         }
         Detected::Jsonl => {
-            let src = JsonlSource::new(into_read(input), &head, so.batch_size.max(1), &opts.null_values)?;
+            let src = JsonlSource::new(into_read(input), &head, so, &opts.null_values)?;
             let header = src.header();
             Ok(Source {
                 reader: Box::new(src),
