@@ -6,6 +6,7 @@ mod support; // locating the binary; a sandbox folder with keys, rules and input
 
 mod bad_input; // every kind of bad input: one clear sentence with its place, exit 1, nothing written
 mod canary; // unique canaries in every column never reach stdout, stderr or any other file
+mod cases; // tests/cases/: the bad-input corpus through the CLI and the daemon, one runner
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
 mod formats; // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
 mod reference; // output equals the independent Python implementation of the spec

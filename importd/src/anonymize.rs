@@ -23,10 +23,10 @@ pub struct Job<'a> {
     pub input: &'a Path,
     pub output: &'a Path,
     pub format: Option<FormatArg>,
-    pub batch_size: usize,
     pub threads: usize,
     pub progress: bool,
     pub parquet: ParquetOptions,
+    pub source: SourceOptions,
 }
 
 pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
@@ -36,10 +36,14 @@ pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
         input: &args.input,
         output: &args.output,
         format: args.format,
-        batch_size: args.batch_size,
         threads: args.threads,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         parquet: args.parquet_options(),
+        source: {
+            let mut so = SourceOptions { batch_size: args.batch_size.max(1), ..SourceOptions::default() };
+            args.limits.apply(&mut so);
+            so
+        },
     };
     let report = anonymize(&job)?;
     if !args.quiet {
@@ -74,8 +78,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     };
     let input_err = |e: anonymizer_core::Error| Failure::runtime(format!("error: {}", e.with_input_path(job.input)));
     let name = job.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let so = SourceOptions { batch_size: job.batch_size.max(1), ..SourceOptions::default() };
-    let source = open_source(input, &name, &input_opts, &so).map_err(input_err)?;
+    let source = open_source(input, &name, &input_opts, &job.source).map_err(input_err)?;
     let keys = key.key_set();
     let rules = rules.with_file_types(&source.types);
     let plan = RulePlan::new(Arc::new(rules), &keys, &source.header)

@@ -110,6 +110,8 @@ pub struct AnonymizeArgs {
     /// Parquet output: zstd level (1–22).
     #[arg(long, default_value_t = 1)]
     pub zstd_level: i32,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Rows per batch.
     #[arg(long, default_value_t = 8192)]
     pub batch_size: usize,
@@ -119,6 +121,38 @@ pub struct AnonymizeArgs {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Limits on the input (defaults as in the daemon's `[limits]`).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Longest line (CSV record, JSON line) in bytes.
+    #[arg(long)]
+    pub max_line_bytes: Option<usize>,
+    /// Longest CSV field in bytes.
+    #[arg(long)]
+    pub max_field_bytes: Option<usize>,
+    #[arg(long)]
+    pub max_columns: Option<usize>,
+    #[arg(long)]
+    pub max_rows: Option<u64>,
+    /// Bytes a compressed input may expand to.
+    #[arg(long)]
+    pub max_decompressed_bytes: Option<u64>,
+    /// Decompressed ÷ compressed beyond this is refused as a bomb.
+    #[arg(long)]
+    pub max_compression_ratio: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn apply(&self, so: &mut anonymizer_core::io::SourceOptions) {
+        so.max_line_bytes = self.max_line_bytes.unwrap_or(so.max_line_bytes);
+        so.max_field_bytes = self.max_field_bytes.unwrap_or(so.max_field_bytes);
+        so.max_columns = self.max_columns.unwrap_or(so.max_columns);
+        so.max_rows = self.max_rows.unwrap_or(so.max_rows);
+        so.max_decompressed_bytes = self.max_decompressed_bytes.unwrap_or(so.max_decompressed_bytes);
+        so.max_ratio = self.max_compression_ratio.unwrap_or(so.max_ratio);
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
