@@ -8,6 +8,7 @@ mod bad_input; // every kind of bad input: one clear sentence with its place, ex
 mod canary; // unique canaries in every column never reach stdout, stderr or any other file
 mod cases; // tests/cases/: the bad-input corpus through the CLI and the daemon, one runner
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
+mod faults; // disk full, failing fsync, read-only state, storage removed: retried, never partial
 mod formats; // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass

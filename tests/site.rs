@@ -31,10 +31,31 @@ pub struct Site {
 impl Site {
     /// A site with both tenants, dataset `orders`, and extra config lines.
     pub fn new(extra: &str) -> Site {
-        let site = Site { dir: tempfile::tempdir().expect("tempdir"), next_log: std::cell::Cell::new(0) };
-        let mut cfg = format!(
-            "drop_dir = \"drop\"\nstorage_dir = \"storage\"\nstate_dir = \"state\"\nsettle_ms = 100\nscan_interval_ms = 100\nmin_free_mb = 1\n{extra}\n"
-        );
+        Site::in_dir(tempfile::tempdir().expect("tempdir"), extra)
+    }
+
+    /// A site in a given (empty) folder, e.g. one with a filesystem mounted on it.
+    pub fn in_dir(dir: tempfile::TempDir, extra: &str) -> Site {
+        let site = Site { dir, next_log: std::cell::Cell::new(0) };
+        // Base settings, unless `extra` sets the same key.
+        let base = [
+            "drop_dir = \"drop\"",
+            "storage_dir = \"storage\"",
+            "state_dir = \"state\"",
+            "settle_ms = 100",
+            "scan_interval_ms = 100",
+            "min_free_mb = 1",
+        ];
+        let mut cfg = String::new();
+        for line in base {
+            let key = line.split(' ').next().unwrap_or_default();
+            if !extra.lines().any(|l| l.split(' ').next() == Some(key)) {
+                cfg.push_str(line);
+                cfg.push('\n');
+            }
+        }
+        cfg.push_str(extra);
+        cfg.push('\n');
         for (i, t) in TENANTS.iter().enumerate() {
             let key = site.write(&format!("keys/{t}.key"), format!("{}\n", format!("{:02x}", i + 1).repeat(32)));
             set_mode(&key, 0o600);
@@ -90,10 +111,16 @@ impl Site {
 
     /// `importd serve` in the background, stderr to a log file under `logs/`.
     pub fn spawn(&self) -> Child {
+        self.spawn_with_env(&[])
+    }
+
+    /// `importd serve` with extra environment variables.
+    pub fn spawn_with_env(&self, env: &[(&str, &str)]) -> Child {
         let log = self.path(&format!("logs/{}.log", self.log_id()));
         std::fs::create_dir_all(log.parent().expect("logs")).expect("mkdir logs");
         Command::new(importd_path())
             .args(["serve", "--config", "importd.toml"])
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .stdout(Stdio::null())
             .stderr(File::create(log).expect("log file"))

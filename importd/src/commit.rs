@@ -31,6 +31,7 @@ impl Staged {
 
     /// fsync → rename → fsync the directory. Dropping a `Staged` instead removes the file.
     pub fn commit(self) -> io::Result<PathBuf> {
+        injected_fsync_failure()?;
         self.temp.as_file().sync_all()?;
         self.temp.persist(&self.target).map_err(|e| e.error)?;
         File::open(parent_dir(&self.target))?.sync_all()?;
@@ -68,6 +69,23 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
         ctx.update(&buf[..n]);
     }
     Ok(data_encoding::HEXLOWER.encode(ctx.finish().as_ref()))
+}
+
+/// Fault injection for the end-to-end tests, in debug builds only: with
+/// `IMPORTD_TEST_FAIL_FSYNC=N` the first N output fsyncs of the process fail as if the disk
+/// had reported an I/O error. Release builds have no such hook.
+fn injected_fsync_failure() -> io::Result<()> {
+    #[cfg(debug_assertions)]
+    {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static FAILED: AtomicU64 = AtomicU64::new(0);
+        let wanted = std::env::var("IMPORTD_TEST_FAIL_FSYNC").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        if FAILED.load(Ordering::Relaxed) < wanted {
+            FAILED.fetch_add(1, Ordering::Relaxed);
+            return Err(io::Error::other("injected fsync failure"));
+        }
+    }
+    Ok(())
 }
 
 fn parent_dir(p: &Path) -> &Path {

@@ -56,6 +56,7 @@ impl Daemon {
                 lock_path.display()
             )));
         }
+        probe_rename(&settings)?;
         let ledger = Ledger::open(state)
             .map_err(|e| Failure::runtime(format!("error: {}/ledger.jsonl: {e}", state.display())))?;
         let mut audits = BTreeMap::new();
@@ -152,6 +153,33 @@ impl Daemon {
     pub fn processing_path(&self, id: &ImportId) -> PathBuf {
         self.settings.processing_dir().join(id.as_str())
     }
+}
+
+/// Claims are renames from the drop folders into `processing/`: try one now, so a state
+/// directory on another filesystem (or another mount of the same one) or a read-only one is
+/// found at start, not at the first file.
+fn probe_rename(settings: &Settings) -> Result<(), Failure> {
+    let name = format!(".importd-probe-{}", std::process::id());
+    let from = settings.drop_dir.join(&name);
+    let to = settings.processing_dir().join(&name);
+    let fail = |what: &str, e: io::Error| {
+        let msg = format!(
+            "error: {what} ({}); drop_dir {} and state_dir {} must be writable and on one filesystem",
+            e.kind(),
+            settings.drop_dir.display(),
+            settings.state_dir.display()
+        );
+        if e.raw_os_error() == Some(rustix::io::Errno::XDEV.raw_os_error()) {
+            Failure::config(msg)
+        } else {
+            Failure::runtime(msg)
+        }
+    };
+    File::create(&from).map_err(|e| fail("cannot create a file in drop_dir", e))?;
+    let renamed = std::fs::rename(&from, &to).map_err(|e| fail("cannot move a file from drop_dir into state_dir", e));
+    let _ = std::fs::remove_file(&from);
+    let _ = std::fs::remove_file(&to);
+    renamed
 }
 
 /// An identity held by a running import; released on drop.

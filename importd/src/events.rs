@@ -25,7 +25,7 @@ pub fn finished(d: &Daemon, id: &ImportId, owner: &(String, String), outcome: &O
         Outcome::Cancelled => {
             tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, "import rolled back for shutdown; it resumes on the next start")
         }
-        Outcome::Vanished => return,
+        Outcome::Vanished | Outcome::NotClaimed(_) => return,
     }
     if matches!(outcome, Outcome::Committed | Outcome::Duplicate | Outcome::Quarantined) {
         d.metrics.observe_duration(elapsed);

@@ -47,6 +47,9 @@ pub enum Outcome {
     Cancelled,
     /// Nothing to do: the file vanished before it was claimed.
     Vanished,
+    /// The claim failed (the state directory is not writable, …); the file stays in the drop
+    /// folder and is tried again after a backoff.
+    NotClaimed(io::ErrorKind),
 }
 
 impl Outcome {
@@ -58,6 +61,7 @@ impl Outcome {
             Outcome::Retry { .. } => "retried",
             Outcome::Cancelled => "rolled_back",
             Outcome::Vanished => "vanished",
+            Outcome::NotClaimed(_) => "not_claimed",
         }
     }
 }
@@ -69,10 +73,7 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
         Work::New(c) => match claim(d, &c) {
             Ok(Some(id)) => id,
             Ok(None) => return Outcome::Vanished,
-            Err(e) => {
-                tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), error = %e.kind(), "could not claim the file; it stays in the drop folder and is tried again");
-                return Outcome::Vanished;
-            }
+            Err(e) => return Outcome::NotClaimed(e.kind()),
         },
         Work::Resume(id) => id,
     };

@@ -83,6 +83,8 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     let now = Instant::now();
     let mut resumes: Vec<(Instant, ImportId)> = resume.into_iter().map(|id| (now, id)).collect();
     let mut refused_rules: HashMap<PathBuf, FileStamp> = HashMap::new();
+    // Files whose claim failed: not offered again before the instant, backoff doubling.
+    let mut held: HashMap<PathBuf, (Instant, Duration)> = HashMap::new();
     let mut running = 0usize;
     let mut quarantined = 0usize;
     let mut settling = usize::MAX; // unknown until the first scan
@@ -105,7 +107,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             });
             d.metrics.scans.fetch_add(1, Ordering::Relaxed);
             last_scan = now;
-            queue.extend(scan.ready, &claiming);
+            held.retain(|p, _| p.exists());
+            let mut busy = claiming.clone();
+            busy.extend(held.iter().filter(|(_, (until, _))| *until > now).map(|(p, _)| p.clone()));
+            queue.extend(scan.ready, &busy);
             settling = scan.settling;
             d.metrics.queue_depth.store((queue.len() + scan.settling) as u64, Ordering::Relaxed);
             let oldest = scan.oldest.map_or(0, |t| t.elapsed().as_millis() as u64);
@@ -174,12 +179,13 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
         tokio::select! {
             Some((path, outcome)) = done_rx.recv() => {
                 running -= 1;
-                if let Some(p) = path {
-                    claiming.remove(&p);
+                if let Some(p) = &path {
+                    claiming.remove(p);
                 }
-                match outcome {
-                    Outcome::Retry { id, delay } => resumes.push((Instant::now() + delay, id)),
-                    Outcome::Quarantined => quarantined += 1,
+                match (outcome, path) {
+                    (Outcome::Retry { id, delay }, _) => resumes.push((Instant::now() + delay, id)),
+                    (Outcome::Quarantined, _) => quarantined += 1,
+                    (Outcome::NotClaimed(kind), Some(p)) => hold(&mut held, p, kind),
                     _ => {}
                 }
             }
@@ -200,6 +206,13 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     }
     d.audit_all("daemon_stopped");
     tracing::info!(quarantined, "importd stopped");
+    if once && !held.is_empty() {
+        return Err(Failure::runtime(format!(
+            "error: {} file(s) could not be claimed (is {} writable?); they stay in the drop folders",
+            held.len(),
+            d.settings.state_dir.display()
+        )));
+    }
     if once && quarantined > 0 {
         return Err(Failure::runtime(format!(
             "error: {quarantined} file(s) could not be imported and were quarantined under {}",
@@ -207,6 +220,15 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Holds back a file whose claim failed, with a doubling backoff (1 s … 60 s); warns on the
+/// first failure and whenever the backoff doubles, not on every scan.
+fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, kind: std::io::ErrorKind) {
+    let backoff = held.get(&path).map_or(Duration::from_secs(1), |(_, b)| (*b * 2).min(Duration::from_secs(60)));
+    let name = path.file_name().map(crate::intake::escape_name).unwrap_or_default();
+    tracing::warn!(file = %name, error = %kind, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
+    held.insert(path, (Instant::now() + backoff, backoff));
 }
 
 fn begin_shutdown(d: &Daemon, signal: &str, running: usize) -> tokio::time::Instant {
