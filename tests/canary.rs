@@ -118,3 +118,127 @@ kept = "keep"
     assert_no_canary_outside(&s, &out, &["in.csv"]);
     // No file other than the input holds a canary: the outputs neither.
 }
+
+/// The daemon: canaries in every column of files that fail in every way it knows (parse
+/// errors, invalid cells, rules that do not fit, limits, broken JSON, damaged gzip, a rule
+/// file broken on reload), with a `kill -9` and a recovery in the middle, and metrics
+/// scraped. No canary may reach the daemon's stderr, the ledger, the audit logs, the
+/// `reason.json` files, the metrics, or any file under storage/state other than the
+/// quarantined originals (the customer's own files, kept as they came).
+#[test]
+fn canaries_never_leave_the_daemon_through_any_failure() {
+    use crate::site::{wait_exit, wait_until, Site};
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let site =
+        Site::new(&format!("metrics_addr = \"127.0.0.1:{port}\"\n[limits]\nmax_rows = 50\nmax_field_bytes = 200"));
+    site.replace_rules(
+        "globex",
+        "version = 1\non_invalid = \"fail\"\n[types]\nn = \"int\"\n[columns]\nn = \"keep\"\nc = \"pseudonymize\"\n",
+    );
+    let row = |n: usize| canary_row(3, n * 3);
+    let header = "id,email,note";
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let files: Vec<(&str, String, Vec<u8>)> = vec![
+        (
+            "acme",
+            "ragged.csv".into(),
+            format!("{header}\n{}\n{},{}\n", row(next()), row(next()), canary(900)).into_bytes(),
+        ),
+        ("acme", "quote.csv".into(), format!("{header}\n{}\n\"{}\n", row(next()), canary(901)).into_bytes()),
+        ("acme", "schema.csv".into(), format!("{}\n{}\n", canary_row(3, 910), row(next())).into_bytes()),
+        (
+            "acme",
+            "rows.csv".into(),
+            format!("{header}\n{}", (0..60).map(|_| format!("{}\n", row(next()))).collect::<String>()).into_bytes(),
+        ),
+        (
+            "acme",
+            "field.csv".into(),
+            format!("{header}\n{},{}{}\n", canary_row(2, 920), canary(922), "x".repeat(300)).into_bytes(),
+        ),
+        (
+            "acme",
+            "broken.jsonl".into(),
+            format!(
+                "{{\"id\":\"{}\",\"email\":\"{}\"}}\n{{\"id\": \"{}\", broken\n",
+                canary(930),
+                canary(931),
+                canary(932)
+            )
+            .into_bytes(),
+        ),
+        (
+            "globex",
+            "cell.csv".into(),
+            format!("n,c\n1,{}\n{},{}\n", canary(940), canary(941), canary(942)).into_bytes(),
+        ),
+    ];
+    let mut gz = Vec::new();
+    {
+        let mut child = std::process::Command::new("gzip")
+            .arg("-c")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let body: String = (0..3000).map(|i| format!("{},{}\n", canary(1000 + i), canary(5000 + i))).collect();
+        child.stdin.take().unwrap().write_all(format!("id,email\n{body}").as_bytes()).unwrap();
+        gz.extend(child.wait_with_output().unwrap().stdout);
+    }
+    let cut = gz[..gz.len() / 2].to_vec();
+
+    // First daemon: killed with -9 while files arrive.
+    let mut child = site.spawn();
+    for (tenant, name, bytes) in &files[..4] {
+        site.drop_file(tenant, name, bytes);
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Second daemon: recovery, the rest, a broken rule file on reload, metrics.
+    let mut child = site.spawn();
+    let running = |n: usize| site.logs().matches("importd is running").count() >= n;
+    assert!(wait_until(Duration::from_secs(20), || running(2)), "{}", site.logs());
+    for (tenant, name, bytes) in &files[4..] {
+        site.drop_file(tenant, name, bytes);
+    }
+    site.drop_file("acme", "cut.csv.gz", &cut);
+    site.replace_rules("acme", &format!("version = 1\n[columns]\n{} = \"kepp\"\n", canary(990)));
+    let expected = files.len() + 1;
+    let quarantined = || site.reasons("acme").len() + site.reasons("globex").len();
+    assert!(
+        wait_until(Duration::from_secs(60), || quarantined() == expected),
+        "{} of {expected} quarantined:\n{}",
+        quarantined(),
+        site.logs()
+    );
+    let mut metrics = String::new();
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    conn.read_to_string(&mut metrics).unwrap();
+    crate::site::signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
+
+    assert!(!metrics.contains(CANARY), "a canary reached the metrics");
+    let logs = site.logs();
+    assert!(logs.contains("is refused; the previous rules stay in force"), "{logs}");
+    assert!(!logs.contains(CANARY), "a canary reached the daemon log");
+    for f in
+        crate::site::files_under(&site.path("state")).into_iter().chain(crate::site::files_under(&site.path("storage")))
+    {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        let original =
+            f.to_string_lossy().contains("/quarantine/") && f.file_name().is_some_and(|n| n != "reason.json");
+        if original {
+            continue;
+        }
+        assert!(!text.contains(CANARY), "a canary reached {}", f.display());
+    }
+}
