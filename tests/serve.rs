@@ -396,3 +396,20 @@ fn files_over_the_configured_limits_are_quarantined_with_the_limit_named() {
     assert_eq!(site.stored_ids("acme").len(), 5);
     assert_no_canary(&site);
 }
+
+#[test]
+fn the_output_section_sets_the_parquet_codec_and_row_groups() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let site = Site::new("[output]\ncompression = \"snappy\"\nrow_group_rows = 100");
+    site.drop_file("acme", "a.csv", &orders_csv("acme-a", 250));
+    assert!(site.run_once().status.success());
+    let out = &site.outputs("acme")[0];
+    let reader = SerializedFileReader::new(std::fs::File::open(out).unwrap()).unwrap();
+    let meta = reader.metadata();
+    assert_eq!(meta.num_row_groups(), 3);
+    assert_eq!(meta.row_group(0).column(0).compression(), parquet::basic::Compression::SNAPPY);
+    let bad = Site::new("[output]\nzstd_level = 40");
+    let out = bad.run_once();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("zstd_level 40 is out of range"), "{}", stderr(&out));
+}

@@ -46,6 +46,8 @@ struct ConfigFile {
     #[serde(default)]
     limits: LimitsConfig,
     #[serde(default)]
+    output: OutputConfig,
+    #[serde(default)]
     tenants: BTreeMap<String, TenantConfig>,
 }
 
@@ -79,6 +81,26 @@ struct LimitsConfig {
     max_field_bytes: Option<usize>,
     max_columns: Option<usize>,
     max_rows: Option<u64>,
+}
+
+/// `[output]`: how the Parquet files in storage are written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputConfig {
+    /// `zstd` (default), `snappy` or `none`.
+    compression: Option<CodecName>,
+    /// 1–22 (default 1).
+    zstd_level: Option<i32>,
+    /// Rows per row group (default 131072).
+    row_group_rows: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CodecName {
+    Zstd,
+    Snappy,
+    None,
 }
 
 /// What a file whose content was already committed for its dataset does.
@@ -179,6 +201,8 @@ pub struct Settings {
     pub max_file_bytes: u64,
     /// Batch size and decompression limits for opening inputs.
     pub source: anonymizer_core::io::SourceOptions,
+    /// How outputs are written.
+    pub parquet: anonymizer_core::io::ParquetOptions,
     pub log_format: LogFormat,
     pub tenants: BTreeMap<TenantId, Tenant>,
 }
@@ -344,6 +368,22 @@ impl Settings {
                     max_columns: raw.limits.max_columns.unwrap_or(d.max_columns),
                     max_rows: raw.limits.max_rows.unwrap_or(d.max_rows),
                     ..d
+                }
+            },
+            parquet: {
+                use anonymizer_core::io::{ParquetCodec, ParquetOptions};
+                let d = ParquetOptions::default();
+                let level = raw.output.zstd_level.unwrap_or(1);
+                if !(1..=22).contains(&level) {
+                    return Err(cfg_err(format!("[output] zstd_level {level} is out of range 1–22")));
+                }
+                ParquetOptions {
+                    codec: match raw.output.compression {
+                        None | Some(CodecName::Zstd) => ParquetCodec::Zstd(level),
+                        Some(CodecName::Snappy) => ParquetCodec::Snappy,
+                        Some(CodecName::None) => ParquetCodec::Uncompressed,
+                    },
+                    row_group_rows: raw.output.row_group_rows.unwrap_or(d.row_group_rows).max(1),
                 }
             },
             log_format: raw.log_format,

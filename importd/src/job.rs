@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anonymizer_core::error::{InputProblem, OutputProblem};
-use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetOptions, ParquetWriter};
+use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetWriter};
 use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions, RunReport};
 use serde_json::{json, Map, Value};
 
@@ -276,12 +276,8 @@ fn transform(
     let staged = Staged::new(target).map_err(|e| transient("creating the output failed", e))?;
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
-        ParquetWriter::new(
-            BufWriter::with_capacity(1 << 20, out),
-            plan.output_schema().clone(),
-            &ParquetOptions::default(),
-        )
-        .map_err(classify)?,
+        ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), &d.settings.parquet)
+            .map_err(classify)?,
     );
     let opts = RunOptions { pool: Some(d.pool.clone()), ..Default::default() };
     let report = run(plan, reader, sink, &opts).map_err(classify)?;
