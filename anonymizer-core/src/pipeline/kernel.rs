@@ -19,8 +19,8 @@ pub(crate) struct ColumnOutput {
     pub(crate) findings: Vec<u64>,
 }
 
-/// Redaction passes per cell at most (each pass removes what it finds, so this is only a
-/// bound against templates that detectors would find again).
+/// Redaction passes per cell at least allowed (more for cells with many digits; each pass
+/// removes what it finds, so this only bounds templates that detectors would find again).
 const MAX_REDACT_PASSES: usize = 8;
 
 /// One redaction pass over `s` into `out`; whether it found anything.
@@ -87,8 +87,11 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                 // replaced one can be exposed across a space too, so any finding means one
                 // more pass.
                 let mut found_any = redact_once(scanner, with, s, out, &mut found, &mut findings);
+                // Templates hold no digits, so each further pass that finds anything removes
+                // digits: passes are bounded by the digits of the cell.
+                let max_passes = MAX_REDACT_PASSES.max(s.bytes().filter(u8::is_ascii_digit).count() + 1);
                 let mut passes = 1;
-                while found_any && passes < MAX_REDACT_PASSES {
+                while found_any && passes < max_passes {
                     let text = std::mem::take(out);
                     found_any = redact_once(scanner, with, &text, out, &mut found, &mut findings);
                     passes += 1;
