@@ -22,6 +22,82 @@ fn guarded<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<T, ()> {
     }
 }
 
+/// The largest Arrow IPC message (metadata or body) read from a stream; from a file, also
+/// never more than the file holds.
+const MAX_IPC_MESSAGE: u64 = 2 << 30;
+
+/// Passes an Arrow IPC stream through, message by message, after checking each message's
+/// declared metadata and body sizes: a hostile length prefix would otherwise make the reader
+/// allocate gigabytes before it finds out the bytes are not there.
+struct IpcGuard<R> {
+    inner: R,
+    limit: u64,
+    out: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: Read> IpcGuard<R> {
+    fn bad(what: &str) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
+    }
+
+    /// Reads the next whole message into `out` (or ends the stream).
+    fn next_message(&mut self) -> std::io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        let mut word = [0u8; 4];
+        if self.inner.read_exact(&mut word).is_err() {
+            self.done = true;
+            return Ok(());
+        }
+        let mut prefix = word.to_vec();
+        if word == [0xFF; 4] {
+            self.inner.read_exact(&mut word)?;
+            prefix.extend_from_slice(&word);
+        }
+        let meta_len = i32::from_le_bytes(word);
+        self.out.extend_from_slice(&prefix);
+        if meta_len <= 0 {
+            self.done = true; // end of stream
+            return Ok(());
+        }
+        if meta_len as u64 > self.limit {
+            return Err(Self::bad("message metadata larger than the input"));
+        }
+        let mut meta = vec![0u8; meta_len as usize];
+        self.inner.read_exact(&mut meta)?;
+        let body =
+            arrow_ipc::root_as_message(&meta).map_err(|_| Self::bad("message metadata unreadable"))?.bodyLength();
+        if body < 0 || body as u64 > self.limit {
+            return Err(Self::bad("message body larger than the input"));
+        }
+        self.out.extend_from_slice(&meta);
+        let start = self.out.len();
+        self.out.resize(start + body as usize, 0);
+        self.inner.read_exact(&mut self.out[start..])?;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for IpcGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.next_message()?;
+            if self.out.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = (self.out.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
 /// Batches from a Parquet or Arrow reader.
@@ -54,20 +130,45 @@ impl ColumnarSource {
         Self::new(Box::new(reader), schema, WHAT)
     }
 
-    pub fn arrow_file(file: File) -> Result<Self, Error> {
+    /// An Arrow IPC file is the magic, the stream format, and a footer: it is read as the
+    /// stream after its first 8 bytes, through the same message-size guard.
+    pub fn arrow_file(mut file: File) -> Result<Self, Error> {
         const WHAT: &str = "Arrow IPC file (damaged)";
-        let reader = guarded(|| arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None))
-            .map_err(|_| corrupt(WHAT))?;
-        let schema = reader.schema();
-        Self::new(Box::new(reader), schema, WHAT)
+        let size = file.metadata().map(|m| m.len()).map_err(|_| corrupt(WHAT))?;
+        let mut magic = [0u8; 8];
+        file.read_exact(&mut magic).map_err(|_| corrupt(WHAT))?;
+        if &magic[..6] != b"ARROW1" {
+            return Err(corrupt(WHAT));
+        }
+        // Writers pad the magic to their alignment (8 or 64 bytes) with zeros.
+        let mut word = [0u8; 4];
+        let mut skipped = 8u64;
+        loop {
+            file.read_exact(&mut word).map_err(|_| corrupt(WHAT))?;
+            if word != [0; 4] || skipped >= 64 {
+                break;
+            }
+            skipped += 4;
+        }
+        let rest = std::io::Cursor::new(word).chain(file);
+        Self::arrow_messages(Box::new(rest), size.saturating_sub(skipped), WHAT)
     }
 
     pub fn arrow_stream(src: Box<dyn Read + Send>) -> Result<Self, Error> {
-        const WHAT: &str = "Arrow IPC stream (damaged)";
-        let reader = guarded(|| arrow_ipc::reader::StreamReader::try_new(BufReader::new(src), None))
-            .map_err(|_| corrupt(WHAT))?;
+        Self::arrow_messages(src, MAX_IPC_MESSAGE, "Arrow IPC stream (damaged)")
+    }
+
+    fn arrow_messages(src: Box<dyn Read + Send>, limit: u64, what: &'static str) -> Result<Self, Error> {
+        let guard = IpcGuard {
+            inner: BufReader::new(src),
+            limit: limit.min(MAX_IPC_MESSAGE),
+            out: Vec::new(),
+            pos: 0,
+            done: false,
+        };
+        let reader = guarded(|| arrow_ipc::reader::StreamReader::try_new(guard, None)).map_err(|_| corrupt(what))?;
         let schema = reader.schema();
-        Self::new(Box::new(reader), schema, WHAT)
+        Self::new(Box::new(reader), schema, what)
     }
 }
 
