@@ -30,6 +30,12 @@ use clap::Parser;
 use cli::{AuditCommand, Cli, Command, KeysCommand, RulesCommand};
 
 fn main() -> ExitCode {
+    // Panics are contained (a third-party decoder on a hostile file, a transform) and turned
+    // into errors or quarantines; report only where, never the payload, which may quote data.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("note: an internal error was contained ({at}); the message below says what failed");
+    }));
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Demo(args) => demo::run(args),
