@@ -11,7 +11,7 @@ mkdir -p scratch logs
 run() {
   local t=$1
   mkdir -p "scratch/$t"
-  cargo +nightly fuzz run -O "$t" "scratch/$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+  cargo +nightly fuzz run -O "$t" "scratch/$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
     >"logs/$t.log" 2>&1
   local rc=$?
   local done_line
