@@ -84,9 +84,12 @@ impl Default for ParquetOptions {
 /// columns are encoded in parallel on the current rayon pool (the runner's), and finished
 /// row groups are appended to the file in order.
 ///
-/// Dictionary encoding is decided per text column from the first batch: a column whose
-/// sampled values are mostly distinct (pseudonyms, free text) is written plain, since a
-/// dictionary there only costs time before the encoder falls back anyway.
+/// Dictionary encoding is decided per text column from the first batch: the number of
+/// distinct values in a row group is estimated from a sample, and a column expected to hold
+/// more than a quarter of a row group's rows as distinct values (pseudonyms, timestamps,
+/// unique free text) is written plain, since a dictionary there only costs time before the
+/// encoder falls back anyway. A column expected to repeat (cities, masked cards, streets)
+/// gets a dictionary page large enough for its estimate, so it does not fall back mid-chunk.
 pub struct ParquetWriter<W: Write + Send> {
     state: State<W>,
     schema: SchemaRef,
@@ -115,11 +118,11 @@ impl<W: Write + Send> std::fmt::Debug for ParquetWriter<W> {
     }
 }
 
-/// Sampled values per column for the dictionary decision, and the distinct share above
-/// which a column is written without a dictionary.
-const DICT_SAMPLE: usize = 2048;
-const DICT_MAX_DISTINCT_SHARE: f64 = 0.5;
-
+/// Rows of the first batch looked at for the dictionary decision.
+const DICT_SAMPLE: usize = 16 * 1024;
+/// Largest dictionary page granted to a column whose estimate asks for more than the
+/// parquet default (1 MiB); bounds the writer's memory per column.
+const DICT_PAGE_MAX: usize = 8 << 20;
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self, Error> {
         let compression = match opts.codec {
@@ -143,13 +146,19 @@ impl<W: Write + Send> ParquetWriter<W> {
             .set_compression(self.compression)
             .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")));
         for (field, array) in self.schema.fields().iter().zip(first.columns()) {
-            if mostly_distinct(array) {
-                // Tokens and free text: a dictionary never pays off, and min/max statistics
-                // of random tokens help no reader (they only cost a comparison per value).
-                let path = ColumnPath::from(field.name().as_str());
-                builder = builder
-                    .set_column_dictionary_enabled(path.clone(), false)
-                    .set_column_statistics_enabled(path, EnabledStatistics::None);
+            let path = ColumnPath::from(field.name().as_str());
+            match dictionary_plan(array, self.row_group_rows) {
+                DictionaryPlan::Default => {}
+                DictionaryPlan::Plain => {
+                    // Tokens and unique text: a dictionary never pays off, and min/max statistics
+                    // of random tokens help no reader (they only cost a comparison per value).
+                    builder = builder
+                        .set_column_dictionary_enabled(path.clone(), false)
+                        .set_column_statistics_enabled(path, EnabledStatistics::None);
+                }
+                DictionaryPlan::Dictionary { page_bytes } => {
+                    builder = builder.set_column_dictionary_page_size_limit(path, page_bytes);
+                }
             }
         }
         let mut props = builder.build();
@@ -178,23 +187,49 @@ impl<W: Write + Send> ParquetWriter<W> {
     }
 }
 
-/// True when most sampled values of a text column are distinct.
-fn mostly_distinct(array: &ArrayRef) -> bool {
-    let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return false };
-    let n = s.len();
-    if n < 64 {
-        return false;
+/// How a column's values are encoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DictionaryPlan {
+    /// Parquet's defaults (non-text columns, tiny first batches).
+    Default,
+    /// No dictionary, no statistics.
+    Plain,
+    /// A dictionary with a page limit of this many bytes.
+    Dictionary { page_bytes: usize },
+}
+
+/// Decides a text column's encoding from the first batch: estimates how many distinct
+/// values a row group of `group_rows` rows holds, and whether a dictionary of them pays.
+fn dictionary_plan(array: &ArrayRef, group_rows: usize) -> DictionaryPlan {
+    let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return DictionaryPlan::Default };
+    if s.len() < 64 {
+        return DictionaryPlan::Default;
     }
-    let step = (n / DICT_SAMPLE).max(1);
-    let mut seen = std::collections::HashSet::with_capacity(DICT_SAMPLE);
-    let mut sampled = 0usize;
-    for i in (0..n).step_by(step).take(DICT_SAMPLE) {
-        if s.is_valid(i) {
-            sampled += 1;
-            seen.insert(s.value(i));
-        }
+    let mut counts = std::collections::HashMap::with_capacity(s.len().min(DICT_SAMPLE));
+    for v in s.iter().take(DICT_SAMPLE).flatten() {
+        *counts.entry(v).or_insert(0u32) += 1;
     }
-    sampled > 0 && seen.len() as f64 / sampled as f64 > DICT_MAX_DISTINCT_SHARE
+    if counts.is_empty() {
+        return DictionaryPlan::Default;
+    }
+    let once = counts.values().filter(|&&c| c == 1).count();
+    let twice = counts.values().filter(|&&c| c == 2).count();
+    let distinct = distinct_in_group(counts.len(), once, twice, group_rows);
+    if distinct > group_rows as f64 / 2.0 {
+        return DictionaryPlan::Plain;
+    }
+    let mean_len = counts.keys().map(|v| v.len() + 4).sum::<usize>() as f64 / counts.len() as f64;
+    let page_bytes = ((2.0 * distinct * mean_len) as usize).clamp(1 << 20, DICT_PAGE_MAX);
+    DictionaryPlan::Dictionary { page_bytes }
+}
+
+/// The distinct values expected among `group` rows, from a sample with `distinct` values of
+/// which `once` occurred once and `twice` twice: Chao1's estimate of all the values there
+/// are (`d + f1² / 2f2`), then the share of them `group` draws are expected to meet.
+fn distinct_in_group(distinct: usize, once: usize, twice: usize, group: usize) -> f64 {
+    let (d, f1, f2, g) = (distinct as f64, once as f64, twice as f64, group.max(1) as f64);
+    let values = if twice > 0 { d + f1 * f1 / (2.0 * f2) } else { d + f1 * (f1 - 1.0).max(0.0) / 2.0 };
+    values * (1.0 - (-g / values).exp())
 }
 
 impl<W: Write + Send> OpenFile<W> {
@@ -350,5 +385,62 @@ impl<W: Write + Send> BatchSink for ArrowFileWriter<W> {
             .into_inner()
             .map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?;
         w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows` values drawn by a fixed linear congruential generator, `value(i)` each.
+    fn column(rows: usize, value: impl Fn(u64) -> String) -> ArrayRef {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        Arc::new(StringArray::from_iter_values((0..rows).map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            value(x >> 33)
+        })))
+    }
+
+    #[test]
+    fn distinct_estimate_finds_a_uniform_population_from_a_small_sample() {
+        // 8192 draws from 1400 values; a row group of 131072 draws meets all 1400.
+        let a = column(8192, |r| format!("street {}", r % 1400));
+        let s = a.as_any().downcast_ref::<StringArray>().unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for v in s.iter().flatten() {
+            *counts.entry(v).or_insert(0usize) += 1;
+        }
+        let once = counts.values().filter(|&&c| c == 1).count();
+        let twice = counts.values().filter(|&&c| c == 2).count();
+        let est = distinct_in_group(counts.len(), once, twice, 131_072);
+        assert!((1300.0..1500.0).contains(&est), "{est}");
+        // 8192 draws from 30,000 values: most are seen once, yet the estimate stays near 30,000.
+        let a = column(8192, |r| format!("card {}", r % 30_000));
+        let s = a.as_any().downcast_ref::<StringArray>().unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for v in s.iter().flatten() {
+            *counts.entry(v).or_insert(0usize) += 1;
+        }
+        let once = counts.values().filter(|&&c| c == 1).count();
+        let twice = counts.values().filter(|&&c| c == 2).count();
+        let est = distinct_in_group(counts.len(), once, twice, 131_072);
+        assert!((24_000.0..36_000.0).contains(&est), "{est}");
+    }
+
+    #[test]
+    fn unique_columns_are_plain_and_repeating_ones_get_a_dictionary() {
+        let group = 131_072;
+        let unique = column(8192, |r| format!("tok{r:x}"));
+        assert_eq!(dictionary_plan(&unique, group), DictionaryPlan::Plain);
+        let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
+        assert_eq!(dictionary_plan(&cities, group), DictionaryPlan::Dictionary { page_bytes: 1 << 20 });
+        // 40,000 long values: the dictionary page is raised past the 1 MiB default to hold them.
+        let long = column(8192, |r| format!("{:0>60}", r % 40_000));
+        match dictionary_plan(&long, group) {
+            DictionaryPlan::Dictionary { page_bytes } => assert!(page_bytes > 40_000 * 64, "{page_bytes}"),
+            other => panic!("{other:?}"),
+        }
+        let numbers: ArrayRef = Arc::new(arrow_array::Int64Array::from_iter_values(0..8192));
+        assert_eq!(dictionary_plan(&numbers, group), DictionaryPlan::Default);
     }
 }
