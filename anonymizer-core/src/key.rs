@@ -122,7 +122,7 @@ impl MasterKey {
     /// All sub-keys the pipeline needs.
     pub fn key_set(&self) -> KeySet {
         KeySet {
-            pseudonymize: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_PSEUDONYMIZE).as_ref()),
+            pseudonymize: self.derive(INFO_PSEUDONYMIZE),
             encrypt: self.derive(INFO_ENCRYPT),
             perturb: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_PERTURB).as_ref()),
             audit: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_AUDIT).as_ref()),
@@ -133,7 +133,7 @@ impl MasterKey {
 
 /// The derived sub-keys. `Debug` shows only the key id.
 pub struct KeySet {
-    pub(crate) pseudonymize: hmac::Key,
+    pub(crate) pseudonymize: Zeroizing<[u8; 32]>,
     pub(crate) encrypt: Zeroizing<[u8; 32]>,
     pub(crate) perturb: hmac::Key,
     audit: hmac::Key,

@@ -3,6 +3,7 @@
 
 pub mod encrypt;
 pub mod generalize;
+mod hmac_sha256;
 pub mod mask;
 pub mod noise;
 pub mod pseudonymize;

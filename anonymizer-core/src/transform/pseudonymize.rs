@@ -1,11 +1,11 @@
 //! `pseudonymize`: `prefix + base32_lower_nopad(HMAC-SHA256(K, domain || 0x00 || value))[..length]`.
 
-use ring::hmac;
+use super::hmac_sha256::PrefixedHmac;
 
 /// A keyed tokenizer for one domain, with the `domain || 0x00` prefix already absorbed.
 #[derive(Clone)]
 pub struct Pseudonymizer {
-    ctx: hmac::Context,
+    mac: PrefixedHmac,
     prefix: String,
     length: usize,
 }
@@ -20,20 +20,22 @@ const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 impl Pseudonymizer {
     /// `length` is clamped to 1..=52 (52 base32 characters hold all 256 bits).
-    pub fn new(key: &hmac::Key, domain: &str, prefix: &str, length: usize) -> Self {
-        let mut ctx = hmac::Context::with_key(key);
-        ctx.update(domain.as_bytes());
-        ctx.update(&[0]);
-        Pseudonymizer { ctx, prefix: prefix.to_string(), length: length.clamp(1, 52) }
+    /// `key` is the pseudonymization sub-key (HKDF info `importd/v1/pseudonymize`).
+    pub fn new(key: &[u8; 32], domain: &str, prefix: &str, length: usize) -> Self {
+        let mut absorbed = domain.as_bytes().to_vec();
+        absorbed.push(0);
+        Pseudonymizer {
+            mac: PrefixedHmac::new(key, &absorbed),
+            prefix: prefix.to_string(),
+            length: length.clamp(1, 52),
+        }
     }
 
     /// Appends the token for `value` to `out`.
     pub fn token_into(&self, value: &[u8], out: &mut String) {
-        let mut ctx = self.ctx.clone();
-        ctx.update(value);
-        let tag = ctx.sign();
+        let tag = self.mac.mac(value);
         out.push_str(&self.prefix);
-        base32_lower_into(tag.as_ref(), self.length, out);
+        base32_lower_into(&tag, self.length, out);
     }
 
     /// The token for `value`.
@@ -77,12 +79,12 @@ mod tests {
     use super::*;
     use crate::key::{MasterKey, INFO_PSEUDONYMIZE};
 
-    fn key() -> hmac::Key {
+    fn key() -> [u8; 32] {
         let mut b = [0u8; 32];
         for (i, x) in b.iter_mut().enumerate() {
             *x = i as u8;
         }
-        hmac::Key::new(hmac::HMAC_SHA256, MasterKey::from_bytes(b).derive(INFO_PSEUDONYMIZE).as_ref())
+        *MasterKey::from_bytes(b).derive(INFO_PSEUDONYMIZE)
     }
 
     // Expected tokens from Python (independent of this code):
