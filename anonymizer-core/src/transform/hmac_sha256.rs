@@ -62,7 +62,7 @@ impl PrefixedHmac {
             rest = after;
             fill = 0;
         }
-        block[fill..fill + rest.len()].copy_from_slice(&rest[..]);
+        block[fill..fill + rest.len()].copy_from_slice(rest);
         fill += rest.len();
         let inner_digest = finish(&mut state, &mut block, fill, total);
 
