@@ -110,6 +110,9 @@ pub struct AnonymizeArgs {
     /// Parquet output: zstd level (1–22).
     #[arg(long, default_value_t = 1)]
     pub zstd_level: i32,
+    /// Parquet output: only PLAIN and dictionary encodings, for readers older than Spark 3.3.
+    #[arg(long)]
+    pub legacy_encodings: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Rows per batch.
@@ -191,6 +194,7 @@ impl AnonymizeArgs {
                 CompressionArg::None => ParquetCodec::Uncompressed,
             },
             row_group_rows: self.row_group_rows,
+            legacy_encodings: self.legacy_encodings,
         }
     }
 }

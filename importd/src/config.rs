@@ -93,6 +93,8 @@ struct OutputConfig {
     zstd_level: Option<i32>,
     /// Rows per row group (default 131072).
     row_group_rows: Option<usize>,
+    /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3 (default false).
+    legacy_encodings: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -384,6 +386,7 @@ impl Settings {
                         Some(CodecName::None) => ParquetCodec::Uncompressed,
                     },
                     row_group_rows: raw.output.row_group_rows.unwrap_or(d.row_group_rows).max(1),
+                    legacy_encodings: raw.output.legacy_encodings.unwrap_or(d.legacy_encodings),
                 }
             },
             log_format: raw.log_format,

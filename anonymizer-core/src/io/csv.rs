@@ -377,11 +377,12 @@ impl CsvReader {
             Err(e) => (e.valid_up_to(), true),
         };
         let start = self.buf_offset + self.validated as u64;
-        for (i, b) in chunk[..good].iter().enumerate() {
-            if *b == b'\n' {
-                self.newlines += 1;
-                self.last_newline = Some(start + i as u64);
-            }
+        // Line and column of an invalid byte are only needed for the error, but the buffer
+        // moves on, so newlines are counted as they pass (vectorized search, not a byte loop).
+        let valid = &chunk[..good];
+        self.newlines += memchr::memchr_iter(b'\n', valid).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', valid) {
+            self.last_newline = Some(start + i as u64);
         }
         if bad {
             let offset = start + good as u64;

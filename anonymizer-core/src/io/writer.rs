@@ -8,7 +8,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
@@ -72,11 +72,15 @@ pub struct ParquetOptions {
     pub codec: ParquetCodec,
     /// Rows per row group.
     pub row_group_rows: usize,
+    /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3. By default a
+    /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
+    /// its lengths apart from its bytes, which compresses smaller and faster.
+    pub legacy_encodings: bool,
 }
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions { codec: ParquetCodec::Zstd(1), row_group_rows: 128 * 1024 }
+        ParquetOptions { codec: ParquetCodec::Zstd(1), row_group_rows: 128 * 1024, legacy_encodings: false }
     }
 }
 
@@ -95,6 +99,7 @@ pub struct ParquetWriter<W: Write + Send> {
     schema: SchemaRef,
     compression: Compression,
     row_group_rows: usize,
+    legacy_encodings: bool,
 }
 
 enum State<W: Write + Send> {
@@ -138,6 +143,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             schema,
             compression,
             row_group_rows: opts.row_group_rows.max(1),
+            legacy_encodings: opts.legacy_encodings,
         })
     }
 
@@ -154,7 +160,10 @@ impl<W: Write + Send> ParquetWriter<W> {
                     // of random tokens help no reader (they only cost a comparison per value).
                     builder = builder
                         .set_column_dictionary_enabled(path.clone(), false)
-                        .set_column_statistics_enabled(path, EnabledStatistics::None);
+                        .set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+                    if !self.legacy_encodings {
+                        builder = builder.set_column_encoding(path, Encoding::DELTA_LENGTH_BYTE_ARRAY);
+                    }
                 }
                 DictionaryPlan::Dictionary { page_bytes } => {
                     builder = builder.set_column_dictionary_page_size_limit(path, page_bytes);
@@ -442,5 +451,32 @@ mod tests {
         }
         let numbers: ArrayRef = Arc::new(arrow_array::Int64Array::from_iter_values(0..8192));
         assert_eq!(dictionary_plan(&numbers, group), DictionaryPlan::Default);
+    }
+
+    /// Encodings of each column chunk of a Parquet file written from `batch`.
+    fn encodings(batch: &RecordBatch, legacy_encodings: bool) -> Vec<(String, Vec<parquet::basic::Encoding>)> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let file = tempfile::tempfile().unwrap();
+        let opts = ParquetOptions { legacy_encodings, ..ParquetOptions::default() };
+        let mut w = Box::new(ParquetWriter::new(file.try_clone().unwrap(), batch.schema(), &opts).unwrap());
+        w.write(batch).unwrap();
+        w.finish().unwrap();
+        let reader = SerializedFileReader::new(file).unwrap();
+        let rg = reader.metadata().row_group(0);
+        rg.columns().iter().map(|c| (c.column_path().string(), c.encodings().collect())).collect()
+    }
+
+    #[test]
+    fn unique_text_is_delta_length_encoded_unless_legacy_encodings_are_asked_for() {
+        use parquet::basic::Encoding;
+        let tokens = column(8192, |r| format!("tok{r:x}"));
+        let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
+        let batch = RecordBatch::try_from_iter([("token", tokens), ("city", cities)]).unwrap();
+        let modern = encodings(&batch, false);
+        assert!(modern[0].1.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY), "{modern:?}");
+        assert!(modern[1].1.contains(&Encoding::RLE_DICTIONARY), "{modern:?}");
+        let legacy = encodings(&batch, true);
+        assert!(legacy.iter().all(|(_, e)| !e.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY)), "{legacy:?}");
+        assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
     }
 }

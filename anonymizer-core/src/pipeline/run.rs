@@ -23,7 +23,8 @@ pub struct RunOptions {
     pub in_flight: usize,
     /// Called after each batch is written with (rows read, bytes read).
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
-    /// A pool shared by many runs (a daemon's imports); `None` builds one of `threads` threads.
+    /// A pool shared by many runs (a daemon's imports) for transforming and writing; `None`
+    /// builds two of `threads` threads each, one transforming and one writing.
     pub pool: Option<Arc<rayon::ThreadPool>>,
 }
 
@@ -64,15 +65,12 @@ pub fn run(
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
     let in_flight = if opts.in_flight == 0 { 2 * threads + 1 } else { opts.in_flight };
-    let pool = match &opts.pool {
-        Some(shared) => shared.clone(),
-        None => Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("importd-transform-{i}"))
-                .build()
-                .map_err(|_| Error::new(ErrorKind::Option("could not start the transform threads".into())))?,
-        ),
+    // Encoding the output is a chain (batch k+1 is written after batch k), so it gets threads
+    // of its own: queued behind transforms in one pool, it left cores idle while the reader
+    // waited for free slots. A shared pool (the daemon's) serves both, bounding all imports.
+    let (pool, write_pool) = match &opts.pool {
+        Some(shared) => (shared.clone(), shared.clone()),
+        None => (Arc::new(new_pool(threads, "transform")?), Arc::new(new_pool(threads, "write")?)),
     };
 
     let (done_tx, done_rx) = mpsc::channel::<Done>();
@@ -86,7 +84,7 @@ pub fn run(
     std::thread::scope(|scope| {
         // Writer: reorders finished batches and writes them in input order.
         let plan_for_report = plan.clone();
-        let pool_ref = &*pool;
+        let pool_ref = &*write_pool;
         let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
             let mut sink = sink;
             let mut report = RunReport::new(&plan_for_report);
@@ -100,7 +98,7 @@ pub fn run(
                     let applied = result?;
                     let t = Instant::now();
                     if applied.batch.num_rows() > 0 || !wrote_any {
-                        // In the pool, so a sink that encodes columns in parallel shares the transform threads.
+                        // In the write pool, where a sink may encode columns in parallel.
                         pool_ref.install(|| sink.write(&applied.batch))?;
                         wrote_any = true;
                     }
@@ -153,7 +151,7 @@ pub fn run(
         read_result?;
         let (sink, mut report, write_time) = written?;
         let t = Instant::now();
-        pool.install(|| sink.finish())?;
+        write_pool.install(|| sink.finish())?;
         report.write_time = write_time + t.elapsed();
         report.elapsed = started.elapsed();
         report.read_time = read_time;
@@ -162,4 +160,12 @@ pub fn run(
         report.rules_sha256 = plan.rules().sha256.clone();
         Ok(report)
     })
+}
+
+fn new_pool(threads: usize, role: &'static str) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("importd-{role}-{i}"))
+        .build()
+        .map_err(|_| Error::new(ErrorKind::Option(format!("could not start the {role} threads"))))
 }
