@@ -29,7 +29,31 @@ pub struct InputBatch {
     pub lines: Vec<u64>,
 }
 
-type Decode = Box<dyn FnOnce() -> Result<RecordBatch, Error> + Send>;
+type Decode = Box<dyn FnOnce(Option<&dyn RowSelector>) -> Result<Decoded, Error> + Send>;
+
+/// What the consumer of a batch needs, so a decoder can skip the rest: columns nobody reads
+/// are not built, deleted rows are not copied. The pipeline's plan is one.
+pub trait RowSelector: Sync {
+    /// Whether input column `column` is read by some output.
+    fn reads(&self, column: usize) -> bool;
+    /// Whether `deletes` can ever be true (a plan without `[[delete_rows]]` says no).
+    fn deletes_rows(&self) -> bool;
+    /// Whether a row is deleted; `cell(i)` is the raw text of its column `i` (`None`: null).
+    fn deletes<'a>(&self, cell: &dyn Fn(usize) -> Option<&'a str>) -> bool;
+}
+
+/// A decoded batch, possibly already selected.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The rows. When `selected`, columns nobody reads are all null.
+    pub batch: RecordBatch,
+    /// Whether the selector's deletions were applied (otherwise the consumer applies them).
+    pub selected: bool,
+    /// Rows before deletion.
+    pub rows_in: usize,
+    /// For each row of `batch`, its index among the `rows_in` rows; `None` when none was deleted.
+    pub kept: Option<Vec<usize>>,
+}
 
 enum Pending {
     Ready(RecordBatch),
@@ -54,6 +78,19 @@ impl InputBatch {
         first_row: u64,
         lines: Vec<u64>,
     ) -> Self {
+        let decode = move |_: Option<&dyn RowSelector>| {
+            decode().map(|batch| Decoded { rows_in: batch.num_rows(), batch, selected: false, kept: None })
+        };
+        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
+    }
+
+    /// A batch decoded later by `decode` or `decode_selected`, by a decoder that can skip
+    /// what the selector does not need.
+    pub(crate) fn selectable(
+        decode: impl FnOnce(Option<&dyn RowSelector>) -> Result<Decoded, Error> + Send + 'static,
+        first_row: u64,
+        lines: Vec<u64>,
+    ) -> Self {
         InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
     }
 
@@ -69,7 +106,16 @@ impl InputBatch {
     pub fn decode(self) -> Result<RecordBatch, Error> {
         match self.rows {
             Pending::Ready(b) => Ok(b),
-            Pending::Deferred(f) => f(),
+            Pending::Deferred(f) => f(None).map(|d| d.batch),
+        }
+    }
+
+    /// The rows `selector` needs: a decoder that can may leave out unread columns (as nulls)
+    /// and deleted rows (`selected` says whether it did).
+    pub fn decode_selected(self, selector: &dyn RowSelector) -> Result<Decoded, Error> {
+        match self.rows {
+            Pending::Ready(batch) => Ok(Decoded { rows_in: batch.num_rows(), batch, selected: false, kept: None }),
+            Pending::Deferred(f) => f(Some(selector)),
         }
     }
 }

@@ -7,6 +7,7 @@ use arrow_select::filter::{filter, filter_record_batch};
 
 use super::kernel::run_column;
 use crate::error::{Error, ErrorKind};
+use crate::io::{Decoded, RowSelector};
 use crate::rule::{FilterPlan, OnInvalid, RowMatch, RulePlan};
 
 /// A transformed batch and what happened to it.
@@ -41,6 +42,24 @@ impl RulePlan {
     /// Like [`apply`](Self::apply), for a batch starting at data row `first_row` (0-based)
     /// whose rows start on the given 1-based file `lines`: used in error messages only.
     pub fn apply_at(&self, batch: &RecordBatch, first_row: u64, lines: Option<&[u64]>) -> Result<Applied, Error> {
+        self.check_width(batch)?;
+        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
+        self.filter_and_transform(texts, first_row, lines)
+    }
+
+    /// Transforms a batch from [`InputBatch::decode_selected`](crate::io::InputBatch::decode_selected)
+    /// with this plan as the selector: deletions the decoder applied are counted, not redone.
+    pub fn apply_decoded(&self, decoded: Decoded, first_row: u64, lines: Option<&[u64]>) -> Result<Applied, Error> {
+        let Decoded { batch, selected, rows_in, kept } = decoded;
+        if !selected {
+            return self.apply_at(&batch, first_row, lines);
+        }
+        self.check_width(&batch)?;
+        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
+        self.transform(texts, kept, rows_in, first_row, lines)
+    }
+
+    fn check_width(&self, batch: &RecordBatch) -> Result<(), Error> {
         if batch.num_columns() != self.input_names.len() {
             return Err(Error::new(ErrorKind::Option(format!(
                 "the batch has {} columns but the plan was bound to {}",
@@ -48,9 +67,16 @@ impl RulePlan {
                 self.input_names.len()
             ))));
         }
-        let rows_in = batch.num_rows();
-        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
+        Ok(())
+    }
 
+    fn filter_and_transform(
+        &self,
+        texts: Vec<StringArray>,
+        first_row: u64,
+        lines: Option<&[u64]>,
+    ) -> Result<Applied, Error> {
+        let rows_in = texts.first().map_or(0, |a| a.len());
         // 1. Row filters see the raw values, before any action.
         let keep = delete_mask(&self.filters, &texts);
         let (texts, origin): (Vec<StringArray>, Option<Vec<usize>>) = match &keep {
@@ -77,7 +103,20 @@ impl RulePlan {
             }
             None => (texts, None),
         };
-        let rows_kept = rows_in - keep.as_ref().map_or(0, |m| m.false_count());
+        self.transform(texts, origin, rows_in, first_row, lines)
+    }
+
+    /// Column actions and `drop_row` over rows that survived `[[delete_rows]]`; `origin`
+    /// maps each to its index among the batch's `rows_in` rows (`None`: all survived).
+    fn transform(
+        &self,
+        texts: Vec<StringArray>,
+        origin: Option<Vec<usize>>,
+        rows_in: usize,
+        first_row: u64,
+        lines: Option<&[u64]>,
+    ) -> Result<Applied, Error> {
+        let rows_kept = origin.as_ref().map_or(rows_in, Vec::len);
         let rows_deleted = (rows_in - rows_kept) as u64;
         let refs: Vec<&StringArray> = texts.iter().collect();
 
@@ -136,6 +175,31 @@ impl RulePlan {
     }
 }
 
+impl RowSelector for RulePlan {
+    fn reads(&self, column: usize) -> bool {
+        self.reads.get(column).copied().unwrap_or(true)
+    }
+
+    fn deletes_rows(&self) -> bool {
+        !self.filters.is_empty()
+    }
+
+    fn deletes<'a>(&self, cell: &dyn Fn(usize) -> Option<&'a str>) -> bool {
+        self.filters.iter().any(|f| row_matches(&f.matcher, cell(f.input)))
+    }
+}
+
+/// Whether a `[[delete_rows]]` matcher matches a cell (`None`: null).
+fn row_matches(matcher: &RowMatch, v: Option<&str>) -> bool {
+    match (matcher, v) {
+        (RowMatch::IsNull(want), v) => v.is_none() == *want,
+        (_, None) => false,
+        (RowMatch::Equals(e), Some(v)) => v == e,
+        (RowMatch::In(list), Some(v)) => list.iter().any(|e| e == v),
+        (RowMatch::Matches(re), Some(v)) => re.is_match(v),
+    }
+}
+
 fn what_for(action: &str) -> &'static str {
     match action {
         "keep" | "null" | "replace" | "pseudonymize" | "mask" | "truncate" => "read as its declared type",
@@ -174,15 +238,7 @@ fn delete_mask(filters: &[FilterPlan], texts: &[StringArray]) -> Option<BooleanA
             if !*k {
                 continue;
             }
-            let v = (!col.is_null(row)).then(|| col.value(row));
-            let hit = match (&f.matcher, v) {
-                (RowMatch::IsNull(want), v) => v.is_none() == *want,
-                (_, None) => false,
-                (RowMatch::Equals(e), Some(v)) => v == e,
-                (RowMatch::In(list), Some(v)) => list.iter().any(|e| e == v),
-                (RowMatch::Matches(re), Some(v)) => re.is_match(v),
-            };
-            if hit {
+            if row_matches(&f.matcher, (!col.is_null(row)).then(|| col.value(row))) {
                 *k = false;
             }
         }

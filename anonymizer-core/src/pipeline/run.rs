@@ -138,8 +138,8 @@ pub fn run(
             pool.spawn(move || {
                 let result = catch_unwind(AssertUnwindSafe(move || {
                     let (first_row, lines) = (batch.first_row, batch.lines.clone());
-                    let rows = batch.decode()?;
-                    plan.apply_at(&rows, first_row, Some(&lines))
+                    let rows = batch.decode_selected(&*plan)?;
+                    plan.apply_decoded(rows, first_row, Some(&lines))
                 }))
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
                 let _ = tx.send((this, result));

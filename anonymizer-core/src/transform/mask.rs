@@ -3,6 +3,16 @@
 
 /// Appends the masked `value` to `out`.
 pub fn mask(value: &str, keep_first: usize, keep_last: usize, ch: char, preserve: &[char], out: &mut String) {
+    if preserve.is_empty() && value.is_ascii() {
+        // One byte per character: kept head, masked middle, kept tail.
+        let n = value.len();
+        let head = keep_first.min(n);
+        let tail = n.saturating_sub(keep_last).max(head);
+        out.push_str(&value[..head]);
+        out.extend(std::iter::repeat_n(ch, tail - head));
+        out.push_str(&value[tail..]);
+        return;
+    }
     let counted = value.chars().filter(|c| !preserve.contains(c)).count();
     let mut i = 0;
     for c in value.chars() {
@@ -39,5 +49,23 @@ mod tests {
         assert_eq!(m("abcdef", 0, 0, ""), "******");
         assert_eq!(m("😀😀😀", 1, 1, ""), "😀*😀");
         assert_eq!(m("a b", 0, 0, " "), "* *");
+        assert_eq!(m("abcdef", 4, 4, ""), "abcdef");
+        assert_eq!(m("abcdef", 2, 1, ""), "ab***f");
+        assert_eq!(m("abcdef", 0, 6, ""), "abcdef");
+    }
+
+    /// The character-by-character definition, for comparison with the ASCII shortcut.
+    fn by_definition(value: &str, keep_first: usize, keep_last: usize, ch: char) -> String {
+        let n = value.chars().count();
+        value.chars().enumerate().map(|(i, c)| if i < keep_first || i + keep_last >= n { c } else { ch }).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_shortcut_equals_the_definition(v in "[ -~]{0,24}|[a-zäöü€]{0,8}", f in 0usize..10, l in 0usize..10) {
+            let mut out = String::new();
+            mask(&v, f, l, '#', &[], &mut out);
+            proptest::prop_assert_eq!(out, by_definition(&v, f, l, '#'));
+        }
     }
 }
