@@ -25,6 +25,14 @@ mod watch;
 
 use std::process::ExitCode;
 
+/// jemalloc: with the reader, transform and write threads each allocating and freeing a
+/// batch's buffers, glibc's per-thread arenas kept growing with the input (peak RSS +27 % at
+/// 5× the rows); jemalloc stays flat (+4 %), which bounded memory means, and the daemon runs
+/// for months.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 
 use cli::{AuditCommand, Cli, Command, KeysCommand, RulesCommand};
