@@ -248,25 +248,14 @@ impl CsvReader {
         }
     }
 
-    /// The fast path for the common record: one complete line without `\r`, whose fields
-    /// are plain or quoted without inner quotes or line breaks. The line is copied once and
-    /// its fields are located with SIMD search for delimiters and quotes. Such a record parses
-    /// exactly as csv-core would parse it (tested against rust-csv); anything else returns
-    /// `None`, changes nothing, and goes through csv-core.
+    /// The fast path for the common record: complete lines without `\r`, whose fields are
+    /// plain or quoted without inner quotes (a quoted field may span lines). The record is
+    /// copied once and its fields are located with SIMD search for delimiters, quotes and
+    /// line ends. Such a record parses exactly as csv-core would parse it (tested against
+    /// rust-csv); anything else returns `None`, changes nothing, and goes through csv-core.
     fn simple_record(&mut self) -> Result<Option<Next>, Error> {
         let avail = &self.buf[self.pos..self.end];
-        let Some(nl) = memchr::memchr(b'\n', avail) else { return Ok(None) };
-        let mut rec = &avail[..nl];
-        if rec.last() == Some(&b'\r') {
-            rec = &rec[..rec.len() - 1];
-        }
-        if rec.is_empty() || rec.len() > self.opts.max_record_bytes {
-            return Ok(None);
-        }
-        if self.data.len() - self.data_len < rec.len() {
-            let grown = (self.data.len() * 2).max(self.data_len + rec.len() + 64 * 1024);
-            self.data.resize(grown, 0);
-        }
+        let Some(mut nl) = memchr::memchr(b'\n', avail) else { return Ok(None) };
         if self.ends.len() - self.ends_len < self.ncols {
             let grown = self.ends.len() * 2 + self.ncols + 64;
             self.ends.resize(grown, 0);
@@ -277,48 +266,64 @@ impl CsvReader {
             return Ok(None);
         }
         let base = self.data_len;
-        let len = rec.len();
         let first = self.ends_len;
         let limit = first + self.ncols;
         let mut e = first;
-        // One SIMD pass over the line for the three bytes that matter.
         let (mut field_start, mut in_quotes, mut closed_at) = (0usize, false, None::<usize>);
-        for p in memchr::memchr3_iter(delimiter, quote, b'\r', rec) {
-            let b = rec[p];
-            if b == b'\r' {
+        // Scan line by line; a line that ends inside quotes continues the record.
+        let (mut from, mut line_breaks) = (0usize, 1u64);
+        let len = loop {
+            let cr = nl > from && avail[nl - 1] == b'\r';
+            let line_end = if cr { nl - 1 } else { nl };
+            for p in memchr::memchr3_iter(delimiter, quote, b'\r', &avail[from..line_end]) {
+                let p = from + p;
+                let b = avail[p];
+                if b == b'\r' {
+                    return Ok(None);
+                }
+                if in_quotes {
+                    if b == quote {
+                        if p + 1 < line_end && avail[p + 1] != delimiter {
+                            return Ok(None); // an escaped quote, or text after the closing quote
+                        }
+                        in_quotes = false;
+                        closed_at = Some(p);
+                    }
+                    continue; // a delimiter inside quotes is data
+                }
+                if b == quote {
+                    if p != field_start || closed_at.is_some() {
+                        return Ok(None); // a quote inside an unquoted field
+                    }
+                    in_quotes = true;
+                    continue;
+                }
+                if e == limit {
+                    return Ok(None); // more fields than the header: csv-core reports it
+                }
+                let (start, end) = match closed_at.take() {
+                    Some(close) => (field_start + 1, close),
+                    None => (field_start, p),
+                };
+                self.starts[e] = base + start;
+                self.ends[e] = base + end;
+                e += 1;
+                field_start = p + 1;
+            }
+            if !in_quotes {
+                break line_end;
+            }
+            // The line break is data inside a quoted field; a `\r` before it is not ours.
+            if cr || nl > self.opts.max_record_bytes {
                 return Ok(None);
             }
-            if in_quotes {
-                if b == quote {
-                    if rec.get(p + 1).is_some_and(|&next| next != delimiter) {
-                        return Ok(None); // an escaped quote, or text after the closing quote
-                    }
-                    in_quotes = false;
-                    closed_at = Some(p);
-                }
-                continue; // a delimiter inside quotes is data
-            }
-            if b == quote {
-                if p != field_start || closed_at.is_some() {
-                    return Ok(None); // a quote inside an unquoted field
-                }
-                in_quotes = true;
-                continue;
-            }
-            if e == limit {
-                return Ok(None); // more fields than the header: csv-core reports it
-            }
-            let (start, end) = match closed_at.take() {
-                Some(close) => (field_start + 1, close),
-                None => (field_start, p),
-            };
-            self.starts[e] = base + start;
-            self.ends[e] = base + end;
-            e += 1;
-            field_start = p + 1;
-        }
-        if in_quotes || e != limit - 1 {
-            return Ok(None); // a line break inside quotes, or too few fields: csv-core decides
+            let Some(next) = memchr::memchr(b'\n', &avail[nl + 1..]) else { return Ok(None) };
+            from = nl + 1;
+            nl = nl + 1 + next;
+            line_breaks += 1;
+        };
+        if len == 0 || len > self.opts.max_record_bytes || e != limit - 1 {
+            return Ok(None); // an empty line, too long, or too few fields: csv-core decides
         }
         let (start, end) = match closed_at {
             Some(close) => (field_start + 1, close),
@@ -327,12 +332,16 @@ impl CsvReader {
         self.starts[e] = base + start;
         self.ends[e] = base + end;
         e += 1;
-        self.data[base..base + len].copy_from_slice(rec);
+        if self.data.len() - self.data_len < len {
+            let grown = (self.data.len() * 2).max(self.data_len + len + 64 * 1024);
+            self.data.resize(grown, 0);
+        }
+        self.data[base..base + len].copy_from_slice(&self.buf[self.pos..self.pos + len]);
         self.data_len += len;
         self.ends_len = e;
         let line = self.core.line();
         self.pos += nl + 1;
-        self.core.set_line(line + 1);
+        self.core.set_line(line + line_breaks);
         Ok(Some(Next::Record(line)))
     }
 
@@ -672,6 +681,17 @@ mod tests {
         assert_eq!(rows[1], [Some("2".into()), None]);
         assert_eq!(rows[2], [Some("3".into()), Some("x".into())]);
         assert_eq!(lines, [2, 4, 5]);
+    }
+
+    #[test]
+    fn quoted_fields_spanning_lines_keep_line_numbers() {
+        // The fast path takes these (quotes without inner quotes); lines count every break.
+        let (_, rows, lines) = read(b"id,note\n1,\"a\nb\nc\"\n2,\"x\"\n3,\"\n\"\n4,y\n", 8).unwrap();
+        assert_eq!(rows[0], [Some("1".into()), Some("a\nb\nc".into())]);
+        assert_eq!(rows[2], [Some("3".into()), Some("\n".into())]);
+        assert_eq!(lines, [2, 5, 6, 8]);
+        assert_eq!(problem(b"id,note\n1,\"a\nb\"\n2\n"), InputProblem::Ragged { line: 4, expected: 2, found: 1 });
+        assert_eq!(problem(b"id,note\n1,\"a\nb\n"), InputProblem::UnterminatedQuote { line: 2 });
     }
 
     #[test]
