@@ -410,29 +410,25 @@ mod tests {
         })))
     }
 
+    /// The distinct values a row group of 131,072 rows is estimated to hold, from `sample`.
+    fn estimate(sample: &ArrayRef) -> f64 {
+        let s = sample.as_any().downcast_ref::<StringArray>().unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for v in s.iter().flatten() {
+            *counts.entry(v).or_insert(0usize) += 1;
+        }
+        let once = counts.values().filter(|&&c| c == 1).count();
+        let twice = counts.values().filter(|&&c| c == 2).count();
+        distinct_in_group(counts.len(), once, twice, 131_072)
+    }
+
     #[test]
     fn distinct_estimate_finds_a_uniform_population_from_a_small_sample() {
         // 8192 draws from 1400 values; a row group of 131072 draws meets all 1400.
-        let a = column(8192, |r| format!("street {}", r % 1400));
-        let s = a.as_any().downcast_ref::<StringArray>().unwrap();
-        let mut counts = std::collections::HashMap::new();
-        for v in s.iter().flatten() {
-            *counts.entry(v).or_insert(0usize) += 1;
-        }
-        let once = counts.values().filter(|&&c| c == 1).count();
-        let twice = counts.values().filter(|&&c| c == 2).count();
-        let est = distinct_in_group(counts.len(), once, twice, 131_072);
+        let est = estimate(&column(8192, |r| format!("street {}", r % 1400)));
         assert!((1300.0..1500.0).contains(&est), "{est}");
         // 8192 draws from 30,000 values: most are seen once, yet the estimate stays near 30,000.
-        let a = column(8192, |r| format!("card {}", r % 30_000));
-        let s = a.as_any().downcast_ref::<StringArray>().unwrap();
-        let mut counts = std::collections::HashMap::new();
-        for v in s.iter().flatten() {
-            *counts.entry(v).or_insert(0usize) += 1;
-        }
-        let once = counts.values().filter(|&&c| c == 1).count();
-        let twice = counts.values().filter(|&&c| c == 2).count();
-        let est = distinct_in_group(counts.len(), once, twice, 131_072);
+        let est = estimate(&column(8192, |r| format!("card {}", r % 30_000)));
         assert!((24_000.0..36_000.0).contains(&est), "{est}");
     }
 
