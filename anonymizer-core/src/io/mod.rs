@@ -3,6 +3,7 @@
 
 mod columnar;
 mod csv;
+mod csv_columns;
 mod jsonl;
 mod source;
 mod transcode;
