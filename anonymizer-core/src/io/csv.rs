@@ -100,6 +100,10 @@ impl CsvReader {
     /// Opens a CSV stream and reads its header. Fails on an empty file, an unusable header
     /// or any read error, before any data row is read.
     pub fn new<R: Read + Send + 'static>(src: R, opts: CsvOptions) -> Result<CsvReader, Error> {
+        if !opts.delimiter().is_ascii() || !opts.input.quote.is_ascii() {
+            // Fields are cut at these bytes; a non-ASCII byte could cut a character in two.
+            return Err(Error::new(ErrorKind::Option("the CSV delimiter and quote must be ASCII characters".into())));
+        }
         let core = ReaderBuilder::new().delimiter(opts.delimiter()).quote(opts.input.quote).build();
         let mut r = CsvReader {
             src: decoded_reader(src, opts.input.encoding),
@@ -441,17 +445,18 @@ impl BatchSource for CsvReader {
         if next_data.len() < self.data.len() {
             next_data.resize(self.data.len(), 0);
         }
-        let mut data = std::mem::replace(&mut self.data, next_data);
-        data.truncate(self.data_len);
+        // Handed over at full length (only the first `used`/`fields` entries count), so that
+        // a recycled buffer is never resized, and so never zeroed, again.
+        let data = std::mem::replace(&mut self.data, next_data);
         let n = self.ends.len();
-        let mut ends = std::mem::replace(&mut self.ends, fit(spare.ends, n));
-        ends.truncate(self.ends_len);
-        let mut starts = std::mem::replace(&mut self.starts, fit(spare.starts, n));
-        starts.truncate(self.ends_len);
+        let ends = std::mem::replace(&mut self.ends, fit(spare.ends, n));
+        let starts = std::mem::replace(&mut self.starts, fit(spare.starts, n));
         let chunk = Chunk {
             data,
+            used: self.data_len,
             starts,
             ends,
+            fields: self.ends_len,
             ncols: self.ncols,
             rows,
             first_line: self.lines[0],
@@ -591,6 +596,18 @@ mod tests {
             rows.push((s.value(0).to_string(), lines));
         }
         assert_eq!(rows, [("b".to_string(), vec![1]), ("d".to_string(), vec![2])]);
+    }
+
+    #[test]
+    fn delimiters_and_quotes_are_ascii() {
+        // Rule files only allow ASCII ones; the library refuses others (a field cut at the
+        // byte 0xC3 could split a character, and columns are built trusting it does not).
+        for (delimiter, quote) in [(Some(0xC3), b'"'), (None, 0xA7)] {
+            let input = InputOptions { delimiter, quote, ..InputOptions::default() };
+            let err = CsvReader::new(std::io::Cursor::new("a\u{e9}b\n".as_bytes().to_vec()), CsvOptions::new(&input))
+                .unwrap_err();
+            assert!(matches!(err.kind(), ErrorKind::Option(_)), "{err}");
+        }
     }
 
     #[test]
