@@ -48,8 +48,20 @@ impl PrefixedHmac {
 
     /// HMAC(key, prefix || value).
     pub(crate) fn mac(&self, value: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.mac_words(value)) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    /// HMAC(key, prefix || value) as SHA-256's eight state words (the tag is their
+    /// big-endian bytes), for callers that take bits from it without the byte copy.
+    pub(crate) fn mac_words(&self, value: &[u8]) -> [u32; 8] {
         let mut state = self.inner;
         let total = self.absorbed + (self.tail_len + value.len()) as u64;
+        // `tail` is zero after the prefix's bytes, so a short value leaves the block's
+        // remainder zero already: no zeroing per call.
         let mut block = self.tail;
         let mut fill = self.tail_len;
         let mut rest = value;
@@ -61,33 +73,47 @@ impl PrefixedHmac {
             compress256(&mut state, full);
             rest = after;
             fill = 0;
+            block = [0; BLOCK];
         }
         block[fill..fill + rest.len()].copy_from_slice(rest);
         fill += rest.len();
-        let inner_digest = finish(&mut state, &mut block, fill, total);
+        finish(&mut state, &mut block, fill, total);
 
-        let mut state = self.outer;
-        let mut block = [0u8; BLOCK];
-        block[..32].copy_from_slice(&inner_digest);
-        finish(&mut state, &mut block, 32, (BLOCK + 32) as u64)
+        // The outer message is the 32-byte inner digest: one block, its padding fixed.
+        let mut outer_block = OUTER_PADDING;
+        for (chunk, word) in outer_block.chunks_exact_mut(4).zip(state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        let mut outer = self.outer;
+        compress256(&mut outer, &[outer_block]);
+        outer
     }
 }
 
-/// Pads `block[..fill]` (the message's last bytes, `total` bytes in all) and returns the digest.
-fn finish(state: &mut [u32; 8], block: &mut [u8; BLOCK], fill: usize, total: u64) -> [u8; 32] {
+/// The outer hash's last block after the 32-byte inner digest: `0x80`, zeros, and the
+/// message length in bits (key block + digest = 96 bytes = 768 bits), big-endian.
+const OUTER_PADDING: [u8; BLOCK] = {
+    let mut b = [0u8; BLOCK];
+    b[32] = 0x80;
+    let bits = ((BLOCK + 32) as u64 * 8).to_be_bytes();
+    let mut i = 0;
+    while i < 8 {
+        b[BLOCK - 8 + i] = bits[i];
+        i += 1;
+    }
+    b
+};
+
+/// Pads the message's last bytes `block[..fill]` (zero after them; `total` bytes in all)
+/// and compresses what is left into `state`.
+fn finish(state: &mut [u32; 8], block: &mut [u8; BLOCK], fill: usize, total: u64) {
     block[fill] = 0x80;
-    block[fill + 1..].fill(0);
     if fill + 1 > BLOCK - 8 {
         compress256(state, &[*block]);
-        block.fill(0);
+        *block = [0; BLOCK];
     }
     block[BLOCK - 8..].copy_from_slice(&(total * 8).to_be_bytes());
     compress256(state, &[*block]);
-    let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state.iter()) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    out
 }
 
 impl Drop for PrefixedHmac {
