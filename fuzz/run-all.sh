@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
-targets=(rules csv_pipeline redact ff1 readers)
+targets=(rules csv_pipeline csv_reader redact ff1 readers)
 cargo +nightly fuzz build -O >/dev/null 2>&1 || { echo "building the fuzz targets failed"; exit 1; }
 mkdir -p scratch logs
 run() {
