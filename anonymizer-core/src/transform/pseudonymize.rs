@@ -38,7 +38,9 @@ impl Pseudonymizer {
             // 25 characters are 125 bits: all from the tag's first 16 bytes, one shift each.
             let w = self.mac.mac_words(value);
             let v = (u128::from(w[0]) << 96) | (u128::from(w[1]) << 64) | (u128::from(w[2]) << 32) | u128::from(w[3]);
-            out.extend((0..self.length).map(|k| char::from(ALPHABET[((v >> (123 - 5 * k)) & 31) as usize])));
+            // All 25 computed with constant shifts (no loop over a growing string), then copied.
+            let chars: [u8; 25] = std::array::from_fn(|k| ALPHABET[((v >> (123 - 5 * k)) & 31) as usize]);
+            out.push_str(std::str::from_utf8(&chars[..self.length]).unwrap_or_default());
         } else {
             base32_lower_into(&self.mac.mac(value), self.length, out);
         }
