@@ -78,6 +78,9 @@ pub struct CsvReader {
     ends: Vec<usize>,
     starts: Vec<usize>,
     ends_len: usize,
+    /// Index in `buf` of the first `\r` at or after `pos` (`end` if none); stale once `pos`
+    /// passes it, and forgotten by every refill.
+    next_cr: Option<usize>,
     lines: Vec<u64>,
     rows_read: u64,
     null_values: Arc<Vec<String>>,
@@ -116,6 +119,7 @@ impl CsvReader {
             rec_start: 0,
             eof: false,
             validated: 0,
+            next_cr: None,
             buf_offset: 0,
             newlines: 0,
             last_newline: None,
@@ -251,97 +255,109 @@ impl CsvReader {
         }
     }
 
-    /// The fast path for the common record: complete lines without `\r`, whose fields are
-    /// plain or quoted (a quoted field may span lines and hold `""` for a quote). The record
-    /// is copied once and its fields are located with SIMD search for delimiters, quotes and
-    /// line ends; fields with `""` are then unescaped in place. Such a record parses exactly
-    /// as csv-core would parse it (tested against rust-csv); anything else returns `None`,
-    /// changes nothing, and goes through csv-core.
+    /// The fast path for the common record: complete lines (LF or CRLF), whose fields are
+    /// plain or quoted (a quoted field may span lines and hold `""` for a quote). One SIMD
+    /// search for delimiters, quotes and line feeds locates the fields and the record's end
+    /// (a `\r` elsewhere is left to csv-core); the record is copied once and fields with
+    /// `""` are unescaped in place. Such a record parses exactly as csv-core would parse it
+    /// (tested and fuzzed against rust-csv); anything else returns `None`, changes nothing,
+    /// and goes through csv-core.
     fn simple_record(&mut self) -> Result<Option<Next>, Error> {
-        let avail = &self.buf[self.pos..self.end];
-        let Some(mut nl) = memchr::memchr(b'\n', avail) else { return Ok(None) };
+        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
+        if quote == delimiter || [quote, delimiter].iter().any(|b| *b == b'\n' || *b == b'\r') {
+            return Ok(None);
+        }
         if self.ends.len() - self.ends_len < self.ncols {
             let grown = self.ends.len() * 2 + self.ncols + 64;
             self.ends.resize(grown, 0);
             self.starts.resize(grown, 0);
         }
-        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
-        if quote == delimiter {
-            return Ok(None);
-        }
+        // The first `\r` at or after `pos`, searched once per buffer while there is none
+        // (LF files), else once per record (CRLF files).
+        let next_cr = match self.next_cr {
+            Some(cr) if cr >= self.pos => cr,
+            _ => memchr::memchr(b'\r', &self.buf[self.pos..self.end]).map_or(self.end, |i| self.pos + i),
+        };
+        self.next_cr = Some(next_cr);
+        let avail = &self.buf[self.pos..self.end];
         let base = self.data_len;
         let first = self.ends_len;
         let limit = first + self.ncols;
         let mut e = first;
         let (mut field_start, mut in_quotes, mut closed_at) = (0usize, false, None::<usize>);
         // `""` inside quotes: the second quote is skipped by the scan, the pair unescaped below.
-        let (mut escaped_quote, mut escapes) = (None::<usize>, false);
-        // Scan line by line; a line that ends inside quotes continues the record.
-        let (mut from, mut line_breaks) = (0usize, 1u64);
-        let len = loop {
-            let cr = nl > from && avail[nl - 1] == b'\r';
-            let line_end = if cr { nl - 1 } else { nl };
-            for p in memchr::memchr3_iter(delimiter, quote, b'\r', &avail[from..line_end]) {
-                let p = from + p;
-                let b = avail[p];
-                if b == b'\r' {
-                    return Ok(None);
-                }
-                if escaped_quote == Some(p) {
-                    continue;
-                }
-                if in_quotes {
-                    if b == quote {
-                        if p + 1 < line_end && avail[p + 1] == quote {
-                            escaped_quote = Some(p + 1);
-                            escapes = true;
-                            continue;
-                        }
-                        if p + 1 < line_end && avail[p + 1] != delimiter {
-                            return Ok(None); // text after the closing quote
-                        }
-                        in_quotes = false;
-                        closed_at = Some(p);
-                    }
-                    continue; // a delimiter inside quotes is data
-                }
-                if b == quote {
-                    if p != field_start || closed_at.is_some() {
-                        return Ok(None); // a quote inside an unquoted field
-                    }
-                    in_quotes = true;
-                    continue;
-                }
-                if e == limit {
-                    return Ok(None); // more fields than the header: csv-core reports it
-                }
-                let (start, end) = match closed_at.take() {
-                    Some(close) => (field_start + 1, close),
-                    None => (field_start, p),
-                };
-                self.starts[e] = base + start;
-                self.ends[e] = base + end;
-                e += 1;
-                field_start = p + 1;
-            }
-            if !in_quotes {
-                break line_end;
-            }
-            // The line break is data inside a quoted field; a `\r` before it is not ours.
-            if cr || nl > self.opts.max_record_bytes {
+        let (mut escaped_quote, mut escapes, mut line_breaks) = (None::<usize>, false, 1u64);
+        // One pass over delimiters, quotes and line feeds; the record ends at the first line
+        // feed outside quotes.
+        let mut record_end = None;
+        for p in memchr::memchr3_iter(delimiter, quote, b'\n', avail) {
+            if p > self.opts.max_record_bytes {
                 return Ok(None);
             }
-            let Some(next) = memchr::memchr(b'\n', &avail[nl + 1..]) else { return Ok(None) };
-            from = nl + 1;
-            nl = nl + 1 + next;
-            line_breaks += 1;
-        };
-        if len == 0 || len > self.opts.max_record_bytes || e != limit - 1 {
-            return Ok(None); // an empty line, too long, or too few fields: csv-core decides
+            if escaped_quote == Some(p) {
+                continue;
+            }
+            let b = avail[p];
+            if in_quotes {
+                if b == quote {
+                    match (avail.get(p + 1), avail.get(p + 2)) {
+                        (Some(&q), _) if q == quote => {
+                            escaped_quote = Some(p + 1);
+                            escapes = true;
+                        }
+                        (Some(&d), _) if d == delimiter || d == b'\n' => {
+                            in_quotes = false;
+                            closed_at = Some(p);
+                        }
+                        (Some(b'\r'), Some(b'\n')) => {
+                            in_quotes = false;
+                            closed_at = Some(p);
+                        }
+                        _ => return Ok(None), // text after the closing quote, or more input needed
+                    }
+                } else if b == b'\n' {
+                    line_breaks += 1; // a line break inside a quoted field is data
+                }
+                continue; // a delimiter inside quotes is data
+            }
+            if b == quote {
+                if p != field_start || closed_at.is_some() {
+                    return Ok(None); // a quote inside an unquoted field
+                }
+                in_quotes = true;
+                continue;
+            }
+            if b == b'\n' {
+                record_end = Some(p);
+                break;
+            }
+            if e == limit {
+                return Ok(None); // more fields than the header: csv-core reports it
+            }
+            let (start, end) = match closed_at.take() {
+                Some(close) => (field_start + 1, close),
+                None => (field_start, p),
+            };
+            self.starts[e] = base + start;
+            self.ends[e] = base + end;
+            e += 1;
+            field_start = p + 1;
+        }
+        let Some(nl) = record_end else { return Ok(None) };
+        // A `\r` is only ours right before the record's line feed (CRLF); csv-core decides
+        // every other one (a bare CR ends a record there).
+        let cr = next_cr - self.pos;
+        if cr < nl && cr + 1 != nl {
+            return Ok(None);
+        }
+        let len = if cr + 1 == nl { nl - 1 } else { nl };
+        if len == 0 || e != limit - 1 {
+            return Ok(None); // an empty line or too few fields: csv-core decides
         }
         let (start, end) = match closed_at {
             Some(close) => (field_start + 1, close),
-            None => (field_start, len),
+            None if field_start <= len => (field_start, len),
+            None => return Ok(None),
         };
         self.starts[e] = base + start;
         self.ends[e] = base + end;
@@ -411,6 +427,7 @@ impl CsvReader {
         };
         self.end += n;
         self.eof = n == 0;
+        self.next_cr = None;
         self.validate()
     }
 
