@@ -133,12 +133,8 @@ impl Chunk {
         let out_rows = if deletes.is_some() { kept.len() } else { rows };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(ncols);
         for (((v, o), mut n), b) in values.into_iter().zip(offsets).zip(nulls).zip(&build) {
-            if !b {
-                columns.push(Arc::new(StringArray::new_null(out_rows)));
-                continue;
-            }
-            columns.push(Arc::new(validated_column(o, v, n.finish())));
-            continue;
+            let column = if *b { validated_column(o, v, n.finish()) } else { StringArray::new_null(out_rows) };
+            columns.push(Arc::new(column));
         }
         let batch = RecordBatch::try_new_with_options(
             self.schema.clone(),
