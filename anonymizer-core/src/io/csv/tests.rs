@@ -1,0 +1,148 @@
+//! Unit tests of the CSV reader: values, line numbers and errors.
+
+use super::*;
+use arrow_array::Array;
+use arrow_array::StringArray;
+
+/// Header, rows (None = null) and each row's line.
+type Read = (Vec<String>, Vec<Vec<Option<String>>>, Vec<u64>);
+
+fn read(text: &[u8], batch_size: usize) -> Result<Read, Error> {
+    // UTF-8 named, as `[input] encoding = "utf-8"` does: these tests are about its validation.
+    let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+    let mut opts = CsvOptions::new(&input);
+    opts.batch_size = batch_size;
+    let mut r = CsvReader::new(std::io::Cursor::new(text.to_vec()), opts)?;
+    let header = r.header();
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(b) = r.next_batch()? {
+        lines.extend(b.lines.iter().copied());
+        let batch = b.decode()?;
+        for i in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        let s = c.as_any().downcast_ref::<StringArray>().unwrap();
+                        (!s.is_null(i)).then(|| s.value(i).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok((header, rows, lines))
+}
+
+fn problem(text: &[u8]) -> InputProblem {
+    match read(text, 2).unwrap_err().kind() {
+        ErrorKind::Input { problem, .. } => problem.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reads_quotes_newlines_and_nulls() {
+    let (h, rows, lines) = read(b"\xEF\xBB\xBF id , note\n1,\"a, \"\"b\"\"\nc\"\n2,\n3,x", 2).unwrap();
+    assert_eq!(h, ["id", "note"]);
+    assert_eq!(rows[0], [Some("1".into()), Some("a, \"b\"\nc".into())]);
+    assert_eq!(rows[1], [Some("2".into()), None]);
+    assert_eq!(rows[2], [Some("3".into()), Some("x".into())]);
+    assert_eq!(lines, [2, 4, 5]);
+}
+
+#[test]
+fn quoted_fields_spanning_lines_keep_line_numbers() {
+    // The fast path takes these (quotes without inner quotes); lines count every break.
+    let (_, rows, lines) = read(b"id,note\n1,\"a\nb\nc\"\n2,\"x\"\n3,\"\n\"\n4,y\n", 8).unwrap();
+    assert_eq!(rows[0], [Some("1".into()), Some("a\nb\nc".into())]);
+    assert_eq!(rows[2], [Some("3".into()), Some("\n".into())]);
+    assert_eq!(lines, [2, 5, 6, 8]);
+    assert_eq!(problem(b"id,note\n1,\"a\nb\"\n2\n"), InputProblem::Ragged { line: 4, expected: 2, found: 1 });
+    assert_eq!(problem(b"id,note\n1,\"a\nb\n"), InputProblem::UnterminatedQuote { line: 2 });
+}
+
+#[test]
+fn escaped_quotes_are_unescaped_in_every_position() {
+    // Each field as csv-core reads it; the fast path now takes these records.
+    let text = b"a,b,c\n\"\"\"x\"\"\",\"\",\"p\"\"q\nr\"\"\"\n\"\"\"\",2,\"\"\"\"\"\"\n4,\"\"\"\",\"a,\"\"b\"\"\"\n";
+    let (_, rows, lines) = read(text, 8).unwrap();
+    let row = |v: [&str; 3]| v.map(|s| (!s.is_empty()).then(|| s.to_string())).to_vec();
+    assert_eq!(rows[0], row(["\"x\"", "", "p\"q\nr\""]));
+    assert_eq!(rows[1], row(["\"", "2", "\"\""]));
+    assert_eq!(rows[2], row(["4", "\"", "a,\"b\""]));
+    assert_eq!(lines, [2, 4, 5]);
+    assert_eq!(problem(b"a\n\"x\"\"y\n"), InputProblem::UnterminatedQuote { line: 2 });
+}
+
+#[test]
+fn bad_inputs_name_their_place() {
+    assert_eq!(problem(b""), InputProblem::Empty);
+    assert_eq!(problem(b"a,b\n"), InputProblem::HeaderOnly);
+    assert_eq!(problem(b"a,b\n1,2\n3\n"), InputProblem::Ragged { line: 3, expected: 2, found: 1 });
+    assert_eq!(problem(b"a,b\n1,2\n3,\"open\nmore\n"), InputProblem::UnterminatedQuote { line: 3 });
+    assert_eq!(problem(b"a,a\n1,2\n"), InputProblem::DuplicateColumn { name: "a".into(), first: 1, second: 2 });
+    assert_eq!(problem(b"a,\n1,2\n"), InputProblem::EmptyColumnName { index: 2 });
+    assert_eq!(problem(b"a,b\n1,2\n3,x\xffy\n"), InputProblem::InvalidUtf8 { line: 3, column: 4, offset: 11 });
+}
+
+#[test]
+fn without_a_header_columns_are_numbered_and_the_first_row_is_data() {
+    let opts =
+        CsvOptions { batch_size: 1, ..CsvOptions::new(&InputOptions { header: false, ..InputOptions::default() }) };
+    let mut r = CsvReader::new(std::io::Cursor::new(b"a,b\nc,d\n".to_vec()), opts).unwrap();
+    assert_eq!(r.header(), ["column_1", "column_2"]);
+    let mut rows = Vec::new();
+    while let Some(b) = r.next_batch().unwrap() {
+        let lines = b.lines.clone();
+        let b = b.decode().unwrap();
+        let s = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        rows.push((s.value(0).to_string(), lines));
+    }
+    assert_eq!(rows, [("b".to_string(), vec![1]), ("d".to_string(), vec![2])]);
+}
+
+#[test]
+fn delimiters_and_quotes_are_ascii() {
+    // Rule files only allow ASCII ones; the library refuses others (a field cut at the
+    // byte 0xC3 could split a character, and columns are built trusting it does not).
+    for (delimiter, quote) in [(Some(0xC3), b'"'), (None, 0xA7)] {
+        let input = InputOptions { delimiter, quote, ..InputOptions::default() };
+        let err = CsvReader::new(std::io::Cursor::new("a\u{e9}b\n".as_bytes().to_vec()), CsvOptions::new(&input))
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Option(_)), "{err}");
+    }
+}
+
+#[test]
+fn literal_quotes_inside_fields_are_not_unterminated() {
+    let (_, rows, _) = read(b"a,b\n5\" pipe,2", 8).unwrap();
+    assert_eq!(rows[0][0].as_deref(), Some("5\" pipe"));
+}
+
+#[test]
+fn record_limit_stops_huge_fields() {
+    let mut opts = CsvOptions::new(&InputOptions::default());
+    opts.max_record_bytes = 1000;
+    let mut text = b"a\n\"".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 5000));
+    text.extend_from_slice(b"\"\n");
+    let err = CsvReader::new(std::io::Cursor::new(text), opts).and_then(|mut r| r.next_batch()).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Input { problem: InputProblem::RecordTooLong { line: 2, .. }, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn batches_do_not_change_content() {
+    let mut text = b"n,v\n".to_vec();
+    for i in 0..1000 {
+        text.extend_from_slice(format!("{i},\"v {i}\nx\"\n").as_bytes());
+    }
+    let a = read(&text, 7).unwrap();
+    let b = read(&text, 1000).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.1.len(), 1000);
+}
