@@ -201,15 +201,7 @@ impl CsvReader {
             if self.ends_len - row_ends_start > self.opts.max_columns {
                 return Err(input(InputProblem::TooManyColumns { line, limit: self.opts.max_columns }));
             }
-            if self.data.len() - self.data_len < 4096 {
-                let grown = (self.data.len() * 2).max(self.data_len + 64 * 1024);
-                self.data.resize(grown, 0);
-            }
-            if self.ends.len() - self.ends_len < 2 {
-                let grown = self.ends.len() * 2 + 64;
-                self.ends.resize(grown, 0);
-                self.starts.resize(grown, 0);
-            }
+            self.reserve(4096, 2);
             let (res, nin, nout, nend) = self.core.read_record(
                 &self.buf[self.pos..self.end],
                 &mut self.data[self.data_len..],
@@ -267,11 +259,7 @@ impl CsvReader {
         if quote == delimiter || [quote, delimiter].iter().any(|b| *b == b'\n' || *b == b'\r') {
             return Ok(None);
         }
-        if self.ends.len() - self.ends_len < self.ncols {
-            let grown = self.ends.len() * 2 + self.ncols + 64;
-            self.ends.resize(grown, 0);
-            self.starts.resize(grown, 0);
-        }
+        self.reserve(0, self.ncols);
         // The first `\r` at or after `pos`, searched once per buffer while there is none
         // (LF files), else once per record (CRLF files).
         let next_cr = match self.next_cr {
@@ -362,10 +350,7 @@ impl CsvReader {
         self.starts[e] = base + start;
         self.ends[e] = base + end;
         e += 1;
-        if self.data.len() - self.data_len < len {
-            let grown = (self.data.len() * 2).max(self.data_len + len + 64 * 1024);
-            self.data.resize(grown, 0);
-        }
+        self.reserve(len, 0);
         self.data[base..base + len].copy_from_slice(&self.buf[self.pos..self.pos + len]);
         self.data_len += if escapes { self.unescape(base, first..e, quote) } else { len };
         self.ends_len = e;
@@ -373,6 +358,20 @@ impl CsvReader {
         self.pos += nl + 1;
         self.core.set_line(line + line_breaks);
         Ok(Some(Next::Record(line)))
+    }
+
+    /// Makes room for `bytes` more field bytes and `fields` more field bounds (buffers only
+    /// grow, doubling, so a recycled buffer is zeroed once in its life).
+    fn reserve(&mut self, bytes: usize, fields: usize) {
+        if self.data.len() - self.data_len < bytes {
+            let grown = (self.data.len() * 2).max(self.data_len + bytes + 64 * 1024);
+            self.data.resize(grown, 0);
+        }
+        if self.ends.len() - self.ends_len < fields {
+            let grown = self.ends.len() * 2 + fields + 64;
+            self.ends.resize(grown, 0);
+            self.starts.resize(grown, 0);
+        }
     }
 
     /// Unescapes `""` in the record just copied to `data[base..]` whose fields are

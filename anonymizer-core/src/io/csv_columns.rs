@@ -66,6 +66,10 @@ impl Chunk {
     /// Field limits are checked on every field either way.
     pub(super) fn into_batch(self, selector: Option<&dyn RowSelector>) -> Result<Decoded, Error> {
         let (rows, ncols) = (self.rows, self.ncols);
+        if self.used > i32::MAX as usize {
+            // A column holds a subset of these bytes: below this, no offset can overflow.
+            return Err(input(InputProblem::RecordTooLong { line: self.first_line, limit: i32::MAX as usize }));
+        }
         let build: Vec<bool> = (0..ncols).map(|c| selector.is_none_or(|s| s.reads(c))).collect();
         let built = build.iter().filter(|b| **b).count().max(1);
         let per_column = self.used / built + 16;
@@ -123,11 +127,7 @@ impl Chunk {
                     nulls[c].append_non_null();
                     values[c].extend_from_slice(f);
                 }
-                let len = values[c].len();
-                if len > i32::MAX as usize {
-                    return Err(input(InputProblem::RecordTooLong { line: self.first_line, limit: i32::MAX as usize }));
-                }
-                offsets[c].push(len as i32);
+                offsets[c].push(values[c].len() as i32);
             }
         }
         let out_rows = if deletes.is_some() { kept.len() } else { rows };
