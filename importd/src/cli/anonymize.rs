@@ -11,8 +11,8 @@ use anonymizer_core::io::{open_source, Input, OutputFormat, ParquetOptions, Sour
 use anonymizer_core::{run, RulePlan, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AnonymizeArgs, FormatArg};
-use crate::commit::Staged;
+use crate::cli::args::{AnonymizeArgs, FormatArg};
+use crate::daemon::publish::Staged;
 use crate::exit::Failure;
 
 /// What one anonymization needs.

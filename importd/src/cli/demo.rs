@@ -14,10 +14,10 @@ use arrow_array::RecordBatch;
 use arrow_cast::pretty::pretty_format_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::cli::{DemoArgs, ServeArgs};
+use crate::cli::args::{DemoArgs, ServeArgs};
 use crate::exit::Failure;
 
-const RULES: &str = include_str!("../../rules/examples/crm-customers.toml");
+const RULES: &str = include_str!("../../../rules/examples/crm-customers.toml");
 const SAMPLE_ROWS: usize = 5;
 const SHOWN: [&str; 8] = ["customer_id", "first_name", "email", "phone", "credit_card", "birth_date", "zip", "status"];
 const TENANTS: [(&str, u64); 2] = [("acme", 42), ("globex", 7)];
@@ -47,7 +47,7 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
         }
         if !key.exists() {
             let k = MasterKey::generate().map_err(|e| Failure::runtime(format!("error: {e}")))?;
-            crate::keys::write_key(&k, &key)?;
+            crate::cli::keys::write_key(&k, &key)?;
         }
         std::fs::write(&rules, RULES).map_err(|e| io(&rules, e))?;
         let f = File::create(&sample).map_err(|e| io(&sample, e))?;
@@ -71,7 +71,7 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
     println!("  drop folders    {}/<tenant>/<dataset>/\n", dir.join("drop").display());
     println!("running `importd serve --config {} --once` (log below):\n", config_path.display());
     let serve = ServeArgs { config: config_path.clone(), once: true, log_format: None };
-    match crate::serve::command(&serve) {
+    match crate::cli::serve::command(&serve) {
         Ok(()) => {}
         Err(f) if f.code == 1 && f.message.contains("quarantined") => {} // the broken file, as planned
         Err(f) => return Err(f),

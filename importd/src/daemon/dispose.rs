@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::commit::{ensure_dir, Staged};
-use crate::config::TenantId;
-use crate::daemon::Daemon;
-use crate::intake::sync_dir;
-use crate::job::Outcome;
-use crate::ledger::{Entry, ImportId, ImportState, Phase, Reason};
+use crate::daemon::config::TenantId;
+use crate::daemon::intake::sync_dir;
+use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
+use crate::daemon::outcome::{Outcome, Reason};
+use crate::daemon::publish::{ensure_dir, Staged};
+use crate::daemon::state::Daemon;
 
 /// Records the quarantine decision, then finishes it.
 pub fn quarantine(d: &Daemon, id: &ImportId, st: &ImportState, reason: Reason) -> Outcome {
@@ -94,7 +94,7 @@ fn finish_quarantined(
     record.insert("column".into(), json!(reason.column));
     record.insert("rules_sha256".into(), json!(rules_sha256));
     record.insert("attempts".into(), json!(st.attempts));
-    record.insert("at".into(), json!(crate::audit::now_rfc3339()));
+    record.insert("at".into(), json!(crate::daemon::audit::now_rfc3339()));
     let reason_path = dir.join("reason.json");
     if !reason_path.exists() {
         let staged = Staged::new(&reason_path)?;

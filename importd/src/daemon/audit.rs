@@ -183,32 +183,6 @@ pub fn verify(path: &Path, key: &hmac::Key) -> io::Result<Verdict> {
     Ok(Verdict::Intact { records: n })
 }
 
-/// `importd audit verify`: exit 0 if the tenant's chain holds, 1 naming the first broken record.
-pub fn verify_command(config: &Path, tenant: &str) -> Result<(), crate::exit::Failure> {
-    use crate::exit::Failure;
-    let settings = crate::config::Settings::load(config)?;
-    let Some(t) = settings.tenant(tenant) else {
-        return Err(Failure::usage(format!(
-            "error: {}: no tenant `{}` is configured",
-            config.display(),
-            tenant.escape_debug()
-        )));
-    };
-    let path = settings.audit_path(&t.id);
-    match verify(&path, t.keys.audit_key()) {
-        Ok(Verdict::Intact { records }) => {
-            println!("{}: {records} records, chain intact", path.display());
-            Ok(())
-        }
-        Ok(Verdict::Broken { line, seq, why }) => Err(Failure::runtime(format!(
-            "error: {}:{line}: record{} is broken: {why}",
-            path.display(),
-            seq.map(|s| format!(" seq {s}")).unwrap_or_default()
-        ))),
-        Err(e) => Err(Failure::runtime(format!("error: {}: cannot read the audit log ({})", path.display(), e.kind()))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use anonymizer_core::io::{open_source, Input, SourceOptions};
 use anonymizer_core::{ErrorKind, MasterKey, RulePlan};
 use arrow_array::{Array, RecordBatch, StringArray};
 
-use crate::cli::PreviewArgs;
+use crate::cli::args::PreviewArgs;
 use crate::exit::Failure;
 
 pub fn run(args: &PreviewArgs) -> Result<(), Failure> {

@@ -1,14 +1,16 @@
-//! The one place that turns an import's outcome into a log line and metrics. Log lines are
-//! sentences with structured fields (tenant, dataset, import id, counts), never values.
+//! Logs and metrics in one place: log lines are sentences with structured fields (tenant,
+//! dataset, import id, counts), never values; metric labels are tenant names and our own words.
+
+pub mod metrics;
 
 use std::time::Duration;
 
-use crate::daemon::Daemon;
-use crate::job::Outcome;
-use crate::ledger::ImportId;
+use crate::daemon::import_id::ImportId;
+use crate::daemon::outcome::Outcome;
+use metrics::Metrics;
 
 /// A job for `(tenant, dataset)` ended with `outcome` after `elapsed`.
-pub fn finished(d: &Daemon, id: &ImportId, owner: &(String, String), outcome: &Outcome, elapsed: Duration) {
+pub fn finished(metrics: &Metrics, id: &ImportId, owner: &(String, String), outcome: &Outcome, elapsed: Duration) {
     let (tenant, dataset) = owner;
     let ms = elapsed.as_millis() as u64;
     match outcome {
@@ -28,17 +30,17 @@ pub fn finished(d: &Daemon, id: &ImportId, owner: &(String, String), outcome: &O
         Outcome::Vanished | Outcome::NotClaimed(_) => return,
     }
     if matches!(outcome, Outcome::Committed | Outcome::Duplicate | Outcome::Quarantined) {
-        d.metrics.observe_duration(elapsed);
+        metrics.observe_duration(elapsed);
     }
-    d.metrics.file(tenant, outcome.word());
+    metrics.file(tenant, outcome.word());
 }
 
 /// Logs go to stderr, as text or JSON lines, with `RUST_LOG`-free defaults (info and up).
-pub fn init_logging(format: crate::config::LogFormat) {
+pub fn init_logging(format: crate::daemon::config::LogFormat) {
     let builder =
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_max_level(tracing::Level::INFO);
     let _ = match format {
-        crate::config::LogFormat::Text => builder.with_ansi(false).try_init(),
-        crate::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        crate::daemon::config::LogFormat::Text => builder.with_ansi(false).try_init(),
+        crate::daemon::config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }

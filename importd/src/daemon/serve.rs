@@ -16,17 +16,17 @@ use serde_json::{json, Map};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, Notify};
 
-use crate::cli::ServeArgs;
-use crate::config::{FileStamp, LoadedRules, Settings};
-use crate::daemon::Daemon;
+use crate::daemon::config::{FileStamp, LoadedRules, Settings};
+use crate::daemon::job::{run_job, Work};
+use crate::daemon::ledger::ImportId;
+use crate::daemon::outcome::Outcome;
+use crate::daemon::state::Daemon;
+use crate::daemon::watch::{FairQueue, Scanner};
 use crate::exit::Failure;
-use crate::job::{run_job, Outcome, Work};
-use crate::ledger::ImportId;
-use crate::watch::{FairQueue, Scanner};
 
-pub fn command(args: &ServeArgs) -> Result<(), Failure> {
-    let settings = Settings::load(&args.config)?;
-    crate::events::init_logging(args.log_format.unwrap_or(settings.log_format));
+/// Runs the daemon on validated settings until a signal (or, with `once`, until the drop
+/// folders are empty).
+pub fn run(settings: Settings, once: bool) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(settings.workers + 8)
@@ -34,15 +34,15 @@ pub fn command(args: &ServeArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::runtime(format!("error: cannot start the runtime ({})", e.kind())))?;
-    runtime.block_on(serve(settings, args.once))
+    runtime.block_on(serve(settings, once))
 }
 
 async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
-    crate::watch::create_drop_folders(&settings)
+    crate::daemon::watch::create_drop_folders(&settings)
         .map_err(|e| Failure::runtime(format!("error: cannot create the drop folders ({})", e.kind())))?;
     let d = Arc::new(Daemon::open(settings)?);
     let rd = d.clone();
-    let resume = tokio::task::spawn_blocking(move || crate::recover::recover(&rd))
+    let resume = tokio::task::spawn_blocking(move || crate::daemon::recover::recover(&rd))
         .await
         .map_err(|_| Failure::runtime("error: recovery stopped with an internal error"))?
         .map_err(|e| {
@@ -63,14 +63,14 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     if let Some(addr) = d.settings.metrics_addr {
         let metrics = d.metrics.clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::metrics::serve(addr, metrics).await {
+            if let Err(e) = crate::daemon::telemetry::metrics::serve(addr, metrics).await {
                 tracing::error!(addr = %addr, error = %e.kind(), "cannot serve metrics");
             }
         });
     }
     let wake = Arc::new(Notify::new());
     let rescan = Arc::new(AtomicBool::new(true));
-    let _watcher = crate::watch::start_notify(&d.settings.drop_dir, wake.clone(), rescan.clone());
+    let _watcher = crate::daemon::watch::start_notify(&d.settings.drop_dir, wake.clone(), rescan.clone());
     let mut sigterm =
         signal(SignalKind::terminate()).map_err(|e| Failure::runtime(format!("error: signals ({})", e.kind())))?;
     let mut sigint =
@@ -135,7 +135,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
             if now.duration_since(last_prune) > Duration::from_secs(3600) {
                 last_prune = now;
-                tokio::task::block_in_place(|| crate::outcome::prune_archive(&d));
+                tokio::task::block_in_place(|| crate::daemon::dispose::prune_archive(&d));
             }
         }
         if stopping.is_none() && !paused {
@@ -226,7 +226,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
 /// first failure and whenever the backoff doubles, not on every scan.
 fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, kind: std::io::ErrorKind) {
     let backoff = held.get(&path).map_or(Duration::from_secs(1), |(_, b)| (*b * 2).min(Duration::from_secs(60)));
-    let name = path.file_name().map(crate::intake::escape_name).unwrap_or_default();
+    let name = path.file_name().map(crate::daemon::intake::escape_name).unwrap_or_default();
     tracing::warn!(file = %name, error = %kind, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
     held.insert(path, (Instant::now() + backoff, backoff));
 }

@@ -5,9 +5,9 @@
 use std::io;
 use std::path::{Component, Path};
 
-use crate::daemon::Daemon;
-use crate::intake::sync_dir;
-use crate::ledger::{Entry, ImportId, Phase};
+use crate::daemon::intake::sync_dir;
+use crate::daemon::ledger::{Entry, ImportId, Phase};
+use crate::daemon::state::Daemon;
 
 /// Returns the imports to resume (re-run, or finish), oldest first.
 pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
@@ -58,7 +58,7 @@ pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
         let name = entry.file_name();
         let known = name.to_str().is_some_and(|n| resume.iter().any(|id| id.as_str() == n));
         if !known {
-            tracing::warn!(entry = %crate::intake::escape_name(&name), "processing/ holds an entry the ledger does not know; it is left alone");
+            tracing::warn!(entry = %crate::daemon::intake::escape_name(&name), "processing/ holds an entry the ledger does not know; it is left alone");
         }
     }
     Ok(resume)

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use crate::ledger::Reason;
+use crate::daemon::outcome::{Reason, ReasonKind};
 
 /// Why a claimed entry is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,24 +34,24 @@ pub enum Refusal {
 impl Refusal {
     pub fn reason(&self) -> Reason {
         let (kind, message) = match self {
-            Refusal::Symlink => ("refused_symlink", "the entry is a symbolic link; links are never followed".to_string()),
-            Refusal::Fifo => ("refused_fifo", "the entry is a FIFO (named pipe), not a file".to_string()),
-            Refusal::Device => ("refused_device", "the entry is a device node, not a file".to_string()),
-            Refusal::Socket => ("refused_socket", "the entry is a socket, not a file".to_string()),
-            Refusal::Directory => ("refused_directory", "the entry is a directory, not a file".to_string()),
+            Refusal::Symlink => (ReasonKind::RefusedSymlink, "the entry is a symbolic link; links are never followed".to_string()),
+            Refusal::Fifo => (ReasonKind::RefusedFifo, "the entry is a FIFO (named pipe), not a file".to_string()),
+            Refusal::Device => (ReasonKind::RefusedDevice, "the entry is a device node, not a file".to_string()),
+            Refusal::Socket => (ReasonKind::RefusedSocket, "the entry is a socket, not a file".to_string()),
+            Refusal::Directory => (ReasonKind::RefusedDirectory, "the entry is a directory, not a file".to_string()),
             Refusal::Hardlink { links } => (
-                "refused_hardlink",
+                ReasonKind::RefusedHardlink,
                 format!("the file has {links} hard links; only a file with one name is imported"),
             ),
             Refusal::TooLarge { size, limit } => {
-                ("too_large", format!("the file has {size} bytes, more than the limit of {limit} bytes"))
+                (ReasonKind::TooLarge, format!("the file has {size} bytes, more than the limit of {limit} bytes"))
             }
             Refusal::Changed => (
-                "changed_during_import",
+                ReasonKind::ChangedDuringImport,
                 "the file was changed while it was being imported (it was still being written); upload under a temporary name, then rename".to_string(),
             ),
         };
-        Reason { kind: kind.into(), message, line: None, column: None }
+        Reason::new(kind, message)
     }
 }
 

@@ -44,7 +44,7 @@ pub struct ServeArgs {
     pub once: bool,
     /// Log format (overrides `log_format` in the configuration).
     #[arg(long, value_enum)]
-    pub log_format: Option<crate::config::LogFormat>,
+    pub log_format: Option<crate::daemon::config::LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]

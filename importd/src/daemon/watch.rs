@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{DatasetId, Settings, TenantId};
-use crate::intake::{escape_name, is_upload_in_progress};
+use crate::daemon::config::{DatasetId, Settings, TenantId};
+use crate::daemon::intake::{escape_name, is_upload_in_progress};
 
 /// A file that held still long enough to be claimed.
 #[derive(Debug, Clone)]
@@ -227,8 +227,8 @@ mod tests {
 
     fn cand(t: &str, n: &str) -> Candidate {
         Candidate {
-            tenant: crate::config::test_tenant(t),
-            dataset: crate::config::test_dataset("d"),
+            tenant: crate::daemon::config::test_tenant(t),
+            dataset: crate::daemon::config::test_dataset("d"),
             path: PathBuf::from(format!("/{t}/{n}")),
             name: n.into(),
             first_seen: Instant::now(),

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
 
-use crate::audit::AuditLog;
-use crate::config::{Dataset, Settings, Tenant, TenantId};
+use crate::daemon::audit::AuditLog;
+use crate::daemon::config::{Dataset, Settings, Tenant, TenantId};
+use crate::daemon::ledger::{Entry, Identity, ImportId, Ledger};
+use crate::daemon::telemetry::metrics::Metrics;
 use crate::exit::Failure;
-use crate::ledger::{Entry, Identity, ImportId, Ledger};
-use crate::metrics::Metrics;
 
 /// The daemon's shared state.
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 
 use anonymizer_core::reveal;
 
-use crate::cli::RevealArgs;
+use crate::cli::args::RevealArgs;
 use crate::exit::Failure;
 
 pub fn run(args: &RevealArgs) -> Result<(), Failure> {

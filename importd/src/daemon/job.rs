@@ -8,20 +8,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anonymizer_core::error::{InputProblem, OutputProblem};
 use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetWriter};
 use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions, RunReport};
 use serde_json::{json, Map, Value};
 
-use crate::commit::{ensure_dir, sha256_file, Staged};
-use crate::config::OnDuplicate;
-use crate::daemon::Daemon;
-use crate::intake::{self, escape_name, open_claimed, Opened, Refusal};
-use crate::ledger::{Entry, ImportId, ImportState, Phase, Reason};
-use crate::outcome::{finish, quarantine};
-use crate::watch::Candidate;
+use crate::daemon::claim;
+use crate::daemon::config::OnDuplicate;
+use crate::daemon::dispose::{finish, quarantine};
+use crate::daemon::intake::{self, open_claimed, Opened, Refusal};
+use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
+use crate::daemon::outcome::{Outcome, Reason, ReasonKind};
+use crate::daemon::publish::{ensure_dir, sha256_file, Staged};
+use crate::daemon::state::Daemon;
+use crate::daemon::watch::Candidate;
 
 /// What a worker is asked to do.
 #[derive(Debug)]
@@ -32,45 +34,11 @@ pub enum Work {
     Resume(ImportId),
 }
 
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Committed,
-    Duplicate,
-    Quarantined,
-    /// Still claimed; resume after `delay`.
-    Retry {
-        id: ImportId,
-        delay: Duration,
-    },
-    /// Rolled back because the daemon is shutting down; resumed on the next start.
-    Cancelled,
-    /// Nothing to do: the file vanished before it was claimed.
-    Vanished,
-    /// The claim failed (the state directory is not writable, …); the file stays in the drop
-    /// folder and is tried again after a backoff.
-    NotClaimed(io::ErrorKind),
-}
-
-impl Outcome {
-    pub fn word(&self) -> &'static str {
-        match self {
-            Outcome::Committed => "committed",
-            Outcome::Duplicate => "duplicate",
-            Outcome::Quarantined => "quarantined",
-            Outcome::Retry { .. } => "retried",
-            Outcome::Cancelled => "rolled_back",
-            Outcome::Vanished => "vanished",
-            Outcome::NotClaimed(_) => "not_claimed",
-        }
-    }
-}
-
 /// Runs one job to its outcome; never panics.
 pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     let started = Instant::now();
     let id = match work {
-        Work::New(c) => match claim(d, &c) {
+        Work::New(c) => match claim::claim(d, &c) {
             Ok(Some(id)) => id,
             Ok(None) => return Outcome::Vanished,
             Err(e) => return Outcome::NotClaimed(e.kind()),
@@ -80,54 +48,14 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     let owner = d.ledger(|l| l.get(&id).map(|s| (s.tenant.clone(), s.dataset.clone()))).unwrap_or_default();
     let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| {
         tracing::error!(import_id = %id, "internal error (panic) while importing; the file is quarantined");
-        let reason = Reason {
-            kind: "internal".into(),
-            message: "an internal error stopped the import".into(),
-            line: None,
-            column: None,
-        };
+        let reason = Reason::new(ReasonKind::Internal, "an internal error stopped the import");
         match d.ledger(|l| l.get(&id).cloned()) {
             Some(st) => quarantine(d, &id, &st, reason),
             None => Outcome::Vanished,
         }
     });
-    crate::events::finished(d, &id, &owner, &outcome, started.elapsed());
+    crate::daemon::telemetry::finished(&d.metrics, &id, &owner, &outcome, started.elapsed());
     outcome
-}
-
-/// Records the claim, then renames the file into `processing/<id>`.
-fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
-    let id = ImportId::new()?;
-    let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
-    d.record(Entry::Claimed {
-        id: id.clone(),
-        tenant: c.tenant.to_string(),
-        dataset: c.dataset.to_string(),
-        file: escape_name(&c.name),
-        at_ms,
-    })?;
-    let target = d.processing_path(&id);
-    match std::fs::rename(&c.path, &target) {
-        Ok(()) => {
-            // The claim happened; a failed directory fsync only makes it less durable (after
-            // a crash, recovery sees `claimed` and finds the file in one place or the other).
-            let synced = intake::sync_dir(&d.settings.processing_dir())
-                .and_then(|()| c.path.parent().map_or(Ok(()), intake::sync_dir));
-            if let Err(e) = synced {
-                tracing::warn!(import_id = %id, error = %e.kind(), "fsync of the drop or processing folder failed after the claim");
-            }
-            tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, file = %escape_name(&c.name), "claimed");
-            Ok(Some(id))
-        }
-        Err(e) => {
-            d.record(Entry::Abandoned { id })?;
-            if e.kind() == io::ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
 }
 
 fn process(d: &Daemon, id: &ImportId) -> Outcome {
@@ -138,7 +66,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
     }
     let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
-        let reason = reason("unknown_dataset", "the tenant or dataset is no longer in the configuration");
+        let reason = Reason::new(ReasonKind::UnknownDataset, "the tenant or dataset is no longer in the configuration");
         return quarantine(d, id, &st, reason);
     };
     if st.attempts >= d.settings.max_attempts {
@@ -147,7 +75,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
             _ => "unknown".into(),
         };
         let message = format!("the import was started {} times without finishing; last cause: {cause}", st.attempts);
-        return quarantine(d, id, &st, reason("attempts_exhausted", &message));
+        return quarantine(d, id, &st, Reason::new(ReasonKind::AttemptsExhausted, message));
     }
     let path = d.processing_path(id);
     let (file, meta) = match open_claimed(&path, d.settings.max_file_bytes) {
@@ -302,21 +230,26 @@ fn classify(e: &Error) -> Step {
             Step::Transient(format!("reading the input failed ({k})"))
         }
         ErrorKind::Input { problem, .. } => {
-            Step::Quarantine(Reason { kind: "input".into(), message, line: problem_line(problem), column: None })
+            Step::Quarantine(Reason { kind: ReasonKind::Input, message, line: problem_line(problem), column: None })
         }
-        ErrorKind::InvalidCell { line, column, .. } => {
-            Step::Quarantine(Reason { kind: "invalid_cell".into(), message, line: *line, column: Some(column.clone()) })
-        }
+        ErrorKind::InvalidCell { line, column, .. } => Step::Quarantine(Reason {
+            kind: ReasonKind::InvalidCell,
+            message,
+            line: *line,
+            column: Some(column.clone()),
+        }),
         ErrorKind::Schema(problems) => Step::Quarantine(Reason {
-            kind: "schema".into(),
+            kind: ReasonKind::Schema,
             message: schema_summary(problems),
             line: Some(1),
             column: problems.first().map(|p| p.column.clone()),
         }),
         ErrorKind::Output(OutputProblem::Io(k)) => Step::Transient(format!("writing the output failed ({k})")),
         ErrorKind::Io { .. } | ErrorKind::Random => Step::Transient(message),
-        ErrorKind::Panic { .. } => Step::Quarantine(reason("internal", "an internal error stopped the import")),
-        _ => Step::Quarantine(Reason { kind: "other".into(), message, line: None, column: None }),
+        ErrorKind::Panic { .. } => {
+            Step::Quarantine(Reason::new(ReasonKind::Internal, "an internal error stopped the import"))
+        }
+        _ => Step::Quarantine(Reason { kind: ReasonKind::Other, message, line: None, column: None }),
     }
 }
 
@@ -346,10 +279,6 @@ fn problem_line(p: &InputProblem) -> Option<u64> {
         }
         _ => None,
     }
-}
-
-pub fn reason(kind: &str, message: &str) -> Reason {
-    Reason { kind: kind.into(), message: message.into(), line: None, column: None }
 }
 
 /// Records a rollback and asks to be resumed after a backoff that doubles per attempt.

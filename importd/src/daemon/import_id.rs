@@ -1,0 +1,36 @@
+//! The id of one import: sortable by claim time and unique.
+
+use std::fmt;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+/// One import's id: sortable by claim time, unique (`20261127T160000123Z-0a1b2c3d4e`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImportId(pub(crate) String);
+
+impl ImportId {
+    pub fn new() -> io::Result<ImportId> {
+        use ring::rand::SecureRandom;
+        let mut r = [0u8; 5];
+        ring::rand::SystemRandom::new().fill(&mut r).map_err(|_| io::Error::other("random source failed"))?;
+        let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+        Ok(ImportId(format!("{}-{}", now.format("%Y%m%dT%H%M%S%3fZ"), data_encoding::HEXLOWER.encode(&r))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Ids come from our own ledger, but a path is built from them: refuse anything odd.
+    pub fn is_safe(&self) -> bool {
+        !self.0.is_empty() && self.0.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }
+}
+
+impl fmt::Display for ImportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
