@@ -86,8 +86,7 @@ fn a_failing_fsync_never_publishes_and_the_import_is_retried() {
     assert!(out.status.success(), "{}", stderr(&out));
     let log = stderr(&out);
     assert_eq!(log.matches("publishing the output failed").count(), 2, "{log}");
-    let ledger = std::fs::read_to_string(site.path("state/ledger.jsonl")).unwrap();
-    assert_eq!(ledger.matches("\"ev\":\"rolled_back\"").count(), 2);
+    assert_eq!(site.ledger_steps("rolled_back"), 2);
     assert_eq!(site.stored_ids("acme").len(), 500);
     assert_eq!(site.outputs("acme").len(), 1);
     no_temp_or_partial_output(&site, "acme");

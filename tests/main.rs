@@ -10,6 +10,7 @@ mod cases; // tests/cases/: the bad-input corpus through the CLI and the daemon,
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
 mod faults; // disk full, failing fsync, read-only state, storage removed: retried, never partial
 mod formats; // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
+mod isolation; // symlinked tenant and dataset folders, a folder swapped between scan and claim: refused
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
 mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, audit, metrics

@@ -175,6 +175,14 @@ impl Site {
             .collect()
     }
 
+    /// How many steps of kind `ev` (`claimed`, `rolled_back`, `committed`, …) the ledger holds.
+    pub fn ledger_steps(&self, ev: &str) -> usize {
+        let db = rusqlite::Connection::open(self.path("state/ledger.sqlite")).expect("open the ledger");
+        let n: i64 =
+            db.query_row("SELECT count(*) FROM steps WHERE ev = ?1", [ev], |r| r.get(0)).expect("count ledger steps");
+        usize::try_from(n).expect("a count")
+    }
+
     /// Every file under `rel`.
     pub fn files(&self, rel: &str) -> Vec<PathBuf> {
         files_under(&self.path(rel))

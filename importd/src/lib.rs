@@ -14,6 +14,21 @@
 //! Dependencies point one way: `cli` → `daemon` → `store`, `anonymizer-core`; `exit` is a
 //! leaf all use.
 
+/// A crash point between claim and done. With the `failpoints` feature and
+/// `FAILPOINTS="<name>=return"` in the environment the process aborts right here, as a
+/// `kill -9` would (no destructors, no buffers flushed); without the feature it is nothing.
+/// Every name is listed in ARCHITECTURE.md ("Crash points") and crashed by `tests/crash.rs`.
+macro_rules! crash_point {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        {
+            if fail::eval($name, |_| ()).is_some() {
+                std::process::abort();
+            }
+        }
+    };
+}
+
 pub mod cli;
 pub mod daemon;
 pub mod exit;

@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("note: an internal error was contained ({at}); the message below says what failed");
     }));
+    // Test builds only (`failpoints` feature): crash points configured by FAILPOINTS.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let cli = importd::cli::args::Cli::parse();
     match importd::cli::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,

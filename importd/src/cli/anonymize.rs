@@ -110,10 +110,15 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let report = result
         .map_err(|e| Failure::runtime(format!("error: {}; no output was written", e.with_input_path(job.input))))?;
     staged.commit().map_err(|e| {
+        let what = if e.published {
+            "the output was written, but its folder could not be fsynced: it may not survive a crash"
+        } else {
+            "no output was written"
+        };
         Failure::runtime(format!(
-            "error: {}: publishing the output failed ({}); no output was written",
+            "error: {}: publishing the output failed ({}); {what}",
             job.output.display(),
-            e.kind()
+            e.error.kind()
         ))
     })?;
     Ok(report)

@@ -24,13 +24,16 @@ pub struct AuditLog {
     key: hmac::Key,
     prev: [u8; 32],
     seq: u64,
-    /// (import id, event) of the records already present; used by recovery, then cleared.
+    /// (import id, event) of the records present for imports that were unfinished when the
+    /// log was opened, and of those written since: what makes each record idempotent across
+    /// crashes. An import's entries are forgotten when it is done.
     recorded: HashSet<(String, String)>,
 }
 
 impl AuditLog {
-    /// Opens (or creates) the log; a torn last line from a crash is cut off.
-    pub fn open(path: &Path, key: hmac::Key) -> io::Result<AuditLog> {
+    /// Opens (or creates) the log; a torn last line from a crash is cut off. The records of
+    /// the imports in `unfinished` are indexed, so finishing them never writes one twice.
+    pub fn open(path: &Path, key: hmac::Key, unfinished: &HashSet<String>) -> io::Result<AuditLog> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -57,7 +60,9 @@ impl AuditLog {
             if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) {
                 seq = m.get("seq").and_then(Value::as_u64).unwrap_or(seq);
                 if let (Some(Value::String(id)), Some(Value::String(ev))) = (m.get("import_id"), m.get("event")) {
-                    recorded.insert((id.clone(), ev.clone()));
+                    if unfinished.contains(id) {
+                        recorded.insert((id.clone(), ev.clone()));
+                    }
                 }
             }
         }
@@ -69,14 +74,9 @@ impl AuditLog {
         Ok(AuditLog { file, key, prev, seq, recorded })
     }
 
-    /// Whether a record of `event` for `import_id` was in the log when it was opened.
+    /// Whether the log holds a record of `event` for `import_id` (an unfinished import).
     pub fn has(&self, import_id: &str, event: &str) -> bool {
         self.recorded.contains(&(import_id.to_string(), event.to_string()))
-    }
-
-    /// Recovery is over; the index of old records is not needed any more.
-    pub fn forget_history(&mut self) {
-        self.recorded = HashSet::new();
     }
 
     /// The import is finished; its records need not be remembered.
@@ -84,20 +84,26 @@ impl AuditLog {
         self.recorded.retain(|(id, _)| id != import_id);
     }
 
-    /// Appends one record (fields in `body`, plus `seq`, `at` and `event`) and fsyncs it.
-    pub fn append(&mut self, event: &str, body: Map<String, Value>) -> io::Result<()> {
+    /// Appends one record (fields in `body`, plus `seq`, `at` and `event`) and fsyncs it. On
+    /// error the record is cut off again; `Err((e, true))` means the fsync failed, so whether
+    /// earlier records are durable is unknown.
+    pub fn append(&mut self, event: &str, body: Map<String, Value>) -> Result<(), (io::Error, bool)> {
         let import_id = body.get("import_id").and_then(Value::as_str).map(String::from);
         let mut record = Map::new();
         record.insert("seq".into(), Value::from(self.seq + 1));
         record.insert("at".into(), Value::from(now_rfc3339()));
         record.insert("event".into(), Value::from(event));
         record.extend(body);
-        let content = serde_json::to_string(&Value::Object(record)).map_err(io::Error::other)?;
+        let content = serde_json::to_string(&Value::Object(record)).map_err(|e| (io::Error::other(e), false))?;
         let mac = mac(&self.key, &self.prev, content.as_bytes());
         let hex = data_encoding::HEXLOWER.encode(mac.as_ref());
         let line = format!("{},\"mac\":\"{hex}\"}}\n", &content[..content.len() - 1]);
-        let len = self.file.metadata()?.len();
-        if let Err(e) = self.file.write_all(line.as_bytes()).and_then(|()| self.file.sync_data()) {
+        let len = self.file.metadata().map_err(|e| (e, false))?.len();
+        let failed = match self.file.write_all(line.as_bytes()) {
+            Err(e) => Some((e, false)),
+            Ok(()) => self.file.sync_data().err().map(|e| (e, true)),
+        };
+        if let Some(e) = failed {
             // Never leave half a record for the next one to chain onto.
             let _ = self.file.set_len(len);
             return Err(e);
@@ -203,13 +209,13 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("t.jsonl");
         {
-            let mut log = AuditLog::open(&path, key())?;
+            let mut log = AuditLog::open(&path, key(), &HashSet::new())?;
             for rows in 0..5 {
-                log.append("committed", body(rows))?;
+                log.append("committed", body(rows)).map_err(|e| e.0)?;
             }
         }
         // Reopening continues the chain.
-        AuditLog::open(&path, key())?.append("daemon_stopped", Map::new())?;
+        AuditLog::open(&path, key(), &HashSet::new())?.append("daemon_stopped", Map::new()).map_err(|e| e.0)?;
         assert_eq!(verify(&path, &key())?, Verdict::Intact { records: 6 });
         assert!(matches!(
             verify(&path, &hmac::Key::new(hmac::HMAC_SHA256, &[8u8; 32]))?,

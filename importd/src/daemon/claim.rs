@@ -2,17 +2,33 @@
 //! by one atomic rename into `<state_dir>/processing/<import_id>`, after which the customer
 //! can no longer change it under its name.
 
+use std::ffi::OsStr;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::daemon::import_id::ImportId;
-use crate::daemon::intake::{self, escape_name};
+use crate::daemon::intake::escape_name;
 use crate::daemon::ledger::Entry;
 use crate::daemon::state::Daemon;
 use crate::daemon::watch::Candidate;
+use crate::store::{stamp, Dir, DirError};
 
-/// Records the claim, then renames the file into `processing/<id>`.
+/// Claims a ready file: re-opens its dataset folder through handles (a folder that became a
+/// symlink, or is not the folder the scan saw, is refused), re-checks the file's stamp
+/// (size, mtime, inode), records the claim, then renames the file into `processing/<id>`
+/// (never over an existing entry). `None`: nothing was claimed and the file, if any, stays.
 pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
+    let Some(folder) = open_dataset_folder(d, c) else { return Ok(None) };
+    match folder.stat(&c.name) {
+        Ok(st) if stamp(&st) == c.stamp => {}
+        Ok(_) => {
+            tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), "the file changed since the scan; it settles again");
+            return Ok(None);
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let processing = d.processing_dir()?;
     let id = ImportId::new()?;
     let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
     d.record(Entry::Claimed {
@@ -22,14 +38,11 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
         file: escape_name(&c.name),
         at_ms,
     })?;
-    let target = d.processing_path(&id);
-    match std::fs::rename(&c.path, &target) {
+    match folder.rename_new(&c.name, &processing, OsStr::new(id.as_str())) {
         Ok(()) => {
             // The claim happened; a failed directory fsync only makes it less durable (after
             // a crash, recovery sees `claimed` and finds the file in one place or the other).
-            let synced = intake::sync_dir(&d.settings.processing_dir())
-                .and_then(|()| c.path.parent().map_or(Ok(()), intake::sync_dir));
-            if let Err(e) = synced {
+            if let Err(e) = processing.sync().and_then(|()| folder.sync()) {
                 tracing::warn!(import_id = %id, error = %e.kind(), "fsync of the drop or processing folder failed after the claim");
             }
             tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, file = %escape_name(&c.name), "claimed");
@@ -44,4 +57,25 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
             }
         }
     }
+}
+
+/// `<drop>/<tenant>/<dataset>` opened afresh through handles, if it is still the plain
+/// directory the scan listed.
+fn open_dataset_folder(d: &Daemon, c: &Candidate) -> Option<Dir> {
+    let opened = Dir::open(&d.settings.drop_dir)
+        .map_err(DirError::Io)
+        .and_then(|root| root.open_dir(&format!("{}/{}", c.tenant, c.dataset)));
+    let refused = match opened {
+        Ok(dir) if dir.id() == c.folder => return Some(dir),
+        Ok(_) => "replaced",
+        Err(DirError::Refused(r)) => r.word(),
+        Err(DirError::Missing) => return None,
+        Err(DirError::Io(e)) => {
+            tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, error = %e.kind(), "the dataset folder cannot be opened; nothing is claimed");
+            return None;
+        }
+    };
+    d.metrics.refused_folder(c.tenant.as_str(), refused);
+    tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, refusal = refused, "the dataset folder changed between the scan and the claim (replaced or now a symbolic link); nothing is claimed from it");
+    None
 }

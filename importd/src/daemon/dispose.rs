@@ -2,16 +2,15 @@
 //! move the input to quarantine or dispose of it, record `done`. Every step is idempotent, so
 //! recovery finishes an interrupted ending by running it again.
 
+use std::ffi::OsStr;
 use std::io;
-use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
 use crate::daemon::config::TenantId;
-use crate::daemon::intake::sync_dir;
 use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
 use crate::daemon::outcome::{Outcome, Reason};
-use crate::daemon::publish::{ensure_dir, Staged};
+use crate::daemon::publish::Staged;
 use crate::daemon::state::Daemon;
 
 /// Records the quarantine decision, then finishes it.
@@ -21,9 +20,11 @@ pub fn quarantine(d: &Daemon, id: &ImportId, st: &ImportState, reason: Reason) -
         tracing::error!(import_id = %id, error = %e.kind(), "the ledger could not be written; the import is retried");
         return Outcome::Retry { id: id.clone(), delay: std::time::Duration::from_secs(5) };
     }
-    match d.ledger(|l| l.get(id).cloned()) {
-        Some(st) => finish(d, id, &st),
-        None => Outcome::Vanished,
+    crash_point!("dispose.after_quarantined_recorded");
+    match d.import(id) {
+        Ok(Some(st)) => finish(d, id, &st),
+        Ok(None) => Outcome::Vanished,
+        Err(_) => Outcome::Retry { id: id.clone(), delay: std::time::Duration::from_secs(2) },
     }
 }
 
@@ -36,10 +37,14 @@ pub fn finish(d: &Daemon, id: &ImportId, st: &ImportState) -> Outcome {
     let result = match &st.phase {
         Phase::Committed { audit } => finish_committed(d, &tenant, id, st, audit).map(|()| Outcome::Committed),
         Phase::Duplicate { of } => finish_duplicate(d, &tenant, id, st, of).map(|()| Outcome::Duplicate),
-        Phase::Quarantined(reason) => finish_quarantined(d, &tenant, id, st, reason).map(|()| Outcome::Quarantined),
+        Phase::Quarantined { reason } => finish_quarantined(d, &tenant, id, st, reason).map(|()| Outcome::Quarantined),
         _ => return Outcome::Vanished,
     };
-    match result.and_then(|o| d.record(Entry::Done { id: id.clone() }).map(|()| o)) {
+    let done = result.and_then(|o| {
+        crash_point!("dispose.before_done");
+        d.record(Entry::Done { id: id.clone() }).map(|()| o)
+    });
+    match done {
         Ok(o) => {
             d.audit_forget(&tenant, id);
             o
@@ -59,6 +64,7 @@ fn finish_committed(d: &Daemon, tenant: &TenantId, id: &ImportId, _st: &ImportSt
         };
         d.audit(tenant, "committed", body)?;
     }
+    crash_point!("dispose.after_audit");
     dispose_input(d, tenant, id, _st)
 }
 
@@ -68,6 +74,7 @@ fn finish_duplicate(d: &Daemon, tenant: &TenantId, id: &ImportId, st: &ImportSta
         body.insert("duplicate_of".into(), json!(of));
         d.audit(tenant, "duplicate_skipped", body)?;
     }
+    crash_point!("dispose.after_audit");
     dispose_input(d, tenant, id, st)
 }
 
@@ -80,12 +87,11 @@ fn finish_quarantined(
 ) -> io::Result<()> {
     let dataset = d.dataset(&st.tenant, &st.dataset).map(|(_, ds)| ds);
     let rules_sha256 = dataset.map(|ds| ds.current().sha256.clone());
-    let dir = match dataset {
-        Some(ds) => d.settings.quarantine_dir(tenant, &ds.id),
-        None => d.settings.state_dir.join("quarantine").join(tenant.as_str()).join("_unknown"),
-    }
-    .join(id.as_str());
-    ensure_dir(&dir)?;
+    let folder = match dataset {
+        Some(ds) => format!("quarantine/{tenant}/{}/{id}", ds.id),
+        None => format!("quarantine/{tenant}/_unknown/{id}"),
+    };
+    let dir = d.state_dir()?.create_dir_all(&folder)?;
     let mut record = import_fields(id, st);
     record.insert("tenant".into(), json!(st.tenant));
     record.insert("kind".into(), json!(reason.kind));
@@ -95,25 +101,28 @@ fn finish_quarantined(
     record.insert("rules_sha256".into(), json!(rules_sha256));
     record.insert("attempts".into(), json!(st.attempts));
     record.insert("at".into(), json!(crate::daemon::audit::now_rfc3339()));
-    let reason_path = dir.join("reason.json");
-    if !reason_path.exists() {
-        let staged = Staged::new(&reason_path)?;
+    if missing(dir.stat(OsStr::new("reason.json")))? {
+        let staged = Staged::in_dir(dir.try_clone()?, OsStr::new("reason.json"))?;
         let text = serde_json::to_string_pretty(&Value::Object(record)).map_err(io::Error::other)?;
         std::io::Write::write_all(&mut staged.writer()?, format!("{text}\n").as_bytes())?;
         staged.commit()?;
     }
-    let entry = d.processing_path(id);
-    if let Ok(meta) = std::fs::symlink_metadata(&entry) {
-        let keep = meta.is_file() && std::os::unix::fs::MetadataExt::nlink(&meta) == 1 || meta.is_dir();
-        if keep {
-            std::fs::rename(&entry, dir.join(input_name(&st.file)))?;
-            sync_dir(&dir)?;
+    crash_point!("dispose.after_reason");
+    let processing = d.processing_dir()?;
+    let entry = OsStr::new(id.as_str());
+    if let Ok(meta) = processing.stat(entry) {
+        let kind = rustix::fs::FileType::from_raw_mode(meta.st_mode);
+        let one_file = kind == rustix::fs::FileType::RegularFile && meta.st_nlink == 1;
+        if one_file || kind == rustix::fs::FileType::Directory {
+            processing.rename(entry, &dir, OsStr::new(&input_name(&st.file)))?;
+            dir.sync()?;
         } else {
             // A link or special file: its name is removed, what it points to is never touched.
-            std::fs::remove_file(&entry)?;
+            processing.remove_file(entry)?;
         }
-        sync_dir(&d.settings.processing_dir())?;
+        processing.sync()?;
     }
+    crash_point!("dispose.after_quarantine_move");
     if !d.audited(tenant, id, "quarantined") {
         let mut body = import_fields(id, st);
         body.insert("kind".into(), json!(reason.kind));
@@ -148,45 +157,50 @@ fn input_name(file: &str) -> String {
 
 /// Deletes the claimed input, or moves it to the archive when `keep_input_days` is set.
 fn dispose_input(d: &Daemon, tenant: &TenantId, id: &ImportId, st: &ImportState) -> io::Result<()> {
-    let entry = d.processing_path(id);
-    if std::fs::symlink_metadata(&entry).is_err() {
+    let processing = d.processing_dir()?;
+    let entry = OsStr::new(id.as_str());
+    if missing(processing.stat(entry))? {
         return Ok(()); // already disposed
     }
     match (d.settings.keep_input_days, d.dataset(&st.tenant, &st.dataset)) {
         (Some(_), Some((_, ds))) => {
-            let dir = d.settings.archive_dir(tenant, &ds.id);
-            ensure_dir(&dir)?;
-            std::fs::rename(&entry, dir.join(id.as_str()))?;
-            sync_dir(&dir)?;
+            let dir = d.state_dir()?.create_dir_all(&format!("archive/{tenant}/{}", ds.id))?;
+            processing.rename(entry, &dir, entry)?;
+            dir.sync()?;
         }
-        _ => std::fs::remove_file(&entry)?,
+        _ => processing.remove_file(entry)?,
     }
-    sync_dir(&d.settings.processing_dir())
+    crash_point!("dispose.after_input");
+    processing.sync()
 }
 
-/// Removes archived inputs older than `keep_input_days`.
+/// `Ok(true)` for a missing entry, its error for anything else that failed.
+fn missing<T>(r: io::Result<T>) -> io::Result<bool> {
+    match r {
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes archived inputs older than `keep_input_days` (judged by ctime: the rename into the
+/// archive set it; mtime is still the upload's). Folders are walked through handles.
 pub fn prune_archive(d: &Daemon) {
     let Some(days) = d.settings.keep_input_days else { return };
-    let max_age = std::time::Duration::from_secs(u64::from(days) * 86_400);
-    let root = d.settings.state_dir.join("archive");
-    for tenant in read_dirs(&root) {
-        for dataset in read_dirs(&tenant) {
-            for file in std::fs::read_dir(&dataset).into_iter().flatten().flatten() {
-                // ctime: the rename into the archive set it; mtime is still the upload's.
-                let archived = file.metadata().ok().map(|m| std::os::unix::fs::MetadataExt::ctime(&m));
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                if archived.is_some_and(|t| now.saturating_sub(t) > max_age.as_secs() as i64) {
-                    let _ = std::fs::remove_file(file.path());
+    let max_age = i64::from(days) * 86_400;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let Ok(archive) = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from)) else { return };
+    for tenant in archive.subfolders() {
+        for dataset in tenant.subfolders() {
+            for entry in dataset.entries().unwrap_or_default() {
+                #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
+                let archived = entry.stat.st_ctime as i64;
+                if !crate::store::is_dir(&entry.stat) && now.saturating_sub(archived) > max_age {
+                    let _ = dataset.remove_file(&entry.name);
                 }
             }
         }
     }
-}
-
-fn read_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()
 }
 
 fn first_line(s: &str) -> &str {

@@ -4,13 +4,16 @@
 //! within the size limit. Everything else is refused, never followed or read.
 
 use std::ffi::OsStr;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use rustix::fs::{FileType, Stat};
+
 use crate::daemon::outcome::{Reason, ReasonKind};
+use crate::store::Dir;
 
 /// Why a claimed entry is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,29 +58,24 @@ impl Refusal {
     }
 }
 
-/// Refuses anything but a regular file with one link, judged from `lstat`/`fstat` metadata.
-pub fn check(meta: &Metadata, limit: u64) -> Result<(), Refusal> {
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        return Err(Refusal::Symlink);
+/// Refuses anything but a regular file with one link, judged from an `lstat`/`fstat`.
+#[allow(clippy::unnecessary_cast)] // the field types differ between architectures
+pub fn check(st: &Stat, limit: u64) -> Result<(), Refusal> {
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::Symlink => return Err(Refusal::Symlink),
+        FileType::Fifo => return Err(Refusal::Fifo),
+        FileType::BlockDevice | FileType::CharacterDevice => return Err(Refusal::Device),
+        FileType::Socket => return Err(Refusal::Socket),
+        FileType::Directory => return Err(Refusal::Directory),
+        FileType::RegularFile => {}
+        FileType::Unknown => return Err(Refusal::Device),
     }
-    if ft.is_fifo() {
-        return Err(Refusal::Fifo);
+    let (links, size) = (st.st_nlink as u64, st.st_size as u64);
+    if links != 1 {
+        return Err(Refusal::Hardlink { links });
     }
-    if ft.is_block_device() || ft.is_char_device() {
-        return Err(Refusal::Device);
-    }
-    if ft.is_socket() {
-        return Err(Refusal::Socket);
-    }
-    if ft.is_dir() {
-        return Err(Refusal::Directory);
-    }
-    if meta.nlink() != 1 {
-        return Err(Refusal::Hardlink { links: meta.nlink() });
-    }
-    if meta.len() > limit {
-        return Err(Refusal::TooLarge { size: meta.len(), limit });
+    if size > limit {
+        return Err(Refusal::TooLarge { size, limit });
     }
     Ok(())
 }
@@ -89,28 +87,29 @@ pub enum Opened {
     Refused(Refusal),
 }
 
-/// Opens a claimed entry: `lstat` first (a special file is never opened at all), then
-/// `open(O_NOFOLLOW | O_NONBLOCK)` and `fstat` on the handle, which must be the same inode.
-pub fn open_claimed(path: &Path, limit: u64) -> io::Result<Opened> {
-    let before = std::fs::symlink_metadata(path)?;
+/// Opens a claimed entry in `dir`: `lstat` first (a special file is never opened at all),
+/// then `openat(O_NOFOLLOW | O_NONBLOCK)` and `fstat` on the handle, which must be the same
+/// inode.
+pub fn open_claimed(dir: &Dir, name: &OsStr, limit: u64) -> io::Result<Opened> {
+    let before = dir.stat(name)?;
     if let Err(r) = check(&before, limit) {
         return Ok(Opened::Refused(r));
     }
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY;
-    let file = match OpenOptions::new().read(true).custom_flags(flags.bits() as i32).open(path) {
+    let file = match dir.open_file(name) {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
             return Ok(Opened::Refused(Refusal::Symlink))
         }
         Err(e) => return Err(e),
     };
-    let meta = file.metadata()?;
-    if let Err(r) = check(&meta, limit) {
+    let after = rustix::fs::fstat(&file)?;
+    if let Err(r) = check(&after, limit) {
         return Ok(Opened::Refused(r));
     }
-    if meta.ino() != before.ino() || meta.dev() != before.dev() {
+    if after.st_ino != before.st_ino || after.st_dev != before.st_dev {
         return Ok(Opened::Refused(Refusal::Changed));
     }
+    let meta = file.metadata()?;
     Ok(Opened::File(file, meta))
 }
 
@@ -203,7 +202,8 @@ mod tests {
 
     /// Why `open_claimed` refused `p`, or `None` if it opened it.
     fn refused(p: &Path, limit: u64) -> std::io::Result<Option<Refusal>> {
-        Ok(match open_claimed(p, limit)? {
+        let dir = Dir::open(p.parent().expect("a parent"))?;
+        Ok(match open_claimed(&dir, p.file_name().expect("a name"), limit)? {
             Opened::Refused(r) => Some(r),
             Opened::File(..) => None,
         })

@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -21,7 +20,7 @@ use crate::daemon::dispose::{finish, quarantine};
 use crate::daemon::intake::{self, open_claimed, Opened, Refusal};
 use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
 use crate::daemon::outcome::{Outcome, Reason, ReasonKind};
-use crate::daemon::publish::{ensure_dir, sha256_file, Staged};
+use crate::daemon::publish::Staged;
 use crate::daemon::state::Daemon;
 use crate::daemon::watch::Candidate;
 
@@ -45,13 +44,14 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
         },
         Work::Resume(id) => id,
     };
-    let owner = d.ledger(|l| l.get(&id).map(|s| (s.tenant.clone(), s.dataset.clone()))).unwrap_or_default();
+    let owner = d.import(&id).ok().flatten().map(|s| (s.tenant, s.dataset)).unwrap_or_default();
     let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| {
         tracing::error!(import_id = %id, "internal error (panic) while importing; the file is quarantined");
         let reason = Reason::new(ReasonKind::Internal, "an internal error stopped the import");
-        match d.ledger(|l| l.get(&id).cloned()) {
-            Some(st) => quarantine(d, &id, &st, reason),
-            None => Outcome::Vanished,
+        match d.import(&id) {
+            Ok(Some(st)) => quarantine(d, &id, &st, reason),
+            Ok(None) => Outcome::Vanished,
+            Err(_) => later(&id, Duration::from_secs(2)),
         }
     });
     crate::daemon::telemetry::finished(&d.metrics, &id, &owner, &outcome, started.elapsed());
@@ -59,12 +59,27 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
 }
 
 fn process(d: &Daemon, id: &ImportId) -> Outcome {
-    let Some(st) = d.ledger(|l| l.get(id).cloned()) else { return Outcome::Vanished };
+    let st = match d.import(id) {
+        Ok(Some(st)) => st,
+        Ok(None) => return Outcome::Vanished,
+        Err(_) => return later(id, Duration::from_secs(2)),
+    };
     match &st.phase {
-        Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined(_) => return finish(d, id, &st),
+        Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => return finish(d, id, &st),
         Phase::Done | Phase::Abandoned => return Outcome::Vanished,
+        Phase::Publishing { .. } => match settle_publishing(d, id, &st) {
+            Ok(true) => return finish_recorded(d, id),
+            Ok(false) => {} // not published: rolled back, run again
+            Err(e) => return retry_later(d, id, &st, format!("the ledger could not be written ({})", e.kind())),
+        },
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
     }
+    // A rolled-back `publishing` import was re-read above; take its state afresh.
+    let st = match d.import(id) {
+        Ok(Some(st)) => st,
+        Ok(None) => return Outcome::Vanished,
+        Err(_) => return later(id, Duration::from_secs(2)),
+    };
     let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
         let reason = Reason::new(ReasonKind::UnknownDataset, "the tenant or dataset is no longer in the configuration");
         return quarantine(d, id, &st, reason);
@@ -77,8 +92,10 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         let message = format!("the import was started {} times without finishing; last cause: {cause}", st.attempts);
         return quarantine(d, id, &st, Reason::new(ReasonKind::AttemptsExhausted, message));
     }
-    let path = d.processing_path(id);
-    let (file, meta) = match open_claimed(&path, d.settings.max_file_bytes) {
+    let opened = d
+        .processing_dir()
+        .and_then(|dir| open_claimed(&dir, std::ffi::OsStr::new(id.as_str()), d.settings.max_file_bytes));
+    let (file, meta) = match opened {
         Ok(Opened::File(f, m)) => (f, m),
         Ok(Opened::Refused(r)) => return quarantine(d, id, &st, r.reason()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -101,7 +118,11 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         return Outcome::Retry { id: id.clone(), delay: Duration::from_millis(200) };
     };
     if dataset.on_duplicate == OnDuplicate::Skip {
-        if let Some(of) = d.ledger(|l| l.committed(&identity).cloned()) {
+        let twin = match d.committed(&identity) {
+            Ok(t) => t,
+            Err(e) => return retry(d, id, &st, format!("the ledger could not be read ({})", e.kind())),
+        };
+        if let Some(of) = twin {
             if let Err(e) = d.record(Entry::Duplicate { id: id.clone(), sha256, of }) {
                 return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
             }
@@ -124,25 +145,28 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     body.insert("sha256".into(), json!(sha256));
     body.insert("rules_sha256".into(), json!(rules.sha256));
     body.insert("key_id".into(), json!(tenant.keys.key_id()));
-    if let Err(e) = d.audit(&tenant.id, "import_started", body.clone()) {
-        return retry(d, id, &st, format!("the audit log could not be written ({})", e.kind()));
+    crash_point!("job.after_started");
+    if !d.audited(&tenant.id, id, "import_started") {
+        if let Err(e) = d.audit(&tenant.id, "import_started", body.clone()) {
+            return retry(d, id, &st, format!("the audit log could not be written ({})", e.kind()));
+        }
     }
-    let target = d.settings.storage_dir.join(&output);
-    let report = match transform(d, &file, &meta, &st.file, rules, &tenant.keys, &target) {
+    let staged = match stage_output(d, &output) {
+        Ok(s) => s,
+        Err(e) => return retry(d, id, &st, format!("creating the output failed ({})", e.kind())),
+    };
+    let report = match transform(d, &file, &meta, &st.file, rules, &tenant.keys, &staged) {
         Ok(r) => r,
         Err(Step::Cancelled) => {
-            let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "shutdown".into() });
+            let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "shutdown".into(), cancelled: true });
             return Outcome::Cancelled;
         }
         Err(Step::Quarantine(r)) => return quarantine(d, id, &st, r),
         Err(Step::Transient(cause)) => return retry(d, id, &st, cause),
     };
-    let output_sha = match sha256_file(&target) {
+    let output_sha = match staged.sha256() {
         Ok(h) => h,
-        Err(e) => {
-            let _ = std::fs::remove_file(&target);
-            return retry(d, id, &st, format!("reading back the output failed ({})", e.kind()));
-        }
+        Err(e) => return retry(d, id, &st, format!("reading back the output failed ({})", e.kind())),
     };
     body.insert("rows_in".into(), json!(report.rows_in));
     body.insert("rows_out".into(), json!(report.rows_out));
@@ -154,21 +178,87 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         "timings_ms".into(),
         json!({ "total": report.elapsed.as_millis() as u64, "read": report.read_time.as_millis() as u64, "write": report.write_time.as_millis() as u64 }),
     );
-    if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit: Value::Object(body) }) {
-        // Not recorded as committed, so it must not stay visible.
-        let _ = std::fs::remove_file(&target);
+    let audit = Value::Object(body);
+    // Before the commit point: recovery must find what it needs to finish a published output.
+    let publishing =
+        Entry::Publishing { id: id.clone(), output: output.clone(), output_sha256: output_sha, audit: audit.clone() };
+    if let Err(e) = d.record(publishing) {
         return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
     }
+    crash_point!("job.before_publish");
+    // The commit point: the rename. Before it nothing is visible; after it the output is
+    // published and is never deleted again.
+    if let Err(e) = staged.commit() {
+        if e.published {
+            // Renamed, but the folder's fsync failed: the output may not survive a crash and
+            // nothing can be trusted to be durable any more. Stop; recovery finishes it.
+            d.fatal(format!("the output folder could not be fsynced after publishing ({})", e.error.kind()));
+            return Outcome::Stopped;
+        }
+        return retry(d, id, &st, format!("publishing the output failed ({})", e.error.kind()));
+    }
+    crash_point!("job.after_publish");
+    if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit }) {
+        // Published: the output stays, and the import stays `publishing`. Its resume (or
+        // recovery) finds the output and records the commit; it never runs again.
+        return retry_later(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+    }
+    crash_point!("job.after_committed");
     d.metrics.rows_in.fetch_add(report.rows_in, Ordering::Relaxed);
     d.metrics.rows_out.fetch_add(report.rows_out, Ordering::Relaxed);
     d.metrics.bytes_in.fetch_add(report.bytes_in, Ordering::Relaxed);
     finish_recorded(d, id)
 }
 
+/// The output's folder (`<storage>/<tenant>/<dataset>/date=…`, through handles) and a staged
+/// file in it.
+fn stage_output(d: &Daemon, output: &str) -> io::Result<Staged> {
+    let (folder, name) = output.rsplit_once('/').ok_or_else(|| io::Error::other("output path without a folder"))?;
+    let dir = d.storage_dir()?.create_dir_all(folder)?;
+    Staged::in_dir(dir, std::ffi::OsStr::new(name))
+}
+
 fn finish_recorded(d: &Daemon, id: &ImportId) -> Outcome {
-    match d.ledger(|l| l.get(id).cloned()) {
-        Some(st) => finish(d, id, &st),
-        None => Outcome::Vanished,
+    match d.import(id) {
+        Ok(Some(st)) => finish(d, id, &st),
+        Ok(None) => Outcome::Vanished,
+        Err(_) => later(id, Duration::from_secs(2)),
+    }
+}
+
+/// An import in `publishing`: was its output published (the rename, the commit point, is
+/// the one step not recorded before it happens)? If so, records `committed` from the
+/// `publishing` entry and returns `true`; if not, records the rollback and returns `false`.
+/// Never deletes an output. Recovery and resumed imports both come through here.
+pub fn settle_publishing(d: &Daemon, id: &ImportId, st: &ImportState) -> io::Result<bool> {
+    let Phase::Publishing { output, output_sha256, audit } = &st.phase else { return Ok(false) };
+    let sha256 = st.sha256.clone().unwrap_or_default();
+    if output_visible(d, output)? {
+        let entry = Entry::Committed { id: id.clone(), sha256, output: output.clone(), audit: audit.clone() };
+        d.record(entry)?;
+        tracing::info!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, output_sha256 = %output_sha256, "the output of an interrupted import was published; its commit is recorded");
+        return Ok(true);
+    }
+    d.record(Entry::RolledBack {
+        id: id.clone(),
+        cause: "interrupted before the output was published".into(),
+        cancelled: false,
+    })?;
+    Ok(false)
+}
+
+/// Whether `<storage>/<output>` exists (looked up through handles, no link followed).
+pub fn output_visible(d: &Daemon, output: &str) -> io::Result<bool> {
+    let Some((folder, name)) = output.rsplit_once('/') else { return Ok(false) };
+    let dir = match d.storage_dir()?.open_dir(folder) {
+        Ok(dir) => dir,
+        Err(crate::store::DirError::Missing) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    match dir.stat(std::ffi::OsStr::new(name)) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -179,8 +269,8 @@ enum Step {
     Transient(String),
 }
 
-/// Reads the claimed file in whatever format it is, writes the output under a temporary
-/// name, and publishes it only if the file still has the size and mtime it was opened with.
+/// Reads the claimed file in whatever format it is and writes the output into `staged`;
+/// fails if the file does not still have the size and mtime it was opened with.
 fn transform(
     d: &Daemon,
     file: &File,
@@ -188,7 +278,7 @@ fn transform(
     name: &str,
     rules: Arc<Rules>,
     keys: &KeySet,
-    target: &Path,
+    staged: &Staged,
 ) -> Result<RunReport, Step> {
     let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
     let mut src = file.try_clone().map_err(|e| transient("reading the input failed", e))?;
@@ -198,10 +288,6 @@ fn transform(
     let rules = Arc::new(rules.with_file_types(&source.types));
     let plan = Arc::new(RulePlan::new(rules, keys, &source.header).map_err(classify)?);
     let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone() });
-    if let Some(dir) = target.parent() {
-        ensure_dir(dir).map_err(|e| transient("creating the output directory failed", e))?;
-    }
-    let staged = Staged::new(target).map_err(|e| transient("creating the output failed", e))?;
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
         ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), &d.settings.parquet)
@@ -210,16 +296,10 @@ fn transform(
     let opts = RunOptions { pool: Some(d.pool.clone()), ..Default::default() };
     let report = run(plan, reader, sink, &opts).map_err(classify)?;
     match intake::unchanged(file, meta) {
-        Ok(true) => {}
-        Ok(false) => return Err(Step::Quarantine(Refusal::Changed.reason())),
-        Err(e) => return Err(transient("checking the input failed", e)),
+        Ok(true) => Ok(report),
+        Ok(false) => Err(Step::Quarantine(Refusal::Changed.reason())),
+        Err(e) => Err(transient("checking the input failed", e)),
     }
-    staged.commit().map_err(|e| {
-        // A failed directory fsync may leave the renamed output behind: it is not committed.
-        let _ = std::fs::remove_file(target);
-        transient("publishing the output failed", e)
-    })?;
-    Ok(report)
 }
 
 /// Sorts a pipeline error into quarantine (the file's fault, deterministic) or retry (I/O).
@@ -284,9 +364,21 @@ fn problem_line(p: &InputProblem) -> Option<u64> {
 /// Records a rollback and asks to be resumed after a backoff that doubles per attempt.
 fn retry(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Outcome {
     tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, cause = %cause, "import failed for a transient reason; it is rolled back and retried");
-    let _ = d.record(Entry::RolledBack { id: id.clone(), cause });
-    let attempts = d.ledger(|l| l.get(id).map_or(1, |s| s.attempts)).max(1);
-    let delay = Duration::from_millis(500u64.saturating_mul(1 << (attempts - 1).min(7)));
+    let _ = d.record(Entry::RolledBack { id: id.clone(), cause, cancelled: false });
+    let attempts = d.import(id).ok().flatten().map_or(1, |s| s.attempts).max(1);
+    later(id, Duration::from_millis(500u64.saturating_mul(1 << (attempts - 1).min(7))))
+}
+
+/// Asks to be resumed later without recording a rollback (the import stays where it is).
+fn retry_later(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Outcome {
+    tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, cause = %cause, "finishing the import failed for a transient reason; it is tried again");
+    if d.fatal_problem().is_some() {
+        return Outcome::Stopped;
+    }
+    later(id, Duration::from_secs(2))
+}
+
+fn later(id: &ImportId, delay: Duration) -> Outcome {
     Outcome::Retry { id: id.clone(), delay }
 }
 

@@ -23,6 +23,9 @@ pub enum Outcome {
     Cancelled,
     /// Nothing to do: the file vanished before it was claimed.
     Vanished,
+    /// A durability failure (a failed fsync) stopped the daemon; recovery finishes the
+    /// import on the next start.
+    Stopped,
     /// The claim failed (the state directory is not writable, …); the file stays in the drop
     /// folder and is tried again after a backoff.
     NotClaimed(io::ErrorKind),
@@ -37,6 +40,7 @@ impl Outcome {
             Outcome::Retry { .. } => "retried",
             Outcome::Cancelled => "rolled_back",
             Outcome::Vanished => "vanished",
+            Outcome::Stopped => "stopped",
             Outcome::NotClaimed(_) => "not_claimed",
         }
     }

@@ -2,63 +2,107 @@
 //! rename over the final name, fsync the directory. A reader sees the old file, the new
 //! file, or nothing, never a partial one; a crash leaves at most a hidden `.tmp` file.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
 
-use tempfile::NamedTempFile;
+use crate::store::Dir;
 
-/// An output file being written under a temporary name next to its final path.
+/// A file being written under a temporary name next to its final name, in a held folder.
 #[derive(Debug)]
 pub struct Staged {
-    temp: NamedTempFile,
-    target: PathBuf,
+    dir: Dir,
+    temp: OsString,
+    target: OsString,
+    file: File,
+    published: bool,
 }
 
 impl Staged {
-    /// Creates `.<name>.<random>.tmp` in `target`'s directory.
+    /// Stages `target` in its folder, which is opened by its path (the CLI's `-o`).
     pub fn new(target: &Path) -> io::Result<Staged> {
-        let dir = parent_dir(target);
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
-        Ok(Staged { temp, target: target.to_path_buf() })
+        let name = target.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+        Staged::in_dir(Dir::open(parent_dir(target))?, name)
+    }
+
+    /// Creates `.<name>.<random>.tmp` in `dir` (mode 0600, never an existing file or a link).
+    pub fn in_dir(dir: Dir, name: &OsStr) -> io::Result<Staged> {
+        use ring::rand::SecureRandom;
+        let mut r = [0u8; 6];
+        ring::rand::SystemRandom::new().fill(&mut r).map_err(|_| io::Error::other("random source failed"))?;
+        let mut temp = OsString::from(".");
+        temp.push(name);
+        temp.push(format!(".{}.tmp", data_encoding::HEXLOWER.encode(&r)));
+        let file = dir.create_new(&temp, 0o600)?;
+        Ok(Staged { dir, temp, target: name.to_os_string(), file, published: false })
     }
 
     /// A second handle to write through (the staged file keeps its own for the commit).
     pub fn writer(&self) -> io::Result<File> {
-        self.temp.as_file().try_clone()
+        self.file.try_clone()
     }
 
-    /// fsync → rename → fsync the directory. Dropping a `Staged` instead removes the file.
-    pub fn commit(self) -> io::Result<PathBuf> {
-        injected_fsync_failure()?;
-        self.temp.as_file().sync_all()?;
-        self.temp.persist(&self.target).map_err(|e| e.error)?;
-        File::open(parent_dir(&self.target))?.sync_all()?;
-        Ok(self.target)
+    /// SHA-256 (hex) of what was written so far, read back from the file.
+    pub fn sha256(&self) -> io::Result<String> {
+        let mut f = self.file.try_clone()?;
+        f.seek(SeekFrom::Start(0))?;
+        sha256_of(&mut f)
+    }
+
+    /// The final name.
+    pub fn name(&self) -> &OsStr {
+        &self.target
+    }
+
+    /// fsync → rename over the final name → fsync the folder. The rename is the commit
+    /// point: once it happened the file is published even if the folder's fsync then fails
+    /// (the error is returned, the file stays). Dropping a `Staged` unpublished removes it.
+    pub fn commit(mut self) -> Result<(), PublishError> {
+        let before = |error| PublishError { error, published: false };
+        injected_fsync_failure().map_err(before)?;
+        self.file.sync_all().map_err(before)?;
+        crash_point!("publish.before_rename");
+        self.dir.rename(&self.temp, &self.dir, &self.target).map_err(before)?;
+        self.published = true;
+        crash_point!("publish.after_rename");
+        self.dir.sync().map_err(|error| PublishError { error, published: true })
     }
 }
 
-/// Creates `dir` and any missing parents, fsyncing each parent a directory was created in,
-/// so a published file's path survives a crash.
-pub fn ensure_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        ensure_dir(parent)?;
-    }
-    match std::fs::create_dir(dir) {
-        Ok(()) => File::open(parent_dir(dir))?.sync_all(),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
+/// Publishing failed; `published` says whether the rename (the commit point) happened.
+#[derive(Debug)]
+pub struct PublishError {
+    pub error: io::Error,
+    pub published: bool,
+}
+
+impl std::fmt::Display for PublishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let when = if self.published { "after" } else { "before" };
+        write!(f, "publishing failed {when} the rename ({})", self.error.kind())
     }
 }
 
-/// SHA-256 of a file's content, hex.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    use std::io::Read;
-    let mut f = File::open(path)?;
+impl std::error::Error for PublishError {}
+
+impl From<PublishError> for io::Error {
+    fn from(e: PublishError) -> io::Error {
+        e.error
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published && self.dir.remove_file(&self.temp).is_ok() {
+            // A rollback made durable: the temporary file does not come back after a crash.
+            let _ = self.dir.sync();
+        }
+    }
+}
+
+/// SHA-256 (hex) of a file's content from where it is positioned.
+pub fn sha256_of(f: &mut File) -> io::Result<String> {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -1,107 +1,112 @@
 //! Recovery on start, before any file is watched: every import the ledger shows unfinished is
-//! finished or rolled back. Each step is recorded or idempotent, so an interrupted recovery is
-//! simply run again on the next start.
+//! finished or rolled back, following the commit state machine (ARCHITECTURE.md). The publish
+//! rename is the commit point, so recovery never deletes a published output: an import found
+//! in `publishing` whose output is visible is recorded as committed. Each step is recorded or
+//! idempotent, so an interrupted recovery is simply run again on the next start.
 
+use std::ffi::OsStr;
 use std::io;
-use std::path::{Component, Path};
 
-use crate::daemon::intake::sync_dir;
-use crate::daemon::ledger::{Entry, ImportId, Phase};
+use serde_json::json;
+
+use crate::daemon::job::{output_visible, settle_publishing};
+use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
 use crate::daemon::state::Daemon;
+use crate::store::Dir;
 
 /// Returns the imports to resume (re-run, or finish), oldest first.
 pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
-    let removed = remove_stray_temps(&d.settings.storage_dir);
+    let removed = remove_stray_temps(&d.storage_dir()?);
     if removed > 0 {
         tracing::info!(files = removed, "removed temporary output files left by an interrupted run");
     }
+    let processing = d.processing_dir()?;
     let mut resume = Vec::new();
-    for (id, st) in d.ledger(|l| l.unfinished()) {
+    for (id, st) in d.unfinished()? {
         if !id.is_safe() {
             tracing::error!("the ledger holds an import id that is not a plain name; it is left alone");
             continue;
         }
-        let present = std::fs::symlink_metadata(d.processing_path(&id)).is_ok();
-        match &st.phase {
-            Phase::Claimed | Phase::RolledBack { .. } if present => resume.push(id),
-            Phase::Claimed | Phase::RolledBack { .. } => {
-                // The claim's rename never happened: the file (if any) is still in the drop folder.
-                d.record(Entry::Abandoned { id })?;
-            }
+        let present = processing.stat(OsStr::new(id.as_str())).is_ok();
+        let runnable = match &st.phase {
+            Phase::Claimed | Phase::RolledBack { .. } => true,
             Phase::Started { output } => {
-                if let Some(out) = safe_relative(output).map(|p| d.settings.storage_dir.join(p)) {
-                    if std::fs::symlink_metadata(&out).is_ok() {
-                        std::fs::remove_file(&out)?;
-                        if let Some(dir) = out.parent() {
-                            sync_dir(dir)?;
-                        }
-                        tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, "removed the output of an import that was interrupted before it was recorded as committed");
-                    }
+                if output_visible(d, output)? {
+                    // Only a ledger written before the `publishing` step can show this.
+                    record_found_output(d, &id, &st, output)?;
+                    resume.push(id);
+                    continue;
                 }
                 d.record(Entry::RolledBack {
                     id: id.clone(),
                     cause: "interrupted: the daemon stopped during the import".into(),
+                    cancelled: false,
                 })?;
-                if present {
-                    tracing::info!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, attempts = st.attempts, "an interrupted import is rolled back and will run again");
-                    resume.push(id);
-                } else {
-                    tracing::error!(tenant = %st.tenant, import_id = %id, "an interrupted import's claimed file is gone from processing/");
-                    d.record(Entry::Abandoned { id })?;
-                }
+                tracing::info!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, attempts = st.attempts, "an interrupted import is rolled back and will run again");
+                true
             }
-            Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined(_) => resume.push(id),
-            Phase::Done | Phase::Abandoned => {}
+            Phase::Publishing { .. } => !settle_publishing(d, &id, &st)?,
+            Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => false,
+            Phase::Done | Phase::Abandoned => continue,
+        };
+        crash_point!("recover.after_step");
+        if runnable && !present {
+            // The claim's rename never happened (the file is still in the drop folder), or
+            // the claimed file is gone: nothing to import under this id.
+            if !matches!(st.phase, Phase::Claimed) {
+                tracing::error!(tenant = %st.tenant, import_id = %id, "an interrupted import's claimed file is gone from processing/");
+            }
+            d.record(Entry::Abandoned { id })?;
+            continue;
         }
+        resume.push(id);
     }
-    for entry in std::fs::read_dir(d.settings.processing_dir())?.flatten() {
-        let name = entry.file_name();
-        let known = name.to_str().is_some_and(|n| resume.iter().any(|id| id.as_str() == n));
+    for entry in processing.entries()? {
+        let known = entry.name.to_str().is_some_and(|n| resume.iter().any(|id| id.as_str() == n));
         if !known {
-            tracing::warn!(entry = %crate::daemon::intake::escape_name(&name), "processing/ holds an entry the ledger does not know; it is left alone");
+            tracing::warn!(entry = %crate::daemon::intake::escape_name(&entry.name), "processing/ holds an entry the ledger does not know; it is left alone");
         }
     }
     Ok(resume)
 }
 
-/// A ledger output path, if it is a plain relative path (no `..`, not absolute).
-fn safe_relative(p: &str) -> Option<&Path> {
-    let path = Path::new(p);
-    path.components().all(|c| matches!(c, Component::Normal(_))).then_some(path)
+/// A `started` import whose output is in storage (ledgers from before `publishing`): the
+/// output is kept and its commit recorded with what can be known now.
+fn record_found_output(d: &Daemon, id: &ImportId, st: &ImportState, output: &str) -> io::Result<()> {
+    let (folder, name) = output.rsplit_once('/').unwrap_or(("", output));
+    let mut file = d.storage_dir()?.open_dir(folder)?.open_file(OsStr::new(name))?;
+    let output_sha256 = crate::daemon::publish::sha256_of(&mut file)?;
+    let audit = json!({
+        "import_id": id, "dataset": st.dataset, "file": st.file, "size": st.size, "sha256": st.sha256,
+        "outputs": [{ "path": output, "sha256": output_sha256 }], "recovered": true,
+    });
+    let sha256 = st.sha256.clone().unwrap_or_default();
+    d.record(Entry::Committed { id: id.clone(), sha256, output: output.to_string(), audit })?;
+    tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, "an output published before its commit was recorded is kept and recorded as committed");
+    Ok(())
 }
 
 /// Removes `.*.tmp` files under `<storage>/<tenant>/<dataset>/<partition>/`: outputs that
-/// were never published. Nobody else writes there while we hold the state lock.
-fn remove_stray_temps(storage: &Path) -> usize {
+/// were never published. Nobody else writes there while we hold the state lock. Folders are
+/// walked through handles; links are never followed.
+fn remove_stray_temps(storage: &Dir) -> usize {
     let mut removed = 0;
-    let dirs = |p: &Path| -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(p).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()
-    };
-    for tenant in dirs(storage) {
-        for dataset in dirs(&tenant) {
-            for part in dirs(&dataset) {
-                for f in std::fs::read_dir(&part).into_iter().flatten().flatten() {
-                    let name = f.file_name();
-                    let n = name.to_string_lossy();
-                    if n.starts_with('.') && n.ends_with(".tmp") && std::fs::remove_file(f.path()).is_ok() {
-                        removed += 1;
+    for tenant in storage.subfolders() {
+        for dataset in tenant.subfolders() {
+            for part in dataset.subfolders() {
+                let mut here = 0;
+                for entry in part.entries().unwrap_or_default() {
+                    let n = entry.name.to_string_lossy();
+                    if n.starts_with('.') && n.ends_with(".tmp") && part.remove_file(&entry.name).is_ok() {
+                        here += 1;
                     }
                 }
+                if here > 0 {
+                    let _ = part.sync();
+                }
+                removed += here;
             }
         }
     }
     removed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_paths_must_stay_inside_storage() {
-        assert!(safe_relative("acme/customers/date=2026-11-27/x.parquet").is_some());
-        assert!(safe_relative("../x").is_none());
-        assert!(safe_relative("/etc/passwd").is_none());
-        assert!(safe_relative("a/../../b").is_none());
-    }
 }

@@ -51,7 +51,6 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 e.kind()
             ))
         })?;
-    d.audit_forget_history();
     d.audit_all("daemon_started");
     tracing::info!(
         tenants = d.settings.tenants.len(),
@@ -103,7 +102,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
             let scan = tokio::task::block_in_place(|| {
                 reload_rules(&d, &mut refused_rules);
-                scanner.scan(&d.settings)
+                scanner.scan(&d.settings, &d.metrics)
             });
             d.metrics.scans.fetch_add(1, Ordering::Relaxed);
             last_scan = now;
@@ -161,6 +160,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
         }
         d.metrics.running.store(running as u64, Ordering::Relaxed);
+        if stopping.is_none() && d.fatal_problem().is_some() {
+            // A durability failure: stop taking files now; running imports are cancelled.
+            stopping = Some(begin_shutdown(&d, "a durability failure", running));
+        }
         if stopping.is_some() && running == 0 {
             break;
         }
@@ -203,6 +206,11 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 d.cancel.store(true, Ordering::Relaxed);
             }
         }
+    }
+    if let Some(problem) = d.fatal_problem() {
+        return Err(Failure::runtime(format!(
+            "error: {problem}; importd stopped without taking more files. Fix the cause and start it again: recovery finishes every interrupted import"
+        )));
     }
     d.audit_all("daemon_stopped");
     tracing::info!(quarantined, "importd stopped");

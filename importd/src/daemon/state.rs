@@ -13,15 +13,19 @@ use serde_json::{Map, Value};
 
 use crate::daemon::audit::AuditLog;
 use crate::daemon::config::{Dataset, Settings, Tenant, TenantId};
-use crate::daemon::ledger::{Entry, Identity, ImportId, Ledger};
+use crate::daemon::ledger::{Entry, Identity, ImportId, ImportState, Ledger, LedgerError, SqliteLedger};
 use crate::daemon::telemetry::metrics::Metrics;
 use crate::exit::Failure;
+use crate::store::Dir;
 
 /// The daemon's shared state.
 #[derive(Debug)]
 pub struct Daemon {
     pub settings: Settings,
-    ledger: Mutex<Ledger>,
+    ledger: Mutex<Box<dyn Ledger>>,
+    /// Set when something failed that makes carrying on unsafe (a failed fsync): intake
+    /// stops and the daemon exits non-zero with this message.
+    fatal: Mutex<Option<String>>,
     audits: BTreeMap<TenantId, Mutex<AuditLog>>,
     inflight: Mutex<HashSet<Identity>>,
     pub metrics: Arc<Metrics>,
@@ -57,12 +61,18 @@ impl Daemon {
             )));
         }
         probe_rename(&settings)?;
-        let ledger = Ledger::open(state)
-            .map_err(|e| Failure::runtime(format!("error: {}/ledger.jsonl: {e}", state.display())))?;
+        let ledger = SqliteLedger::open(state)
+            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
+        let unfinished: HashSet<String> = ledger
+            .unfinished()
+            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?
+            .into_iter()
+            .map(|(id, _)| id.as_str().to_string())
+            .collect();
         let mut audits = BTreeMap::new();
         for (tid, tenant) in &settings.tenants {
             let path = settings.audit_path(tid);
-            let log = AuditLog::open(&path, tenant.keys.audit_key().clone()).map_err(|e| {
+            let log = AuditLog::open(&path, tenant.keys.audit_key().clone(), &unfinished).map_err(|e| {
                 Failure::runtime(format!("error: {}: cannot open the audit log ({})", path.display(), e.kind()))
             })?;
             audits.insert(tid.clone(), Mutex::new(log));
@@ -74,7 +84,8 @@ impl Daemon {
             .map_err(|_| Failure::runtime("error: could not start the transform threads"))?;
         Ok(Daemon {
             settings,
-            ledger: Mutex::new(ledger),
+            ledger: Mutex::new(Box::new(ledger)),
+            fatal: Mutex::new(None),
             audits,
             inflight: Mutex::new(HashSet::new()),
             metrics: Arc::new(Metrics::default()),
@@ -84,25 +95,70 @@ impl Daemon {
         })
     }
 
-    /// Appends a ledger entry durably.
+    /// Records a step durably. A failed fsync makes the daemon stop (see [`Daemon::fatal`]).
     pub fn record(&self, entry: Entry) -> io::Result<()> {
-        lock(&self.ledger).append(entry)
+        let result = lock(&self.ledger).append(&entry);
+        self.ledger_result(result)
     }
 
-    /// Reads the ledger.
-    pub fn ledger<R>(&self, f: impl FnOnce(&Ledger) -> R) -> R {
-        f(&lock(&self.ledger))
+    /// What the ledger knows about one import.
+    pub fn import(&self, id: &ImportId) -> io::Result<Option<ImportState>> {
+        let result = lock(&self.ledger).get(id);
+        self.ledger_result(result)
     }
 
-    /// Appends one record to the tenant's audit log.
-    pub fn audit(&self, tenant: &TenantId, event: &str, body: Map<String, Value>) -> io::Result<()> {
-        match self.audits.get(tenant) {
-            Some(log) => lock(log).append(event, body),
-            None => Err(io::Error::other("no audit log for this tenant")),
+    /// The import that committed this content for this dataset, if any.
+    pub fn committed(&self, identity: &Identity) -> io::Result<Option<ImportId>> {
+        let result = lock(&self.ledger).committed(identity);
+        self.ledger_result(result)
+    }
+
+    /// Every unfinished import, oldest first.
+    pub fn unfinished(&self) -> io::Result<Vec<(ImportId, ImportState)>> {
+        let result = lock(&self.ledger).unfinished();
+        self.ledger_result(result)
+    }
+
+    fn ledger_result<T>(&self, result: Result<T, LedgerError>) -> io::Result<T> {
+        result.map_err(|e| {
+            if matches!(e, LedgerError::Durability(_) | LedgerError::Corrupt(_)) {
+                self.fatal(e.to_string());
+            }
+            io::Error::other(e.to_string())
+        })
+    }
+
+    /// Something failed that makes carrying on unsafe: intake stops, running imports roll
+    /// back, and the daemon exits 1 with the first such message.
+    pub fn fatal(&self, message: String) {
+        let mut f = lock(&self.fatal);
+        if f.is_none() {
+            tracing::error!(problem = %message, "importd must stop: a durability guarantee can no longer be kept");
+            *f = Some(message);
         }
+        self.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether the tenant's audit log already holds `event` for `import_id`.
+    /// The first fatal problem, if any.
+    pub fn fatal_problem(&self) -> Option<String> {
+        lock(&self.fatal).clone()
+    }
+
+    /// Appends one record to the tenant's audit log. A failed fsync makes the daemon stop.
+    pub fn audit(&self, tenant: &TenantId, event: &str, body: Map<String, Value>) -> io::Result<()> {
+        let Some(log) = self.audits.get(tenant) else {
+            return Err(io::Error::other("no audit log for this tenant"));
+        };
+        let result = lock(log).append(event, body);
+        result.map_err(|(e, durability)| {
+            if durability {
+                self.fatal(format!("the audit log of tenant {tenant} could not be fsynced ({})", e.kind()));
+            }
+            e
+        })
+    }
+
+    /// Whether the tenant's audit log holds `event` for the unfinished import `import_id`.
     pub fn audited(&self, tenant: &TenantId, import_id: &ImportId, event: &str) -> bool {
         self.audits.get(tenant).is_some_and(|log| lock(log).has(import_id.as_str(), event))
     }
@@ -111,13 +167,6 @@ impl Daemon {
     pub fn audit_forget(&self, tenant: &TenantId, import_id: &ImportId) {
         if let Some(log) = self.audits.get(tenant) {
             lock(log).forget(import_id.as_str());
-        }
-    }
-
-    /// Recovery is over: the index of old audit records is not needed any more.
-    pub fn audit_forget_history(&self) {
-        for log in self.audits.values() {
-            lock(log).forget_history();
         }
     }
 
@@ -148,6 +197,23 @@ impl Daemon {
         let t = self.tenant(tenant)?;
         let d = t.datasets.iter().find(|(k, _)| k.as_str() == dataset).map(|(_, d)| d)?;
         Some((t, d))
+    }
+
+    /// `<state_dir>/processing`, through a handle.
+    pub fn processing_dir(&self) -> io::Result<Dir> {
+        Ok(self.state_dir()?.open_dir("processing")?)
+    }
+
+    /// `state_dir` itself (the operator's path), opened afresh so a folder recreated under
+    /// the daemon is found.
+    pub fn state_dir(&self) -> io::Result<Dir> {
+        Dir::open(&self.settings.state_dir)
+    }
+
+    /// `storage_dir`, created if it went missing, opened afresh.
+    pub fn storage_dir(&self) -> io::Result<Dir> {
+        std::fs::create_dir_all(&self.settings.storage_dir)?;
+        Dir::open(&self.settings.storage_dir)
     }
 
     pub fn processing_path(&self, id: &ImportId) -> PathBuf {

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,21 +12,29 @@ use std::time::{Duration, Instant};
 
 use crate::daemon::config::{DatasetId, Settings, TenantId};
 use crate::daemon::intake::{escape_name, is_upload_in_progress};
+use crate::daemon::telemetry::metrics::Metrics;
+use crate::store::{is_dir, stamp, Dir, DirError, Stamp};
 
 /// A file that held still long enough to be claimed.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub tenant: TenantId,
     pub dataset: DatasetId,
+    /// `<drop>/<tenant>/<dataset>/<name>`: a key for queues and logs, never opened.
     pub path: PathBuf,
     pub name: OsString,
+    /// The dataset folder's (device, inode) when the scan saw the file: the claim refuses a
+    /// folder that is not the same one any more.
+    pub folder: (u64, u64),
+    /// The file's stamp when it was found settled: the claim re-checks it.
+    pub stamp: Stamp,
     /// When a scan first saw it (for the oldest-pending metric and fairness).
     pub first_seen: Instant,
 }
 
 #[derive(Debug)]
 struct Seen {
-    stamp: (u64, i64, i64, u64),
+    stamp: Stamp,
     since: Instant,
     first_seen: Instant,
 }
@@ -50,43 +57,64 @@ pub struct Scan {
 pub struct Scanner {
     settle: Duration,
     seen: HashMap<PathBuf, Seen>,
-    warned: HashSet<PathBuf>,
+    /// Entries warned about, with what was wrong: one warning per appearance, not per scan.
+    warned: HashMap<PathBuf, &'static str>,
 }
 
 impl Scanner {
     pub fn new(settle: Duration) -> Scanner {
-        Scanner { settle, seen: HashMap::new(), warned: HashSet::new() }
+        Scanner { settle, seen: HashMap::new(), warned: HashMap::new() }
     }
 
-    /// Scans every configured `<drop>/<tenant>/<dataset>/`, warning once about folders and
-    /// entries the configuration does not name.
-    pub fn scan(&mut self, settings: &Settings) -> Scan {
+    /// Scans every configured `<drop>/<tenant>/<dataset>/` through directory handles,
+    /// warning once about folders and entries the configuration does not name and about
+    /// tenant or dataset folders that are symlinks, not directories, or other mounts (those
+    /// are never read; `metrics` counts them).
+    pub fn scan(&mut self, settings: &Settings, metrics: &Metrics) -> Scan {
         let now = Instant::now();
         let mut scan = Scan::default();
         let mut present = HashSet::new();
-        self.warn_unknown(&settings.drop_dir, |name| settings.tenant(name).is_some(), "tenant");
+        let mut warned_now = HashSet::new();
+        let root = match Dir::open(&settings.drop_dir) {
+            Ok(d) => d,
+            Err(e) => {
+                let key = settings.drop_dir.clone();
+                if self.warn_once(&key, "unreadable", &mut warned_now) {
+                    tracing::warn!(folder = %settings.drop_dir.display(), error = %e.kind(), "the drop folder cannot be read");
+                }
+                self.retain(&present, &warned_now);
+                return scan;
+            }
+        };
+        self.warn_unknown(&root, &settings.drop_dir, |name| settings.tenant(name).is_some(), "tenant", &mut warned_now);
         for (tid, tenant) in &settings.tenants {
-            let tdir = settings.drop_dir.join(tid.as_str());
-            self.warn_unknown(&tdir, |name| tenant.datasets.keys().any(|d| d.as_str() == name), "dataset");
+            let tpath = settings.drop_dir.join(tid.as_str());
+            let Some(tdir) = self.open_folder(&root, tid.as_str(), &tpath, tid, metrics, &mut warned_now) else {
+                continue;
+            };
+            let known = |name: &str| tenant.datasets.keys().any(|d| d.as_str() == name);
+            self.warn_unknown(&tdir, &tpath, known, "dataset", &mut warned_now);
             for did in tenant.datasets.keys() {
-                let ddir = tdir.join(did.as_str());
-                let Ok(entries) = std::fs::read_dir(&ddir) else { continue };
+                let dpath = tpath.join(did.as_str());
+                let Some(ddir) = self.open_folder(&tdir, did.as_str(), &dpath, tid, metrics, &mut warned_now) else {
+                    continue;
+                };
+                let Ok(entries) = ddir.entries() else { continue };
                 let mut ready: Vec<Candidate> = Vec::new();
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
+                for entry in entries {
+                    let name = entry.name;
                     if is_upload_in_progress(&name) {
                         continue;
                     }
-                    let path = entry.path();
-                    let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-                    if meta.is_dir() {
-                        if self.warned.insert(path.clone()) {
+                    let path = dpath.join(&name);
+                    if is_dir(&entry.stat) {
+                        if self.warn_once(&path, "directory", &mut warned_now) {
                             tracing::warn!(tenant = %tid, dataset = %did, file = %escape_name(&name), "a directory in a drop folder is never imported; drop files only");
                         }
                         continue;
                     }
                     present.insert(path.clone());
-                    let stamp = (meta.len(), meta.mtime(), meta.mtime_nsec(), meta.ino());
+                    let stamp = stamp(&entry.stat);
                     let seen = self.seen.entry(path.clone()).or_insert(Seen { stamp, since: now, first_seen: now });
                     if seen.stamp != stamp {
                         seen.stamp = stamp;
@@ -100,6 +128,8 @@ impl Scanner {
                             dataset: did.clone(),
                             path,
                             name,
+                            folder: ddir.id(),
+                            stamp,
                             first_seen: seen.first_seen,
                         });
                     } else {
@@ -112,31 +142,84 @@ impl Scanner {
                 scan.ready.extend(ready);
             }
         }
-        self.seen.retain(|p, _| present.contains(p));
-        self.warned.retain(|p| p.exists());
+        self.retain(&present, &warned_now);
         scan
     }
 
-    fn warn_unknown(&mut self, dir: &Path, known: impl Fn(&str) -> bool, what: &str) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
+    /// Opens a tenant or dataset folder below `parent`; a refused one is warned about once
+    /// (and counted) and skipped, a missing one skipped silently.
+    fn open_folder(
+        &mut self,
+        parent: &Dir,
+        name: &str,
+        path: &Path,
+        tenant: &TenantId,
+        metrics: &Metrics,
+        warned_now: &mut HashSet<PathBuf>,
+    ) -> Option<Dir> {
+        match parent.open_dir(name) {
+            Ok(d) => Some(d),
+            Err(DirError::Missing) => None,
+            Err(DirError::Refused(r)) => {
+                if self.warn_once(path, r.word(), warned_now) {
+                    metrics.refused_folder(tenant.as_str(), r.word());
+                    tracing::warn!(tenant = %tenant, folder = %path.display(), refusal = r.word(), "the folder is refused and never read: {r}; make it a plain directory");
+                }
+                None
+            }
+            Err(DirError::Io(e)) => {
+                if self.warn_once(path, "unreadable", warned_now) {
+                    tracing::warn!(tenant = %tenant, folder = %path.display(), error = %e.kind(), "the folder cannot be opened");
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether `path` is newly wrong in this way (then the caller warns); keeps it warned.
+    fn warn_once(&mut self, path: &Path, what: &'static str, warned_now: &mut HashSet<PathBuf>) -> bool {
+        warned_now.insert(path.to_path_buf());
+        self.warned.insert(path.to_path_buf(), what) != Some(what)
+    }
+
+    /// Forgets files no longer present and warnings whose cause went away.
+    fn retain(&mut self, present: &HashSet<PathBuf>, warned_now: &HashSet<PathBuf>) {
+        self.seen.retain(|p, _| present.contains(p));
+        self.warned.retain(|p, _| warned_now.contains(p));
+    }
+
+    fn warn_unknown(
+        &mut self,
+        dir: &Dir,
+        path: &Path,
+        known: impl Fn(&str) -> bool,
+        what: &str,
+        warned_now: &mut HashSet<PathBuf>,
+    ) {
+        let Ok(entries) = dir.entries() else { return };
+        for entry in entries {
+            let name = entry.name;
             if name.to_str().is_some_and(&known) || is_upload_in_progress(&name) {
                 continue;
             }
-            let path = entry.path();
-            if self.warned.insert(path) {
-                tracing::warn!(folder = %dir.display(), name = %escape_name(&name), "`{}` is not a {what} in the configuration; it is ignored", escape_name(&name));
+            if self.warn_once(&path.join(&name), "unknown", warned_now) {
+                tracing::warn!(folder = %path.display(), name = %escape_name(&name), "`{}` is not a {what} in the configuration; it is ignored", escape_name(&name));
             }
         }
     }
 }
 
-/// Creates every configured drop folder, so customers see where to upload.
+/// Creates every configured drop folder, so customers see where to upload. A tenant or
+/// dataset folder that exists as a symlink is left alone (the scan refuses it).
 pub fn create_drop_folders(settings: &Settings) -> std::io::Result<()> {
+    std::fs::create_dir_all(&settings.drop_dir)?;
+    let root = Dir::open(&settings.drop_dir)?;
     for (tid, tenant) in &settings.tenants {
         for did in tenant.datasets.keys() {
-            std::fs::create_dir_all(settings.drop_dir.join(tid.as_str()).join(did.as_str()))?;
+            match root.create_dir_all(&format!("{tid}/{did}")) {
+                Ok(_) | Err(DirError::Refused(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())
@@ -231,6 +314,8 @@ mod tests {
             dataset: crate::daemon::config::test_dataset("d"),
             path: PathBuf::from(format!("/{t}/{n}")),
             name: n.into(),
+            folder: (0, 0),
+            stamp: (0, 0, 0, 0),
             first_seen: Instant::now(),
         }
     }

@@ -111,6 +111,21 @@ const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
     .union(ResolveFlags::NO_MAGICLINKS);
 const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
+/// What settles a file: (size, mtime seconds, mtime nanoseconds, inode). A file that kept
+/// the same stamp across two scans is complete; a claim re-checks it.
+pub type Stamp = (u64, i64, i64, u64);
+
+/// The stamp of an `lstat`/`fstat`.
+#[allow(clippy::unnecessary_cast)] // the field types differ between architectures
+pub fn stamp(st: &rfs::Stat) -> Stamp {
+    (st.st_size as u64, st.st_mtime as i64, st.st_mtime_nsec as i64, st.st_ino as u64)
+}
+
+/// Whether an `lstat` describes a directory (a link to one is not).
+pub fn is_dir(st: &rfs::Stat) -> bool {
+    rfs::FileType::from_raw_mode(st.st_mode) == rfs::FileType::Directory
+}
+
 /// One entry of a directory listing, with its `lstat`.
 #[derive(Debug)]
 pub struct Entry {
@@ -223,6 +238,16 @@ impl Dir {
         Ok(out)
     }
 
+    /// The plain subfolders (links, other mounts and unreadable ones are left out).
+    pub fn subfolders(&self) -> Vec<Dir> {
+        let entries = self.entries().unwrap_or_default();
+        entries
+            .into_iter()
+            .filter(|e| is_dir(&e.stat))
+            .filter_map(|e| e.name.to_str().and_then(|n| self.open_dir(n).ok()))
+            .collect()
+    }
+
     /// `lstat` of one entry.
     pub fn stat(&self, name: &OsStr) -> io::Result<rfs::Stat> {
         one_component(name)?;
@@ -237,10 +262,11 @@ impl Dir {
         Ok(File::from(rfs::openat(&self.fd, name, flags, Mode::empty())?))
     }
 
-    /// Creates a new file (never an existing one, never through a link) for writing.
+    /// Creates a new file (never an existing one, never through a link) for writing and
+    /// reading back.
     pub fn create_new(&self, name: &OsStr, mode: u32) -> io::Result<File> {
         one_component(name)?;
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         Ok(File::from(rfs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode))?))
     }
 

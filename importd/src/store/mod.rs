@@ -4,4 +4,4 @@
 
 pub mod local;
 
-pub use local::{Dir, DirError, Refusal};
+pub use local::{is_dir, stamp, Dir, DirError, Refusal, Stamp};

@@ -18,6 +18,8 @@ const BUCKETS: [f64; 12] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10
 pub struct Metrics {
     /// (tenant, outcome) → files.
     files: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// (tenant, refusal) → tenant or dataset folders refused (symlink, not a directory, …).
+    refused_folders: Mutex<BTreeMap<(String, &'static str), u64>>,
     pub rows_in: AtomicU64,
     pub rows_out: AtomicU64,
     pub bytes_in: AtomicU64,
@@ -38,6 +40,13 @@ impl Metrics {
     pub fn file(&self, tenant: &str, outcome: &'static str) {
         if let Ok(mut m) = self.files.lock() {
             *m.entry((tenant.to_string(), outcome)).or_default() += 1;
+        }
+    }
+
+    /// A tenant or dataset folder was refused (counted once per appearance, not per scan).
+    pub fn refused_folder(&self, tenant: &str, kind: &'static str) {
+        if let Ok(mut m) = self.refused_folders.lock() {
+            *m.entry((tenant.to_string(), kind)).or_default() += 1;
         }
     }
 
@@ -62,6 +71,12 @@ impl Metrics {
         if let Ok(m) = self.files.lock() {
             for ((tenant, outcome), n) in m.iter() {
                 let _ = writeln!(s, "importd_files_total{{tenant=\"{tenant}\",outcome=\"{outcome}\"}} {n}");
+            }
+        }
+        s.push_str("# HELP importd_refused_folders_total Tenant or dataset folders refused (a symlink, not a directory, another mount).\n# TYPE importd_refused_folders_total counter\n");
+        if let Ok(m) = self.refused_folders.lock() {
+            for ((tenant, kind), n) in m.iter() {
+                let _ = writeln!(s, "importd_refused_folders_total{{tenant=\"{tenant}\",kind=\"{kind}\"}} {n}");
             }
         }
         for (name, help, v) in [

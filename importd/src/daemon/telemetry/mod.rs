@@ -27,7 +27,7 @@ pub fn finished(metrics: &Metrics, id: &ImportId, owner: &(String, String), outc
         Outcome::Cancelled => {
             tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, "import rolled back for shutdown; it resumes on the next start")
         }
-        Outcome::Vanished | Outcome::NotClaimed(_) => return,
+        Outcome::Vanished | Outcome::NotClaimed(_) | Outcome::Stopped => return,
     }
     if matches!(outcome, Outcome::Committed | Outcome::Duplicate | Outcome::Quarantined) {
         metrics.observe_duration(elapsed);

@@ -1,0 +1,237 @@
+//! The durable record of every import, behind the [`Ledger`] trait: embedded SQLite by
+//! default (`sqlite.rs`: WAL, `synchronous = FULL`, one transaction per step); a PostgreSQL
+//! backend for many daemons will implement the same trait. `jsonl.rs` reads the JSON Lines
+//! ledger of earlier versions once, for the one-time import.
+//!
+//! The life of an import is the state machine in [`step`] (ARCHITECTURE.md draws it with
+//! every crash point):
+//! `claimed` → (`started` → [`publishing`] → `rolled_back`)* → `started` → `publishing` →
+//! `committed` | `quarantined` | `duplicate` → `done`, or `claimed` → `abandoned` when the
+//! file vanished before the claim's rename. The rename that publishes an output is the
+//! commit point: it happens between `publishing` and `committed`.
+//!
+//! A failed write leaves nothing of the step behind and is reported as
+//! [`LedgerError::Write`] (the import is retried); a failed fsync is
+//! [`LedgerError::Durability`], after which the ledger refuses every write and the daemon
+//! stops: nothing may be trusted to be durable any more.
+
+pub mod jsonl;
+pub mod sqlite;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::daemon::import_id::ImportId;
+use crate::daemon::outcome::Reason;
+pub use sqlite::SqliteLedger;
+
+/// One ledger line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ev", rename_all = "snake_case")]
+pub enum Entry {
+    Claimed {
+        id: ImportId,
+        tenant: String,
+        dataset: String,
+        file: String,
+        at_ms: u64,
+    },
+    Abandoned {
+        id: ImportId,
+    },
+    Started {
+        id: ImportId,
+        sha256: String,
+        size: u64,
+        output: String,
+    },
+    /// Before the publish rename (the commit point): everything recovery needs to record
+    /// the commit of an output it finds published.
+    Publishing {
+        id: ImportId,
+        output: String,
+        output_sha256: String,
+        audit: serde_json::Value,
+    },
+    RolledBack {
+        id: ImportId,
+        cause: String,
+        /// Rolled back for a shutdown: not a failed attempt.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cancelled: bool,
+    },
+    /// `audit` is the body of the tenant's `committed` audit record, kept so recovery can write it.
+    Committed {
+        id: ImportId,
+        sha256: String,
+        output: String,
+        audit: serde_json::Value,
+    },
+    Duplicate {
+        id: ImportId,
+        sha256: String,
+        of: ImportId,
+    },
+    Quarantined {
+        id: ImportId,
+        reason: Reason,
+    },
+    Done {
+        id: ImportId,
+    },
+}
+
+impl Entry {
+    pub fn id(&self) -> &ImportId {
+        match self {
+            Entry::Claimed { id, .. }
+            | Entry::Abandoned { id }
+            | Entry::Started { id, .. }
+            | Entry::Publishing { id, .. }
+            | Entry::RolledBack { id, .. }
+            | Entry::Committed { id, .. }
+            | Entry::Duplicate { id, .. }
+            | Entry::Quarantined { id, .. }
+            | Entry::Done { id } => id,
+        }
+    }
+}
+
+/// Where an import stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    Claimed,
+    Started { output: String },
+    Publishing { output: String, output_sha256: String, audit: serde_json::Value },
+    RolledBack { cause: String },
+    Committed { audit: serde_json::Value },
+    Duplicate { of: ImportId },
+    Quarantined { reason: Reason },
+    Done,
+    Abandoned,
+}
+
+/// What the ledger knows about one import.
+#[derive(Debug, Clone)]
+pub struct ImportState {
+    pub tenant: String,
+    pub dataset: String,
+    /// The drop file's name, escaped for display.
+    pub file: String,
+    /// How many times processing started.
+    pub attempts: u32,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub phase: Phase,
+}
+
+/// (tenant, dataset, SHA-256 of the content): what makes two files the same import.
+pub type Identity = (String, String, String);
+
+/// The durable record of imports.
+pub trait Ledger: Send + fmt::Debug {
+    /// Records one step durably, all of it or nothing of it.
+    fn append(&mut self, entry: &Entry) -> Result<(), LedgerError>;
+
+    /// What the ledger knows about one import.
+    fn get(&self, id: &ImportId) -> Result<Option<ImportState>, LedgerError>;
+
+    /// The import that committed this content for this dataset, if any.
+    fn committed(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
+
+    /// Every import that is not finished, oldest first.
+    fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
+}
+
+/// Why the ledger could not do what was asked.
+#[derive(Debug)]
+pub enum LedgerError {
+    /// The step was not recorded (disk full, I/O error); nothing of it remains. Retry later.
+    Write(String),
+    /// An fsync failed: whether earlier steps are durable is unknown. The ledger refuses
+    /// every further write; the daemon stops.
+    Durability(String),
+    /// The ledger cannot be read as a ledger (damaged, or from a newer importd).
+    Corrupt(String),
+}
+
+impl fmt::Display for LedgerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LedgerError::Write(m) => write!(f, "the ledger could not be written ({m})"),
+            LedgerError::Durability(m) => write!(f, "the ledger could not be made durable ({m})"),
+            LedgerError::Corrupt(m) => write!(f, "the ledger is damaged ({m})"),
+        }
+    }
+}
+
+impl std::error::Error for LedgerError {}
+
+/// The state machine: the state `entry` leads `current` to, or `None` when the entry does
+/// not apply (a step for an import the ledger does not know).
+pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState> {
+    if let Entry::Claimed { tenant, dataset, file, .. } = entry {
+        return Some(ImportState {
+            tenant: tenant.clone(),
+            dataset: dataset.clone(),
+            file: file.clone(),
+            attempts: 0,
+            sha256: None,
+            size: None,
+            phase: Phase::Claimed,
+        });
+    }
+    let mut st = current?.clone();
+    st.phase = match entry {
+        Entry::Claimed { .. } => return None,
+        Entry::Abandoned { .. } => Phase::Abandoned,
+        Entry::Started { sha256, size, output, .. } => {
+            st.attempts += 1;
+            st.sha256 = Some(sha256.clone());
+            st.size = Some(*size);
+            Phase::Started { output: output.clone() }
+        }
+        Entry::Publishing { output, output_sha256, audit, .. } => {
+            Phase::Publishing { output: output.clone(), output_sha256: output_sha256.clone(), audit: audit.clone() }
+        }
+        Entry::RolledBack { cause, cancelled, .. } => {
+            if *cancelled {
+                // A shutdown is not a failed attempt.
+                st.attempts = st.attempts.saturating_sub(1);
+            }
+            Phase::RolledBack { cause: cause.clone() }
+        }
+        Entry::Committed { audit, .. } => Phase::Committed { audit: audit.clone() },
+        Entry::Duplicate { of, sha256, .. } => {
+            st.sha256 = Some(sha256.clone());
+            Phase::Duplicate { of: of.clone() }
+        }
+        Entry::Quarantined { reason, .. } => Phase::Quarantined { reason: reason.clone() },
+        Entry::Done { .. } => Phase::Done,
+    };
+    Some(st)
+}
+
+impl Phase {
+    /// Done or abandoned: nothing more will happen to the import.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Phase::Done | Phase::Abandoned)
+    }
+
+    /// The word the ledger stores for it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Phase::Claimed => "claimed",
+            Phase::Started { .. } => "started",
+            Phase::Publishing { .. } => "publishing",
+            Phase::RolledBack { .. } => "rolled_back",
+            Phase::Committed { .. } => "committed",
+            Phase::Duplicate { .. } => "duplicate",
+            Phase::Quarantined { .. } => "quarantined",
+            Phase::Done => "done",
+            Phase::Abandoned => "abandoned",
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The embedded ledger: `<state_dir>/ledger.sqlite` (SQLite through `rusqlite`, bundled; WAL
+//! journal, `synchronous = FULL`, so a step is on disk when `append` returns). One
+//! transaction per step: the import's row moves to its next state (the pure [`step`]
+//! function), a committed identity is indexed, and the step is kept in `steps` as history.
+//! Opening reads nothing but the schema version: unfinished imports are one indexed query.
+//!
+//! The schema is versioned by `PRAGMA user_version`, and [`MIGRATIONS`] brings an older file
+//! up to date in one transaction each; a file from a newer importd is refused. A JSON Lines
+//! ledger of an earlier version is imported once (marked in `meta` in the same transaction,
+//! then renamed aside).
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+
+use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase};
+
+/// Schema migrations; entry `i` takes `user_version` from `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: imports by id (their current state), committed identities, the history of steps.
+    "CREATE TABLE imports (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        file TEXT NOT NULL,
+        claimed_at_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        sha256 TEXT,
+        size INTEGER,
+        phase TEXT NOT NULL,
+        state TEXT NOT NULL,
+        finished INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX imports_unfinished ON imports (id) WHERE finished = 0;
+     CREATE TABLE committed (
+        tenant TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        PRIMARY KEY (tenant, dataset, sha256)
+     ) WITHOUT ROWID;
+     CREATE TABLE steps (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        import_id TEXT NOT NULL,
+        ev TEXT NOT NULL,
+        entry TEXT NOT NULL
+     );
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+];
+
+/// The SQLite ledger.
+#[derive(Debug)]
+pub struct SqliteLedger {
+    conn: Connection,
+    /// Set after a failed fsync: every later write is refused with this message.
+    poisoned: Option<String>,
+}
+
+/// Sorts a SQLite error: a failed fsync is a durability failure, a full disk or other I/O
+/// failure a write that did not happen (SQLite rolled it back), a malformed file corruption.
+fn classify(e: rusqlite::Error) -> LedgerError {
+    const SQLITE_IOERR_FSYNC: i32 = 10 | (4 << 8);
+    const SQLITE_IOERR_DIR_FSYNC: i32 = 10 | (5 << 8);
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            _ if f.extended_code == SQLITE_IOERR_FSYNC || f.extended_code == SQLITE_IOERR_DIR_FSYNC => {
+                LedgerError::Durability(format!("fsync failed: {e}"))
+            }
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => LedgerError::Corrupt(e.to_string()),
+            _ => LedgerError::Write(e.to_string()),
+        },
+        _ => LedgerError::Write(e.to_string()),
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl SqliteLedger {
+    /// Opens (or creates) `<state_dir>/ledger.sqlite`, migrates it, and imports a JSON Lines
+    /// ledger of an earlier version if one is there.
+    pub fn open(state_dir: &Path) -> Result<SqliteLedger, LedgerError> {
+        let conn = Connection::open(state_dir.join("ledger.sqlite")).map_err(classify)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(classify)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError::Write(format!("the ledger could not use a WAL journal (got {mode})")));
+        }
+        conn.pragma_update(None, "synchronous", "FULL").map_err(classify)?;
+        let mut ledger = SqliteLedger { conn, poisoned: None };
+        ledger.migrate()?;
+        ledger.import_jsonl(state_dir)?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(classify)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(LedgerError::Corrupt(format!(
+                "schema version {version} was written by a newer importd (this one knows up to {known})"
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            let tx = self.conn.transaction().map_err(classify)?;
+            tx.execute_batch(sql).map_err(classify)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(classify)?;
+            tx.commit().map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the entries of `<state_dir>/ledger.jsonl` (importd before the SQLite ledger) in,
+    /// in one transaction that also marks the import done, then renames the file aside.
+    fn import_jsonl(&mut self, state_dir: &Path) -> Result<(), LedgerError> {
+        let path = state_dir.join("ledger.jsonl");
+        if !path.exists() {
+            return Ok(());
+        }
+        let done: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'jsonl_imported'", [], |r| r.get(0))
+            .optional()
+            .map_err(classify)?;
+        if done.is_none() {
+            let entries = jsonl::read(&path)?;
+            let tx = self.conn.transaction().map_err(classify)?;
+            for entry in &entries {
+                apply(&tx, entry)?;
+            }
+            tx.execute("INSERT INTO meta (key, value) VALUES ('jsonl_imported', ?1)", [entries.len().to_string()])
+                .map_err(classify)?;
+            tx.commit().map_err(classify)?;
+            tracing::info!(entries = entries.len(), "the JSON Lines ledger of an earlier version was imported");
+        }
+        let aside = state_dir.join("ledger.jsonl.imported");
+        let moved = std::fs::rename(&path, aside).and_then(|()| std::fs::File::open(state_dir)?.sync_all());
+        moved.map_err(|e| LedgerError::Write(format!("ledger.jsonl could not be renamed aside ({})", e.kind())))
+    }
+
+    fn append_tx(&mut self, entry: &Entry) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction().map_err(classify)?;
+        apply(&tx, entry)?;
+        tx.commit().map_err(classify)
+    }
+}
+
+/// One step inside a transaction.
+fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
+    let id = entry.id();
+    let current = load(tx, id)?;
+    let Some(next) = step(current.as_ref(), entry) else { return Ok(()) };
+    let claimed_at = match entry {
+        Entry::Claimed { at_ms, .. } => to_i64(*at_ms),
+        _ => 0,
+    };
+    let state = serde_json::to_string(&next.phase).map_err(|e| LedgerError::Write(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO imports (id, tenant, dataset, file, claimed_at_ms, attempts, sha256, size, phase, state, finished)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, sha256 = excluded.sha256,
+            size = excluded.size, phase = excluded.phase, state = excluded.state, finished = excluded.finished",
+        params![
+            id.as_str(),
+            next.tenant,
+            next.dataset,
+            next.file,
+            claimed_at,
+            next.attempts,
+            next.sha256,
+            next.size.map(to_i64),
+            next.phase.word(),
+            state,
+            next.phase.is_finished(),
+        ],
+    )
+    .map_err(classify)?;
+    if let Entry::Committed { sha256, .. } = entry {
+        tx.execute(
+            "INSERT OR IGNORE INTO committed (tenant, dataset, sha256, import_id) VALUES (?1, ?2, ?3, ?4)",
+            params![next.tenant, next.dataset, sha256, id.as_str()],
+        )
+        .map_err(classify)?;
+    }
+    let json = serde_json::to_string(entry).map_err(|e| LedgerError::Write(e.to_string()))?;
+    tx.execute("INSERT INTO steps (import_id, ev, entry) VALUES (?1, ?2, ?3)", params![id.as_str(), ev(entry), json])
+        .map_err(classify)?;
+    Ok(())
+}
+
+/// The entry's tag, as the JSON ledger wrote it.
+fn ev(entry: &Entry) -> &'static str {
+    match entry {
+        Entry::Claimed { .. } => "claimed",
+        Entry::Abandoned { .. } => "abandoned",
+        Entry::Started { .. } => "started",
+        Entry::Publishing { .. } => "publishing",
+        Entry::RolledBack { .. } => "rolled_back",
+        Entry::Committed { .. } => "committed",
+        Entry::Duplicate { .. } => "duplicate",
+        Entry::Quarantined { .. } => "quarantined",
+        Entry::Done { .. } => "done",
+    }
+}
+
+const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state";
+
+fn row_state(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ImportState> {
+    let state: String = r.get(at + 6)?;
+    let phase: Phase = serde_json::from_str(&state)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(at + 6, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok(ImportState {
+        tenant: r.get(at)?,
+        dataset: r.get(at + 1)?,
+        file: r.get(at + 2)?,
+        attempts: r.get(at + 3)?,
+        sha256: r.get(at + 4)?,
+        size: r.get::<_, Option<i64>>(at + 5)?.map(|n| u64::try_from(n).unwrap_or(0)),
+        phase,
+    })
+}
+
+fn load(conn: &Connection, id: &ImportId) -> Result<Option<ImportState>, LedgerError> {
+    conn.query_row(&format!("SELECT {COLUMNS} FROM imports WHERE id = ?1"), [id.as_str()], |r| row_state(r, 0))
+        .optional()
+        .map_err(classify)
+}
+
+impl Ledger for SqliteLedger {
+    fn append(&mut self, entry: &Entry) -> Result<(), LedgerError> {
+        if let Some(why) = &self.poisoned {
+            return Err(LedgerError::Durability(why.clone()));
+        }
+        #[cfg(feature = "failpoints")]
+        if let Some(what) = fail::eval("ledger.append", |arg| arg.unwrap_or_default()) {
+            match what.as_str() {
+                "abort" => std::process::abort(),
+                "fsync" => {
+                    let why = "injected fsync failure".to_string();
+                    self.poisoned = Some(why.clone());
+                    return Err(LedgerError::Durability(why));
+                }
+                _ => return Err(LedgerError::Write("injected write failure".into())),
+            }
+        }
+        let result = self.append_tx(entry);
+        if let Err(LedgerError::Durability(why)) = &result {
+            self.poisoned = Some(why.clone());
+        }
+        result
+    }
+
+    fn get(&self, id: &ImportId) -> Result<Option<ImportState>, LedgerError> {
+        load(&self.conn, id)
+    }
+
+    fn committed(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
+        let (tenant, dataset, sha256) = identity;
+        self.conn
+            .query_row(
+                "SELECT import_id FROM committed WHERE tenant = ?1 AND dataset = ?2 AND sha256 = ?3",
+                params![tenant, dataset, sha256],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|id| id.map(ImportId))
+            .map_err(classify)
+    }
+
+    fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT id, {COLUMNS} FROM imports WHERE finished = 0 ORDER BY id"))
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map([], |r| Ok((ImportId(r.get(0)?), row_state(r, 1)?)))
+            .map_err(classify)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(classify)?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::outcome::{Reason, ReasonKind};
+
+    fn id(s: &str) -> ImportId {
+        ImportId(s.to_string())
+    }
+
+    fn claimed(i: &str) -> Entry {
+        Entry::Claimed { id: id(i), tenant: "t".into(), dataset: "d".into(), file: "f".into(), at_ms: 1 }
+    }
+
+    fn started(i: &str) -> Entry {
+        Entry::Started { id: id(i), sha256: "h".into(), size: 3, output: "o".into() }
+    }
+
+    fn committed(i: &str) -> Entry {
+        Entry::Committed { id: id(i), sha256: "h".into(), output: "o".into(), audit: serde_json::Value::Null }
+    }
+
+    #[test]
+    fn steps_survive_a_reopen_and_finished_imports_leave_the_unfinished_list() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        {
+            let mut l = SqliteLedger::open(dir.path())?;
+            for e in [claimed("a"), started("a"), committed("a"), claimed("b"), started("b")] {
+                l.append(&e)?;
+            }
+        }
+        let mut l = SqliteLedger::open(dir.path())?;
+        let a = l.get(&id("a"))?.ok_or("a is missing")?;
+        assert_eq!(a.phase, Phase::Committed { audit: serde_json::Value::Null });
+        assert_eq!(a.attempts, 1);
+        assert_eq!(l.committed(&("t".into(), "d".into(), "h".into()))?, Some(id("a")));
+        assert_eq!(l.unfinished()?.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        l.append(&Entry::Done { id: id("a") })?;
+        assert_eq!(l.unfinished()?.len(), 1);
+        assert!(l.committed(&("t".into(), "d".into(), "h".into()))?.is_some(), "the identity outlives the import");
+        Ok(())
+    }
+
+    #[test]
+    fn shutdown_rollbacks_are_not_attempts_but_crashes_are() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut l = SqliteLedger::open(dir.path())?;
+        l.append(&claimed("a"))?;
+        for _ in 0..3 {
+            l.append(&started("a"))?;
+            l.append(&Entry::RolledBack { id: id("a"), cause: "shutdown".into(), cancelled: true })?;
+        }
+        assert_eq!(l.get(&id("a"))?.ok_or("a")?.attempts, 0);
+        l.append(&started("a"))?;
+        l.append(&Entry::RolledBack { id: id("a"), cause: "interrupted".into(), cancelled: false })?;
+        assert_eq!(l.get(&id("a"))?.ok_or("a")?.attempts, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_json_lines_ledger_is_imported_once() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let reason = Reason::new(ReasonKind::Input, "broken");
+        let lines: Vec<String> = [
+            claimed("a"),
+            started("a"),
+            committed("a"),
+            Entry::Done { id: id("a") },
+            claimed("b"),
+            started("b"),
+            Entry::Quarantined { id: id("b"), reason },
+        ]
+        .iter()
+        .map(|e| serde_json::to_string(e).map(|s| s + "\n"))
+        .collect::<Result<_, _>>()?;
+        std::fs::write(dir.path().join("ledger.jsonl"), lines.concat() + "{\"ev\":\"done\",\"id\":\"b")?;
+        let l = SqliteLedger::open(dir.path())?;
+        assert!(!dir.path().join("ledger.jsonl").exists(), "renamed aside");
+        assert!(dir.path().join("ledger.jsonl.imported").exists());
+        assert_eq!(l.committed(&("t".into(), "d".into(), "h".into()))?, Some(id("a")));
+        let unfinished = l.unfinished()?;
+        assert_eq!(unfinished.len(), 1);
+        assert!(matches!(unfinished[0].1.phase, Phase::Quarantined { .. }));
+        drop(l);
+        // A crash after the import's transaction, before the rename: not imported twice.
+        std::fs::rename(dir.path().join("ledger.jsonl.imported"), dir.path().join("ledger.jsonl"))?;
+        let l = SqliteLedger::open(dir.path())?;
+        let steps: i64 = l.conn.query_row("SELECT count(*) FROM steps", [], |r| r.get(0))?;
+        assert_eq!(steps, 7);
+        Ok(())
+    }
+
+    #[test]
+    fn a_ledger_from_a_newer_version_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        drop(SqliteLedger::open(dir.path())?);
+        let c = Connection::open(dir.path().join("ledger.sqlite"))?;
+        c.pragma_update(None, "user_version", 99)?;
+        drop(c);
+        assert!(matches!(SqliteLedger::open(dir.path()), Err(LedgerError::Corrupt(m)) if m.contains("newer")));
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! Tenants never mix through folders: a tenant or dataset folder that is a symlink (to another
+//! tenant's folder, or anywhere outside `drop_dir`) is refused with a warning and a metric and
+//! never read, and a folder swapped for a symlink between the scan and the claim is caught at
+//! the claim. The last test drives the daemon's library in process to hit that window exactly.
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::site::*;
+use crate::support::stderr;
+
+/// Replaces a (fresh, empty) folder by a symlink to `target`.
+fn swap_for_symlink(folder: &Path, target: &Path) {
+    std::fs::remove_dir_all(folder).expect("remove folder");
+    symlink(target, folder).expect("symlink");
+}
+
+/// What every refused-folder test checks: nothing stored for acme, the target untouched,
+/// one warning naming the folder.
+fn assert_refused(site: &Site, target_file: &Path, content: &[u8], log: &str) {
+    assert!(site.outputs("acme").is_empty(), "acme stored a file read through a symlinked folder");
+    assert!(site.files("state/quarantine/acme").is_empty(), "something was claimed through the link");
+    assert_eq!(std::fs::read(target_file).expect("target file"), content, "the target file was touched");
+    assert!(log.contains("is a symbolic link"), "no warning about the symlinked folder:\n{log}");
+    assert_no_canary(site);
+}
+
+#[test]
+fn a_dataset_folder_symlinked_into_another_tenants_folder_is_refused() {
+    let site = Site::new("");
+    // A folder of globex's that globex's configuration does not watch, holding its data.
+    let content = orders_csv("globex-private", 4);
+    let target = site.write("drop/globex/archive/g.csv", &content);
+    swap_for_symlink(&site.drop_dir("acme"), Path::new("../globex/archive"));
+    let out = site.run_once();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_refused(&site, &target, &content, &stderr(&out));
+}
+
+#[test]
+fn a_dataset_folder_symlinked_outside_the_drop_dir_is_refused() {
+    let site = Site::new("");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let content = orders_csv("outside", 4);
+    let target = outside.path().join("o.csv");
+    std::fs::write(&target, &content).expect("write");
+    swap_for_symlink(&site.drop_dir("acme"), outside.path());
+    let out = site.run_once();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_refused(&site, &target, &content, &stderr(&out));
+}
+
+#[test]
+fn a_tenant_folder_symlinked_elsewhere_is_refused() {
+    let site = Site::new("");
+    let content = orders_csv("elsewhere", 4);
+    let target = site.write("other/orders/e.csv", &content);
+    swap_for_symlink(&site.path("drop/acme"), &site.path("other"));
+    let out = site.run_once();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_refused(&site, &target, &content, &stderr(&out));
+    // globex is unaffected.
+    site.drop_file("globex", "g.csv", &orders_csv("globex-g", 3));
+    assert!(site.run_once().status.success());
+    assert_eq!(site.stored_ids("globex").len(), 3);
+}
+
+#[test]
+fn a_refused_folder_is_counted_in_the_metrics() {
+    let site = Site::new("metrics_addr = \"127.0.0.1:0\"");
+    swap_for_symlink(&site.drop_dir("acme"), &site.path("drop/globex/orders"));
+    let settings = importd::daemon::config::Settings::load(&site.path("importd.toml")).expect("settings");
+    let metrics = importd::daemon::telemetry::metrics::Metrics::default();
+    let mut scanner = importd::daemon::watch::Scanner::new(Duration::from_millis(0));
+    scanner.scan(&settings, &metrics);
+    scanner.scan(&settings, &metrics);
+    let text = metrics.render();
+    let line = text.lines().find(|l| l.starts_with("importd_refused_folders_total{")).unwrap_or_default();
+    assert!(line.contains("tenant=\"acme\"") && line.contains("kind=\"symlink\""), "{text}");
+    assert!(line.ends_with(" 1"), "counted once, not once per scan: {line}");
+}
+
+/// The window between a scan and a claim: the dataset folder is swapped for a symlink to
+/// another tenant's folder holding a file of the same name. The claim must not take it.
+#[test]
+fn a_folder_swapped_for_a_symlink_between_scan_and_claim_is_not_claimed() {
+    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
+    let site = Site::new("settle_ms = 0");
+    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
+    let settings = Settings::load(&site.path("importd.toml")).expect("settings");
+    let d = Daemon::open(settings).expect("daemon");
+    let mut scanner = Scanner::new(Duration::from_millis(0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let candidate = loop {
+        let scan = scanner.scan(&d.settings, &d.metrics);
+        if let Some(c) = scan.ready.into_iter().find(|c| c.tenant.as_str() == "acme") {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the file never became ready");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // Swap: acme's folder moves aside, a symlink to globex's folder takes its place, and
+    // globex's folder holds a file under the same name.
+    let globex_content = orders_csv("globex-f", 3);
+    let globex_file = site.write("drop/globex/orders/f.csv", &globex_content);
+    std::fs::rename(site.drop_dir("acme"), site.path("drop/acme/aside")).expect("move aside");
+    symlink("../globex/orders", site.drop_dir("acme")).expect("symlink");
+
+    let claimed = claim::claim(&d, &candidate).expect("claim");
+    assert!(claimed.is_none(), "a file was claimed through the swapped folder");
+    assert_eq!(std::fs::read(&globex_file).expect("globex file"), globex_content, "globex's file was taken");
+    assert!(site.path("drop/acme/aside/f.csv").exists(), "acme's file moved");
+    assert!(site.files("state/processing").is_empty(), "processing/ holds a claimed file");
+}
