@@ -31,7 +31,10 @@ impl Error {
 
     /// True for errors caused by the input file's content (as opposed to I/O or rules).
     pub fn is_input_error(&self) -> bool {
-        matches!(*self.0, ErrorKind::Input { .. } | ErrorKind::InvalidCell { .. })
+        matches!(
+            *self.0,
+            ErrorKind::Input { .. } | ErrorKind::InvalidCell { .. } | ErrorKind::HeaderLooksLikeData { .. }
+        )
     }
 }
 
@@ -65,7 +68,13 @@ pub enum ErrorKind {
     /// The input could not be read.
     #[error("{}{problem}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
     Input { path: Option<PathBuf>, problem: InputProblem },
-    /// A cell could not be transformed and its rule says `on_invalid = "fail"`.
+    /// The header row looks like a data row (at least half of its names look like values:
+    /// e-mail addresses, phone numbers, amounts, dates), so the file probably has no header
+    /// and its first row would be taken for column names. Names none of them.
+    #[error("the header row looks like a data row ({data_like} of {columns} column names look like values such as e-mail addresses, numbers or dates); set [input] header = false if the file has no header row")]
+    HeaderLooksLikeData { columns: usize, data_like: usize },
+    /// A cell could not be transformed and its rule says `on_invalid = "fail"`. `column` is
+    /// the column's label: its name, or `column N` when a name from the file looks like data.
     #[error("row {row}{}, column `{column}`: the value cannot be {what} (on_invalid = \"fail\")", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     InvalidCell { row: u64, line: Option<u64>, column: String, what: &'static str },
     /// Writing the output failed.
@@ -88,7 +97,8 @@ pub enum ErrorKind {
 /// One way the rules do not fit the input's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaProblem {
-    /// The column concerned (a header name or a name from the rule file).
+    /// The column concerned: a name from the rule file, or a header name from the file as
+    /// [`ColumnLabels`](crate::detect::ColumnLabels) shows it (`column N` when it looks like data).
     pub column: String,
     /// One sentence.
     pub message: String,
@@ -150,6 +160,7 @@ pub enum InputProblem {
     Ragged { line: u64, expected: usize, found: usize },
     #[error("line {line}, column {column} (byte offset {offset}): invalid UTF-8; set [input] encoding if the file is not UTF-8")]
     InvalidUtf8 { line: u64, column: u64, offset: u64 },
+    /// `name` is shown as `column {first}` when it looks like data.
     #[error("the header names column `{name}` twice (fields {first} and {second})")]
     DuplicateColumn { name: String, first: usize, second: usize },
     #[error("header field {index} is empty; every column needs a name")]
@@ -174,6 +185,7 @@ pub enum InputProblem {
     Unsupported(&'static str),
     #[error("line {line}: not a JSON object (JSON Lines holds one object per line)")]
     Json { line: u64 },
+    /// `column` is the flattened name (`a.b`), or `column N` when it looks like data.
     #[error("column `{column}` holds lists or maps; only flat values and nested objects (read as `a.b` columns) can be imported")]
     Nested { column: String },
 }

@@ -3,16 +3,19 @@
 //! (most cells: none), then only those search, each candidate is validated (checksums,
 //! parsers, context), and overlapping findings are resolved: checksum-validated kinds win,
 //! then the longer finding. Patterns use ASCII word boundaries so the regex engine's lazy DFA
-//! also runs on non-ASCII text.
+//! also runs on non-ASCII text. `header` runs the built-in detectors over the file's own
+//! column names, which may be data too.
 
 mod card;
 mod email;
+mod header;
 mod iban;
 mod ip;
 mod phone;
 mod scanner;
 mod url;
 
+pub use header::{column_label, header_looks_like_data, looks_like_data, ColumnLabels};
 pub use scanner::{Finding, Scanner};
 
 /// How a detector decides whether a candidate is real.

@@ -114,8 +114,7 @@ fn corrupt(what: &'static str) -> Error {
 
 impl ColumnarSource {
     fn new(batches: Batches, schema: SchemaRef, what: &'static str) -> Result<Self, Error> {
-        let schema = flat_schema(&schema)
-            .map_err(|column| Error::new(ErrorKind::Input { path: None, problem: InputProblem::Nested { column } }))?;
+        let schema = flat_schema(&schema).map_err(|problem| Error::new(ErrorKind::Input { path: None, problem }))?;
         if schema.fields().is_empty() {
             return Err(Error::new(ErrorKind::Input { path: None, problem: InputProblem::Empty }));
         }

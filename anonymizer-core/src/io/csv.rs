@@ -14,6 +14,7 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 use super::csv_columns::{Buffers, Chunk};
 use super::transcode::decoded_reader;
 use super::{BatchSource, InputBatch};
+use crate::detect::ColumnLabels;
 use crate::error::{Error, ErrorKind, InputProblem};
 use crate::rule::{InputFormat, InputOptions};
 
@@ -141,18 +142,17 @@ impl CsvReader {
         };
         let width = r.ends_len;
         let names: Vec<String> = if r.opts.input.header {
-            let mut names: Vec<String> = Vec::with_capacity(width);
-            for i in 0..width {
-                let s = String::from_utf8_lossy(r.field(i));
-                let s = if r.opts.input.trim_headers { s.trim().to_string() } else { s.to_string() };
-                if s.is_empty() {
-                    return Err(input(InputProblem::EmptyColumnName { index: i + 1 }));
-                }
-                if let Some(first) = names.iter().position(|n| n == &s) {
-                    return Err(input(InputProblem::DuplicateColumn { name: s, first: first + 1, second: i + 1 }));
-                }
-                names.push(s);
-            }
+            let names: Vec<String> = (0..width)
+                .map(|i| {
+                    let s = String::from_utf8_lossy(r.field(i));
+                    if r.opts.input.trim_headers {
+                        s.trim().to_string()
+                    } else {
+                        s.to_string()
+                    }
+                })
+                .collect();
+            check_header(&names)?;
             r.data_len = 0;
             r.ends_len = 0;
             names
@@ -521,6 +521,33 @@ impl BatchSource for CsvReader {
         self.ends_len = 0;
         let lines = std::mem::take(&mut self.lines);
         Ok(Some(InputBatch::selectable(move |selector| chunk.into_batch(selector), first_row, lines)))
+    }
+}
+
+/// Every header name present and distinct. A header row that breaks this and looks like a
+/// data row (an empty cell, the same value twice) is refused as such, the hint being more
+/// useful than the empty or duplicate name; a duplicate name that looks like data is shown
+/// by position. The plan judges every other header row, with the rules' names trusted.
+fn check_header(names: &[String]) -> Result<(), Error> {
+    let empty = names.iter().position(String::is_empty);
+    let duplicate = names.iter().enumerate().find_map(|(i, n)| names[..i].iter().position(|m| m == n).map(|f| (f, i)));
+    if empty.is_none() && duplicate.is_none() {
+        return Ok(());
+    }
+    let labels = ColumnLabels::new(names);
+    if labels.header_looks_like_data() {
+        return Err(Error::new(ErrorKind::HeaderLooksLikeData { columns: names.len(), data_like: labels.data_like() }));
+    }
+    // The first problem in field order, as before.
+    match (empty, duplicate) {
+        (Some(e), Some((_, second))) if e < second => Err(input(InputProblem::EmptyColumnName { index: e + 1 })),
+        (Some(e), None) => Err(input(InputProblem::EmptyColumnName { index: e + 1 })),
+        (_, Some((first, second))) => Err(input(InputProblem::DuplicateColumn {
+            name: labels.label(first).into_owned(),
+            first: first + 1,
+            second: second + 1,
+        })),
+        (None, None) => Ok(()),
     }
 }
 

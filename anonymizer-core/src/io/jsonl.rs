@@ -1,7 +1,8 @@
 //! JSON Lines: one object per line. The schema is inferred from the first 64 KiB; every
 //! scalar is read as text (`[types]` decides types, as for CSV), nested objects become `a.b`
-//! columns, lists are refused naming the column. A line that is not a JSON object is reported
-//! with its line number, never its content.
+//! columns, lists are refused naming the column (`column N` when the key looks like data:
+//! JSON keys may be values). A line that is not a JSON object is reported with its line
+//! number, never its content.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
@@ -30,18 +31,16 @@ fn problem(p: InputProblem) -> Error {
     Error::new(ErrorKind::Input { path: None, problem: p })
 }
 
-/// The inferred schema with every scalar as text; `Err(column)` for a list.
-fn as_text(fields: &Fields, prefix: &str) -> Result<Fields, String> {
+/// The inferred schema with every scalar as text. Lists stay lists, for `flat_schema` to
+/// refuse once the columns are in file order (it names a column by its position there when
+/// the key looks like data).
+fn as_text(fields: &Fields) -> Fields {
     fields
         .iter()
-        .map(|f| {
-            let name = format!("{prefix}{}", f.name());
-            let t = match f.data_type() {
-                DataType::Struct(children) => DataType::Struct(as_text(children, &format!("{name}."))?),
-                DataType::List(_) | DataType::LargeList(_) => return Err(name),
-                _ => DataType::Utf8,
-            };
-            Ok(Arc::new(Field::new(f.name(), t, true)))
+        .map(|f| match f.data_type() {
+            DataType::Struct(children) => Arc::new(Field::new(f.name(), DataType::Struct(as_text(children)), true)),
+            DataType::List(_) | DataType::LargeList(_) => f.clone(),
+            _ => Arc::new(Field::new(f.name(), DataType::Utf8, true)),
         })
         .collect()
 }
@@ -63,13 +62,12 @@ impl JsonlSource {
                 let line = first_bad_line(sample, 1).unwrap_or(1);
                 problem(InputProblem::Json { line })
             })?;
-        let fields = as_text(inferred.fields(), "").map_err(|column| problem(InputProblem::Nested { column }))?;
-        let fields = in_file_order(&fields, &key_order(sample), "");
+        let fields = in_file_order(&as_text(inferred.fields()), &key_order(sample), "");
         if fields.is_empty() {
             return Err(problem(InputProblem::Empty));
         }
         let schema = Arc::new(Schema::new(fields));
-        let flat = flat_schema(&schema).map_err(|column| problem(InputProblem::Nested { column }))?;
+        let flat = flat_schema(&schema).map_err(problem)?;
         let decoder = arrow_json::ReaderBuilder::new(schema)
             .with_batch_size(batch_size)
             .with_coerce_primitive(true)
@@ -189,7 +187,7 @@ impl BatchSource for JsonlSource {
             return Err(bad(&text));
         }
         let Some(batch) = batch else { return Ok(None) };
-        let batch = flatten(&batch).map_err(|column| problem(InputProblem::Nested { column }))?;
+        let batch = flatten(&batch).map_err(problem)?;
         let batch = if self.null_values.is_empty() { batch } else { nulls_for(&batch, &self.null_values)? };
         let first = self.rows;
         self.rows += batch.num_rows() as u64;

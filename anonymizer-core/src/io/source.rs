@@ -17,6 +17,7 @@ use super::csv::{CsvOptions, CsvReader};
 use super::jsonl::JsonlSource;
 use super::transcode::sniff_encoding;
 use super::BatchSource;
+use crate::detect::column_label;
 use crate::error::{Error, ErrorKind, InputProblem};
 use crate::rule::{ColumnType, Encoding, InputFormat, InputOptions};
 
@@ -84,7 +85,8 @@ pub struct Source {
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Source").field("header", &self.header).field("format", &self.format).finish()
+        // The header's names come from the file and may be data: only their number is shown.
+        f.debug_struct("Source").field("columns", &self.header.len()).field("format", &self.format).finish()
     }
 }
 
@@ -522,17 +524,23 @@ pub(crate) fn from_io(e: &io::Error) -> InputProblem {
     }
 }
 
-/// Flattens struct columns into `parent.child` columns; `Err(name)` for a list or map column.
-pub(crate) fn flatten(batch: &RecordBatch) -> Result<RecordBatch, String> {
+/// Flattens struct columns into `parent.child` columns; a list or map column is refused as
+/// [`InputProblem::Nested`], named by its label (`column N` when the name looks like data:
+/// JSON keys may be values).
+pub(crate) fn flatten(batch: &RecordBatch) -> Result<RecordBatch, InputProblem> {
     let mut fields = Vec::new();
     let mut arrays = Vec::new();
     for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
-        push_flat(f.name(), f, a, &mut fields, &mut arrays)?;
+        push_flat(f.name(), f, a, &mut fields, &mut arrays)
+            .map_err(|name| InputProblem::Nested { column: column_label(&name, fields.len()).into_owned() })?;
     }
     let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options).map_err(|_| String::new())
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+        .map_err(|_| InputProblem::Corrupt { what: "nested columns (their fields do not line up)" })
 }
 
+/// Appends the leaf columns of `f` (named `name`) to `fields`/`arrays`; `Err(name)` of the
+/// first list or map column, which is then the next column the flattened header would have.
 fn push_flat(
     name: &str,
     f: &Field,
@@ -570,8 +578,8 @@ fn push_flat(
     }
 }
 
-/// The flattened schema of `schema`, or the first list/map column's name.
-pub(crate) fn flat_schema(schema: &SchemaRef) -> Result<SchemaRef, String> {
+/// The flattened schema of `schema`, or the first list or map column as `Nested`.
+pub(crate) fn flat_schema(schema: &SchemaRef) -> Result<SchemaRef, InputProblem> {
     let empty = RecordBatch::new_empty(schema.clone());
     flatten(&empty).map(|b| b.schema())
 }

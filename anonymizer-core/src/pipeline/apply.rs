@@ -138,7 +138,7 @@ impl RulePlan {
                         return Err(Error::new(ErrorKind::InvalidCell {
                             row: first_row + original as u64 + 1,
                             line: lines.and_then(|l| l.get(original).copied()),
-                            column: c.name.clone(),
+                            column: c.label.clone(),
                             what: what_for(c.action),
                         }));
                     }

@@ -14,9 +14,10 @@ pub struct RunReport {
     pub rows_deleted: u64,
     /// Dropped because an invalid cell's rule says `drop_row`.
     pub rows_dropped_invalid: u64,
-    /// Output column name → invalid cells (nulled or dropped), in output order.
+    /// Output column → invalid cells (nulled or dropped), in output order. Columns are named
+    /// by their labels: a name from the file that looks like data is `column N`.
     pub invalid_cells: Vec<(String, u64)>,
-    /// `redact` findings: (column, detector, count), for every redacted column and detector.
+    /// `redact` findings: (column label, detector, count), for every redacted column and detector.
     pub findings: Vec<(String, String, u64)>,
     pub bytes_in: u64,
     pub elapsed: Duration,
@@ -33,11 +34,12 @@ impl RunReport {
         let mut findings = Vec::new();
         for c in &plan.columns {
             if let Op::Redact { scanner, .. } = &c.op {
-                findings.extend(scanner.names().iter().map(|d| (c.name.clone(), d.clone(), 0)));
+                findings.extend(scanner.names().iter().map(|d| (c.label.clone(), d.clone(), 0)));
             }
         }
         RunReport {
-            invalid_cells: plan.output_schema().fields().iter().map(|f| (f.name().clone(), 0)).collect(),
+            // Labels, not names: a name from the file that looks like data is `column N`.
+            invalid_cells: plan.columns.iter().map(|c| (c.label.clone(), 0)).collect(),
             findings,
             ..Default::default()
         }
@@ -64,5 +66,29 @@ impl RunReport {
     /// Total invalid cells.
     pub fn invalid_total(&self) -> u64 {
         self.invalid_cells.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key::MasterKey;
+    use crate::rule::parse_rules;
+
+    #[test]
+    fn columns_are_reported_by_label_never_by_a_name_that_looks_like_data() {
+        let rules = parse_rules(
+            "version = 1\nunlisted = \"keep\"\n[[patterns]]\ncolumns = \"@\"\naction = \"redact\"\ndetect = [\"email\"]\n",
+            "r.toml",
+        )
+        .unwrap();
+        let header: Vec<String> = ["id", "anna.meier@example.com", "zip"].map(String::from).to_vec();
+        let plan = RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &header).unwrap();
+        let report = RunReport::new(&plan);
+        let names: Vec<&str> = report.invalid_cells.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(names, ["id", "column 2", "zip"]);
+        assert_eq!(report.findings, [("column 2".to_string(), "email".to_string(), 0)]);
     }
 }

@@ -292,6 +292,18 @@ impl Rules {
         self.column_rule(name).or_else(|| self.patterns.iter().find(|p| p.columns.is_match(name)).map(|p| &p.rule))
     }
 
+    /// Whether the rule file itself writes this exact column name: in `[columns]`, `[types]`,
+    /// a `[[delete_rows]]` filter or `shift_date`'s `by`. Such names are the customer's own,
+    /// so they are shown in messages as written (a `[[patterns]]` match is not enough).
+    pub fn lists_column(&self, name: &str) -> bool {
+        let by = |r: &Rule| matches!(&r.action, Action::ShiftDate { by: Some(b), .. } if b == name);
+        self.columns.iter().any(|(n, r)| n == name || by(r))
+            || self.patterns.iter().any(|p| by(&p.rule))
+            // Line 0: a type the input file declared (`with_file_types`), not the rule file.
+            || self.types.iter().any(|(n, _, line)| n == name && *line > 0)
+            || self.delete_rows.iter().any(|f| f.column == name)
+    }
+
     /// These rules plus the types a typed input (Parquet, Arrow) declares for columns the rule
     /// file gives no type, so those columns keep their type through the plan.
     pub fn with_file_types(&self, types: &[(String, ColumnType)]) -> Rules {

@@ -8,7 +8,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::diagnostic::did_you_mean;
 use super::model::*;
-use crate::detect::Scanner;
+use crate::detect::{ColumnLabels, Scanner};
 use crate::error::{Error, ErrorKind, SchemaProblem};
 use crate::key::KeySet;
 use crate::transform::{DateShifter, Encryptor, Noiser, Pseudonymizer};
@@ -45,6 +45,8 @@ pub(crate) enum Redaction {
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnPlan {
     pub(crate) name: String,
+    /// How messages and reports show the column (`column N` when its name looks like data).
+    pub(crate) label: String,
     pub(crate) input: usize,
     pub(crate) ty: ColumnType,
     pub(crate) op: Op,
@@ -64,6 +66,7 @@ pub(crate) struct FilterPlan {
 pub struct RulePlan {
     pub(crate) rules: Arc<Rules>,
     pub(crate) input_names: Vec<String>,
+    pub(crate) labels: ColumnLabels,
     pub(crate) columns: Vec<ColumnPlan>,
     pub(crate) filters: Vec<FilterPlan>,
     pub(crate) output_schema: SchemaRef,
@@ -75,8 +78,22 @@ pub struct RulePlan {
 impl RulePlan {
     /// Binds `rules` to the input's header, deriving the keyed operations from `keys`.
     /// Every problem (missing columns, rejected unlisted columns, actions that cannot apply
-    /// to a declared type) is reported at once, naming the columns.
+    /// to a declared type) is reported at once, naming the columns; a header name from the
+    /// file that looks like data is named `column N` (see [`ColumnLabels`]). With `[input]
+    /// header = true`, a header row that looks like a data row is refused first
+    /// ([`ErrorKind::HeaderLooksLikeData`]): the file probably has no header.
     pub fn new(rules: Arc<Rules>, keys: &KeySet, header: &[String]) -> Result<RulePlan, Error> {
+        // Names the rule file writes are the customer's own; the others came with the file.
+        let labels = ColumnLabels::trusting(header, |name| rules.lists_column(name));
+        if rules.input.header && labels.header_looks_like_data() {
+            return Err(Error::new(ErrorKind::HeaderLooksLikeData {
+                columns: header.len(),
+                data_like: labels.data_like(),
+            }));
+        }
+        // Header names a did-you-mean hint may offer: those safe to show.
+        let shown: Vec<&str> =
+            header.iter().enumerate().filter(|(i, _)| !labels.is_data(*i)).map(|(_, h)| h.as_str()).collect();
         let mut problems = Vec::new();
         let loc = |line: usize| Some(format!("{}:{line}", rules.origin));
         let index_of = |name: &str| header.iter().position(|h| h == name);
@@ -86,7 +103,7 @@ impl RulePlan {
                     column: name.to_string(),
                     message: format!("{what} column `{name}`, which the input does not have"),
                     location: loc(line),
-                    hint: did_you_mean(name, header.iter().map(String::as_str))
+                    hint: did_you_mean(name, shown.iter().copied())
                         .or_else(|| Some("set on_missing = \"ignore\" if the column is optional".into())),
                 });
             }
@@ -117,17 +134,18 @@ impl RulePlan {
                     Unlisted::Drop => continue,
                     Unlisted::Keep => Rule { action: Action::Keep, on_invalid: None, line: 0 },
                     Unlisted::Reject => {
-                        rejected.push(name.clone());
+                        rejected.push(labels.label(i).into_owned());
                         continue;
                     }
                 },
             };
             let ty = rules.type_of(name).cloned().unwrap_or(ColumnType::String);
             let domain = |d: &Option<String>| d.clone().unwrap_or_else(|| name.clone());
+            let label = labels.label(i).into_owned();
             let mut bad = |why: String| {
                 problems.push(SchemaProblem {
-                    column: name.clone(),
-                    message: format!("column `{name}`: {why}"),
+                    column: label.clone(),
+                    message: format!("column `{label}`: {why}"),
                     location: (rule.line > 0).then(|| format!("{}:{}", rules.origin, rule.line)),
                     hint: None,
                 })
@@ -219,6 +237,7 @@ impl RulePlan {
             };
             columns.push(ColumnPlan {
                 name: name.clone(),
+                label,
                 input: i,
                 on_invalid: rule.on_invalid.unwrap_or(rules.on_invalid),
                 action: rule.action.name(),
@@ -253,6 +272,7 @@ impl RulePlan {
             key_id: keys.key_id().to_string(),
             rules,
             input_names: header.to_vec(),
+            labels,
             columns,
             filters,
             output_schema: Arc::new(Schema::new(fields)),
@@ -265,9 +285,16 @@ impl RulePlan {
         &self.output_schema
     }
 
-    /// The input header this plan was bound to.
+    /// The input header this plan was bound to, as in the file: the names may be data, so
+    /// messages use [`column_labels`](Self::column_labels) instead.
     pub fn input_names(&self) -> &[String] {
         &self.input_names
+    }
+
+    /// How messages show each input column: its name, or `column N` when a name from the
+    /// file looks like data. Callers that name an input column use these, not the names.
+    pub fn column_labels(&self) -> &ColumnLabels {
+        &self.labels
     }
 
     /// The rules this plan was compiled from.
@@ -330,4 +357,154 @@ pub fn reveal(rules: &Rules, keys: &KeySet, column: &str, value: &str) -> Result
     let e = Encryptor::new(&keys.encrypt, alphabet, domain.as_deref().unwrap_or(column))
         .ok_or_else(|| option("the alphabet of `encrypt` cannot be used".into()))?;
     e.decrypt(value).ok_or_else(|| option("the value is too short to have been encrypted (radix^n < 1,000,000)".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+
+    use super::*;
+    use crate::key::MasterKey;
+    use crate::rule::parse_rules;
+
+    /// Values that stand in a header row where names were expected: none may appear in an
+    /// error's text or debug output.
+    const CANARIES: &[&str] = &["anna.meier@example.com", "+49 170 1234567", "bob@example.com", "4711234"];
+
+    fn plan(rules: &str, header: &[&str]) -> Result<RulePlan, Error> {
+        let rules = parse_rules(&format!("version = 1\n{rules}"), "r.toml").unwrap();
+        let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &header)
+    }
+
+    fn assert_no_canary(e: &Error) {
+        for text in [e.to_string(), format!("{e:?}")] {
+            for canary in CANARIES {
+                assert!(!text.contains(canary), "{canary:?} leaked: {text}");
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    enum Want {
+        /// Refused as `HeaderLooksLikeData { columns, data_like }`.
+        Refused(usize, usize),
+        /// A schema error whose text contains this.
+        Schema(&'static str),
+        Bound,
+    }
+
+    #[test]
+    fn header_rows_and_names_that_look_like_data_are_never_shown() {
+        const REJECT: &str = "unlisted = \"reject\"\n";
+        let cases: &[(&str, &str, &[&str], Want)] = &[
+            (
+                "a headerless CSV of e-mails and phone numbers",
+                REJECT,
+                &["anna.meier@example.com", "+49 170 1234567"],
+                Want::Refused(2, 2),
+            ),
+            (
+                "JSON Lines objects keyed by e-mails, flattened",
+                REJECT,
+                &["anna.meier@example.com.x", "bob@example.com.x"],
+                Want::Refused(2, 2),
+            ),
+            (
+                "refused whatever `unlisted` says",
+                "unlisted = \"keep\"\n",
+                &["bob@example.com", "80331"],
+                Want::Refused(2, 2),
+            ),
+            (
+                "one e-mail-like name among ordinary ones is shown by position",
+                "unlisted = \"reject\"\n[columns]\nid = \"keep\"\nzip = \"drop\"\n",
+                &["id", "anna.meier@example.com", "zip", "name"],
+                Want::Schema("no rule names columns `column 2`, `name`"),
+            ),
+            (
+                "a near miss is not suggested when the header name looks like data",
+                "[columns]\nkunde_4711235 = \"drop\"\n",
+                &["id", "name", "kunde_4711234"],
+                Want::Schema("set on_missing = \"ignore\""),
+            ),
+            (
+                "header = false: the numbered names bind",
+                "unlisted = \"reject\"\n[input]\nheader = false\n[columns]\ncolumn_1 = \"drop\"\ncolumn_2 = \"drop\"\n",
+                &["column_1", "column_2"],
+                Want::Bound,
+            ),
+            (
+                "header = false turns the refusal off, names are still shown by position",
+                "unlisted = \"reject\"\n[input]\nheader = false\n",
+                &["anna.meier@example.com", "+49 170 1234567"],
+                Want::Schema("no rule names columns `column 1`, `column 2`"),
+            ),
+            (
+                "names the rule file lists are the customer's own",
+                "unlisted = \"reject\"\n[columns]\n\"2024-01-01\" = \"keep\"\n\"2024-01-02\" = \"keep\"\n",
+                &["2024-01-01", "2024-01-02", "region"],
+                Want::Schema("no rule names column `region`"),
+            ),
+            (
+                "an ordinary header binds, one odd name and all",
+                "unlisted = \"keep\"\n",
+                &["id", "email", "phone_number", "created_at", "zip", "2fa_enabled", "Kunden-Nr.", "+49 170 1234567"],
+                Want::Bound,
+            ),
+        ];
+        for (what, rules, header, want) in cases {
+            let got = plan(rules, header);
+            match (want, &got) {
+                (Want::Bound, Ok(_)) => {}
+                (Want::Refused(columns, data_like), Err(e)) => {
+                    assert_no_canary(e);
+                    match e.kind() {
+                        ErrorKind::HeaderLooksLikeData { columns: c, data_like: d } => {
+                            assert_eq!((c, d), (columns, data_like), "{what}")
+                        }
+                        other => panic!("{what}: {other:?}"),
+                    }
+                    assert!(e.to_string().contains("set [input] header = false"), "{what}: {e}");
+                    assert!(e.is_input_error());
+                }
+                (Want::Schema(text), Err(e)) => {
+                    assert_no_canary(e);
+                    assert!(matches!(e.kind(), ErrorKind::Schema(_)), "{what}: {e:?}");
+                    assert!(e.to_string().contains(text), "{what}: {e}");
+                }
+                _ => panic!("{what}: want {want:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn type_problems_and_invalid_cells_name_file_columns_by_position() {
+        // A `[[patterns]]` rule reaches a column the rule file does not name.
+        let patterns = "[[patterns]]\ncolumns = \"@\"\naction = \"generalize\"\nto = \"year\"\non_invalid = \"fail\"\n";
+        let header = ["id", "anna.meier@example.com", "zip"];
+        // The file (Parquet, Arrow) says the column is an int: `generalize to` cannot apply.
+        let rules = parse_rules(&format!("version = 1\n{patterns}"), "r.toml").unwrap();
+        let typed = rules.with_file_types(&[("anna.meier@example.com".into(), ColumnType::Int)]);
+        let names: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        let e = RulePlan::new(Arc::new(typed), &MasterKey::test_key().key_set(), &names).unwrap_err();
+        assert_no_canary(&e);
+        let ErrorKind::Schema(problems) = e.kind() else { panic!("{e:?}") };
+        assert_eq!(problems[0].column, "column 2");
+        assert!(problems[0].message.starts_with("column `column 2`: generalize with `to`"), "{e}");
+
+        // As text, the value is not a date and the rule says fail.
+        let plan = plan(patterns, &header).unwrap();
+        assert_eq!(plan.column_labels().label(1), "column 2");
+        let column = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+        let batch = RecordBatch::try_from_iter(
+            header.iter().zip([column("1"), column("not a date"), column("80331")]).map(|(h, c)| (*h, c)),
+        )
+        .unwrap();
+        let e = plan.apply(&batch).unwrap_err();
+        assert_no_canary(&e);
+        assert!(matches!(e.kind(), ErrorKind::InvalidCell { column, .. } if column == "column 2"), "{e:?}");
+    }
 }

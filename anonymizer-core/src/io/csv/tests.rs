@@ -88,6 +88,38 @@ fn bad_inputs_name_their_place() {
 }
 
 #[test]
+fn unusable_header_rows_that_look_like_data_are_refused_as_such_without_values() {
+    // An empty cell or a repeated value in a headerless file's first row: the hint to set
+    // `header = false` is what helps, and no value is shown.
+    let cases: &[(&[u8], Option<InputProblem>)] = &[
+        (b"anna.meier@example.com,,+49 170 1234567\n", None),
+        (b"anna.meier@example.com,anna.meier@example.com\n", None),
+        // An ordinary header keeps its problem; a repeated name that looks like data is
+        // shown by position.
+        (b"id,,zip\n", Some(InputProblem::EmptyColumnName { index: 2 })),
+        (
+            b"id,anna.meier@example.com,zip,anna.meier@example.com,name\n",
+            Some(InputProblem::DuplicateColumn { name: "column 2".into(), first: 2, second: 4 }),
+        ),
+        (b"id,,id\n", Some(InputProblem::EmptyColumnName { index: 2 })),
+        (b"id,zip,id,\n", Some(InputProblem::DuplicateColumn { name: "id".into(), first: 1, second: 3 })),
+    ];
+    for (text, want) in cases {
+        let mut text = text.to_vec();
+        text.extend_from_slice(b"1,2,3,4,5\n");
+        let e = read(&text, 2).unwrap_err();
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("anna") && !shown.contains("170"), "{shown}");
+        }
+        match (want, e.kind()) {
+            (None, ErrorKind::HeaderLooksLikeData { .. }) => {}
+            (Some(want), ErrorKind::Input { problem, .. }) => assert_eq!(problem, want),
+            (_, other) => panic!("{}: {other:?}", String::from_utf8_lossy(&text)),
+        }
+    }
+}
+
+#[test]
 fn without_a_header_columns_are_numbered_and_the_first_row_is_data() {
     let opts =
         CsvOptions { batch_size: 1, ..CsvOptions::new(&InputOptions { header: false, ..InputOptions::default() }) };
