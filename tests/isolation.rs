@@ -113,3 +113,29 @@ fn a_folder_swapped_for_a_symlink_between_scan_and_claim_is_not_claimed() {
     assert!(site.path("drop/acme/aside/f.csv").exists(), "acme's file moved");
     assert!(site.files("state/processing").is_empty(), "processing/ holds a claimed file");
 }
+
+/// A queued file is claimed only if it still has the stamp it settled with: one appended to
+/// after the scan stays in the drop folder and settles again.
+#[test]
+fn a_file_changed_between_scan_and_claim_is_not_claimed() {
+    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
+    let site = Site::new("settle_ms = 0");
+    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
+    let d = Daemon::open(Settings::load(&site.path("importd.toml")).expect("settings")).expect("daemon");
+    let mut scanner = Scanner::new(Duration::from_millis(0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let candidate = loop {
+        if let Some(c) = scanner.scan(&d.settings, &d.metrics).ready.into_iter().next() {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the file never became ready");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let path = site.drop_dir("acme").join("f.csv");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    std::io::Write::write_all(&mut f, b"late,row,appended\n").expect("append");
+    drop(f);
+    assert!(claim::claim(&d, &candidate).expect("claim").is_none(), "a changed file was claimed");
+    assert!(path.exists(), "the file left the drop folder");
+    assert!(site.files("state/processing").is_empty());
+}

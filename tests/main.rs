@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `importd` binary on real files in temporary folders.
-//! `cargo test --workspace` builds the binary (see importd/tests/cli_smoke.rs).
+//! A test target of the `importd` package (importd/Cargo.toml), so the binary it drives is
+//! always the one just built (`CARGO_BIN_EXE_importd`).
 
 mod site; // a daemon site: config, two tenants, drop folders, reading stored rows back
 mod support; // locating the binary; a sandbox folder with keys, rules and inputs
@@ -8,8 +9,10 @@ mod bad_input; // every kind of bad input: one clear sentence with its place, ex
 mod canary; // unique canaries in every column never reach stdout, stderr or any other file
 mod cases; // tests/cases/: the bad-input corpus through the CLI and the daemon, one runner
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
+mod crash; // the failpoint matrix: a crash at every step between claim and done, restart, invariants
 mod faults; // disk full, failing fsync, read-only state, storage removed: retried, never partial
-mod formats; // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
+mod formats;
+mod header; // a header row that is really data is quarantined; no value leaks into logs, reasons, ledger, audit or metrics // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
 mod isolation; // symlinked tenant and dataset folders, a folder swapped between scan and claim: refused
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass

@@ -116,6 +116,10 @@ fn interpret(actions: &[Action]) -> Result<(), TestCaseError> {
         prop_assert_eq!(got.len(), expected.len(), "{}: stored rows differ from the model", tenant);
         prop_assert!(got == expected, "{}: stored rows differ from the model", tenant);
         prop_assert_eq!(site.reasons(tenant).len(), model.broken.get(&t).copied().unwrap_or(0));
+        // The audit log: one terminal record per import; committed ones name the outputs.
+        let terminals = site.audit_terminals(tenant);
+        prop_assert_eq!(terminals.get("committed").copied().unwrap_or(0), site.outputs(tenant).len());
+        prop_assert_eq!(terminals.get("quarantined").copied().unwrap_or(0), model.broken.get(&t).copied().unwrap_or(0));
     }
     let left: Vec<_> = TENANTS.iter().flat_map(|t| site.files(&format!("drop/{t}"))).collect();
     prop_assert_eq!(left.len(), model.parts, "only unfinished uploads stay: {:?}", left);

@@ -183,6 +183,47 @@ impl Site {
         usize::try_from(n).expect("a count")
     }
 
+    /// Checks the tenant's audit log against storage: every import in it has exactly one
+    /// terminal record (`committed`, `quarantined` or `duplicate_skipped`), and the
+    /// `committed` records name exactly the stored outputs. Returns how many of each.
+    pub fn audit_terminals(&self, tenant: &str) -> BTreeMap<String, usize> {
+        let text = std::fs::read_to_string(self.path(&format!("state/audit/{tenant}.jsonl"))).unwrap_or_default();
+        let mut per_import: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut named_outputs = Vec::new();
+        for line in text.lines() {
+            let rec: serde_json::Value = serde_json::from_str(line).expect("an audit record is JSON");
+            let (Some(id), Some(ev)) = (rec["import_id"].as_str(), rec["event"].as_str()) else { continue };
+            per_import.entry(id.to_string()).or_default().push(ev.to_string());
+            if ev == "committed" {
+                for o in rec["outputs"].as_array().expect("outputs") {
+                    named_outputs.push(self.path("storage").join(o["path"].as_str().expect("path")));
+                }
+            }
+        }
+        let mut counts = BTreeMap::new();
+        for (id, events) in &per_import {
+            let terminal: Vec<&String> = events
+                .iter()
+                .filter(|e| ["committed", "quarantined", "duplicate_skipped"].contains(&e.as_str()))
+                .collect();
+            assert!(
+                terminal.len() <= 1,
+                "{tenant}: import {id} has {} terminal audit records: {events:?}",
+                terminal.len()
+            );
+            let started = events.iter().filter(|e| *e == "import_started").count();
+            assert!(started <= 1, "{tenant}: import {id} has {started} import_started records");
+            if let Some(t) = terminal.first() {
+                *counts.entry((*t).clone()).or_insert(0) += 1;
+            }
+        }
+        named_outputs.sort();
+        let mut stored = self.outputs(tenant);
+        stored.sort();
+        assert_eq!(named_outputs, stored, "{tenant}: committed audit records and stored outputs differ");
+        counts
+    }
+
     /// Every file under `rel`.
     pub fn files(&self, rel: &str) -> Vec<PathBuf> {
         files_under(&self.path(rel))

@@ -3,17 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// `target/<profile>/importd`, next to this test binary's `deps/` folder.
+/// The binary this test build belongs to (Cargo builds it first and names it here).
 pub fn importd_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let bin = profile_dir.join(format!("importd{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` (it builds the binary)",
-        bin.display()
-    );
-    bin
+    PathBuf::from(env!("CARGO_BIN_EXE_importd"))
 }
 
 /// The repository root.
@@ -88,3 +80,44 @@ pub fn stdout(o: &Output) -> String {
 
 /// A rule file that keeps every column.
 pub const KEEP_ALL: &str = "version = 1\nunlisted = \"keep\"\n";
+
+/// What a test needs that a plain machine may not have. Such tests are `#[ignore]`d with
+/// the reason, so `cargo test --workspace` lists them as ignored and counts them; CI runs
+/// them with `--include-ignored` and `IMPORTD_CI=1`, where a missing need is a failure.
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    /// Root, to mount small or read-only filesystems.
+    Root,
+    /// A Python module (`duckdb`, `jsonschema`) in `$IMPORTD_PYTHON` (default `python3`).
+    PythonModule(&'static str),
+}
+
+/// The Python the tests use: `$IMPORTD_PYTHON`, or `python3`.
+pub fn python() -> String {
+    std::env::var("IMPORTD_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Whether `need` is met. If not: under CI (`IMPORTD_CI` set) the test fails; elsewhere a
+/// `SKIPPED` line goes straight to stderr (past the harness's capture, so it is seen) and
+/// the caller returns.
+pub fn has(test: &str, need: Need) -> bool {
+    let (met, what) = match need {
+        Need::Root => (rustix::process::geteuid().is_root(), "root (it mounts filesystems)".to_string()),
+        Need::PythonModule(m) => {
+            let py = python();
+            let ok = Command::new(&py).args(["-c", &format!("import {m}")]).output().is_ok_and(|o| o.status.success());
+            (ok, format!("the Python module `{m}` in `{py}` (set IMPORTD_PYTHON)"))
+        }
+    };
+    if !met {
+        skipped(test, &what);
+    }
+    met
+}
+
+/// Reports a test that cannot run here: a failure under CI, a visible SKIPPED line elsewhere.
+pub fn skipped(test: &str, what: &str) {
+    assert!(std::env::var("IMPORTD_CI").is_err(), "{test} needs {what}, and CI runs every test");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: needs {what}");
+}

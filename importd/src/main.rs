@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         eprintln!("note: an internal error was contained ({at}); the message below says what failed");
     }));
     // Test builds only (`failpoints` feature): crash points configured by FAILPOINTS.
-    #[cfg(feature = "failpoints")]
+    #[cfg(all(feature = "failpoints", debug_assertions))]
     let _failpoints = fail::FailScenario::setup();
     let cli = importd::cli::args::Cli::parse();
     match importd::cli::run(&cli) {

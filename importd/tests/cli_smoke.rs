@@ -1,6 +1,4 @@
 //! The binary starts, lists its commands and rejects a bad command line with exit 2.
-//! (Being an integration test of this package, it also makes `cargo test --workspace`
-//! build `target/<profile>/importd`, which the end-to-end suite in `tests/` drives.)
 
 use std::process::Command;
 

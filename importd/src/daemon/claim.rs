@@ -38,8 +38,10 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
         file: escape_name(&c.name),
         at_ms,
     })?;
+    crash_point!("claim.after_record");
     match folder.rename_new(&c.name, &processing, OsStr::new(id.as_str())) {
         Ok(()) => {
+            crash_point!("claim.after_rename");
             // The claim happened; a failed directory fsync only makes it less durable (after
             // a crash, recovery sees `claimed` and finds the file in one place or the other).
             if let Err(e) = processing.sync().and_then(|()| folder.sync()) {

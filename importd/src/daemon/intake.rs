@@ -202,8 +202,8 @@ mod tests {
 
     /// Why `open_claimed` refused `p`, or `None` if it opened it.
     fn refused(p: &Path, limit: u64) -> std::io::Result<Option<Refusal>> {
-        let dir = Dir::open(p.parent().expect("a parent"))?;
-        Ok(match open_claimed(&dir, p.file_name().expect("a name"), limit)? {
+        let (Some(parent), Some(name)) = (p.parent(), p.file_name()) else { return Ok(None) };
+        Ok(match open_claimed(&Dir::open(parent)?, name, limit)? {
             Opened::Refused(r) => Some(r),
             Opened::File(..) => None,
         })

@@ -40,7 +40,7 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
         Work::New(c) => match claim::claim(d, &c) {
             Ok(Some(id)) => id,
             Ok(None) => return Outcome::Vanished,
-            Err(e) => return Outcome::NotClaimed(e.kind()),
+            Err(e) => return Outcome::NotClaimed(e.to_string()),
         },
         Work::Resume(id) => id,
     };
@@ -318,6 +318,9 @@ fn classify(e: &Error) -> Step {
             line: *line,
             column: Some(column.clone()),
         }),
+        ErrorKind::HeaderLooksLikeData { .. } => {
+            Step::Quarantine(Reason { kind: ReasonKind::HeaderLooksLikeData, message, line: Some(1), column: None })
+        }
         ErrorKind::Schema(problems) => Step::Quarantine(Reason {
             kind: ReasonKind::Schema,
             message: schema_summary(problems),

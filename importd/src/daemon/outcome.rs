@@ -1,7 +1,6 @@
 //! How an import ended, and why a file was quarantined: typed words from our own vocabulary
 //! (they become log fields, metric labels and `reason.json`), never values from a file.
 
-use std::io;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -28,7 +27,8 @@ pub enum Outcome {
     Stopped,
     /// The claim failed (the state directory is not writable, …); the file stays in the drop
     /// folder and is tried again after a backoff.
-    NotClaimed(io::ErrorKind),
+    /// The claim failed (why: an I/O or ledger error, never a value).
+    NotClaimed(String),
 }
 
 impl Outcome {

@@ -115,19 +115,12 @@ pub fn sha256_of(f: &mut File) -> io::Result<String> {
     Ok(data_encoding::HEXLOWER.encode(ctx.finish().as_ref()))
 }
 
-/// Fault injection for the end-to-end tests, in debug builds only: with
-/// `IMPORTD_TEST_FAIL_FSYNC=N` the first N output fsyncs of the process fail as if the disk
-/// had reported an I/O error. Release builds have no such hook.
+/// Fault injection for the tests (crash-point builds only): `FAILPOINTS="publish.fsync=2*return"`
+/// makes the next two output fsyncs fail as if the disk had reported an I/O error.
 fn injected_fsync_failure() -> io::Result<()> {
-    #[cfg(debug_assertions)]
-    {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static FAILED: AtomicU64 = AtomicU64::new(0);
-        let wanted = std::env::var("IMPORTD_TEST_FAIL_FSYNC").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        if FAILED.load(Ordering::Relaxed) < wanted {
-            FAILED.fetch_add(1, Ordering::Relaxed);
-            return Err(io::Error::other("injected fsync failure"));
-        }
+    #[cfg(all(feature = "failpoints", debug_assertions))]
+    if fail::eval("publish.fsync", |_| ()).is_some() {
+        return Err(io::Error::other("injected fsync failure"));
     }
     Ok(())
 }

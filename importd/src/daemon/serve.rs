@@ -188,7 +188,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 match (outcome, path) {
                     (Outcome::Retry { id, delay }, _) => resumes.push((Instant::now() + delay, id)),
                     (Outcome::Quarantined, _) => quarantined += 1,
-                    (Outcome::NotClaimed(kind), Some(p)) => hold(&mut held, p, kind),
+                    (Outcome::NotClaimed(why), Some(p)) => hold(&mut held, p, &why),
                     _ => {}
                 }
             }
@@ -232,10 +232,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
 
 /// Holds back a file whose claim failed, with a doubling backoff (1 s … 60 s); warns on the
 /// first failure and whenever the backoff doubles, not on every scan.
-fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, kind: std::io::ErrorKind) {
+fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, why: &str) {
     let backoff = held.get(&path).map_or(Duration::from_secs(1), |(_, b)| (*b * 2).min(Duration::from_secs(60)));
     let name = path.file_name().map(crate::daemon::intake::escape_name).unwrap_or_default();
-    tracing::warn!(file = %name, error = %kind, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
+    tracing::warn!(file = %name, error = %why, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
     held.insert(path, (Instant::now() + backoff, backoff));
 }
 

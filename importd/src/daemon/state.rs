@@ -98,7 +98,9 @@ impl Daemon {
     /// Records a step durably. A failed fsync makes the daemon stop (see [`Daemon::fatal`]).
     pub fn record(&self, entry: Entry) -> io::Result<()> {
         let result = lock(&self.ledger).append(&entry);
-        self.ledger_result(result)
+        self.ledger_result(result)?;
+        crash_point!("ledger.after_append");
+        Ok(())
     }
 
     /// What the ledger knows about one import.
@@ -155,7 +157,9 @@ impl Daemon {
                 self.fatal(format!("the audit log of tenant {tenant} could not be fsynced ({})", e.kind()));
             }
             e
-        })
+        })?;
+        crash_point!("audit.after_append");
+        Ok(())
     }
 
     /// Whether the tenant's audit log holds `event` for the unfinished import `import_id`.

@@ -231,7 +231,7 @@ impl Ledger for SqliteLedger {
         if let Some(why) = &self.poisoned {
             return Err(LedgerError::Durability(why.clone()));
         }
-        #[cfg(feature = "failpoints")]
+        #[cfg(all(feature = "failpoints", debug_assertions))]
         if let Some(what) = fail::eval("ledger.append", |arg| arg.unwrap_or_default()) {
             match what.as_str() {
                 "abort" => std::process::abort(),

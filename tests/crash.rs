@@ -1,0 +1,182 @@
+//! The failpoint matrix: the daemon is crashed (process abort, as `kill -9` would: no
+//! destructor runs, nothing is flushed) at every crash point between claim and done, then
+//! restarted, and the invariants are checked: exactly one output or quarantine per file,
+//! one terminal audit record per import, audit chains intact, no orphan outputs or
+//! temporary files, every input disposed, no unfinished import left in the ledger.
+//! The crash points are `crash_point!` in importd's source (compiled into test builds only),
+//! switched on through the `FAILPOINTS` environment variable of the `fail` crate.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Output};
+
+use crate::site::*;
+use crate::support::{importd_path, stderr};
+
+/// Each row: what is crashed, and the `FAILPOINTS` of each run that must crash (a clean run
+/// follows). `N*off->return` crashes at the (N+1)-th time the point is reached.
+const MATRIX: &[(&str, &[&str])] = &[
+    ("after the claim is recorded, before the rename", &["claim.after_record=return"]),
+    ("after the claim's rename", &["claim.after_rename=return"]),
+    ("after `started` is recorded", &["job.after_started=return"]),
+    ("after `publishing` is recorded, before the rename", &["job.before_publish=return"]),
+    ("output fsynced, before the rename", &["publish.before_rename=return"]),
+    ("right after the publish rename (the commit point)", &["publish.after_rename=return"]),
+    ("published, before `committed` is recorded", &["job.after_publish=return"]),
+    ("after `committed` is recorded", &["job.after_committed=return"]),
+    ("after the terminal audit record", &["dispose.after_audit=return"]),
+    ("after the input is disposed", &["dispose.after_input=return"]),
+    ("before `done` is recorded", &["dispose.before_done=return"]),
+    ("after `quarantined` is recorded", &["dispose.after_quarantined_recorded=return"]),
+    ("after reason.json is written", &["dispose.after_reason=return"]),
+    ("after the input moved to quarantine", &["dispose.after_quarantine_move=return"]),
+    ("after the 1st ledger step", &["ledger.after_append=return"]),
+    ("after the 4th ledger step", &["ledger.after_append=3*off->return"]),
+    ("after the 9th ledger step", &["ledger.after_append=8*off->return"]),
+    ("after the 14th ledger step", &["ledger.after_append=13*off->return"]),
+    ("before the 6th ledger step is written", &["ledger.append=5*off->return(abort)"]),
+    ("after the 1st audit record", &["audit.after_append=return"]),
+    ("after the 3rd audit record", &["audit.after_append=2*off->return"]),
+    ("during recovery, after its first step", &["job.after_started=return", "recover.after_step=return"]),
+    (
+        "twice in a row: before publishing, then at the commit point",
+        &["job.before_publish=return", "publish.after_rename=return"],
+    ),
+];
+
+fn serve_once(site: &Site, failpoints: Option<&str>) -> Output {
+    let mut cmd = Command::new(importd_path());
+    cmd.args(["serve", "--config", "importd.toml", "--once"]).current_dir(site.dir.path());
+    match failpoints {
+        Some(f) => cmd.env("FAILPOINTS", f),
+        None => cmd.env_remove("FAILPOINTS"),
+    };
+    let out = cmd.output().expect("run serve --once");
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    site.write(&format!("logs/crash-{n}.log"), &out.stderr);
+    out
+}
+
+/// Restarts without crash points: the first run finishes what is left (exit 1 if it
+/// quarantined the broken file), a second one must find nothing to do.
+fn restart(site: &Site, what: &str) {
+    let out = serve_once(site, None);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{what}: the restart failed:\n{}", stderr(&out));
+    let again = serve_once(site, None);
+    assert_eq!(again.status.code(), Some(0), "{what}: a second restart still had work:\n{}", stderr(&again));
+}
+
+/// acme: a good file, a byte-identical duplicate of it, a broken file; globex: a good file.
+fn drop_files(site: &Site) {
+    let good = orders_csv("acme-a", 30);
+    site.drop_file("acme", "a.csv", &good);
+    site.drop_file("acme", "b.csv", &good);
+    let mut broken = orders_csv("acme-c", 3);
+    broken.extend_from_slice(b"ragged\n");
+    site.drop_file("acme", "c.csv", &broken);
+    site.drop_file("globex", "g.csv", &orders_csv("globex-g", 20));
+}
+
+/// Every invariant of the matrix, for the files of [`drop_files`].
+fn assert_invariants(site: &Site, what: &str) {
+    for (tenant, prefix, rows) in [("acme", "acme-a", 30), ("globex", "globex-g", 20)] {
+        let stored = site.stored_ids(tenant);
+        let expected: BTreeMap<String, usize> = expected_ids(prefix, rows).map(|id| (id, 1)).collect();
+        assert_eq!(stored, expected, "{what}: {tenant}'s stored rows are not each file's rows exactly once");
+        assert_eq!(site.outputs(tenant).len(), 1, "{what}: {tenant} has orphan or duplicate outputs");
+        let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", tenant]);
+        assert!(out.status.success(), "{what}: {tenant}'s audit chain: {}", stderr(&out));
+        assert!(site.files(&format!("drop/{tenant}")).is_empty(), "{what}: {tenant}'s input was not disposed");
+    }
+    let acme = site.audit_terminals("acme");
+    let want: BTreeMap<String, usize> =
+        [("committed", 1), ("duplicate_skipped", 1), ("quarantined", 1)].map(|(k, v)| (k.to_string(), v)).into();
+    assert_eq!(acme, want, "{what}: acme's terminal audit records");
+    assert_eq!(site.audit_terminals("globex").get("committed"), Some(&1), "{what}: globex's terminal audit records");
+    let reasons = site.reasons("acme");
+    assert_eq!(reasons.len(), 1, "{what}: quarantine");
+    assert_eq!(reasons[0]["kind"], "input", "{what}: {}", reasons[0]);
+    let quarantined: Vec<_> = site.files("state/quarantine");
+    assert_eq!(quarantined.len(), 2, "{what}: quarantine holds reason.json and the input only: {quarantined:?}");
+    assert!(site.files("state/processing").is_empty(), "{what}: processing/ is not empty");
+    let stray: Vec<_> =
+        site.files("storage").into_iter().filter(|p| p.extension().is_none_or(|e| e != "parquet")).collect();
+    assert!(stray.is_empty(), "{what}: temporary files in storage: {stray:?}");
+    let db = rusqlite::Connection::open(site.path("state/ledger.sqlite")).expect("ledger");
+    let unfinished: i64 = db.query_row("SELECT count(*) FROM imports WHERE finished = 0", [], |r| r.get(0)).expect("q");
+    assert_eq!(unfinished, 0, "{what}: unfinished imports left in the ledger");
+    assert_no_canary(site);
+}
+
+/// Every stored output with its inode.
+fn inodes(site: &Site) -> BTreeMap<std::path::PathBuf, u64> {
+    use std::os::unix::fs::MetadataExt;
+    TENANTS
+        .iter()
+        .flat_map(|t| site.outputs(t))
+        .map(|p| {
+            let ino = std::fs::metadata(&p).expect("stat output").ino();
+            (p, ino)
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_at_every_crash_point_then_a_restart_keeps_every_promise() {
+    for (what, runs) in MATRIX {
+        let site = Site::new("workers = 2");
+        drop_files(&site);
+        for failpoints in runs.iter() {
+            let out = serve_once(&site, Some(failpoints));
+            assert_eq!(
+                out.status.signal(),
+                Some(6),
+                "{what}: `{failpoints}` was never reached (exit {:?}); the row proves nothing:\n{}",
+                out.status.code(),
+                stderr(&out)
+            );
+        }
+        // Whatever was published before the crash is never deleted or replaced afterwards.
+        let published = inodes(&site);
+        restart(&site, what);
+        let after = inodes(&site);
+        for (path, ino) in &published {
+            assert_eq!(
+                after.get(path),
+                Some(ino),
+                "{what}: {} was deleted or replaced after the crash",
+                path.display()
+            );
+        }
+        assert_invariants(&site, what);
+    }
+}
+
+#[test]
+fn a_failed_ledger_write_is_retried_and_a_failed_fsync_stops_the_daemon() {
+    // Two writes fail (disk full, say): nothing of them is recorded, the imports go on.
+    let site = Site::new("workers = 2");
+    drop_files(&site);
+    let out = serve_once(&site, Some("ledger.append=2*return(write)"));
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the ledger could not be written"), "{}", stderr(&out));
+    restart(&site, "failed ledger writes");
+    assert_invariants(&site, "failed ledger writes");
+
+    // The N-th step's fsync fails (claims, starts, publishing, committed, done: all come by
+    // in these runs): the daemon stops at once, exit 1, loudly; a restart finishes everything.
+    for n in [0, 2, 4, 6, 8, 10, 12, 14] {
+        let what = format!("a failed fsync at ledger step {}", n + 1);
+        let site = Site::new("workers = 2");
+        drop_files(&site);
+        let points =
+            if n == 0 { "ledger.append=return(fsync)".into() } else { format!("ledger.append={n}*off->return(fsync)") };
+        let out = serve_once(&site, Some(&points));
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("importd stopped without taking more files"), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("injected fsync failure"), "{what}: {}", stderr(&out));
+        restart(&site, &what);
+        assert_invariants(&site, &what);
+    }
+}

@@ -1,1 +1,0 @@
-//! Helpers live in `main.rs`; this crate has no library code.
