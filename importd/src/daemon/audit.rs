@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use ring::hmac;
@@ -31,47 +31,56 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (or creates) the log; a torn last line from a crash is cut off. The records of
-    /// the imports in `unfinished` are indexed, so finishing them never writes one twice.
-    pub fn open(path: &Path, key: hmac::Key, unfinished: &HashSet<String>) -> io::Result<AuditLog> {
+    /// Opens (or creates) the log, reading only what it needs: the last record (the chain's
+    /// head; a torn last line from a crash is cut off) and the records from byte `scan_from`
+    /// on, where those of the imports in `unfinished` are indexed so finishing them never
+    /// writes one twice. `scan_from` is the log's length when the oldest unfinished import
+    /// was claimed (the ledger keeps it), so opening does not grow with the log's history.
+    pub fn open(path: &Path, key: hmac::Key, unfinished: &HashSet<String>, scan_from: u64) -> io::Result<AuditLog> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
-        let mut prev = [0u8; 32];
-        let mut seq = 0;
-        let mut recorded = HashSet::new();
-        let mut good = 0u64;
-        let mut line = String::new();
-        let mut reader = BufReader::new(&mut file);
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line)?;
-            if n == 0 || !line.ends_with('\n') {
-                break;
-            }
-            good += n as u64;
-            let text = line.trim_end_matches('\n');
-            if let Some((_, mac)) = split_mac(text) {
-                if let Ok(bytes) = data_encoding::HEXLOWER.decode(mac.as_bytes()) {
-                    prev.copy_from_slice(&bytes);
-                }
-            }
-            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) {
-                seq = m.get("seq").and_then(Value::as_u64).unwrap_or(seq);
-                if let (Some(Value::String(id)), Some(Value::String(ev))) = (m.get("import_id"), m.get("event")) {
-                    if unfinished.contains(id) {
-                        recorded.insert((id.clone(), ev.clone()));
-                    }
-                }
-            }
-        }
-        drop(reader);
-        if file.metadata()?.len() != good {
+        let len = file.metadata()?.len();
+        let (good, last) = last_line(&mut file, len)?;
+        if good != len {
             file.set_len(good)?;
             file.sync_all()?;
         }
+        let mut prev = [0u8; 32];
+        let mut seq = 0;
+        if let Some(text) = &last {
+            if let Some(bytes) =
+                split_mac(text).and_then(|(_, mac)| data_encoding::HEXLOWER.decode(mac.as_bytes()).ok())
+            {
+                prev.copy_from_slice(&bytes);
+            }
+            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) {
+                seq = m.get("seq").and_then(Value::as_u64).unwrap_or(0);
+            }
+        }
+        let mut recorded = HashSet::new();
+        if !unfinished.is_empty() {
+            file.seek(SeekFrom::Start(scan_from.min(good)))?;
+            let mut reader = BufReader::new((&mut file).take(good - scan_from.min(good)));
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line)? > 0 {
+                if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&line) {
+                    if let (Some(Value::String(id)), Some(Value::String(ev))) = (m.get("import_id"), m.get("event")) {
+                        if unfinished.contains(id) {
+                            recorded.insert((id.clone(), ev.clone()));
+                        }
+                    }
+                }
+                line.clear();
+            }
+        }
         Ok(AuditLog { file, key, prev, seq, recorded })
+    }
+
+    /// The log's length: where the records of an import claimed now will start.
+    pub fn size(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
     }
 
     /// Whether the log holds a record of `event` for `import_id` (an unfinished import).
@@ -114,6 +123,40 @@ impl AuditLog {
         self.prev.copy_from_slice(mac.as_ref());
         self.seq += 1;
         Ok(())
+    }
+}
+
+/// The end of the last complete line (what stays of the file) and that line, read backwards
+/// from `len` in blocks; bytes after the last line feed are a torn append.
+fn last_line(file: &mut File, len: u64) -> io::Result<(u64, Option<String>)> {
+    const BLOCK: u64 = 64 << 10;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut start = len;
+    let mut good: Option<u64> = None;
+    loop {
+        if let Some(end) = good {
+            // The line ends at `end - 1`; it starts after the line feed before it.
+            let upto = (end - start) as usize - 1;
+            if let Some(nl) = tail[..upto].iter().rposition(|b| *b == b'\n') {
+                let text = String::from_utf8_lossy(&tail[nl + 1..upto]).into_owned();
+                return Ok((end, Some(text)));
+            }
+            if start == 0 {
+                return Ok((end, Some(String::from_utf8_lossy(&tail[..upto]).into_owned())));
+            }
+        } else if let Some(nl) = tail.iter().rposition(|b| *b == b'\n') {
+            good = Some(start + nl as u64 + 1);
+            continue;
+        } else if start == 0 {
+            return Ok((0, None));
+        }
+        let from = start.saturating_sub(BLOCK);
+        let mut block = vec![0u8; (start - from) as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut block)?;
+        block.extend_from_slice(&tail);
+        tail = block;
+        start = from;
     }
 }
 
@@ -209,13 +252,13 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("t.jsonl");
         {
-            let mut log = AuditLog::open(&path, key(), &HashSet::new())?;
+            let mut log = AuditLog::open(&path, key(), &HashSet::new(), 0)?;
             for rows in 0..5 {
                 log.append("committed", body(rows)).map_err(|e| e.0)?;
             }
         }
         // Reopening continues the chain.
-        AuditLog::open(&path, key(), &HashSet::new())?.append("daemon_stopped", Map::new()).map_err(|e| e.0)?;
+        AuditLog::open(&path, key(), &HashSet::new(), 0)?.append("daemon_stopped", Map::new()).map_err(|e| e.0)?;
         assert_eq!(verify(&path, &key())?, Verdict::Intact { records: 6 });
         assert!(matches!(
             verify(&path, &hmac::Key::new(hmac::HMAC_SHA256, &[8u8; 32]))?,
@@ -234,6 +277,42 @@ mod tests {
             lines.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| format!("{l}\n")).collect();
         std::fs::write(&path, without)?;
         assert!(matches!(verify(&path, &key())?, Verdict::Broken { line: 2, .. }));
+        Ok(())
+    }
+
+    #[test]
+    fn reopening_reads_only_the_tail_and_the_records_after_scan_from() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.jsonl");
+        let body_of = |id: &str| {
+            let mut m = Map::new();
+            m.insert("import_id".into(), Value::from(id));
+            m.insert("padding".into(), Value::from("x".repeat(100)));
+            m
+        };
+        let mark;
+        {
+            let mut log = AuditLog::open(&path, key(), &HashSet::new(), 0)?;
+            // Far more than one 64 KiB block, so the head is found by reading backwards.
+            for _ in 0..2000 {
+                log.append("committed", body_of("old")).map_err(|e| e.0)?;
+            }
+            log.append("import_started", body_of("x")).map_err(|e| e.0)?;
+            mark = log.size()?;
+            log.append("committed", body_of("x")).map_err(|e| e.0)?;
+        }
+        // A torn append after the last record is cut off.
+        let whole = std::fs::read(&path)?;
+        std::fs::write(&path, [&whole[..], b"{\"seq\":2003,\"at\""].concat())?;
+        let wanted: HashSet<String> = ["x".to_string(), "old".to_string()].into();
+        let mut log = AuditLog::open(&path, key(), &wanted, mark)?;
+        assert_eq!(std::fs::read(&path)?, whole, "the torn line is cut off");
+        assert!(log.has("x", "committed"), "a record after scan_from is indexed");
+        assert!(!log.has("x", "import_started"), "records before scan_from are not read");
+        assert!(!log.has("old", "committed"));
+        // The chain continues from the head found at the end.
+        log.append("daemon_stopped", Map::new()).map_err(|e| e.0)?;
+        assert_eq!(verify(&path, &key())?, Verdict::Intact { records: 2003 });
         Ok(())
     }
 

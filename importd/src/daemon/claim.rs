@@ -37,6 +37,7 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
         dataset: c.dataset.to_string(),
         file: escape_name(&c.name),
         at_ms,
+        audit_offset: d.audit_len(&c.tenant)?,
     })?;
     crash_point!("claim.after_record");
     match folder.rename_new(&c.name, &processing, OsStr::new(id.as_str())) {

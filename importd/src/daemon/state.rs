@@ -63,16 +63,18 @@ impl Daemon {
         probe_rename(&settings)?;
         let ledger = SqliteLedger::open(state)
             .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
-        let unfinished: HashSet<String> = ledger
+        let unfinished = ledger
             .unfinished()
-            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?
-            .into_iter()
-            .map(|(id, _)| id.as_str().to_string())
-            .collect();
+            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
         let mut audits = BTreeMap::new();
         for (tid, tenant) in &settings.tenants {
             let path = settings.audit_path(tid);
-            let log = AuditLog::open(&path, tenant.keys.audit_key().clone(), &unfinished).map_err(|e| {
+            // Only the records of this tenant's unfinished imports need indexing: they all
+            // come after the log's length at the oldest one's claim.
+            let mine: Vec<_> = unfinished.iter().filter(|(_, st)| st.tenant == tid.as_str()).collect();
+            let ids: HashSet<String> = mine.iter().map(|(id, _)| id.as_str().to_string()).collect();
+            let scan_from = mine.iter().map(|(_, st)| st.audit_offset).min().unwrap_or(u64::MAX);
+            let log = AuditLog::open(&path, tenant.keys.audit_key().clone(), &ids, scan_from).map_err(|e| {
                 Failure::runtime(format!("error: {}: cannot open the audit log ({})", path.display(), e.kind()))
             })?;
             audits.insert(tid.clone(), Mutex::new(log));
@@ -160,6 +162,14 @@ impl Daemon {
         })?;
         crash_point!("audit.after_append");
         Ok(())
+    }
+
+    /// The tenant's audit log length now.
+    pub fn audit_len(&self, tenant: &TenantId) -> io::Result<u64> {
+        match self.audits.get(tenant) {
+            Some(log) => lock(log).size(),
+            None => Err(io::Error::other("no audit log for this tenant")),
+        }
     }
 
     /// Whether the tenant's audit log holds `event` for the unfinished import `import_id`.

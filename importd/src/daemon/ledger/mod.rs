@@ -36,6 +36,10 @@ pub enum Entry {
         dataset: String,
         file: String,
         at_ms: u64,
+        /// The tenant's audit log length at the claim: this import's records come after it
+        /// (0 in ledgers of earlier versions: the whole log is searched).
+        #[serde(default)]
+        audit_offset: u64,
     },
     Abandoned {
         id: ImportId,
@@ -125,6 +129,8 @@ pub struct ImportState {
     pub sha256: Option<String>,
     pub size: Option<u64>,
     pub phase: Phase,
+    /// The tenant's audit log length when the import was claimed.
+    pub audit_offset: u64,
 }
 
 /// (tenant, dataset, SHA-256 of the content): what makes two files the same import.
@@ -172,7 +178,7 @@ impl std::error::Error for LedgerError {}
 /// The state machine: the state `entry` leads `current` to, or `None` when the entry does
 /// not apply (a step for an import the ledger does not know).
 pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState> {
-    if let Entry::Claimed { tenant, dataset, file, .. } = entry {
+    if let Entry::Claimed { tenant, dataset, file, audit_offset, .. } = entry {
         return Some(ImportState {
             tenant: tenant.clone(),
             dataset: dataset.clone(),
@@ -181,6 +187,7 @@ pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState>
             sha256: None,
             size: None,
             phase: Phase::Claimed,
+            audit_offset: *audit_offset,
         });
     }
     let mut st = current?.clone();

@@ -46,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
         entry TEXT NOT NULL
      );
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    // 2: where in the tenant's audit log an import's records start (bounded audit reads at start).
+    "ALTER TABLE imports ADD COLUMN audit_offset INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The SQLite ledger.
@@ -156,8 +158,9 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
     };
     let state = serde_json::to_string(&next.phase).map_err(|e| LedgerError::Write(e.to_string()))?;
     tx.execute(
-        "INSERT INTO imports (id, tenant, dataset, file, claimed_at_ms, attempts, sha256, size, phase, state, finished)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO imports (id, tenant, dataset, file, claimed_at_ms, attempts, sha256, size, phase, state, finished,
+            audit_offset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, sha256 = excluded.sha256,
             size = excluded.size, phase = excluded.phase, state = excluded.state, finished = excluded.finished",
         params![
@@ -172,6 +175,7 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
             next.phase.word(),
             state,
             next.phase.is_finished(),
+            to_i64(next.audit_offset),
         ],
     )
     .map_err(classify)?;
@@ -203,7 +207,7 @@ fn ev(entry: &Entry) -> &'static str {
     }
 }
 
-const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state";
+const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state, audit_offset";
 
 fn row_state(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ImportState> {
     let state: String = r.get(at + 6)?;
@@ -217,6 +221,7 @@ fn row_state(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ImportState> 
         sha256: r.get(at + 4)?,
         size: r.get::<_, Option<i64>>(at + 5)?.map(|n| u64::try_from(n).unwrap_or(0)),
         phase,
+        audit_offset: u64::try_from(r.get::<_, i64>(at + 7)?).unwrap_or(0),
     })
 }
 
@@ -291,7 +296,14 @@ mod tests {
     }
 
     fn claimed(i: &str) -> Entry {
-        Entry::Claimed { id: id(i), tenant: "t".into(), dataset: "d".into(), file: "f".into(), at_ms: 1 }
+        Entry::Claimed {
+            id: id(i),
+            tenant: "t".into(),
+            dataset: "d".into(),
+            file: "f".into(),
+            at_ms: 1,
+            audit_offset: 7,
+        }
     }
 
     fn started(i: &str) -> Entry {
