@@ -155,7 +155,8 @@ fn a_crash_at_every_crash_point_then_a_restart_keeps_every_promise() {
 
 #[test]
 fn a_failed_ledger_write_is_retried_and_a_failed_fsync_stops_the_daemon() {
-    // Two writes fail (disk full, say): nothing of them is recorded, the imports go on.
+    // The first two writes fail (disk full, say): nothing of them is recorded, the claims
+    // wait in the drop folder.
     let site = Site::new("workers = 2");
     drop_files(&site);
     let out = serve_once(&site, Some("ledger.append=2*return(write)"));
@@ -163,6 +164,18 @@ fn a_failed_ledger_write_is_retried_and_a_failed_fsync_stops_the_daemon() {
     assert!(stderr(&out).contains("the ledger could not be written"), "{}", stderr(&out));
     restart(&site, "failed ledger writes");
     assert_invariants(&site, "failed ledger writes");
+    // One write fails in the middle of the imports (a start, a publishing, a commit, a done):
+    // the step is not recorded, the import is rolled back or resumed, and lands once.
+    for n in [2, 4, 6, 8, 10, 12, 14, 16] {
+        let what = format!("a failed write at ledger step {}", n + 1);
+        let site = Site::new("workers = 2");
+        drop_files(&site);
+        let out = serve_once(&site, Some(&format!("ledger.append={n}*off->1*return(write)")));
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("injected write failure"), "{what}: the failure never came: {}", stderr(&out));
+        restart(&site, &what);
+        assert_invariants(&site, &what);
+    }
 
     // The N-th step's fsync fails (claims, starts, publishing, committed, done: all come by
     // in these runs): the daemon stops at once, exit 1, loudly; a restart finishes everything.

@@ -48,8 +48,9 @@ fn a_header_row_of_data_is_quarantined_and_no_value_leaks_anywhere() {
     site.drop_file("acme", "visits.jsonl", &keyed_jsonl());
     assert!(wait_until(Duration::from_secs(60), || site.reasons("acme").len() == 2), "{}", site.logs());
     assert!(wait_until(Duration::from_secs(10), || get(port, "/healthz").is_ok()), "metrics never served");
+    let quarantined = || get(port, "/metrics").is_ok_and(|m| m.contains("outcome=\"quarantined\"} 2"));
+    assert!(wait_until(Duration::from_secs(10), quarantined), "the metrics never counted both");
     let metrics = get(port, "/metrics").expect("metrics");
-    assert!(metrics.contains("outcome=\"quarantined\"} 2"), "{metrics}");
     assert!(!metrics.to_lowercase().contains("canary"), "a value in the metrics:\n{metrics}");
     signal(&child, "TERM");
     assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
@@ -67,18 +68,27 @@ fn a_header_row_of_data_is_quarantined_and_no_value_leaks_anywhere() {
 }
 
 #[test]
-fn a_single_data_like_name_is_shown_as_its_position() {
+fn names_from_the_file_are_shown_by_position_unless_plain() {
     let site = Site::new("");
     site.replace_rules("acme", REJECT);
-    // A real header, but one column is named by an e-mail address: the schema problem
-    // (an unlisted column under "reject") names it `column 3`.
-    site.drop_file("acme", "odd.csv", b"id,amount,canary.dora@example.com,note\n1,2,3,4\n");
+    // A real header with a value-shaped name and a person's name among ordinary ones: the
+    // schema problem (unlisted columns under "reject") names them `column 3`, `column 4`.
+    site.drop_file("acme", "odd.csv", b"id,amount,4711234,Canarydora,note\n1,2,3,4,5\n");
+    // A headerless row of a customer: quarantined as data, none of it shown.
+    let row = "4711,Canaryanna,Meier,Canarystra\u{df}e 5,80331,M\u{fc}nchen,canary.anna@example.com\n\
+               4712,B,C,D,80332,E,f@example.com\n";
+    site.drop_file("acme", "row.csv", row.as_bytes());
     let out = site.run_once();
     assert_eq!(out.status.code(), Some(1));
-    let reasons = site.reasons("acme");
-    assert_eq!(reasons.len(), 1);
-    assert_eq!(reasons[0]["kind"], "schema", "{}", reasons[0]);
-    let text = reasons[0].to_string();
-    assert!(text.contains("column 3"), "{text}");
+    let mut reasons: Vec<String> = site.reasons("acme").iter().map(|r| r.to_string()).collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    let schema = reasons.iter().find(|r| r.contains("\"kind\":\"schema\"")).expect("a schema reason");
+    assert!(schema.contains("`amount`, `column 3`, `column 4`, `note`"), "{schema}");
+    assert!(!schema.contains("4711234"), "{schema}");
+    assert!(reasons.iter().any(|r| r.contains("header_looks_like_data")), "{reasons:?}");
+    for r in &reasons {
+        assert!(!r.contains("Meier") && !r.contains("80331") && !r.contains("4711"), "{r}");
+    }
     assert_no_canary(&site);
 }

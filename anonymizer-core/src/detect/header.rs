@@ -1,10 +1,12 @@
 //! Column names and JSON keys come from the customer's file, so they may be personal data:
 //! a headerless CSV read with `header = true` makes its first row of e-mails and phone
 //! numbers the "column names", and JSON objects keyed by values do the same. This module
-//! judges such names (spec guarantee 6). A name that [`looks_like_data`] is shown only as
-//! `column N` (its 1-based position in the file's header), through [`ColumnLabels`], which
-//! every message naming a file-derived column goes through; a header row that looks like a
-//! data row as a whole ([`ColumnLabels::header_looks_like_data`]) is refused by the plan.
+//! judges such names (spec guarantee 6). Only names a rule file lists, and plain lowercase
+//! identifiers that do not look like data ([`is_plain_name`]), are shown as they are; every
+//! other file-derived name is shown as `column N` (its 1-based position in the file's
+//! header), through [`ColumnLabels`], which every message naming a file-derived column goes
+//! through. A header row that looks like a data row as a whole
+//! ([`ColumnLabels::header_looks_like_data`]) is refused by the plan.
 //!
 //! A name looks like data when a built-in detector (e-mail, phone, IBAN, card, IP, URL) finds
 //! something in it, or when it has the shape of a value: a run of six or more digits (ids,
@@ -39,21 +41,36 @@ const LONG_DIGIT_RUN: usize = 6;
 /// ```
 pub fn looks_like_data(name: &str) -> bool {
     let name = name.trim();
-    if name.is_empty() {
-        return false;
-    }
+    !name.is_empty() && (detected(name) || value_shaped(name))
+}
+
+/// Whether a built-in detector (e-mail, phone, IBAN, card, IP, URL) finds something in it.
+fn detected(name: &str) -> bool {
     let mut found: Vec<Finding> = Vec::new();
-    judge().scanner.scan(name, &mut found);
-    !found.is_empty() || value_shaped(name)
+    judge().scanner.scan(name.trim(), &mut found);
+    !found.is_empty()
+}
+
+/// Whether a name may be shown as it is although no rule file lists it: a lowercase ASCII
+/// identifier (`amount`, `created_at`, `address.street`, `zip-code`, `line2`) that does not
+/// look like data. Everything else from a file (capitalized words, spaces, non-ASCII
+/// letters: `Anna`, `Hauptstraße 5`, `München`, but also `Kunde`) is shown by position only,
+/// because people's names and addresses have no shape a check could tell from a header.
+pub fn is_plain_name(name: &str) -> bool {
+    let mut parts = name.split(['_', '.', '-']);
+    let first_ok = name.as_bytes().first().is_some_and(u8::is_ascii_lowercase);
+    first_ok
+        && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && !looks_like_data(name)
 }
 
 /// How a file-derived name at `index` (0-based) of the header is shown in messages: the name
-/// itself, or `column {index + 1}` when it [`looks_like_data`].
+/// itself when it [`is_plain_name`], or `column {index + 1}`.
 pub fn column_label(name: &str, index: usize) -> Cow<'_, str> {
-    if looks_like_data(name) {
-        Cow::Owned(position(index))
-    } else {
+    if is_plain_name(name) {
         Cow::Borrowed(name)
+    } else {
+        Cow::Owned(position(index))
     }
 }
 
@@ -75,6 +92,8 @@ fn position(index: usize) -> String {
 pub struct ColumnLabels {
     labels: Vec<String>,
     data: Vec<bool>,
+    /// Untrusted names in which a built-in detector finds something.
+    detected: usize,
     /// Non-empty names (empty ones are neither data nor names).
     named: usize,
 }
@@ -89,9 +108,14 @@ impl ColumnLabels {
     /// names a rule file lists), which are safe to show whatever they look like.
     pub fn trusting(header: &[String], trusted: impl Fn(&str) -> bool) -> ColumnLabels {
         let data: Vec<bool> = header.iter().map(|n| !trusted(n) && looks_like_data(n)).collect();
-        let labels = header.iter().zip(&data).enumerate().map(|(i, (n, d))| if *d { position(i) } else { n.clone() });
+        let detected = header.iter().filter(|n| !trusted(n) && detected(n)).count();
+        let labels =
+            header
+                .iter()
+                .enumerate()
+                .map(|(i, n)| if trusted(n) || is_plain_name(n) { n.clone() } else { position(i) });
         let named = header.iter().filter(|n| !n.trim().is_empty()).count();
-        ColumnLabels { labels: labels.collect(), data, named }
+        ColumnLabels { labels: labels.collect(), data, detected, named }
     }
 
     /// How column `index` (0-based) is shown: its name, or `column {index + 1}`. An index
@@ -123,12 +147,15 @@ impl ColumnLabels {
         self.labels.is_empty()
     }
 
-    /// Whether the header row looks like a data row: at least half of its non-empty names
-    /// look like data. A headerless file of e-mails and phone numbers does; a header with
-    /// one odd name among ordinary ones does not (that name is just shown as `column N`).
+    /// Whether the header row looks like a data row: a built-in detector finds an e-mail
+    /// address, phone number, IBAN, card number, IP address or URL in a name no rule lists,
+    /// or at least half of its non-empty names look like data. A headerless file of
+    /// customers (`4711,Anna,Meier,Hauptstraße 5,80331,München,anna@example.com`) does; a
+    /// header with one odd name among ordinary ones (`id,2021,note`) does not. A real
+    /// header with such a name passes once the rule file lists that column.
     pub fn header_looks_like_data(&self) -> bool {
         let data = self.data_like();
-        data > 0 && 2 * data >= self.named
+        self.detected > 0 || (data > 0 && 2 * data >= self.named)
     }
 }
 
@@ -241,7 +268,9 @@ mod tests {
         ];
         for name in ordinary {
             assert!(!looks_like_data(name), "{name:?} was taken for data");
-            assert_eq!(column_label(name, 4), name);
+            // Shown as written only when it is a plain lowercase identifier.
+            let shown = if is_plain_name(name) { name.to_string() } else { "column 5".to_string() };
+            assert_eq!(column_label(name, 4), shown);
         }
     }
 
@@ -321,7 +350,10 @@ mod tests {
             (&["anna@example.com.x", "bob@example.com.x"], true),
             // Ordinary headers, one odd name among them, pivot tables.
             (&["id", "email", "phone_number", "created_at", "zip", "2fa_enabled"], false),
-            (&["id", "name", "anna@example.com", "zip"], false),
+            (&["id", "name", "80331", "zip"], false),
+            // One name a detector finds something in is enough (unless the rules list it).
+            (&["id", "name", "anna@example.com", "zip"], true),
+            (&["4711", "Anna", "Meier", "Hauptstraße 5", "80331", "München", "anna.meier@example.com"], true),
             (&["region", "2021", "2022", "2023", "2024"], false),
             (&["id", "", "", "x"], false),
             (&[], false),
@@ -335,6 +367,22 @@ mod tests {
         // Names the rule file lists count as safe.
         let header = names(&["anna@example.com", "+49 170 1234567", "id"]);
         assert!(!ColumnLabels::trusting(&header, |n| n != "id").header_looks_like_data());
+    }
+
+    #[test]
+    fn only_plain_lowercase_identifiers_are_shown_as_written() {
+        for name in ["amount", "created_at", "address.street", "zip-code", "line2", "e_mail", "x"] {
+            assert!(is_plain_name(name), "{name:?}");
+        }
+        // People's and places' names, capitalized headers, spaces, non-ASCII, values.
+        for name in
+            ["Anna", "Meier", "Hauptstraße 5", "München", "Kunde", "ID", "Anna Meier", "@anna", "80331", "a__b", ""]
+        {
+            assert!(!is_plain_name(name), "{name:?}");
+        }
+        let labels = ColumnLabels::trusting(&names(&["id", "Anna", "Kunde", "amount"]), |n| n == "Kunde");
+        let shown: Vec<String> = (0..4).map(|i| labels.label(i).into_owned()).collect();
+        assert_eq!(shown, ["id", "column 2", "Kunde", "amount"]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod phone;
 mod scanner;
 mod url;
 
-pub use header::{column_label, header_looks_like_data, looks_like_data, ColumnLabels};
+pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like_data, ColumnLabels};
 pub use scanner::{Finding, Scanner};
 
 /// How a detector decides whether a candidate is real.

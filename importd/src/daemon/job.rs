@@ -70,7 +70,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Phase::Publishing { .. } => match settle_publishing(d, id, &st) {
             Ok(true) => return finish_recorded(d, id),
             Ok(false) => {} // not published: rolled back, run again
-            Err(e) => return retry_later(d, id, &st, format!("the ledger could not be written ({})", e.kind())),
+            Err(e) => return retry_later(d, id, &st, e.to_string()),
         },
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
     }
@@ -120,13 +120,20 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     if dataset.on_duplicate == OnDuplicate::Skip {
         let twin = match d.committed(&identity) {
             Ok(t) => t,
-            Err(e) => return retry(d, id, &st, format!("the ledger could not be read ({})", e.kind())),
+            Err(e) => return retry(d, id, &st, e.to_string()),
         };
         if let Some(of) = twin {
             if let Err(e) = d.record(Entry::Duplicate { id: id.clone(), sha256, of }) {
-                return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+                return retry(d, id, &st, e.to_string());
             }
             return finish_recorded(d, id);
+        }
+        // A twin whose output is published but whose commit is not recorded yet (its
+        // `committed` write failed): it settles on its resume; decide after that.
+        match d.publishing(&identity) {
+            Ok(Some(twin)) if twin != *id => return later(id, Duration::from_millis(500)),
+            Ok(_) => {}
+            Err(e) => return retry(d, id, &st, e.to_string()),
         }
     }
     let rules = dataset.current();
@@ -135,7 +142,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     if let Err(e) =
         d.record(Entry::Started { id: id.clone(), sha256: sha256.clone(), size: meta.len(), output: output.clone() })
     {
-        return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+        return retry(d, id, &st, e.to_string());
     }
     let mut body = Map::new();
     body.insert("import_id".into(), json!(id));
@@ -183,7 +190,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     let publishing =
         Entry::Publishing { id: id.clone(), output: output.clone(), output_sha256: output_sha, audit: audit.clone() };
     if let Err(e) = d.record(publishing) {
-        return retry(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+        return retry(d, id, &st, e.to_string());
     }
     crash_point!("job.before_publish");
     // The commit point: the rename. Before it nothing is visible; after it the output is
@@ -201,7 +208,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit }) {
         // Published: the output stays, and the import stays `publishing`. Its resume (or
         // recovery) finds the output and records the commit; it never runs again.
-        return retry_later(d, id, &st, format!("the ledger could not be written ({})", e.kind()));
+        return retry_later(d, id, &st, e.to_string());
     }
     crash_point!("job.after_committed");
     d.metrics.rows_in.fetch_add(report.rows_in, Ordering::Relaxed);

@@ -117,6 +117,12 @@ impl Daemon {
         self.ledger_result(result)
     }
 
+    /// An import of this content whose output may be published but is not yet recorded.
+    pub fn publishing(&self, identity: &Identity) -> io::Result<Option<ImportId>> {
+        let result = lock(&self.ledger).publishing(identity);
+        self.ledger_result(result)
+    }
+
     /// Every unfinished import, oldest first.
     pub fn unfinished(&self) -> io::Result<Vec<(ImportId, ImportState)>> {
         let result = lock(&self.ledger).unfinished();

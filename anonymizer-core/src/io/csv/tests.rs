@@ -97,8 +97,9 @@ fn unusable_header_rows_that_look_like_data_are_refused_as_such_without_values()
         // An ordinary header keeps its problem; a repeated name that looks like data is
         // shown by position.
         (b"id,,zip\n", Some(InputProblem::EmptyColumnName { index: 2 })),
+        (b"id,anna.meier@example.com,zip,anna.meier@example.com,name\n", None),
         (
-            b"id,anna.meier@example.com,zip,anna.meier@example.com,name\n",
+            b"id,80331,zip,80331,name\n",
             Some(InputProblem::DuplicateColumn { name: "column 2".into(), first: 2, second: 4 }),
         ),
         (b"id,,id\n", Some(InputProblem::EmptyColumnName { index: 2 })),

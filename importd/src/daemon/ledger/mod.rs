@@ -147,6 +147,10 @@ pub trait Ledger: Send + fmt::Debug {
     /// The import that committed this content for this dataset, if any.
     fn committed(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
 
+    /// An unfinished import of this content for this dataset whose output may already be
+    /// published (`publishing`): until it is settled, a twin must wait, not import again.
+    fn publishing(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
+
     /// Every import that is not finished, oldest first.
     fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
 }

@@ -272,6 +272,20 @@ impl Ledger for SqliteLedger {
             .map_err(classify)
     }
 
+    fn publishing(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
+        let (tenant, dataset, sha256) = identity;
+        self.conn
+            .query_row(
+                "SELECT id FROM imports WHERE finished = 0 AND phase = 'publishing'
+                   AND tenant = ?1 AND dataset = ?2 AND sha256 = ?3 LIMIT 1",
+                params![tenant, dataset, sha256],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|id| id.map(ImportId))
+            .map_err(classify)
+    }
+
     fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError> {
         let mut stmt = self
             .conn
