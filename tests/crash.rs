@@ -35,8 +35,10 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("after the 9th ledger step", &["ledger.after_append=8*off->return"]),
     ("after the 14th ledger step", &["ledger.after_append=13*off->return"]),
     ("before the 6th ledger step is written", &["ledger.append=5*off->return(abort)"]),
-    ("after the 1st audit record", &["audit.after_append=return"]),
-    ("after the 3rd audit record", &["audit.after_append=2*off->return"]),
+    // The first record of each tenant's log is `daemon_started`; import records follow.
+    ("after the first audit record of an import", &["audit.after_append=2*off->return"]),
+    ("after the 4th audit record of the run", &["audit.after_append=3*off->return"]),
+    ("after the 6th audit record of the run", &["audit.after_append=5*off->return"]),
     ("during recovery, after its first step", &["job.after_started=return", "recover.after_step=return"]),
     (
         "twice in a row: before publishing, then at the commit point",
@@ -150,6 +152,22 @@ fn a_crash_at_every_crash_point_then_a_restart_keeps_every_promise() {
             );
         }
         assert_invariants(&site, what);
+    }
+}
+
+/// A panic (contained, the daemon goes on) once an output may be published never turns the
+/// import into a quarantined one: it is settled or finished again.
+#[test]
+fn a_panic_after_publishing_is_finished_not_quarantined() {
+    for point in ["job.after_publish", "job.after_committed", "dispose.after_audit", "dispose.before_done"] {
+        let what = format!("a panic at {point}");
+        let site = Site::new("workers = 2");
+        drop_files(&site);
+        let out = serve_once(&site, Some(&format!("{point}=1*panic->off")));
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("internal error (panic) while finishing an import"), "{what}: {}", stderr(&out));
+        restart(&site, &what);
+        assert_invariants(&site, &what);
     }
 }
 

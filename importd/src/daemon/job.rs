@@ -45,17 +45,32 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
         Work::Resume(id) => id,
     };
     let owner = d.import(&id).ok().flatten().map(|s| (s.tenant, s.dataset)).unwrap_or_default();
-    let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| {
-        tracing::error!(import_id = %id, "internal error (panic) while importing; the file is quarantined");
-        let reason = Reason::new(ReasonKind::Internal, "an internal error stopped the import");
-        match d.import(&id) {
-            Ok(Some(st)) => quarantine(d, &id, &st, reason),
-            Ok(None) => Outcome::Vanished,
-            Err(_) => later(&id, Duration::from_secs(2)),
-        }
-    });
+    let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| after_panic(d, &id));
     crate::daemon::telemetry::finished(&d.metrics, &id, &owner, &outcome, started.elapsed());
     outcome
+}
+
+/// A contained panic: what happens next depends on how far the import got. Before
+/// `publishing` the file is quarantined (`internal`); an import whose output may be published
+/// is settled on its resume, and one whose outcome is recorded is finished again, so a panic
+/// never turns a committed import into a quarantined one.
+fn after_panic(d: &Daemon, id: &ImportId) -> Outcome {
+    let st = match d.import(id) {
+        Ok(Some(st)) => st,
+        Ok(None) => return Outcome::Vanished,
+        Err(_) => return later(id, Duration::from_secs(2)),
+    };
+    match &st.phase {
+        Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {
+            tracing::error!(tenant = %st.tenant, import_id = %id, "internal error (panic) while importing; the file is quarantined");
+            quarantine(d, id, &st, Reason::new(ReasonKind::Internal, "an internal error stopped the import"))
+        }
+        Phase::Publishing { .. } | Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => {
+            tracing::error!(tenant = %st.tenant, import_id = %id, phase = st.phase.word(), "internal error (panic) while finishing an import; it is resumed");
+            later(id, Duration::from_secs(5))
+        }
+        Phase::Done | Phase::Abandoned => Outcome::Vanished,
+    }
 }
 
 fn process(d: &Daemon, id: &ImportId) -> Outcome {
@@ -164,16 +179,26 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     };
     let report = match transform(d, &file, &meta, &st.file, rules, &tenant.keys, &staged) {
         Ok(r) => r,
-        Err(Step::Cancelled) => {
-            let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "shutdown".into(), cancelled: true });
-            return Outcome::Cancelled;
+        Err(step) => {
+            // The rollback: the staged output is removed (and its folder fsynced) before the
+            // failure is recorded or logged.
+            drop(staged);
+            return match step {
+                Step::Cancelled => {
+                    let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "shutdown".into(), cancelled: true });
+                    Outcome::Cancelled
+                }
+                Step::Quarantine(r) => quarantine(d, id, &st, r),
+                Step::Transient(cause) => retry(d, id, &st, cause),
+            };
         }
-        Err(Step::Quarantine(r)) => return quarantine(d, id, &st, r),
-        Err(Step::Transient(cause)) => return retry(d, id, &st, cause),
     };
     let output_sha = match staged.sha256() {
         Ok(h) => h,
-        Err(e) => return retry(d, id, &st, format!("reading back the output failed ({})", e.kind())),
+        Err(e) => {
+            drop(staged);
+            return retry(d, id, &st, format!("reading back the output failed ({})", e.kind()));
+        }
     };
     body.insert("rows_in".into(), json!(report.rows_in));
     body.insert("rows_out".into(), json!(report.rows_out));
@@ -190,6 +215,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     let publishing =
         Entry::Publishing { id: id.clone(), output: output.clone(), output_sha256: output_sha, audit: audit.clone() };
     if let Err(e) = d.record(publishing) {
+        drop(staged);
         return retry(d, id, &st, e.to_string());
     }
     crash_point!("job.before_publish");

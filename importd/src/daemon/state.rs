@@ -245,9 +245,6 @@ impl Daemon {
 /// directory on another filesystem (or another mount of the same one) or a read-only one is
 /// found at start, not at the first file.
 fn probe_rename(settings: &Settings) -> Result<(), Failure> {
-    let name = format!(".importd-probe-{}", std::process::id());
-    let from = settings.drop_dir.join(&name);
-    let to = settings.processing_dir().join(&name);
     let fail = |what: &str, e: io::Error| {
         let msg = format!(
             "error: {what} ({}); drop_dir {} and state_dir {} must be writable and on one filesystem",
@@ -261,10 +258,26 @@ fn probe_rename(settings: &Settings) -> Result<(), Failure> {
             Failure::runtime(msg)
         }
     };
-    File::create(&from).map_err(|e| fail("cannot create a file in drop_dir", e))?;
-    let renamed = std::fs::rename(&from, &to).map_err(|e| fail("cannot move a file from drop_dir into state_dir", e));
-    let _ = std::fs::remove_file(&from);
-    let _ = std::fs::remove_file(&to);
+    // Through handles, under a random name, created O_EXCL | O_NOFOLLOW: a link or FIFO a
+    // tenant planted in drop_dir is never followed, truncated or opened.
+    let name = {
+        use ring::rand::SecureRandom;
+        let mut r = [0u8; 8];
+        ring::rand::SystemRandom::new()
+            .fill(&mut r)
+            .map_err(|_| Failure::runtime("error: the random source failed"))?;
+        std::ffi::OsString::from(format!(".importd-probe-{}", data_encoding::HEXLOWER.encode(&r)))
+    };
+    let drop_dir = Dir::open(&settings.drop_dir).map_err(|e| fail("cannot open drop_dir", e))?;
+    let processing = Dir::open(&settings.state_dir)
+        .and_then(|s| s.open_dir("processing").map_err(io::Error::from))
+        .map_err(|e| fail("cannot open state_dir/processing", e))?;
+    drop_dir.create_new(&name, 0o600).map_err(|e| fail("cannot create a file in drop_dir", e))?;
+    let renamed = drop_dir
+        .rename_new(&name, &processing, &name)
+        .map_err(|e| fail("cannot move a file from drop_dir into state_dir", e));
+    let _ = drop_dir.remove_file(&name);
+    let _ = processing.remove_file(&name);
     renamed
 }
 

@@ -183,6 +183,9 @@ impl std::error::Error for LedgerError {}
 /// not apply (a step for an import the ledger does not know).
 pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState> {
     if let Entry::Claimed { tenant, dataset, file, audit_offset, .. } = entry {
+        if current.is_some() {
+            return None; // an id is claimed once
+        }
         return Some(ImportState {
             tenant: tenant.clone(),
             dataset: dataset.clone(),
@@ -195,6 +198,9 @@ pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState>
         });
     }
     let mut st = current?.clone();
+    if !allowed(&st.phase, entry) {
+        return None;
+    }
     st.phase = match entry {
         Entry::Claimed { .. } => return None,
         Entry::Abandoned { .. } => Phase::Abandoned,
@@ -223,6 +229,25 @@ pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState>
         Entry::Done { .. } => Phase::Done,
     };
     Some(st)
+}
+
+/// The legal moves of the state machine. A recorded outcome only leads to `done`, nothing
+/// follows `done` or `abandoned`, and an import whose output may be published (`publishing`)
+/// is either committed or rolled back (after its output was found not published).
+fn allowed(from: &Phase, entry: &Entry) -> bool {
+    match (from, entry) {
+        (Phase::Done | Phase::Abandoned, _) => false,
+        (Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. }, e) => {
+            matches!(e, Entry::Done { .. })
+        }
+        (Phase::Publishing { .. }, e) => matches!(e, Entry::Committed { .. } | Entry::RolledBack { .. }),
+        (_, Entry::Done { .. } | Entry::Publishing { .. } | Entry::Committed { .. }) => {
+            // `committed` straight from `started`: an output found published by recovery in a
+            // ledger written before the `publishing` step existed.
+            matches!((from, entry), (Phase::Started { .. }, Entry::Publishing { .. } | Entry::Committed { .. }))
+        }
+        _ => true,
+    }
 }
 
 impl Phase {

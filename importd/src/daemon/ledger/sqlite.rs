@@ -367,6 +367,36 @@ mod tests {
     }
 
     #[test]
+    fn illegal_moves_are_not_recorded() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut l = SqliteLedger::open(dir.path())?;
+        for e in [claimed("a"), started("a"), committed("a")] {
+            l.append(&e)?;
+        }
+        // A committed import is never quarantined afterwards, nor started again.
+        l.append(&Entry::Quarantined { id: id("a"), reason: Reason::new(ReasonKind::Internal, "x") })?;
+        l.append(&started("a"))?;
+        assert!(matches!(l.get(&id("a"))?.ok_or("a")?.phase, Phase::Committed { .. }));
+        l.append(&Entry::Done { id: id("a") })?;
+        l.append(&claimed("a"))?; // an id is claimed once: a second claim resets nothing
+        assert_eq!(l.get(&id("a"))?.ok_or("a")?.phase, Phase::Done);
+        // `publishing` only ends committed or rolled back.
+        for e in [claimed("b"), started("b")] {
+            l.append(&e)?;
+        }
+        let publishing = Entry::Publishing {
+            id: id("b"),
+            output: "o".into(),
+            output_sha256: "s".into(),
+            audit: serde_json::Value::Null,
+        };
+        l.append(&publishing)?;
+        l.append(&Entry::Quarantined { id: id("b"), reason: Reason::new(ReasonKind::Internal, "x") })?;
+        assert!(matches!(l.get(&id("b"))?.ok_or("b")?.phase, Phase::Publishing { .. }));
+        Ok(())
+    }
+
+    #[test]
     fn a_json_lines_ledger_is_imported_once() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let reason = Reason::new(ReasonKind::Input, "broken");
