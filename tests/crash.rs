@@ -171,6 +171,42 @@ fn a_panic_after_publishing_is_finished_not_quarantined() {
     }
 }
 
+/// A crash while reason.json is being written leaves its temporary file; recovery removes it.
+#[test]
+fn a_crash_while_writing_a_reason_leaves_no_temporary_file() {
+    let site = Site::new("");
+    let mut broken = orders_csv("acme-c", 3);
+    broken.extend_from_slice(b"ragged\n");
+    site.drop_file("acme", "c.csv", &broken);
+    let out = serve_once(&site, Some("publish.before_rename=return"));
+    assert_eq!(out.status.signal(), Some(6), "the crash point was never reached: {}", stderr(&out));
+    assert!(
+        site.files("state/quarantine").iter().any(|p| p.to_string_lossy().ends_with(".tmp")),
+        "no temp file to clean"
+    );
+    restart(&site, "a crash while writing reason.json");
+    let left: Vec<_> = site.files("state/quarantine");
+    assert_eq!(left.len(), 2, "reason.json and the input only: {left:?}");
+    assert_eq!(site.reasons("acme").len(), 1);
+}
+
+#[test]
+fn a_failed_folder_fsync_stops_the_daemon_and_a_restart_finishes() {
+    // A folder's fsync fails (after a claim, a publish, a move to quarantine, …): the daemon
+    // stops at once, exit 1, and a restart finishes everything.
+    for n in [0, 2, 5, 8] {
+        let what = format!("a failed folder fsync, the {}th", n + 1);
+        let site = Site::new("workers = 2");
+        drop_files(&site);
+        let points = if n == 0 { "store.dir_sync=return".into() } else { format!("store.dir_sync={n}*off->return") };
+        let out = serve_once(&site, Some(&points));
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("a folder could not be fsynced"), "{what}: {}", stderr(&out));
+        restart(&site, &what);
+        assert_invariants(&site, &what);
+    }
+}
+
 #[test]
 fn a_failed_ledger_write_is_retried_and_a_failed_fsync_stops_the_daemon() {
     // The first two writes fail (disk full, say): nothing of them is recorded, the claims

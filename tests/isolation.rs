@@ -139,3 +139,40 @@ fn a_file_changed_between_scan_and_claim_is_not_claimed() {
     assert!(path.exists(), "the file left the drop folder");
     assert!(site.files("state/processing").is_empty());
 }
+
+/// A file swapped for a directory between the claim's check and its rename (the window is
+/// widened with a failpoint that sleeps there): the directory goes back to the drop folder,
+/// nothing of it reaches state_dir.
+#[test]
+fn a_file_swapped_for_a_directory_during_the_claim_goes_back() {
+    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
+    let site = Site::new("settle_ms = 0");
+    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
+    let d = Daemon::open(Settings::load(&site.path("importd.toml")).expect("settings")).expect("daemon");
+    let mut scanner = Scanner::new(Duration::from_millis(0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let candidate = loop {
+        if let Some(c) = scanner.scan(&d.settings, &d.metrics).ready.into_iter().next() {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the file never became ready");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    fail::cfg("claim.before_rename", "1*sleep(400)").expect("failpoint");
+    let dir = site.drop_dir("acme");
+    let swapper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        std::fs::rename(dir.join("f.csv"), dir.join("aside.csv.part")).expect("move the file aside");
+        std::fs::create_dir(dir.join("f.csv")).expect("a directory in its place");
+        std::fs::write(dir.join("f.csv/inside.txt"), b"tenant data").expect("write inside");
+    });
+    let claimed = claim::claim(&d, &candidate).expect("claim");
+    swapper.join().expect("swapper");
+    let _ = fail::cfg("claim.before_rename", "off");
+    assert!(claimed.is_none(), "a swapped-in directory was claimed");
+    // The swap landed inside the window: the claim was recorded, then abandoned.
+    assert_eq!((site.ledger_steps("claimed"), site.ledger_steps("abandoned")), (1, 1));
+    assert!(site.drop_dir("acme").join("f.csv/inside.txt").exists(), "the directory did not go back");
+    assert!(site.files("state/processing").is_empty(), "something stayed in processing/");
+    assert!(site.files("state/quarantine").is_empty());
+}

@@ -28,6 +28,8 @@ pub struct AuditLog {
     /// log was opened, and of those written since: what makes each record idempotent across
     /// crashes. An import's entries are forgotten when it is done.
     recorded: HashSet<(String, String)>,
+    /// Set after a failed fsync: every later append is refused.
+    poisoned: bool,
 }
 
 impl AuditLog {
@@ -75,7 +77,7 @@ impl AuditLog {
                 line.clear();
             }
         }
-        Ok(AuditLog { file, key, prev, seq, recorded })
+        Ok(AuditLog { file, key, prev, seq, recorded, poisoned: false })
     }
 
     /// The log's length: where the records of an import claimed now will start.
@@ -97,6 +99,9 @@ impl AuditLog {
     /// error the record is cut off again; `Err((e, true))` means the fsync failed, so whether
     /// earlier records are durable is unknown.
     pub fn append(&mut self, event: &str, body: Map<String, Value>) -> Result<(), (io::Error, bool)> {
+        if self.poisoned {
+            return Err((io::Error::other("the audit log refuses appends after a failed fsync"), true));
+        }
         let import_id = body.get("import_id").and_then(Value::as_str).map(String::from);
         let mut record = Map::new();
         record.insert("seq".into(), Value::from(self.seq + 1));
@@ -115,6 +120,7 @@ impl AuditLog {
         if let Some(e) = failed {
             // Never leave half a record for the next one to chain onto.
             let _ = self.file.set_len(len);
+            self.poisoned |= e.1;
             return Err(e);
         }
         if let Some(id) = import_id {

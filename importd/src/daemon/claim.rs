@@ -19,15 +19,15 @@ use crate::store::{stamp, Dir, DirError};
 /// (never over an existing entry). `None`: nothing was claimed and the file, if any, stays.
 pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
     let Some(folder) = open_dataset_folder(d, c) else { return Ok(None) };
-    match folder.stat(&c.name) {
-        Ok(st) if stamp(&st) == c.stamp => {}
+    let seen = match folder.stat(&c.name) {
+        Ok(st) if stamp(&st) == c.stamp => st,
         Ok(_) => {
             tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), "the file changed since the scan; it settles again");
             return Ok(None);
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
-    }
+    };
     let processing = d.processing_dir()?;
     let id = ImportId::new()?;
     let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
@@ -40,9 +40,19 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
         audit_offset: d.audit_len(&c.tenant)?,
     })?;
     crash_point!("claim.after_record");
+    crash_point!("claim.before_rename");
     match folder.rename_new(&c.name, &processing, OsStr::new(id.as_str())) {
         Ok(()) => {
             crash_point!("claim.after_rename");
+            let claimed = processing.stat(OsStr::new(id.as_str()))?;
+            if (claimed.st_dev, claimed.st_ino) != (seen.st_dev, seen.st_ino) {
+                // Swapped between the check and the rename (a directory, another file): it
+                // goes back to the drop folder, never into state_dir.
+                give_back(&processing, &folder, &id, &c.name);
+                d.record(Entry::Abandoned { id })?;
+                tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), "the file was replaced while it was claimed; it is left in the drop folder");
+                return Ok(None);
+            }
             // The claim happened; a failed directory fsync only makes it less durable (after
             // a crash, recovery sees `claimed` and finds the file in one place or the other).
             if let Err(e) = processing.sync().and_then(|()| folder.sync()) {
@@ -60,6 +70,20 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
             }
         }
     }
+}
+
+/// Moves a wrongly claimed entry back into the drop folder: under its name, or, if that is
+/// taken again, a hidden one (`.importd-returned-<id>`, never picked up) the tenant can see.
+fn give_back(processing: &Dir, folder: &Dir, id: &ImportId, name: &OsStr) {
+    let entry = OsStr::new(id.as_str());
+    let hidden = format!(".importd-returned-{id}");
+    let back = processing
+        .rename_new(entry, folder, name)
+        .or_else(|_| processing.rename_new(entry, folder, OsStr::new(&hidden)));
+    if back.is_err() {
+        tracing::error!(import_id = %id, "a replaced entry could not be moved back out of processing/; it is left there for an operator");
+    }
+    let _ = folder.sync().and_then(|()| processing.sync());
 }
 
 /// `<drop>/<tenant>/<dataset>` opened afresh through handles, if it is still the plain

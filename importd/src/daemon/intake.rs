@@ -113,12 +113,15 @@ pub fn open_claimed(dir: &Dir, name: &OsStr, limit: u64) -> io::Result<Opened> {
     Ok(Opened::File(file, meta))
 }
 
-/// Whether the file behind `file` still has the size and mtime it had when opened.
+/// Whether the file behind `file` still has the size, mtime, ctime and link count it had
+/// when opened (ctime catches a rewrite whose mtime was set back).
 pub fn unchanged(file: &File, opened: &Metadata) -> io::Result<bool> {
     let now = file.metadata()?;
     Ok(now.len() == opened.len()
         && now.mtime() == opened.mtime()
         && now.mtime_nsec() == opened.mtime_nsec()
+        && now.ctime() == opened.ctime()
+        && now.ctime_nsec() == opened.ctime_nsec()
         && now.nlink() == opened.nlink())
 }
 
@@ -137,11 +140,17 @@ pub fn is_upload_in_progress(name: &OsStr) -> bool {
 
 /// A file name for logs and records: printable ASCII and UTF-8 letters kept, everything else
 /// (control characters, invalid UTF-8, quotes, backslashes) escaped. Names are opaque bytes.
+/// Bidirectional overrides, zero-width and other invisible format characters: in a log line
+/// they could make a name read as something else.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
 pub fn escape_name(name: &OsStr) -> String {
     let mut out = String::new();
     for chunk in name.as_bytes().utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() || c == '\\' || c == '"' {
+            if c.is_control() || is_invisible_format(c) || c == '\\' || c == '"' {
                 out.extend(c.escape_default());
             } else {
                 out.push(c);
@@ -174,6 +183,7 @@ mod tests {
     fn names_are_escaped() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(escape_name(OsStr::from_bytes(b"a\nb\xff\"c.csv")), "a\\nb\\xff\\\"c.csv");
         assert_eq!(escape_name(OsStr::new("Müller.csv")), "Müller.csv");
+        assert_eq!(escape_name(OsStr::new("a\u{202E}vsc.exe")), "a\\u{202e}vsc.exe");
         Ok(())
     }
 

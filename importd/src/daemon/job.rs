@@ -211,6 +211,12 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         json!({ "total": report.elapsed.as_millis() as u64, "read": report.read_time.as_millis() as u64, "write": report.write_time.as_millis() as u64 }),
     );
     let audit = Value::Object(body);
+    if d.fatal_problem().is_some() {
+        // Nothing more is published once durability failed; recovery runs it again.
+        drop(staged);
+        let _ = d.record(Entry::RolledBack { id: id.clone(), cause: "stopping".into(), cancelled: true });
+        return Outcome::Stopped;
+    }
     // Before the commit point: recovery must find what it needs to finish a published output.
     let publishing =
         Entry::Publishing { id: id.clone(), output: output.clone(), output_sha256: output_sha, audit: audit.clone() };
@@ -248,7 +254,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
 fn stage_output(d: &Daemon, output: &str) -> io::Result<Staged> {
     let (folder, name) = output.rsplit_once('/').ok_or_else(|| io::Error::other("output path without a folder"))?;
     let dir = d.storage_dir()?.create_dir_all(folder)?;
-    Staged::in_dir(dir, std::ffi::OsStr::new(name))
+    Ok(Staged::in_dir(dir, std::ffi::OsStr::new(name))?.never_replacing())
 }
 
 fn finish_recorded(d: &Daemon, id: &ImportId) -> Outcome {

@@ -17,6 +17,8 @@ pub struct Staged {
     target: OsString,
     file: File,
     published: bool,
+    /// Refuse to publish over an existing file (daemon outputs: never replaced).
+    no_replace: bool,
 }
 
 impl Staged {
@@ -35,7 +37,13 @@ impl Staged {
         temp.push(name);
         temp.push(format!(".{}.tmp", data_encoding::HEXLOWER.encode(&r)));
         let file = dir.create_new(&temp, 0o600)?;
-        Ok(Staged { dir, temp, target: name.to_os_string(), file, published: false })
+        Ok(Staged { dir, temp, target: name.to_os_string(), file, published: false, no_replace: false })
+    }
+
+    /// Publishing fails (`AlreadyExists`) rather than replace an existing file.
+    pub fn never_replacing(mut self) -> Staged {
+        self.no_replace = true;
+        self
     }
 
     /// A second handle to write through (the staged file keeps its own for the commit).
@@ -63,7 +71,12 @@ impl Staged {
         injected_fsync_failure().map_err(before)?;
         self.file.sync_all().map_err(before)?;
         crash_point!("publish.before_rename");
-        self.dir.rename(&self.temp, &self.dir, &self.target).map_err(before)?;
+        let renamed = if self.no_replace {
+            self.dir.rename_new(&self.temp, &self.dir, &self.target)
+        } else {
+            self.dir.rename(&self.temp, &self.dir, &self.target)
+        };
+        renamed.map_err(before)?;
         self.published = true;
         crash_point!("publish.after_rename");
         self.dir.sync().map_err(|error| PublishError { error, published: true })

@@ -16,7 +16,12 @@ use crate::store::Dir;
 
 /// Returns the imports to resume (re-run, or finish), oldest first.
 pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
-    let removed = remove_stray_temps(&d.storage_dir()?);
+    // Outputs never published (`<tenant>/<dataset>/<partition>/`) and reason.json files never
+    // published (`quarantine/<tenant>/<dataset>/<id>/`).
+    let mut removed = remove_stray_temps(&d.storage_dir()?);
+    if let Ok(quarantine) = d.state_dir()?.open_dir("quarantine") {
+        removed += remove_stray_temps(&quarantine);
+    }
     if removed > 0 {
         tracing::info!(files = removed, "removed temporary output files left by an interrupted run");
     }
@@ -27,7 +32,11 @@ pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
             tracing::error!("the ledger holds an import id that is not a plain name; it is left alone");
             continue;
         }
-        let present = processing.stat(OsStr::new(id.as_str())).is_ok();
+        let present = match processing.stat(OsStr::new(id.as_str())) {
+            Ok(_) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
         let runnable = match &st.phase {
             Phase::Claimed | Phase::RolledBack { .. } => true,
             Phase::Started { output } => {
@@ -86,9 +95,10 @@ fn record_found_output(d: &Daemon, id: &ImportId, st: &ImportState, output: &str
     Ok(())
 }
 
-/// Removes `.*.tmp` files under `<storage>/<tenant>/<dataset>/<partition>/`: outputs that
-/// were never published. Nobody else writes there while we hold the state lock. Folders are
-/// walked through handles; links are never followed.
+/// Removes `.*.tmp` files three folders below `root` (`<tenant>/<dataset>/<partition>/` in
+/// storage, `<tenant>/<dataset>/<id>/` in quarantine): files that were never published.
+/// Nobody else writes there while we hold the state lock. Folders are walked through
+/// handles; links are never followed.
 fn remove_stray_temps(storage: &Dir) -> usize {
     let mut removed = 0;
     for tenant in storage.subfolders() {

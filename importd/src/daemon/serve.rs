@@ -137,6 +137,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 tokio::task::block_in_place(|| crate::daemon::dispose::prune_archive(&d));
             }
         }
+        if stopping.is_none() && d.fatal_problem().is_some() {
+            // A durability failure: take no more files; running imports are cancelled.
+            stopping = Some(begin_shutdown(&d, "a durability failure", running));
+        }
         if stopping.is_none() && !paused {
             while running < d.settings.workers {
                 let work = if let Some(i) = resumes.iter().position(|(t, _)| *t <= now) {
@@ -160,10 +164,6 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
         }
         d.metrics.running.store(running as u64, Ordering::Relaxed);
-        if stopping.is_none() && d.fatal_problem().is_some() {
-            // A durability failure: stop taking files now; running imports are cancelled.
-            stopping = Some(begin_shutdown(&d, "a durability failure", running));
-        }
         if stopping.is_some() && running == 0 {
             break;
         }

@@ -149,8 +149,11 @@ impl Daemon {
         self.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The first fatal problem, if any.
+    /// The first fatal problem, if any (a failed folder fsync anywhere counts).
     pub fn fatal_problem(&self) -> Option<String> {
+        if let Some(why) = crate::store::sync_failure() {
+            self.fatal(why.to_string());
+        }
         lock(&self.fatal).clone()
     }
 

@@ -111,6 +111,13 @@ const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
     .union(ResolveFlags::NO_MAGICLINKS);
 const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
+static SYNC_FAILURE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The first failed folder fsync of this process, if any.
+pub fn sync_failure() -> Option<&'static str> {
+    SYNC_FAILURE.get().map(String::as_str)
+}
+
 /// What settles a file: (size, mtime seconds, mtime nanoseconds, inode). A file that kept
 /// the same stamp across two scans is complete; a claim re-checks it.
 pub type Stamp = (u64, i64, i64, u64);
@@ -296,9 +303,19 @@ impl Dir {
         Ok(rfs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?)
     }
 
-    /// fsyncs the folder, so the creations, renames and removals in it are durable.
+    /// fsyncs the folder, so the creations, renames and removals in it are durable. A
+    /// failure is also remembered for the whole process ([`sync_failure`]): after it, what is
+    /// on disk can no longer be trusted, and the daemon stops instead of carrying on.
     pub fn sync(&self) -> io::Result<()> {
-        Ok(rfs::fsync(&self.fd)?)
+        #[cfg(all(feature = "failpoints", debug_assertions))]
+        let injected = fail::eval("store.dir_sync", |_| ()).map(|()| Errno::IO);
+        #[cfg(not(all(feature = "failpoints", debug_assertions)))]
+        let injected: Option<Errno> = None;
+        injected.map_or_else(|| rfs::fsync(&self.fd), Err).map_err(|e| {
+            let e = io::Error::from(e);
+            let _ = SYNC_FAILURE.set(format!("a folder could not be fsynced ({})", e.kind()));
+            e
+        })
     }
 
     /// Free bytes for unprivileged users on this folder's filesystem.

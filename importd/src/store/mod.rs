@@ -4,4 +4,4 @@
 
 pub mod local;
 
-pub use local::{is_dir, stamp, Dir, DirError, Refusal, Stamp};
+pub use local::{is_dir, stamp, sync_failure, Dir, DirError, Refusal, Stamp};
