@@ -190,20 +190,37 @@ fn a_crash_while_writing_a_reason_leaves_no_temporary_file() {
     assert_eq!(site.reasons("acme").len(), 1);
 }
 
+/// Runs the files of [`drop_files`] with `points`, expects the run to end with one of
+/// `codes` and to say each of `says`, then restarts and checks every invariant.
+fn fail_then_restart(what: &str, points: &str, codes: &[i32], says: &[&str]) {
+    let site = Site::new("workers = 2");
+    drop_files(&site);
+    let out = serve_once(&site, Some(points));
+    let code = out.status.code().unwrap_or(-1);
+    assert!(codes.contains(&code), "{what}: exit {code}:\n{}", stderr(&out));
+    for text in says {
+        assert!(stderr(&out).contains(text), "{what}: never said {text:?}:\n{}", stderr(&out));
+    }
+    restart(&site, what);
+    assert_invariants(&site, what);
+}
+
+/// `point=N*off->action` (the (N+1)-th time), or `point=action` for the first.
+fn nth(point: &str, n: usize, action: &str) -> String {
+    if n == 0 {
+        format!("{point}={action}")
+    } else {
+        format!("{point}={n}*off->{action}")
+    }
+}
+
 #[test]
 fn a_failed_folder_fsync_stops_the_daemon_and_a_restart_finishes() {
     // A folder's fsync fails (after a claim, a publish, a move to quarantine, …): the daemon
     // stops at once, exit 1, and a restart finishes everything.
     for n in [0, 2, 5, 8] {
-        let what = format!("a failed folder fsync, the {}th", n + 1);
-        let site = Site::new("workers = 2");
-        drop_files(&site);
-        let points = if n == 0 { "store.dir_sync=return".into() } else { format!("store.dir_sync={n}*off->return") };
-        let out = serve_once(&site, Some(&points));
-        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
-        assert!(stderr(&out).contains("a folder could not be fsynced"), "{what}: {}", stderr(&out));
-        restart(&site, &what);
-        assert_invariants(&site, &what);
+        let what = format!("a failed folder fsync, number {}", n + 1);
+        fail_then_restart(&what, &nth("store.dir_sync", n, "return"), &[1], &["a folder could not be fsynced"]);
     }
 }
 
@@ -211,39 +228,19 @@ fn a_failed_folder_fsync_stops_the_daemon_and_a_restart_finishes() {
 fn a_failed_ledger_write_is_retried_and_a_failed_fsync_stops_the_daemon() {
     // The first two writes fail (disk full, say): nothing of them is recorded, the claims
     // wait in the drop folder.
-    let site = Site::new("workers = 2");
-    drop_files(&site);
-    let out = serve_once(&site, Some("ledger.append=2*return(write)"));
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-    assert!(stderr(&out).contains("the ledger could not be written"), "{}", stderr(&out));
-    restart(&site, "failed ledger writes");
-    assert_invariants(&site, "failed ledger writes");
+    let what = "failed ledger writes";
+    fail_then_restart(what, "ledger.append=2*return(write)", &[0, 1], &["the ledger could not be written"]);
     // One write fails in the middle of the imports (a start, a publishing, a commit, a done):
     // the step is not recorded, the import is rolled back or resumed, and lands once.
     for n in [2, 4, 6, 8, 10, 12, 14, 16] {
         let what = format!("a failed write at ledger step {}", n + 1);
-        let site = Site::new("workers = 2");
-        drop_files(&site);
-        let out = serve_once(&site, Some(&format!("ledger.append={n}*off->1*return(write)")));
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{what}: {}", stderr(&out));
-        assert!(stderr(&out).contains("injected write failure"), "{what}: the failure never came: {}", stderr(&out));
-        restart(&site, &what);
-        assert_invariants(&site, &what);
+        fail_then_restart(&what, &nth("ledger.append", n, "1*return(write)"), &[0, 1], &["injected write failure"]);
     }
-
     // The N-th step's fsync fails (claims, starts, publishing, committed, done: all come by
     // in these runs): the daemon stops at once, exit 1, loudly; a restart finishes everything.
     for n in [0, 2, 4, 6, 8, 10, 12, 14] {
         let what = format!("a failed fsync at ledger step {}", n + 1);
-        let site = Site::new("workers = 2");
-        drop_files(&site);
-        let points =
-            if n == 0 { "ledger.append=return(fsync)".into() } else { format!("ledger.append={n}*off->return(fsync)") };
-        let out = serve_once(&site, Some(&points));
-        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
-        assert!(stderr(&out).contains("importd stopped without taking more files"), "{what}: {}", stderr(&out));
-        assert!(stderr(&out).contains("injected fsync failure"), "{what}: {}", stderr(&out));
-        restart(&site, &what);
-        assert_invariants(&site, &what);
+        let says = ["importd stopped without taking more files", "injected fsync failure"];
+        fail_then_restart(&what, &nth("ledger.append", n, "return(fsync)"), &[1], &says);
     }
 }

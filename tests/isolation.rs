@@ -7,6 +7,8 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use importd::daemon::{claim, config::Settings, state::Daemon, watch::Candidate, watch::Scanner};
+
 use crate::site::*;
 use crate::support::stderr;
 
@@ -70,9 +72,9 @@ fn a_tenant_folder_symlinked_elsewhere_is_refused() {
 fn a_refused_folder_is_counted_in_the_metrics() {
     let site = Site::new("metrics_addr = \"127.0.0.1:0\"");
     swap_for_symlink(&site.drop_dir("acme"), &site.path("drop/globex/orders"));
-    let settings = importd::daemon::config::Settings::load(&site.path("importd.toml")).expect("settings");
+    let settings = Settings::load(&site.path("importd.toml")).expect("settings");
     let metrics = importd::daemon::telemetry::metrics::Metrics::default();
-    let mut scanner = importd::daemon::watch::Scanner::new(Duration::from_millis(0));
+    let mut scanner = Scanner::new(Duration::from_millis(0));
     scanner.scan(&settings, &metrics);
     scanner.scan(&settings, &metrics);
     let text = metrics.render();
@@ -81,25 +83,28 @@ fn a_refused_folder_is_counted_in_the_metrics() {
     assert!(line.ends_with(" 1"), "counted once, not once per scan: {line}");
 }
 
+/// A site with acme's `f.csv` dropped, the daemon's shared state opened in this process, and
+/// the file scanned until it is ready to be claimed: the moment between a scan and a claim.
+fn scanned_file() -> (Site, Daemon, Candidate) {
+    let site = Site::new("settle_ms = 0");
+    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
+    let d = Daemon::open(Settings::load(&site.path("importd.toml")).expect("settings")).expect("daemon");
+    let mut scanner = Scanner::new(Duration::from_millis(0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(c) = scanner.scan(&d.settings, &d.metrics).ready.into_iter().next() {
+            return (site, d, c);
+        }
+        assert!(Instant::now() < deadline, "the file never became ready");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// The window between a scan and a claim: the dataset folder is swapped for a symlink to
 /// another tenant's folder holding a file of the same name. The claim must not take it.
 #[test]
 fn a_folder_swapped_for_a_symlink_between_scan_and_claim_is_not_claimed() {
-    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
-    let site = Site::new("settle_ms = 0");
-    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
-    let settings = Settings::load(&site.path("importd.toml")).expect("settings");
-    let d = Daemon::open(settings).expect("daemon");
-    let mut scanner = Scanner::new(Duration::from_millis(0));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let candidate = loop {
-        let scan = scanner.scan(&d.settings, &d.metrics);
-        if let Some(c) = scan.ready.into_iter().find(|c| c.tenant.as_str() == "acme") {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "the file never became ready");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let (site, d, candidate) = scanned_file();
     // Swap: acme's folder moves aside, a symlink to globex's folder takes its place, and
     // globex's folder holds a file under the same name.
     let globex_content = orders_csv("globex-f", 3);
@@ -118,19 +123,7 @@ fn a_folder_swapped_for_a_symlink_between_scan_and_claim_is_not_claimed() {
 /// after the scan stays in the drop folder and settles again.
 #[test]
 fn a_file_changed_between_scan_and_claim_is_not_claimed() {
-    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
-    let site = Site::new("settle_ms = 0");
-    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
-    let d = Daemon::open(Settings::load(&site.path("importd.toml")).expect("settings")).expect("daemon");
-    let mut scanner = Scanner::new(Duration::from_millis(0));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let candidate = loop {
-        if let Some(c) = scanner.scan(&d.settings, &d.metrics).ready.into_iter().next() {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "the file never became ready");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let (site, d, candidate) = scanned_file();
     let path = site.drop_dir("acme").join("f.csv");
     let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
     std::io::Write::write_all(&mut f, b"late,row,appended\n").expect("append");
@@ -145,19 +138,7 @@ fn a_file_changed_between_scan_and_claim_is_not_claimed() {
 /// nothing of it reaches state_dir.
 #[test]
 fn a_file_swapped_for_a_directory_during_the_claim_goes_back() {
-    use importd::daemon::{claim, config::Settings, state::Daemon, watch::Scanner};
-    let site = Site::new("settle_ms = 0");
-    site.drop_file("acme", "f.csv", &orders_csv("acme-f", 3));
-    let d = Daemon::open(Settings::load(&site.path("importd.toml")).expect("settings")).expect("daemon");
-    let mut scanner = Scanner::new(Duration::from_millis(0));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let candidate = loop {
-        if let Some(c) = scanner.scan(&d.settings, &d.metrics).ready.into_iter().next() {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "the file never became ready");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let (site, d, candidate) = scanned_file();
     fail::cfg("claim.before_rename", "1*sleep(400)").expect("failpoint");
     let dir = site.drop_dir("acme");
     let swapper = std::thread::spawn(move || {

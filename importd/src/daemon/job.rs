@@ -55,10 +55,9 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
 /// is settled on its resume, and one whose outcome is recorded is finished again, so a panic
 /// never turns a committed import into a quarantined one.
 fn after_panic(d: &Daemon, id: &ImportId) -> Outcome {
-    let st = match d.import(id) {
-        Ok(Some(st)) => st,
-        Ok(None) => return Outcome::Vanished,
-        Err(_) => return later(id, Duration::from_secs(2)),
+    let st = match current(d, id) {
+        Ok(st) => st,
+        Err(outcome) => return outcome,
     };
     match &st.phase {
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {
@@ -74,10 +73,9 @@ fn after_panic(d: &Daemon, id: &ImportId) -> Outcome {
 }
 
 fn process(d: &Daemon, id: &ImportId) -> Outcome {
-    let st = match d.import(id) {
-        Ok(Some(st)) => st,
-        Ok(None) => return Outcome::Vanished,
-        Err(_) => return later(id, Duration::from_secs(2)),
+    let st = match current(d, id) {
+        Ok(st) => st,
+        Err(outcome) => return outcome,
     };
     match &st.phase {
         Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => return finish(d, id, &st),
@@ -90,10 +88,9 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
     }
     // A rolled-back `publishing` import was re-read above; take its state afresh.
-    let st = match d.import(id) {
-        Ok(Some(st)) => st,
-        Ok(None) => return Outcome::Vanished,
-        Err(_) => return later(id, Duration::from_secs(2)),
+    let st = match current(d, id) {
+        Ok(st) => st,
+        Err(outcome) => return outcome,
     };
     let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
         let reason = Reason::new(ReasonKind::UnknownDataset, "the tenant or dataset is no longer in the configuration");
@@ -258,10 +255,9 @@ fn stage_output(d: &Daemon, output: &str) -> io::Result<Staged> {
 }
 
 fn finish_recorded(d: &Daemon, id: &ImportId) -> Outcome {
-    match d.import(id) {
-        Ok(Some(st)) => finish(d, id, &st),
-        Ok(None) => Outcome::Vanished,
-        Err(_) => later(id, Duration::from_secs(2)),
+    match current(d, id) {
+        Ok(st) => finish(d, id, &st),
+        Err(outcome) => outcome,
     }
 }
 
@@ -418,6 +414,16 @@ fn retry_later(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Ou
         return Outcome::Stopped;
     }
     later(id, Duration::from_secs(2))
+}
+
+/// The import's state from the ledger, or the outcome when there is none (vanished) or it
+/// cannot be read now (resumed later).
+fn current(d: &Daemon, id: &ImportId) -> Result<ImportState, Outcome> {
+    match d.import(id) {
+        Ok(Some(st)) => Ok(st),
+        Ok(None) => Err(Outcome::Vanished),
+        Err(_) => Err(later(id, Duration::from_secs(2))),
+    }
 }
 
 fn later(id: &ImportId, delay: Duration) -> Outcome {
