@@ -17,6 +17,7 @@ use crate::support::{importd_path, stderr};
 /// follows). `N*off->return` crashes at the (N+1)-th time the point is reached.
 const MATRIX: &[(&str, &[&str])] = &[
     ("after the claim is recorded, before the rename", &["claim.after_record=return"]),
+    ("after the claim is recorded, right before the rename", &["claim.before_rename=return"]),
     ("after the claim's rename", &["claim.after_rename=return"]),
     ("after `started` is recorded", &["job.after_started=return"]),
     ("after `publishing` is recorded, before the rename", &["job.before_publish=return"]),
