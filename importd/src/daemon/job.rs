@@ -77,20 +77,19 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Ok(st) => st,
         Err(outcome) => return outcome,
     };
-    match &st.phase {
+    let st = match &st.phase {
         Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => return finish(d, id, &st),
         Phase::Done | Phase::Abandoned => return Outcome::Vanished,
         Phase::Publishing { .. } => match settle_publishing(d, id, &st) {
             Ok(true) => return finish_recorded(d, id),
-            Ok(false) => {} // not published: rolled back, run again
+            // Not published: rolled back (recorded just now), so it runs again from there.
+            Ok(false) => match current(d, id) {
+                Ok(st) => st,
+                Err(outcome) => return outcome,
+            },
             Err(e) => return retry_later(d, id, &st, e.to_string()),
         },
-        Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => {}
-    }
-    // A rolled-back `publishing` import was re-read above; take its state afresh.
-    let st = match current(d, id) {
-        Ok(st) => st,
-        Err(outcome) => return outcome,
+        Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => st,
     };
     let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
         let reason = Reason::new(ReasonKind::UnknownDataset, "the tenant or dataset is no longer in the configuration");
