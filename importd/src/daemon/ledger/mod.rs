@@ -87,6 +87,21 @@ pub enum Entry {
 }
 
 impl Entry {
+    /// The entry's tag (`ev` in its JSON): the word the ledger's history keeps.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Entry::Claimed { .. } => "claimed",
+            Entry::Abandoned { .. } => "abandoned",
+            Entry::Started { .. } => "started",
+            Entry::Publishing { .. } => "publishing",
+            Entry::RolledBack { .. } => "rolled_back",
+            Entry::Committed { .. } => "committed",
+            Entry::Duplicate { .. } => "duplicate",
+            Entry::Quarantined { .. } => "quarantined",
+            Entry::Done { .. } => "done",
+        }
+    }
+
     pub fn id(&self) -> &ImportId {
         match self {
             Entry::Claimed { id, .. }

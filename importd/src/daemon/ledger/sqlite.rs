@@ -187,24 +187,12 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
         .map_err(classify)?;
     }
     let json = serde_json::to_string(entry).map_err(|e| LedgerError::Write(e.to_string()))?;
-    tx.execute("INSERT INTO steps (import_id, ev, entry) VALUES (?1, ?2, ?3)", params![id.as_str(), ev(entry), json])
-        .map_err(classify)?;
+    tx.execute(
+        "INSERT INTO steps (import_id, ev, entry) VALUES (?1, ?2, ?3)",
+        params![id.as_str(), entry.word(), json],
+    )
+    .map_err(classify)?;
     Ok(())
-}
-
-/// The entry's tag, as the JSON ledger wrote it.
-fn ev(entry: &Entry) -> &'static str {
-    match entry {
-        Entry::Claimed { .. } => "claimed",
-        Entry::Abandoned { .. } => "abandoned",
-        Entry::Started { .. } => "started",
-        Entry::Publishing { .. } => "publishing",
-        Entry::RolledBack { .. } => "rolled_back",
-        Entry::Committed { .. } => "committed",
-        Entry::Duplicate { .. } => "duplicate",
-        Entry::Quarantined { .. } => "quarantined",
-        Entry::Done { .. } => "done",
-    }
 }
 
 const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state, audit_offset";
@@ -363,6 +351,31 @@ mod tests {
         l.append(&started("a"))?;
         l.append(&Entry::RolledBack { id: id("a"), cause: "interrupted".into(), cancelled: false })?;
         assert_eq!(l.get(&id("a"))?.ok_or("a")?.attempts, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn the_history_word_is_the_json_tag() -> Result<(), Box<dyn std::error::Error>> {
+        let reason = Reason::new(ReasonKind::Input, "x");
+        let entries = [
+            claimed("a"),
+            started("a"),
+            committed("a"),
+            Entry::Abandoned { id: id("a") },
+            Entry::Publishing {
+                id: id("a"),
+                output: "o".into(),
+                output_sha256: "s".into(),
+                audit: serde_json::Value::Null,
+            },
+            Entry::RolledBack { id: id("a"), cause: "c".into(), cancelled: true },
+            Entry::Duplicate { id: id("a"), sha256: "h".into(), of: id("b") },
+            Entry::Quarantined { id: id("a"), reason },
+            Entry::Done { id: id("a") },
+        ];
+        for e in &entries {
+            assert_eq!(serde_json::to_value(e)?["ev"], e.word());
+        }
         Ok(())
     }
 
