@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::source::{flat_schema, flatten};
+use super::nested::{flat_schema, flatten};
 use super::{BatchSource, InputBatch};
 use crate::error::{Error, ErrorKind, InputProblem};
 

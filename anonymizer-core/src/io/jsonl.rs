@@ -10,7 +10,8 @@ use std::sync::Arc;
 use arrow_json::reader::Decoder;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
-use super::source::{flat_schema, flatten, from_io};
+use super::nested::{flat_schema, flatten};
+use super::source::from_io;
 use super::{BatchSource, InputBatch};
 use crate::error::{Error, ErrorKind, InputProblem};
 

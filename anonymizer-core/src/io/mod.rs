@@ -3,15 +3,13 @@
 
 mod columnar;
 mod csv;
-mod csv_columns;
 mod jsonl;
+mod nested;
 mod source;
-mod transcode;
 mod writer;
 
 pub use self::csv::{CsvOptions, CsvReader};
-pub use source::{open_source, sniff_delimiter, Input, Source, SourceOptions};
-pub use transcode::{decoded_reader, sniff_encoding};
+pub use source::{decoded_reader, open_source, sniff_delimiter, sniff_encoding, Input, Source, SourceOptions};
 pub use writer::{CsvWriter, OutputFormat, ParquetCodec, ParquetOptions, ParquetWriter};
 
 use arrow_array::RecordBatch;
@@ -28,6 +26,8 @@ pub struct InputBatch {
     pub first_row: u64,
     /// 1-based file line each row starts on (empty when the format has no lines).
     pub lines: Vec<u64>,
+    /// The batch's size in memory as read (0: unknown until decoded), for byte budgets.
+    bytes: u64,
 }
 
 type Decode = Box<dyn FnOnce(Option<&dyn RowSelector>) -> Result<Decoded, Error> + Send>;
@@ -70,7 +70,8 @@ impl std::fmt::Debug for InputBatch {
 impl InputBatch {
     /// A decoded batch.
     pub fn ready(batch: RecordBatch, first_row: u64, lines: Vec<u64>) -> Self {
-        InputBatch { rows: Pending::Ready(batch), first_row, lines }
+        let bytes = batch.get_array_memory_size() as u64;
+        InputBatch { rows: Pending::Ready(batch), first_row, lines, bytes }
     }
 
     /// A batch decoded later by `decode`.
@@ -82,7 +83,7 @@ impl InputBatch {
         let decode = move |_: Option<&dyn RowSelector>| {
             decode().map(|batch| Decoded { rows_in: batch.num_rows(), batch, selected: false, kept: None })
         };
-        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
+        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines, bytes: 0 }
     }
 
     /// A batch decoded later by `decode` or `decode_selected`, by a decoder that can skip
@@ -92,7 +93,19 @@ impl InputBatch {
         first_row: u64,
         lines: Vec<u64>,
     ) -> Self {
-        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines }
+        InputBatch { rows: Pending::Deferred(Box::new(decode)), first_row, lines, bytes: 0 }
+    }
+
+    /// The same batch, `bytes` large in memory (its reader knows; the default is 0 for a
+    /// deferred batch and the arrays' size for a decoded one).
+    pub fn with_bytes(mut self, bytes: u64) -> Self {
+        self.bytes = bytes;
+        self
+    }
+
+    /// The batch's size in memory as read, for byte budgets.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Rows in the batch when known without decoding (typed batches; text batches have `lines`).

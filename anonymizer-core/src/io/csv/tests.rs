@@ -1,6 +1,7 @@
 //! Unit tests of the CSV reader: values, line numbers and errors.
 
 use super::*;
+use crate::io::BatchSource;
 use arrow_array::Array;
 use arrow_array::StringArray;
 

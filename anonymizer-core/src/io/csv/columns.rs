@@ -4,34 +4,13 @@
 use std::sync::{Arc, Mutex};
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
-use arrow_buffer::{Buffer, NullBuffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::NullBufferBuilder;
 use arrow_schema::SchemaRef;
 
-use super::csv::input;
-use super::{Decoded, RowSelector};
+use super::input;
+use super::utf8::{validated_column, Utf8Checked};
 use crate::error::{Error, ErrorKind, InputProblem};
-
-/// A text column of fields cut from the reader's input, without validating it again.
-///
-/// The reader checks every input byte as UTF-8 before it parses a record from it (with the
-/// exact position for the error), and cuts fields only at its delimiter, quote and line
-/// ends, which it requires to be ASCII (`CsvReader::new`): a field of valid UTF-8 cut at
-/// ASCII bytes, with ASCII quotes removed, is valid UTF-8 and starts and ends on character
-/// boundaries. Arrow's `try_new` would validate every byte a second time (≈ 4 % of the CPU
-/// of an anonymization); debug builds (tests, fuzzing) still do, and fail loudly.
-fn validated_column(offsets: Vec<i32>, values: Vec<u8>, nulls: Option<NullBuffer>) -> StringArray {
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    let values = Buffer::from_vec(values);
-    debug_assert!(StringArray::try_new(offsets.clone(), values.clone(), nulls.clone()).is_ok());
-    // SAFETY: as above, the values are valid UTF-8 and every offset is a character boundary;
-    // offsets start at 0, never decrease and end at `values.len()` (pushed as fields are
-    // appended), which is everything `try_new` checks.
-    #[allow(unsafe_code)]
-    unsafe {
-        StringArray::new_unchecked(offsets, values, nulls)
-    }
-}
-
+use crate::io::{Decoded, RowSelector};
 /// Row buffers handed from the reader to a batch and back.
 #[derive(Default)]
 pub(super) struct Buffers {
@@ -58,6 +37,8 @@ pub(super) struct Chunk {
     pub(super) null_values: Arc<Vec<String>>,
     pub(super) schema: SchemaRef,
     pub(super) spare: Arc<Mutex<Vec<Buffers>>>,
+    /// The reader validated the bytes these fields were cut from.
+    pub(super) checked: Utf8Checked,
 }
 
 impl Chunk {
@@ -133,7 +114,8 @@ impl Chunk {
         let out_rows = if deletes.is_some() { kept.len() } else { rows };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(ncols);
         for (((v, o), mut n), b) in values.into_iter().zip(offsets).zip(nulls).zip(&build) {
-            let column = if *b { validated_column(o, v, n.finish()) } else { StringArray::new_null(out_rows) };
+            let column =
+                if *b { validated_column(o, v, n.finish(), self.checked) } else { StringArray::new_null(out_rows) };
             columns.push(Arc::new(column));
         }
         let batch = RecordBatch::try_new_with_options(

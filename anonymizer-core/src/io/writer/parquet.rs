@@ -1,10 +1,10 @@
-//! Writers: Parquet (zstd, columns encoded in parallel), CSV, JSON Lines and Arrow IPC.
-//! Upstream error texts are dropped (they may echo data).
+//! The Parquet writer: one encoder per column of a row group, a batch's columns encoded in
+//! parallel on the current rayon pool, finished row groups appended in order.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
@@ -14,48 +14,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
-use super::BatchSink;
+use super::dictionary::{dictionary_plan, DictionaryPlan};
 use crate::error::{Error, ErrorKind, OutputProblem};
-
-/// Output formats, picked by the output file's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    Parquet,
-    Csv,
-    Jsonl,
-    Arrow,
-}
-
-impl OutputFormat {
-    /// By extension: `.parquet`, `.csv`, `.jsonl` (`.ndjson`) or `.arrow` (Arrow IPC file).
-    pub fn from_extension(path: &std::path::Path) -> Option<OutputFormat> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "parquet" | "pq" => Some(OutputFormat::Parquet),
-            "csv" => Some(OutputFormat::Csv),
-            "jsonl" | "ndjson" => Some(OutputFormat::Jsonl),
-            "arrow" | "feather" | "ipc" => Some(OutputFormat::Arrow),
-            _ => None,
-        }
-    }
-
-    /// A sink of this format writing to `out`.
-    pub fn sink<W: Write + Send + 'static>(
-        self,
-        out: W,
-        schema: SchemaRef,
-        parquet: &ParquetOptions,
-    ) -> Result<Box<dyn BatchSink>, Error> {
-        Ok(match self {
-            OutputFormat::Parquet => Box::new(ParquetWriter::new(out, schema, parquet)?),
-            OutputFormat::Csv => Box::new(CsvWriter::new(out)),
-            OutputFormat::Jsonl => Box::new(JsonlWriter { inner: arrow_json::LineDelimitedWriter::new(out) }),
-            OutputFormat::Arrow => Box::new(ArrowFileWriter {
-                inner: arrow_ipc::writer::FileWriter::try_new(out, &schema)
-                    .map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?,
-            }),
-        })
-    }
-}
+use crate::io::BatchSink;
 
 /// Parquet page compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,10 +85,6 @@ impl<W: Write + Send> std::fmt::Debug for ParquetWriter<W> {
 }
 
 /// Rows of the first batch looked at for the dictionary decision.
-const DICT_SAMPLE: usize = 16 * 1024;
-/// Largest dictionary page granted to a column whose estimate asks for more than the
-/// parquet default (1 MiB); bounds the writer's memory per column.
-const DICT_PAGE_MAX: usize = 8 << 20;
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self, Error> {
         let compression = match opts.codec {
@@ -194,51 +151,6 @@ impl<W: Write + Send> ParquetWriter<W> {
             _ => Err(Error::new(ErrorKind::Output(OutputProblem::Parquet))),
         }
     }
-}
-
-/// How a column's values are encoded.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum DictionaryPlan {
-    /// Parquet's defaults (non-text columns, tiny first batches).
-    Default,
-    /// No dictionary, no statistics.
-    Plain,
-    /// A dictionary with a page limit of this many bytes.
-    Dictionary { page_bytes: usize },
-}
-
-/// Decides a text column's encoding from the first batch: estimates how many distinct
-/// values a row group of `group_rows` rows holds, and whether a dictionary of them pays.
-fn dictionary_plan(array: &ArrayRef, group_rows: usize) -> DictionaryPlan {
-    let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return DictionaryPlan::Default };
-    if s.len() < 64 {
-        return DictionaryPlan::Default;
-    }
-    let mut counts = std::collections::HashMap::with_capacity(s.len().min(DICT_SAMPLE));
-    for v in s.iter().take(DICT_SAMPLE).flatten() {
-        *counts.entry(v).or_insert(0u32) += 1;
-    }
-    if counts.is_empty() {
-        return DictionaryPlan::Default;
-    }
-    let once = counts.values().filter(|&&c| c == 1).count();
-    let twice = counts.values().filter(|&&c| c == 2).count();
-    let distinct = distinct_in_group(counts.len(), once, twice, group_rows);
-    if distinct > group_rows as f64 / 2.0 {
-        return DictionaryPlan::Plain;
-    }
-    let mean_len = counts.keys().map(|v| v.len() + 4).sum::<usize>() as f64 / counts.len() as f64;
-    let page_bytes = ((2.0 * distinct * mean_len) as usize).clamp(1 << 20, DICT_PAGE_MAX);
-    DictionaryPlan::Dictionary { page_bytes }
-}
-
-/// The distinct values expected among `group` rows, from a sample with `distinct` values of
-/// which `once` occurred once and `twice` twice: Chao1's estimate of all the values there
-/// are (`d + f1² / 2f2`), then the share of them `group` draws are expected to meet.
-fn distinct_in_group(distinct: usize, once: usize, twice: usize, group: usize) -> f64 {
-    let (d, f1, f2, g) = (distinct as f64, once as f64, twice as f64, group.max(1) as f64);
-    let values = if twice > 0 { d + f1 * f1 / (2.0 * f2) } else { d + f1 * (f1 - 1.0).max(0.0) / 2.0 };
-    values * (1.0 - (-g / values).exp())
 }
 
 impl<W: Write + Send> OpenFile<W> {
@@ -319,134 +231,18 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
     }
 }
 
-/// Writes CSV with a header row.
-pub struct CsvWriter<W: Write + Send> {
-    inner: arrow_csv::Writer<W>,
-}
-
-impl<W: Write + Send> std::fmt::Debug for CsvWriter<W> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CsvWriter")
-    }
-}
-
-impl<W: Write + Send> CsvWriter<W> {
-    pub fn new(out: W) -> Self {
-        CsvWriter { inner: arrow_csv::WriterBuilder::new().with_header(true).build(out) }
-    }
-}
-
-impl<W: Write + Send> BatchSink for CsvWriter<W> {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        self.inner.write(batch).map_err(|e| {
-            let problem = match e {
-                arrow_schema::ArrowError::IoError(_, io) => OutputProblem::Io(io.kind()),
-                _ => OutputProblem::Csv,
-            };
-            Error::new(ErrorKind::Output(problem))
-        })
-    }
-
-    fn finish(self: Box<Self>) -> Result<(), Error> {
-        let mut w = self.inner.into_inner();
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
-    }
-}
-
-fn output_problem(e: arrow_schema::ArrowError, otherwise: OutputProblem) -> OutputProblem {
-    match e {
-        arrow_schema::ArrowError::IoError(_, io) => OutputProblem::Io(io.kind()),
-        _ => otherwise,
-    }
-}
-
-/// Writes JSON Lines: one object per row, nulls left out.
-struct JsonlWriter<W: Write + Send> {
-    inner: arrow_json::LineDelimitedWriter<W>,
-}
-
-impl<W: Write + Send> BatchSink for JsonlWriter<W> {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        self.inner.write(batch).map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Json))))
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<(), Error> {
-        self.inner.finish().map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Json))))?;
-        let mut w = self.inner.into_inner();
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
-    }
-}
-
-/// Writes an Arrow IPC file.
-struct ArrowFileWriter<W: Write + Send> {
-    inner: arrow_ipc::writer::FileWriter<W>,
-}
-
-impl<W: Write + Send> BatchSink for ArrowFileWriter<W> {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        self.inner.write(batch).map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<(), Error> {
-        self.inner.finish().map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?;
-        let mut w = self
-            .inner
-            .into_inner()
-            .map_err(|e| Error::new(ErrorKind::Output(output_problem(e, OutputProblem::Arrow))))?;
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::ArrayRef;
 
     /// `rows` values drawn by a fixed linear congruential generator, `value(i)` each.
     fn column(rows: usize, value: impl Fn(u64) -> String) -> ArrayRef {
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        Arc::new(StringArray::from_iter_values((0..rows).map(|_| {
+        Arc::new(arrow_array::StringArray::from_iter_values((0..rows).map(|_| {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             value(x >> 33)
         })))
-    }
-
-    /// The distinct values a row group of 131,072 rows is estimated to hold, from `sample`.
-    fn estimate(sample: &ArrayRef) -> f64 {
-        let s = sample.as_any().downcast_ref::<StringArray>().unwrap();
-        let mut counts = std::collections::HashMap::new();
-        for v in s.iter().flatten() {
-            *counts.entry(v).or_insert(0usize) += 1;
-        }
-        let once = counts.values().filter(|&&c| c == 1).count();
-        let twice = counts.values().filter(|&&c| c == 2).count();
-        distinct_in_group(counts.len(), once, twice, 131_072)
-    }
-
-    #[test]
-    fn distinct_estimate_finds_a_uniform_population_from_a_small_sample() {
-        // 8192 draws from 1400 values; a row group of 131072 draws meets all 1400.
-        let est = estimate(&column(8192, |r| format!("street {}", r % 1400)));
-        assert!((1300.0..1500.0).contains(&est), "{est}");
-        // 8192 draws from 30,000 values: most are seen once, yet the estimate stays near 30,000.
-        let est = estimate(&column(8192, |r| format!("card {}", r % 30_000)));
-        assert!((24_000.0..36_000.0).contains(&est), "{est}");
-    }
-
-    #[test]
-    fn unique_columns_are_plain_and_repeating_ones_get_a_dictionary() {
-        let group = 131_072;
-        let unique = column(8192, |r| format!("tok{r:x}"));
-        assert_eq!(dictionary_plan(&unique, group), DictionaryPlan::Plain);
-        let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
-        assert_eq!(dictionary_plan(&cities, group), DictionaryPlan::Dictionary { page_bytes: 1 << 20 });
-        // 40,000 long values: the dictionary page is raised past the 1 MiB default to hold them.
-        let long = column(8192, |r| format!("{:0>60}", r % 40_000));
-        match dictionary_plan(&long, group) {
-            DictionaryPlan::Dictionary { page_bytes } => assert!(page_bytes > 40_000 * 64, "{page_bytes}"),
-            other => panic!("{other:?}"),
-        }
-        let numbers: ArrayRef = Arc::new(arrow_array::Int64Array::from_iter_values(0..8192));
-        assert_eq!(dictionary_plan(&numbers, group), DictionaryPlan::Default);
     }
 
     /// Encodings of each column chunk of a Parquet file written from `batch`.

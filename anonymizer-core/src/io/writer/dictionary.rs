@@ -1,0 +1,108 @@
+//! The per-column encoding decision of the Parquet writer: from the first batch, whether a
+//! text column repeats enough for a dictionary, and how large its page must be.
+
+use arrow_array::{Array, ArrayRef, StringArray};
+
+pub(super) const DICT_SAMPLE: usize = 16 * 1024;
+/// Largest dictionary page granted to a column whose estimate asks for more than the
+/// parquet default (1 MiB); bounds the writer's memory per column.
+pub(super) const DICT_PAGE_MAX: usize = 8 << 20;
+/// How a column's values are encoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum DictionaryPlan {
+    /// Parquet's defaults (non-text columns, tiny first batches).
+    Default,
+    /// No dictionary, no statistics.
+    Plain,
+    /// A dictionary with a page limit of this many bytes.
+    Dictionary { page_bytes: usize },
+}
+
+/// Decides a text column's encoding from the first batch: estimates how many distinct
+/// values a row group of `group_rows` rows holds, and whether a dictionary of them pays.
+pub(super) fn dictionary_plan(array: &ArrayRef, group_rows: usize) -> DictionaryPlan {
+    let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return DictionaryPlan::Default };
+    if s.len() < 64 {
+        return DictionaryPlan::Default;
+    }
+    let mut counts = std::collections::HashMap::with_capacity(s.len().min(DICT_SAMPLE));
+    for v in s.iter().take(DICT_SAMPLE).flatten() {
+        *counts.entry(v).or_insert(0u32) += 1;
+    }
+    if counts.is_empty() {
+        return DictionaryPlan::Default;
+    }
+    let once = counts.values().filter(|&&c| c == 1).count();
+    let twice = counts.values().filter(|&&c| c == 2).count();
+    let distinct = distinct_in_group(counts.len(), once, twice, group_rows);
+    if distinct > group_rows as f64 / 2.0 {
+        return DictionaryPlan::Plain;
+    }
+    let mean_len = counts.keys().map(|v| v.len() + 4).sum::<usize>() as f64 / counts.len() as f64;
+    let page_bytes = ((2.0 * distinct * mean_len) as usize).clamp(1 << 20, DICT_PAGE_MAX);
+    DictionaryPlan::Dictionary { page_bytes }
+}
+
+/// The distinct values expected among `group` rows, from a sample with `distinct` values of
+/// which `once` occurred once and `twice` twice: Chao1's estimate of all the values there
+/// are (`d + f1² / 2f2`), then the share of them `group` draws are expected to meet.
+fn distinct_in_group(distinct: usize, once: usize, twice: usize, group: usize) -> f64 {
+    let (d, f1, f2, g) = (distinct as f64, once as f64, twice as f64, group.max(1) as f64);
+    let values = if twice > 0 { d + f1 * f1 / (2.0 * f2) } else { d + f1 * (f1 - 1.0).max(0.0) / 2.0 };
+    values * (1.0 - (-g / values).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// `rows` values drawn by a fixed linear congruential generator, `value(i)` each.
+    fn column(rows: usize, value: impl Fn(u64) -> String) -> ArrayRef {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        Arc::new(StringArray::from_iter_values((0..rows).map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            value(x >> 33)
+        })))
+    }
+
+    /// The distinct values a row group of 131,072 rows is estimated to hold, from `sample`.
+    fn estimate(sample: &ArrayRef) -> f64 {
+        let s = sample.as_any().downcast_ref::<StringArray>().unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for v in s.iter().flatten() {
+            *counts.entry(v).or_insert(0usize) += 1;
+        }
+        let once = counts.values().filter(|&&c| c == 1).count();
+        let twice = counts.values().filter(|&&c| c == 2).count();
+        distinct_in_group(counts.len(), once, twice, 131_072)
+    }
+
+    #[test]
+    fn distinct_estimate_finds_a_uniform_population_from_a_small_sample() {
+        // 8192 draws from 1400 values; a row group of 131072 draws meets all 1400.
+        let est = estimate(&column(8192, |r| format!("street {}", r % 1400)));
+        assert!((1300.0..1500.0).contains(&est), "{est}");
+        // 8192 draws from 30,000 values: most are seen once, yet the estimate stays near 30,000.
+        let est = estimate(&column(8192, |r| format!("card {}", r % 30_000)));
+        assert!((24_000.0..36_000.0).contains(&est), "{est}");
+    }
+
+    #[test]
+    fn unique_columns_are_plain_and_repeating_ones_get_a_dictionary() {
+        let group = 131_072;
+        let unique = column(8192, |r| format!("tok{r:x}"));
+        assert_eq!(dictionary_plan(&unique, group), DictionaryPlan::Plain);
+        let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
+        assert_eq!(dictionary_plan(&cities, group), DictionaryPlan::Dictionary { page_bytes: 1 << 20 });
+        // 40,000 long values: the dictionary page is raised past the 1 MiB default to hold them.
+        let long = column(8192, |r| format!("{:0>60}", r % 40_000));
+        match dictionary_plan(&long, group) {
+            DictionaryPlan::Dictionary { page_bytes } => assert!(page_bytes > 40_000 * 64, "{page_bytes}"),
+            other => panic!("{other:?}"),
+        }
+        let numbers: ArrayRef = Arc::new(arrow_array::Int64Array::from_iter_values(0..8192));
+        assert_eq!(dictionary_plan(&numbers, group), DictionaryPlan::Default);
+    }
+}
