@@ -2,11 +2,13 @@
 //! parallel, ordered, bounded-memory batches, and the `RunReport`.
 
 mod apply;
+mod budget;
 mod kernel;
 mod report;
 mod run;
 mod typed;
 
 pub use apply::{Applied, BatchStats};
+pub use budget::MemoryBudget;
 pub use report::RunReport;
-pub use run::{run, RunOptions};
+pub use run::{run, RunOptions, DEFAULT_RUN_BUDGET};

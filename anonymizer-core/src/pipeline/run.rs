@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use arrow_array::RecordBatch;
 
 use super::apply::Applied;
+use super::budget::{MemoryBudget, COST_FACTOR};
 use super::report::RunReport;
 use crate::error::{Error, ErrorKind};
 use crate::io::{BatchSink, BatchSource};
@@ -23,10 +24,17 @@ pub struct RunOptions {
     pub in_flight: usize,
     /// Called after each batch is written with (rows read, bytes read).
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// Bytes in flight (see [`MemoryBudget`]): a budget shared by many runs (a daemon's
+    /// imports), or `None` for one of [`DEFAULT_RUN_BUDGET`] bytes for this run alone.
+    pub memory: Option<Arc<MemoryBudget>>,
     /// A pool shared by many runs (a daemon's imports) for transforming and writing; `None`
     /// builds two of `threads` threads each, one transforming and one writing.
     pub pool: Option<Arc<rayon::ThreadPool>>,
 }
+
+/// Bytes in flight of a run without a shared budget: a few batches of the default 8 MiB,
+/// or one row of up to ~40 MiB on its own.
+pub const DEFAULT_RUN_BUDGET: u64 = 128 << 20;
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,7 +42,8 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
-type Done = (u64, Result<Applied, Error>);
+/// A finished batch: its sequence number, the bytes it holds of the budget, the result.
+type Done = (u64, u64, Result<Applied, Error>);
 
 /// Streams every batch of `source` through `plan` into `sink` and finishes the sink.
 ///
@@ -78,6 +87,7 @@ pub fn run(
     for _ in 0..in_flight {
         let _ = token_tx.send(());
     }
+    let budget = opts.memory.clone().unwrap_or_else(|| Arc::new(MemoryBudget::new(DEFAULT_RUN_BUDGET)));
     let output_schema = plan.output_schema().clone();
     let progress = opts.progress.clone();
 
@@ -85,16 +95,20 @@ pub fn run(
         // Writer: reorders finished batches and writes them in input order.
         let plan_for_report = plan.clone();
         let pool_ref = &*write_pool;
+        let writer_budget = budget.clone();
         let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
             let mut sink = sink;
             let mut report = RunReport::new(&plan_for_report);
-            let mut pending: BTreeMap<u64, Result<Applied, Error>> = BTreeMap::new();
+            let mut pending: BTreeMap<u64, (u64, Result<Applied, Error>)> = BTreeMap::new();
+            // Returned to the budget however the writer ends (an error, a panic unwinding).
+            let mut charged = Charged { budget: &writer_budget, bytes: 0 };
             let mut next = 0u64;
             let mut write_time = Duration::ZERO;
             let mut wrote_any = false;
-            for (seq, result) in done_rx {
-                pending.insert(seq, result);
-                while let Some(result) = pending.remove(&next) {
+            for (seq, cost, result) in done_rx {
+                charged.bytes += cost;
+                pending.insert(seq, (cost, result));
+                while let Some((cost, result)) = pending.remove(&next) {
                     let applied = result?;
                     let t = Instant::now();
                     if applied.batch.num_rows() > 0 || !wrote_any {
@@ -104,6 +118,8 @@ pub fn run(
                     }
                     write_time += t.elapsed();
                     report.add(&applied.stats);
+                    drop(applied);
+                    charged.give_back(cost);
                     next += 1;
                     let _ = token_tx.send(());
                 }
@@ -132,8 +148,14 @@ pub fn run(
             if let Some(p) = &progress {
                 p(batch.first_row + batch.lines.len() as u64, source.bytes_read());
             }
+            // Held until the writer has written the batch; waits while the budget is spent.
+            let cost = batch.bytes().saturating_mul(COST_FACTOR);
+            if let Err(e) = budget.acquire(cost, batch.first_row + 1) {
+                break Err(e);
+            }
             let tx = done_tx.clone();
             let plan = plan.clone();
+            let budget = budget.clone();
             let this = seq;
             pool.spawn(move || {
                 let result = catch_unwind(AssertUnwindSafe(move || {
@@ -142,7 +164,9 @@ pub fn run(
                     plan.apply_decoded(rows, first_row, Some(&lines))
                 }))
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
-                let _ = tx.send((this, result));
+                if tx.send((this, cost, result)).is_err() {
+                    budget.release(cost); // the writer is gone: nobody else will
+                }
             });
             seq += 1;
         };
@@ -160,6 +184,26 @@ pub fn run(
         report.rules_sha256 = plan.rules().sha256.clone();
         Ok(report)
     })
+}
+
+/// Budget bytes the writer holds for batches it received; given back as each is written,
+/// and all at once when the writer stops.
+struct Charged<'a> {
+    budget: &'a MemoryBudget,
+    bytes: u64,
+}
+
+impl Charged<'_> {
+    fn give_back(&mut self, bytes: u64) {
+        self.bytes -= bytes;
+        self.budget.release(bytes);
+    }
+}
+
+impl Drop for Charged<'_> {
+    fn drop(&mut self) {
+        self.budget.release(self.bytes);
+    }
 }
 
 fn new_pool(threads: usize, role: &'static str) -> Result<rayon::ThreadPool, Error> {

@@ -102,6 +102,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
             Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes)) as Arc<dyn Fn(u64, u64) + Send + Sync>
         }),
         pool: None,
+        memory: None,
     };
     let result = run(plan, source.reader, sink, &opts);
     if let Some(b) = &bar {

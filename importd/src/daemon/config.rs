@@ -35,6 +35,9 @@ struct ConfigFile {
     /// Intake pauses while the storage or state filesystem has less free space than this.
     #[serde(default = "default_min_free_mb")]
     min_free_mb: u64,
+    /// All imports together: batches in flight, readers' and writers' buffers.
+    #[serde(default = "default_max_memory_mb")]
+    max_memory_mb: u64,
     /// Running imports get this long to finish after SIGTERM before they are rolled back.
     #[serde(default = "default_grace_ms")]
     shutdown_grace_ms: u64,
@@ -131,6 +134,10 @@ fn default_settle_ms() -> u64 {
 fn default_scan_interval_ms() -> u64 {
     1000
 }
+fn default_max_memory_mb() -> u64 {
+    1024
+}
+
 fn default_min_free_mb() -> u64 {
     256
 }
@@ -198,6 +205,8 @@ pub struct Settings {
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub keep_input_days: Option<u32>,
     pub min_free_bytes: u64,
+    /// `max_memory_mb` in bytes; see [`Settings::batch_budget`].
+    pub max_memory_bytes: u64,
     pub shutdown_grace: Duration,
     pub max_attempts: u32,
     pub max_file_bytes: u64,
@@ -260,6 +269,13 @@ impl Dataset {
 }
 
 impl Settings {
+    /// Bytes of batches in flight, all imports together: half of `max_memory_mb`. The rest
+    /// holds each import's reader buffers (up to a line) and writer row group (a quarter
+    /// shared by the workers), the metadata and the allocator's slack.
+    pub fn batch_budget(&self) -> u64 {
+        self.max_memory_bytes / 2
+    }
+
     /// Reads and validates `path`; every problem is a configuration error (exit 2).
     pub fn load(path: &Path) -> Result<Settings, Failure> {
         let shown = path.display();
@@ -347,6 +363,13 @@ impl Settings {
         }
         let workers =
             if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
+        if raw.max_memory_mb < 64 {
+            return Err(cfg_err(format!("max_memory_mb = {} is below the least workable 64", raw.max_memory_mb)));
+        }
+        let max_memory_bytes = raw.max_memory_mb << 20;
+        // Each import's writer buffers a row group outside the batch budget: a share of the
+        // quarter of the memory the batches leave to buffers.
+        let row_group_bytes = (max_memory_bytes / 4 / workers as u64).clamp(1 << 20, 64 << 20) as usize;
         Ok(Settings {
             drop_dir,
             storage_dir,
@@ -357,6 +380,7 @@ impl Settings {
             metrics_addr,
             keep_input_days: raw.keep_input_days,
             min_free_bytes: raw.min_free_mb.saturating_mul(1 << 20),
+            max_memory_bytes,
             shutdown_grace: Duration::from_millis(raw.shutdown_grace_ms),
             max_attempts: raw.max_attempts.max(1),
             max_file_bytes: raw.limits.max_file_bytes.unwrap_or(64 << 30),
@@ -387,6 +411,8 @@ impl Settings {
                     },
                     row_group_rows: raw.output.row_group_rows.unwrap_or(d.row_group_rows).max(1),
                     legacy_encodings: raw.output.legacy_encodings.unwrap_or(d.legacy_encodings),
+                    row_group_bytes,
+                    ..d
                 }
             },
             log_format: raw.log_format,

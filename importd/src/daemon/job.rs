@@ -327,7 +327,7 @@ fn transform(
         ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), &d.settings.parquet)
             .map_err(classify)?,
     );
-    let opts = RunOptions { pool: Some(d.pool.clone()), ..Default::default() };
+    let opts = RunOptions { pool: Some(d.pool.clone()), memory: Some(d.memory.clone()), ..Default::default() };
     let report = run(plan, reader, sink, &opts).map_err(classify)?;
     match intake::unchanged(file, meta) {
         Ok(true) => Ok(report),

@@ -32,6 +32,8 @@ pub struct Daemon {
     /// Set when the shutdown grace period is over: running imports roll back.
     pub cancel: Arc<AtomicBool>,
     pub pool: Arc<rayon::ThreadPool>,
+    /// Bytes of batches in flight, shared by every import (`max_memory_mb`).
+    pub memory: Arc<anonymizer_core::pipeline::MemoryBudget>,
     _lock: File,
 }
 
@@ -84,6 +86,7 @@ impl Daemon {
             .thread_name(|i| format!("importd-transform-{i}"))
             .build()
             .map_err(|_| Failure::runtime("error: could not start the transform threads"))?;
+        let memory = Arc::new(anonymizer_core::pipeline::MemoryBudget::new(settings.batch_budget()));
         Ok(Daemon {
             settings,
             ledger: Mutex::new(Box::new(ledger)),
@@ -93,6 +96,7 @@ impl Daemon {
             metrics: Arc::new(Metrics::default()),
             cancel: Arc::new(AtomicBool::new(false)),
             pool: Arc::new(pool),
+            memory,
             _lock: lock_file,
         })
     }

@@ -39,6 +39,8 @@ pub(super) struct Chunk {
     pub(super) spare: Arc<Mutex<Vec<Buffers>>>,
     /// The reader validated the bytes these fields were cut from.
     pub(super) checked: Utf8Checked,
+    /// Row buffers larger than this (grown for a huge row) are freed, not recycled.
+    pub(super) recycle_up_to: usize,
 }
 
 impl Chunk {
@@ -132,7 +134,7 @@ impl Chunk {
         });
         // Give the row buffers back to the reader for the next batch.
         if let Ok(mut spare) = self.spare.lock() {
-            if spare.len() < 4 {
+            if spare.len() < 4 && self.data.len() <= self.recycle_up_to {
                 spare.push(Buffers { data: self.data, starts: self.starts, ends: self.ends });
             }
         }

@@ -58,6 +58,9 @@ impl std::fmt::Debug for CsvReader {
     }
 }
 
+/// The raw input buffer's usual size; it grows for a longer record and shrinks back after.
+const RAW_BUFFER: usize = 256 * 1024;
+
 pub(super) enum Next {
     Record(u64),
     End,
@@ -77,7 +80,7 @@ impl CsvReader {
             core,
             schema: Arc::new(Schema::empty()),
             ncols: 0,
-            buf: vec![0; 256 * 1024],
+            buf: vec![0; RAW_BUFFER],
             pos: 0,
             end: 0,
             rec_start: 0,
@@ -235,6 +238,11 @@ impl CsvReader {
             self.validated -= self.rec_start;
             self.rec_start = 0;
         }
+        if self.buf.len() > RAW_BUFFER && self.end <= RAW_BUFFER / 2 {
+            // A huge record has passed: give its room back rather than keep it for good.
+            self.buf.truncate(RAW_BUFFER);
+            self.buf.shrink_to_fit();
+        }
         if self.end == self.buf.len() {
             // One record fills the buffer: grow it, within the record limit.
             let new_len = (self.buf.len() * 2).min(self.opts.max_record_bytes + 64 * 1024);
@@ -301,9 +309,13 @@ impl BatchSource for CsvReader {
             }
             v
         };
+        // Sized for an ordinary batch: a buffer grown for one huge row is not kept growing
+        // (nor recycled, see `Chunk::recycle_up_to`), so wide rows cost memory only while
+        // they are in flight.
+        let ordinary = self.opts.batch_bytes.saturating_add(64 * 1024);
         let mut next_data = spare.data;
-        if next_data.len() < self.data.len() {
-            next_data.resize(self.data.len(), 0);
+        if next_data.len() < self.data.len().min(ordinary) {
+            next_data.resize(self.data.len().min(ordinary), 0);
         }
         // Handed over at full length (only the first `used`/`fields` entries count), so that
         // a recycled buffer is never resized, and so never zeroed, again.
@@ -326,6 +338,7 @@ impl BatchSource for CsvReader {
             schema: self.schema.clone(),
             spare: self.spare.clone(),
             checked,
+            recycle_up_to: ordinary,
         };
         let first_row = self.rows_read;
         self.rows_read += rows as u64;

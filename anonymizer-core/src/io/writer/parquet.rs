@@ -33,6 +33,9 @@ pub struct ParquetOptions {
     pub codec: ParquetCodec,
     /// Rows per row group.
     pub row_group_rows: usize,
+    /// Buffered bytes per row group: a row group is also flushed once its column writers
+    /// hold this much, so wide rows cannot pile up `row_group_rows` of them in memory.
+    pub row_group_bytes: usize,
     /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3. By default a
     /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
     /// its lengths apart from its bytes, which compresses smaller and faster.
@@ -41,7 +44,12 @@ pub struct ParquetOptions {
 
 impl Default for ParquetOptions {
     fn default() -> Self {
-        ParquetOptions { codec: ParquetCodec::Zstd(1), row_group_rows: 128 * 1024, legacy_encodings: false }
+        ParquetOptions {
+            codec: ParquetCodec::Zstd(1),
+            row_group_rows: 128 * 1024,
+            row_group_bytes: 64 << 20,
+            legacy_encodings: false,
+        }
     }
 }
 
@@ -60,6 +68,7 @@ pub struct ParquetWriter<W: Write + Send> {
     schema: SchemaRef,
     compression: Compression,
     row_group_rows: usize,
+    row_group_bytes: usize,
     legacy_encodings: bool,
 }
 
@@ -100,6 +109,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             schema,
             compression,
             row_group_rows: opts.row_group_rows.max(1),
+            row_group_bytes: opts.row_group_bytes.max(1),
             legacy_encodings: opts.legacy_encodings,
         })
     }
@@ -154,7 +164,8 @@ impl<W: Write + Send> ParquetWriter<W> {
 }
 
 impl<W: Write + Send> OpenFile<W> {
-    fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, row_group_rows: usize) -> Result<(), Error> {
+    fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, limits: (usize, usize)) -> Result<(), Error> {
+        let (row_group_rows, row_group_bytes) = limits;
         let mut leaves = Vec::with_capacity(self.columns.len());
         for (field, array) in schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(parquet_err)?);
@@ -165,7 +176,8 @@ impl<W: Write + Send> OpenFile<W> {
             .try_for_each(|(w, leaf)| w.write(leaf))
             .map_err(parquet_err)?;
         self.rows_in_group += batch.num_rows();
-        if self.rows_in_group >= row_group_rows {
+        let buffered: usize = self.columns.iter().map(ArrowColumnWriter::memory_size).sum();
+        if self.rows_in_group >= row_group_rows || buffered >= row_group_bytes {
             self.flush_row_group()?;
         }
         Ok(())
@@ -203,13 +215,13 @@ fn parquet_err(e: parquet::errors::ParquetError) -> Error {
 impl<W: Write + Send> BatchSink for ParquetWriter<W> {
     fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
         let schema = self.schema.clone();
-        let row_group_rows = self.row_group_rows;
+        let (row_group_rows, row_group_bytes) = (self.row_group_rows, self.row_group_bytes);
         let file = self.file(batch)?;
         let mut offset = 0;
         loop {
             let room = row_group_rows - file.rows_in_group;
             let n = room.min(batch.num_rows() - offset);
-            file.write_slice(&schema, &batch.slice(offset, n), row_group_rows)?;
+            file.write_slice(&schema, &batch.slice(offset, n), (row_group_rows, row_group_bytes))?;
             offset += n;
             if offset >= batch.num_rows() {
                 return Ok(());

@@ -1,0 +1,107 @@
+//! The memory budget: bytes of batches read but not yet written, shared by every run that
+//! holds it (a daemon's imports share one; a lone run has its own).
+//!
+//! A batch is charged [`COST_FACTOR`] × its bytes as read: the rows as read, the columns
+//! decoded from them and the columns computed from those are alive together until the writer
+//! takes the batch. A reader charges a batch after reading it and before handing it on, and
+//! waits while the budget is spent; the charge is returned once the batch is written. A run
+//! holding nothing waits only for batches already in flight, which are written and released
+//! without waiting for anything, so runs never wait on each other forever; a batch that cannot fit even alone is an error, not an OOM.
+
+use std::sync::{Condvar, Mutex};
+
+use crate::error::{Error, ErrorKind, InputProblem};
+
+/// Live copies of a batch while it is in flight: as read, decoded, transformed.
+pub const COST_FACTOR: u64 = 3;
+
+/// Bytes that runs may hold in flight, together.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl MemoryBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> MemoryBudget {
+        MemoryBudget { limit: limit.max(1), used: Mutex::new(0), freed: Condvar::new() }
+    }
+
+    /// The budget in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Bytes held now, by all runs.
+    pub fn used(&self) -> u64 {
+        self.used.lock().map_or(0, |u| *u)
+    }
+
+    /// Charges `bytes`, waiting until they fit. `row` (1-based data row) locates the batch for the error when
+    /// it cannot fit at all.
+    pub(crate) fn acquire(&self, bytes: u64, row: u64) -> Result<(), Error> {
+        if bytes > self.limit {
+            return Err(Error::new(ErrorKind::Input {
+                path: None,
+                problem: InputProblem::TooWideForMemory {
+                    row,
+                    needed_mb: bytes.div_ceil(1 << 20),
+                    limit_mb: self.limit >> 20,
+                },
+            }));
+        }
+        let mut used = self.used.lock().map_err(|_| poisoned())?;
+        // Whatever is held is in the pool or the writer's queue and is released once
+        // written, whoever holds it: waiting here cannot wait on itself.
+        while *used + bytes > self.limit {
+            used = self.freed.wait(used).map_err(|_| poisoned())?;
+        }
+        *used += bytes;
+        Ok(())
+    }
+
+    /// Returns `bytes` charged earlier.
+    pub(crate) fn release(&self, bytes: u64) {
+        if let Ok(mut used) = self.used.lock() {
+            *used = used.saturating_sub(bytes);
+        }
+        self.freed.notify_all();
+    }
+}
+
+fn poisoned() -> Error {
+    Error::new(ErrorKind::Option("the memory budget's lock was poisoned by a panic".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_wider_than_the_whole_budget_is_an_error_not_a_wait() {
+        let b = MemoryBudget::new(100);
+        let err = b.acquire(101, 7).unwrap_err();
+        assert!(err.to_string().contains("data row 7"), "{err}");
+        assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn a_run_waits_while_others_hold_the_budget_and_goes_on_when_they_release() {
+        let b = Arc::new(MemoryBudget::new(100));
+        b.acquire(80, 1).unwrap();
+        let waiter = {
+            let b = b.clone();
+            std::thread::spawn(move || b.acquire(50, 2))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(b.used(), 80, "the second charge must wait");
+        b.release(80);
+        waiter.join().unwrap().unwrap();
+        assert_eq!(b.used(), 50);
+    }
+}
