@@ -134,6 +134,22 @@ fn default_settle_ms() -> u64 {
 fn default_scan_interval_ms() -> u64 {
     1000
 }
+/// What `max_memory_mb` leaves for batches in flight once every worker's own buffers are
+/// set aside: a reader holds a line of raw input and a batch of rows (a batch's bytes plus
+/// one line) with two spare batches, a writer one row group, and the process itself about
+/// 32 MiB. `Err` with the least workable `max_memory_mb` when that leaves less than the
+/// widest row costs in flight (see `anonymizer_core::pipeline::MemoryBudget`).
+pub fn batch_budget(max_memory: u64, workers: usize, max_line: u64, row_group: u64) -> Result<u64, u64> {
+    let batch_bytes = 8u64 << 20;
+    let per_worker = 2 * max_line + 3 * batch_bytes + row_group;
+    let reserved = (workers as u64).saturating_mul(per_worker).saturating_add(32 << 20);
+    let widest = 3 * (max_line + batch_bytes);
+    match max_memory.checked_sub(reserved) {
+        Some(left) if left >= widest => Ok(left),
+        _ => Err((reserved + widest).div_ceil(1 << 20)),
+    }
+}
+
 fn default_max_memory_mb() -> u64 {
     1024
 }
@@ -205,8 +221,8 @@ pub struct Settings {
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub keep_input_days: Option<u32>,
     pub min_free_bytes: u64,
-    /// `max_memory_mb` in bytes; see [`Settings::batch_budget`].
-    pub max_memory_bytes: u64,
+    /// Bytes of batches in flight, all imports together: see [`batch_budget`].
+    pub batch_budget: u64,
     pub shutdown_grace: Duration,
     pub max_attempts: u32,
     pub max_file_bytes: u64,
@@ -269,13 +285,6 @@ impl Dataset {
 }
 
 impl Settings {
-    /// Bytes of batches in flight, all imports together: half of `max_memory_mb`. The rest
-    /// holds each import's reader buffers (up to a line) and writer row group (a quarter
-    /// shared by the workers), the metadata and the allocator's slack.
-    pub fn batch_budget(&self) -> u64 {
-        self.max_memory_bytes / 2
-    }
-
     /// Reads and validates `path`; every problem is a configuration error (exit 2).
     pub fn load(path: &Path) -> Result<Settings, Failure> {
         let shown = path.display();
@@ -363,13 +372,27 @@ impl Settings {
         }
         let workers =
             if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
-        if raw.max_memory_mb < 64 {
-            return Err(cfg_err(format!("max_memory_mb = {} is below the least workable 64", raw.max_memory_mb)));
+        let max_memory_bytes = raw.max_memory_mb.saturating_mul(1 << 20);
+        let max_line =
+            raw.limits.max_line_bytes.unwrap_or(anonymizer_core::io::SourceOptions::default().max_line_bytes);
+        // Each import's writer buffers a row group outside the batch budget.
+        let row_group = |workers: usize| (max_memory_bytes / 4 / workers as u64).clamp(1 << 20, 64 << 20);
+        let fits = |workers: usize| batch_budget(max_memory_bytes, workers, max_line as u64, row_group(workers));
+        // `workers = 0` means one per core, as many as the memory allows.
+        let mut workers = workers;
+        if raw.workers == 0 {
+            while workers > 1 && fits(workers).is_err() {
+                workers -= 1;
+            }
         }
-        let max_memory_bytes = raw.max_memory_mb << 20;
-        // Each import's writer buffers a row group outside the batch budget: a share of the
-        // quarter of the memory the batches leave to buffers.
-        let row_group_bytes = (max_memory_bytes / 4 / workers as u64).clamp(1 << 20, 64 << 20) as usize;
+        let batch_budget = fits(workers).map_err(|needed_mb| {
+            cfg_err(format!(
+                "max_memory_mb = {} is too small for {workers} worker(s) and lines of up to {} MiB: it needs at least {needed_mb}",
+                raw.max_memory_mb,
+                max_line >> 20
+            ))
+        })?;
+        let row_group_bytes = row_group(workers) as usize;
         Ok(Settings {
             drop_dir,
             storage_dir,
@@ -380,7 +403,7 @@ impl Settings {
             metrics_addr,
             keep_input_days: raw.keep_input_days,
             min_free_bytes: raw.min_free_mb.saturating_mul(1 << 20),
-            max_memory_bytes,
+            batch_budget,
             shutdown_grace: Duration::from_millis(raw.shutdown_grace_ms),
             max_attempts: raw.max_attempts.max(1),
             max_file_bytes: raw.limits.max_file_bytes.unwrap_or(64 << 30),

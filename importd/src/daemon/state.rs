@@ -86,7 +86,7 @@ impl Daemon {
             .thread_name(|i| format!("importd-transform-{i}"))
             .build()
             .map_err(|_| Failure::runtime("error: could not start the transform threads"))?;
-        let memory = Arc::new(anonymizer_core::pipeline::MemoryBudget::new(settings.batch_budget()));
+        let memory = Arc::new(anonymizer_core::pipeline::MemoryBudget::new(settings.batch_budget));
         Ok(Daemon {
             settings,
             ledger: Mutex::new(Box::new(ledger)),
