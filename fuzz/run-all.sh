@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 60) each, two at a time, and prints executions
-# per second. A fresh machine has only the stable toolchain (nightly cannot be fetched), so
+# per second. Built with optimizations AND debug assertions (`-O -a`): the CSV reader's one
+# unsafe block is guarded by a debug assertion that re-validates every column as UTF-8, and
+# fuzzing is where that check must run. A fresh machine has only the stable toolchain (nightly cannot be fetched), so
 # the targets build with it and RUSTC_BOOTSTRAP=1, which lets stable take the -Z flags
 # cargo-fuzz passes for the sanitizer and coverage; FUZZ_TOOLCHAIN=nightly picks another. New inputs go to fuzz/scratch/ (not
 # committed); crashes to fuzz/artifacts/<target>/. Exit non-zero if any target failed.
@@ -10,12 +12,12 @@ secs=${1:-60}
 targets=(rules csv_pipeline csv_reader redact ff1 readers)
 toolchain=${FUZZ_TOOLCHAIN:-stable}
 export RUSTC_BOOTSTRAP=1
-cargo "+$toolchain" fuzz build -O >/dev/null 2>&1 || { echo "building the fuzz targets failed"; exit 1; }
+cargo "+$toolchain" fuzz build -O -a >/dev/null 2>&1 || { echo "building the fuzz targets failed"; exit 1; }
 mkdir -p scratch logs
 run() {
   local t=$1
   mkdir -p "scratch/$t"
-  cargo "+$toolchain" fuzz run -O "$t" "scratch/$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
+  cargo "+$toolchain" fuzz run -O -a "$t" "scratch/$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
     >"logs/$t.log" 2>&1
   local rc=$?
   local done_line
