@@ -104,4 +104,30 @@ mod tests {
         waiter.join().unwrap().unwrap();
         assert_eq!(b.used(), 50);
     }
+
+    fn run_with(budget: &Arc<MemoryBudget>, csv: String) -> Result<crate::RunReport, Error> {
+        use crate::io::{CsvOptions, CsvReader, CsvWriter};
+        let rules = crate::parse_rules("version = 1\nunlisted = \"keep\"\n", "r.toml").unwrap();
+        let mut opts = CsvOptions::new(&rules.input);
+        opts.batch_bytes = 1024;
+        let reader = CsvReader::new(std::io::Cursor::new(csv.into_bytes()), opts).unwrap();
+        let plan =
+            crate::RulePlan::new(Arc::new(rules), &crate::MasterKey::test_key().key_set(), &reader.header()).unwrap();
+        let opts = crate::RunOptions { memory: Some(budget.clone()), threads: 2, ..Default::default() };
+        crate::run(Arc::new(plan), Box::new(reader), Box::new(CsvWriter::new(Vec::new())), &opts)
+    }
+
+    #[test]
+    fn a_run_gives_back_every_byte_it_charged_whether_it_succeeds_or_fails() {
+        let budget = Arc::new(MemoryBudget::new(64 * 1024));
+        // 200 rows of ~500 bytes: many batches of ~1 KiB pass through a 64 KiB budget.
+        let rows: String = (0..200).map(|i| format!("{i},{}\n", "x".repeat(500))).collect();
+        let report = run_with(&budget, format!("id,text\n{rows}")).unwrap();
+        assert_eq!(report.rows_in, 200);
+        assert_eq!(budget.used(), 0);
+        // A batch with a row of 30 KiB costs 90 KiB in flight: more than the whole budget.
+        let err = run_with(&budget, format!("id,text\n1,x\n2,{}\n", "y".repeat(30 * 1024))).unwrap_err();
+        assert!(err.to_string().contains("data row 1: the batch starting here"), "{err}");
+        assert_eq!(budget.used(), 0);
+    }
 }

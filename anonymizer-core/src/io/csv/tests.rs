@@ -180,3 +180,23 @@ fn batches_do_not_change_content() {
     assert_eq!(a, b);
     assert_eq!(a.1.len(), 1000);
 }
+
+#[test]
+fn wide_rows_end_a_batch_at_the_byte_budget_and_a_row_wider_than_it_is_a_batch_alone() {
+    // Rows of 1,100, 10 and 5,000 field bytes with a 2,048-byte budget and a 100-row count.
+    let row = |n: usize, c: char| format!("{},{}\n", c, c.to_string().repeat(n));
+    let text = format!("a,b\n{}{}{}{}{}", row(1100, 'x'), row(1100, 'y'), row(10, 'z'), row(5000, 'w'), row(10, 'v'));
+    let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+    let mut opts = CsvOptions::new(&input);
+    opts.batch_size = 100;
+    opts.batch_bytes = 2048;
+    let mut r = CsvReader::new(std::io::Cursor::new(text.into_bytes()), opts).unwrap();
+    let mut lines = Vec::new();
+    while let Some(b) = r.next_batch().unwrap() {
+        assert!(b.bytes() > 0, "a CSV batch knows its bytes");
+        lines.push(b.lines.clone());
+    }
+    // The first two rows reach the budget; the third opens a batch that the 5,000-byte row
+    // overfills on its own; the last row is left for a batch of its own.
+    assert_eq!(lines, vec![vec![2, 3], vec![4, 5], vec![6]]);
+}
