@@ -124,61 +124,52 @@ fn anonymize_case(s: &Sandbox, case: &str, rules: &str, input: &Path) -> Measure
     m
 }
 
-const PSEUDONYMIZE_PAYLOAD: &str = "version = 1\n[columns]\nid = \"keep\"\npayload = \"pseudonymize\"\n";
-
-/// Rows of `width` bytes (one pseudonymized column), `total` bytes in all.
-fn wide_rows(case: &str, width: usize, full_mb: u64) {
+/// Rows of an `id` and one field per rule in `rules` (each `width` bytes of text), about
+/// `full_mb` MiB in all at full size, run through `anonymize`.
+fn wide_rows(case: &str, rules: &[(&str, &str)], width: usize, full_mb: u64) {
     let s = Sandbox::new();
     let input = s.path("in.csv");
-    let rows = (total(full_mb, 64) / width as u64).max(4);
-    let payload = text(width - 16, 1);
-    write_csv(&input, "id,payload", rows, |i, w| {
-        write!(w, "{i},").expect("write");
-        w.write_all(&payload).expect("write");
+    let row_bytes = (width * rules.len()) as u64;
+    let rows = (total(full_mb, 64) / row_bytes).max(4);
+    let field = text(width, rules.len() as u64);
+    let header: Vec<&str> = std::iter::once("id").chain(rules.iter().map(|(name, _)| *name)).collect();
+    write_csv(&input, &header.join(","), rows, |i, w| {
+        write!(w, "{i}").expect("write");
+        for _ in rules {
+            w.write_all(b",").expect("write");
+            w.write_all(&field).expect("write");
+        }
     });
-    anonymize_case(&s, case, PSEUDONYMIZE_PAYLOAD, &input);
+    let mut text = String::from("version = 1\n[columns]\nid = \"keep\"\n");
+    for (name, rule) in rules {
+        text.push_str(&format!("{name} = {rule}\n"));
+    }
+    anonymize_case(&s, case, &text, &input);
 }
+
+const PSEUDONYMIZE: &str = "\"pseudonymize\"";
 
 #[test]
 fn hostile_rows_of_64_kib_stay_under_the_memory_bound() {
-    wide_rows("rows of 64 KiB", 64 << 10, 1536);
+    wide_rows("rows of 64 KiB", &[("payload", PSEUDONYMIZE)], (64 << 10) - 16, 1536);
 }
 
 #[test]
 fn hostile_rows_of_1_mib_stay_under_the_memory_bound() {
-    wide_rows("rows of 1 MiB", 1 << 20, 1024);
+    wide_rows("rows of 1 MiB", &[("payload", PSEUDONYMIZE)], (1 << 20) - 16, 1024);
 }
 
 #[test]
 fn hostile_rows_of_16_mib_stay_under_the_memory_bound() {
     // Two fields just under the 8 MiB field limit: rows just under the 16 MiB line limit.
     // One is pseudonymized, the other kept, so the writer holds wide values too.
-    let s = Sandbox::new();
-    let input = s.path("in.csv");
-    let rows = (total(1024, 64) / (16 << 20)).max(4);
-    let half = text((8 << 20) - 64, 2);
-    write_csv(&input, "id,payload,kept", rows, |i, w| {
-        write!(w, "{i},").expect("write");
-        w.write_all(&half).expect("write");
-        w.write_all(b",").expect("write");
-        w.write_all(&half).expect("write");
-    });
-    let rules = "version = 1\n[columns]\nid = \"keep\"\npayload = \"pseudonymize\"\nkept = \"keep\"\n";
-    anonymize_case(&s, "rows of 16 MiB", rules, &input);
+    wide_rows("rows of 16 MiB", &[("payload", PSEUDONYMIZE), ("kept", "\"keep\"")], (8 << 20) - 64, 1024);
 }
 
 #[test]
 fn hostile_fields_of_8_mib_are_masked_under_the_memory_bound() {
-    let s = Sandbox::new();
-    let input = s.path("in.csv");
-    let rows = (total(512, 64) / (8 << 20)).max(4);
-    let field = text((8 << 20) - 32, 3);
-    write_csv(&input, "id,note", rows, |i, w| {
-        write!(w, "{i},").expect("write");
-        w.write_all(&field).expect("write");
-    });
-    let rules = "version = 1\n[columns]\nid = \"keep\"\nnote = { action = \"mask\", keep_first = 2 }\n";
-    anonymize_case(&s, "fields of 8 MiB (masked)", rules, &input);
+    let mask = "{ action = \"mask\", keep_first = 2 }";
+    wide_rows("fields of 8 MiB (masked)", &[("note", mask)], (8 << 20) - 32, 512);
 }
 
 #[test]
