@@ -190,6 +190,9 @@ pub enum InputProblem {
     /// `column` is the flattened name (`a.b`), or `column N` when it looks like data.
     #[error("column `{column}` holds lists or maps; only flat values and nested objects (read as `a.b` columns) can be imported")]
     Nested { column: String },
+    /// `column` is the flattened name (`a.b`), or `column N` when it looks like data.
+    #[error("line {line}: key `{column}` holds a plain value on one line and a nested object on another; it must hold one kind on every line")]
+    ObjectAndValue { line: u64, column: String },
 }
 
 /// Why writing the output failed. The upstream text is dropped (it may echo data).

@@ -42,11 +42,17 @@ pub(super) fn by_content(head: &[u8]) -> Detected {
         Detected::ArrowFile
     } else if head.starts_with(&[0xFF, 0xFF, 0xFF, 0xFF]) {
         Detected::ArrowStream
-    } else if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+    } else if starts_with_brace(head) {
         Detected::Jsonl
     } else {
         Detected::Csv(false)
     }
+}
+
+/// Whether the first byte after a UTF-8 BOM and whitespace is `{`.
+fn starts_with_brace(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 #[cfg(test)]
@@ -58,6 +64,7 @@ mod tests {
         assert_eq!(by_content(b"PAR1...."), Detected::Parquet);
         assert_eq!(by_content(b"ARROW1\0\0"), Detected::ArrowFile);
         assert_eq!(by_content(b"  {\"a\":1}\n"), Detected::Jsonl);
+        assert_eq!(by_content(b"\xEF\xBB\xBF{\"a\":1}\n"), Detected::Jsonl); // after a UTF-8 BOM
         assert_eq!(by_content(b"a,b\n"), Detected::Csv(false));
     }
 }

@@ -2,7 +2,8 @@
 //! decompressed size and ratio stop a bomb), then the format from `[input]`, the name's
 //! extension, or the content (Parquet and Arrow magics, `{` for JSON Lines, else CSV with its
 //! delimiter sniffed). Typed inputs (Parquet, Arrow) report their column types so a plan can
-//! keep them.
+//! keep them. JSON Lines is read twice (its keys, then its rows): a file is opened again from
+//! where it started, decompression and its limits included; a stream is spooled.
 //!
 //! Rooms: `detect` (which format), `sniff` (delimiter, quote), `compression` (gzip, zstd, zip
 //! and their bomb limits), `encoding` (text encodings and the byte-order mark).
@@ -25,7 +26,7 @@ pub use sniff::{sniff_delimiter, sniff_quote};
 
 use super::columnar::ColumnarSource;
 use super::csv::{CsvOptions, CsvReader};
-use super::jsonl::JsonlSource;
+use super::jsonl::{JsonlSource, Replay};
 use super::BatchSource;
 use crate::error::{Error, ErrorKind, InputProblem};
 use crate::rule::{ColumnType, Encoding, InputFormat, InputOptions};
@@ -49,7 +50,11 @@ impl std::fmt::Debug for Input {
 /// Limits and batch size for opening inputs.
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
+    /// Rows per batch.
     pub batch_size: usize,
+    /// Bytes of text (CSV fields, JSON lines) per batch: a batch ends at `batch_size` rows or
+    /// this many bytes, whichever comes first (a single larger row is a batch of its own).
+    pub batch_bytes: usize,
     /// Decompressed bytes a compressed input may expand to.
     pub max_decompressed_bytes: u64,
     /// Decompressed ÷ compressed bytes beyond which an input is treated as a bomb (checked
@@ -60,6 +65,7 @@ pub struct SourceOptions {
     pub max_line_bytes: usize,
     /// Longest CSV field in bytes.
     pub max_field_bytes: usize,
+    /// Most columns (for JSON Lines: most distinct key paths, objects counted too).
     pub max_columns: usize,
     pub max_rows: u64,
 }
@@ -68,6 +74,7 @@ impl Default for SourceOptions {
     fn default() -> Self {
         SourceOptions {
             batch_size: 8192,
+            batch_bytes: 8 << 20,
             max_decompressed_bytes: 64 << 30,
             max_ratio: 200,
             ratio_after: 16 << 20,
@@ -146,8 +153,13 @@ impl BatchSource for RowLimit {
     }
 }
 
-fn open_format(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions) -> Result<Source, Error> {
+fn open_format(mut input: Input, name: &str, opts: &InputOptions, so: &SourceOptions) -> Result<Source, Error> {
     let mut lower = name.to_ascii_lowercase();
+    // A file can be read again from here (JSON Lines reads twice): another handle on it.
+    let start = match &mut input {
+        Input::File(f) => Some((f.try_clone().map_err(io_problem)?, f.stream_position().map_err(io_problem)?)),
+        Input::Stream(_) => None,
+    };
     let (mut input, compression, inner) = decompress(input, &lower, so)?;
     if let Some(inner) = inner {
         lower = inner.to_ascii_lowercase();
@@ -173,6 +185,7 @@ fn open_format(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions
             }
             let mut csv = CsvOptions::new(&input_opts);
             csv.batch_size = so.batch_size.max(1);
+            csv.batch_bytes = so.batch_bytes.max(1);
             csv.max_record_bytes = so.max_line_bytes;
             csv.max_field_bytes = so.max_field_bytes;
             csv.max_columns = so.max_columns;
@@ -182,15 +195,25 @@ fn open_format(input: Input, name: &str, opts: &InputOptions, so: &SourceOptions
             Ok(Source { reader: Box::new(reader), header, types: Vec::new(), format, input: input_opts })
         }
         Detected::Jsonl => {
-            let src = JsonlSource::new(into_read(input), &head, so, &opts.null_values)?;
+            let mut input_opts = opts.clone();
+            if input_opts.encoding == Encoding::Auto {
+                input_opts.encoding = sniff_encoding(&head);
+            }
+            let replay = match start {
+                Some((mut file, at)) => {
+                    let (name, so) = (name.to_ascii_lowercase(), so.clone());
+                    Replay::Reopen(Box::new(move || {
+                        file.seek(SeekFrom::Start(at)).map_err(io_problem)?;
+                        let (again, _, _) = decompress(Input::File(file), &name, &so)?;
+                        Ok(into_read(again))
+                    }))
+                }
+                None => Replay::Spool,
+            };
+            let src = JsonlSource::open(into_read(input), replay, &input_opts, so)?;
             let header = src.header();
-            Ok(Source {
-                reader: Box::new(src),
-                header,
-                types: Vec::new(),
-                format: format!("jsonl{suffix}"),
-                input: opts.clone(),
-            })
+            let format = format!("jsonl{suffix}");
+            Ok(Source { reader: Box::new(src), header, types: Vec::new(), format, input: input_opts })
         }
         Detected::Parquet | Detected::ArrowFile => {
             let Input::File(file) = input else {
