@@ -63,7 +63,9 @@ pub struct InputOptions {
     pub format: InputFormat,
     /// `None`: by format (`,` for CSV, tab for TSV).
     pub delimiter: Option<u8>,
-    pub quote: u8,
+    /// `None`: not given, so sniffed from the input's first lines (`'` when they quote fields
+    /// with it and hold no `"`, else `"`). A quote the rule file names is used as written.
+    pub quote: Option<u8>,
     pub header: bool,
     pub encoding: Encoding,
     pub null_values: Vec<String>,
@@ -75,7 +77,7 @@ impl Default for InputOptions {
         InputOptions {
             format: InputFormat::Auto,
             delimiter: None,
-            quote: b'"',
+            quote: None,
             header: true,
             encoding: Encoding::Auto,
             null_values: vec![String::new()],

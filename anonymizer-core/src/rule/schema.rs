@@ -56,7 +56,8 @@ struct InputSection {
     /// One ASCII character; sniffed among `,` `;` tab `|` when absent.
     #[schemars(length(min = 1, max = 1))]
     delimiter: Option<String>,
-    /// The quote character (default `"`).
+    /// One ASCII character, used as written; sniffed when absent (`'` when the first lines quote
+    /// fields with it and hold no `"`, else `"`).
     #[schemars(length(min = 1, max = 1))]
     quote: Option<String>,
     /// Whether the first row names the columns (default true).
