@@ -336,9 +336,14 @@ fn the_configuration_is_validated_before_anything_starts() {
     check(&cfg.replace("keys/acme.key", "keys/none.key"), "tenant `acme`");
     site.write("rules/broken.toml", "version = 1\n[columns]\nid = \"kepp\"\n");
     check(&cfg.replace("rules/acme.toml", "rules/broken.toml"), "broken.toml:3");
-    set_mode(&site.path("keys/globex.key"), 0o644);
-    check(&cfg, "chmod 600");
-    set_mode(&site.path("keys/globex.key"), 0o600);
+    // The daemon checks key files as `anonymize` does: 0600 or 0400, nothing else.
+    for (mode, shown) in [(0o644, "its mode is 0644"), (0o700, "its mode is 0700")] {
+        set_mode(&site.path("keys/globex.key"), mode);
+        check(&cfg, shown);
+        check(&cfg, "chmod 600");
+    }
+    // Owner read-only is a key file's mode too: the daemon below starts with it.
+    set_mode(&site.path("keys/globex.key"), 0o400);
     // A second daemon on the same state_dir is refused.
     let mut first = site.spawn();
     assert!(wait_until(Duration::from_secs(10), || site.logs().contains("importd is running")));
