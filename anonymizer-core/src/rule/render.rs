@@ -1,5 +1,5 @@
 //! Rules → rule-file text. Every part of the model is written out, with defaults made
-//! explicit, so `parse(render(rules))` gives the same model (the fuzzer checks that
+//! explicit (but for the `[input]` settings sniffed when absent, written only when given), so `parse(render(rules))` gives the same model (the fuzzer checks that
 //! `render ∘ parse` is a fixpoint on everything the parser accepts).
 
 use std::fmt::Write as _;
