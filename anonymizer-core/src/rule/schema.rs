@@ -148,6 +148,7 @@ enum Action {
     /// Format-preserving encryption (FF1, AES-256), reversible with `importd reveal`.
     Encrypt {
         /// `digits`, `upper_alphanumeric`, `lower_alphanumeric`, `alphanumeric`, `letters`, or a custom string of ≥ 2 distinct characters.
+        /// A value of lowercase letters and `_` that contains `_`, repeats a letter or is within 3 edits of a name is refused as a misspelt name.
         alphabet: String,
         /// The FF1 tweak; default: the column's name.
         domain: Option<String>,
