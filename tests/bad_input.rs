@@ -89,7 +89,7 @@ fn a_failed_run_leaves_an_existing_output_untouched() {
 }
 
 #[test]
-fn key_file_missing_malformed_or_open_to_others_is_a_configuration_error() {
+fn key_file_missing_malformed_or_not_mode_0600_or_0400_is_a_configuration_error() {
     let s = Sandbox::new();
     s.write("rules.toml", KEEP_ALL);
     s.write("in.csv", "a\n1\n");
@@ -100,7 +100,9 @@ fn key_file_missing_malformed_or_open_to_others_is_a_configuration_error() {
         ("missing.key", None, "cannot read it"),
         ("short.key", Some(("abcd", 0o600)), "expected 64 hex digits"),
         ("nothex.key", Some((&zz, 0o600)), "not a hex digit"),
-        ("open.key", Some((&ab, 0o644)), "readable by others"),
+        ("open.key", Some((&ab, 0o644)), "its mode is 0644"),
+        // Owner-executable: no bit for others, and still not a key file's mode.
+        ("exec.key", Some((&ab, 0o700)), "its mode is 0700"),
     ];
     for (name, content, expected) in cases {
         if let Some((hex, mode)) = content {
@@ -111,6 +113,9 @@ fn key_file_missing_malformed_or_open_to_others_is_a_configuration_error() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(err.contains(name) && err.contains(expected), "{name}: {err}");
+        if expected.contains("mode") {
+            assert!(err.contains("chmod 600"), "{name}: {err}");
+        }
         assert!(!err.contains("zzzz") && !err.contains("abab"), "key content never printed: {err}");
         assert!(!s.path("out.csv").exists());
     }

@@ -49,6 +49,33 @@ fn anonymize_writes_csv_in_input_order_with_a_summary() {
     }
 }
 
+/// A rule file's `name` and `description` appeared in no report. The summary shows both,
+/// each on one line and capped (the description below is multi-line and 600 characters).
+#[test]
+fn anonymize_summary_names_the_rule_files_name_and_description() {
+    let s = Sandbox::new();
+    let description = format!("Orders from the\\nwebshop {}", "x".repeat(600));
+    let named = RULES.replacen(
+        "version = 1\n",
+        &format!("version = 1\nname = \"Webshop orders\"\ndescription = \"{description}\"\n"),
+        1,
+    );
+    s.write("rules.toml", &named);
+    s.write("in.csv", INPUT);
+    let out = s.anonymize("rules.toml", "in.csv", "out.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("  rules         Webshop orders\n"), "{err}");
+    let line = err.lines().find(|l| l.starts_with("  description   ")).unwrap_or_else(|| panic!("{err}"));
+    let shown = line.trim_start_matches("  description   ");
+    assert!(shown.starts_with("Orders from the webshop xxx") && shown.ends_with('…'), "{line}");
+    assert_eq!(shown.chars().count(), 300, "{line}");
+    // Without them, no empty lines for them.
+    s.write("plain.toml", RULES);
+    let out = s.anonymize("plain.toml", "in.csv", "out2.csv");
+    assert!(!stderr(&out).contains("  rules         ") && !stderr(&out).contains("description"), "{}", stderr(&out));
+}
+
 #[test]
 fn anonymize_reads_stdin_and_tsv() {
     let s = Sandbox::new();

@@ -176,3 +176,19 @@ fn rules_preview_shows_before_and_after_with_deleted_rows_and_invalid_cells() {
         .to_string();
     assert!(text.contains(&token), "{token} not in {text}");
 }
+
+/// A rule file's `name` and `description` appeared in no report: `preview` heads its table
+/// with them.
+#[test]
+fn rules_preview_names_the_rule_files_name_and_description() {
+    let s = Sandbox::new();
+    s.write(
+        "r.toml",
+        "version = 1\nname = \"CRM customers\"\ndescription = \"Customer master data\"\n[columns]\nid = \"keep\"\n",
+    );
+    s.write("in.csv", "id\n1\n");
+    let out = s.run(&["rules", "preview", "r.toml", "in.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("\nrules: CRM customers\n       Customer master data\n"), "{text}");
+}

@@ -234,8 +234,8 @@ fn a_rule_file_broken_on_reload_keeps_the_old_rules() {
     for f in site.outputs("acme") {
         assert_eq!(column_names(&f), ["id", "email"], "the old rules were not in force");
     }
-    // A valid change is swapped in and audited.
-    site.replace_rules("acme", "version = 1\n[columns]\nid = \"keep\"\n");
+    // A valid change is swapped in and audited, with the new rule file's name.
+    site.replace_rules("acme", "version = 1\nname = \"Only ids\"\n[columns]\nid = \"keep\"\n");
     assert!(wait_until(Duration::from_secs(10), || site.logs().contains("the new version is in force")));
     site.drop_file("acme", "three.csv", &orders_csv("acme-three", 5));
     assert!(committed(3));
@@ -245,6 +245,8 @@ fn a_rule_file_broken_on_reload_keeps_the_old_rules() {
     assert!(wait_exit(&mut child, Duration::from_secs(30)).success());
     let audit = std::fs::read_to_string(site.path("state/audit/acme.jsonl")).unwrap();
     assert_eq!(audit.matches("\"event\":\"rules_reloaded\"").count(), 1);
+    let reloaded = audit.lines().find(|l| l.contains("\"event\":\"rules_reloaded\"")).unwrap_or_default();
+    assert!(reloaded.contains("\"rules_name\":\"Only ids\""), "{reloaded}");
     assert_no_canary(&site);
 }
 
@@ -295,6 +297,47 @@ fn a_tampered_audit_record_is_caught_by_audit_verify() {
     assert!(stderr(&bad).contains(&format!("acme.jsonl:{line}: record seq {line} is broken")), "{}", stderr(&bad));
 }
 
+/// A rule file's `name` and `description` appeared in no audit record. Every import record
+/// of a named rule file carries `rules_name` (and `rules_description`, capped); a rule file
+/// without them records nulls.
+#[test]
+fn audit_import_records_carry_the_rule_files_name_and_description() {
+    let site = Site::new("");
+    let long = "y".repeat(400);
+    site.replace_rules(
+        "acme",
+        &RULES.replacen(
+            "version = 1\n",
+            &format!("version = 1\nname = \"Acme orders\"\ndescription = \"{long}\"\n"),
+            1,
+        ),
+    );
+    site.drop_file("acme", "good.csv", &orders_csv("acme-good", 2));
+    let mut bad = orders_csv("acme-bad", 2);
+    bad.extend_from_slice(b"acme-bad-x,x@example.com,one field,too many\n");
+    site.drop_file("acme", "bad.csv", &bad);
+    site.drop_file("globex", "plain.csv", &orders_csv("globex-plain", 2));
+    assert_eq!(site.run_once().status.code(), Some(1), "bad.csv is quarantined");
+    let records = |tenant: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(site.path(&format!("state/audit/{tenant}.jsonl"))).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let acme = records("acme");
+    for event in ["import_started", "committed", "quarantined"] {
+        let rec = acme.iter().find(|r| r["event"] == event).unwrap_or_else(|| panic!("no {event} in {acme:?}"));
+        assert_eq!(rec["rules_name"], "Acme orders", "{rec}");
+    }
+    let committed = acme.iter().find(|r| r["event"] == "committed").unwrap();
+    let description = committed["rules_description"].as_str().unwrap_or_default();
+    assert_eq!(description.chars().count(), 300, "capped: {committed}");
+    assert!(description.starts_with("yyy") && description.ends_with('…'), "{committed}");
+    let globex = records("globex");
+    let plain = globex.iter().find(|r| r["event"] == "committed").unwrap();
+    assert!(plain["rules_name"].is_null() && plain["rules_description"].is_null(), "{plain}");
+    let verify = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
 #[test]
 fn a_broken_file_is_quarantined_with_a_reason_and_no_values() {
     let site = Site::new("");
@@ -336,9 +379,14 @@ fn the_configuration_is_validated_before_anything_starts() {
     check(&cfg.replace("keys/acme.key", "keys/none.key"), "tenant `acme`");
     site.write("rules/broken.toml", "version = 1\n[columns]\nid = \"kepp\"\n");
     check(&cfg.replace("rules/acme.toml", "rules/broken.toml"), "broken.toml:3");
-    set_mode(&site.path("keys/globex.key"), 0o644);
-    check(&cfg, "chmod 600");
-    set_mode(&site.path("keys/globex.key"), 0o600);
+    // The daemon checks key files as `anonymize` does: 0600 or 0400, nothing else.
+    for (mode, shown) in [(0o644, "its mode is 0644"), (0o700, "its mode is 0700")] {
+        set_mode(&site.path("keys/globex.key"), mode);
+        check(&cfg, shown);
+        check(&cfg, "chmod 600");
+    }
+    // Owner read-only is a key file's mode too: the daemon below starts with it.
+    set_mode(&site.path("keys/globex.key"), 0o400);
     // A second daemon on the same state_dir is refused.
     let mut first = site.spawn();
     assert!(wait_until(Duration::from_secs(10), || site.logs().contains("importd is running")));

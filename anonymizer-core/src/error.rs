@@ -136,8 +136,9 @@ pub enum KeyProblem {
     Unreadable(std::io::ErrorKind),
     #[error("it is not a regular file")]
     NotAFile,
-    #[error("it is readable by others (mode {mode:04o}); run `chmod 600` on it")]
-    TooOpen { mode: u32 },
+    /// The mode is not exactly 0600 or 0400 (`key::KEY_FILE_MODES`).
+    #[error("its mode is {mode:04o}, but a key file must have mode 0600 (owner read/write) or 0400 (owner read-only); run `chmod 600` on it")]
+    WrongMode { mode: u32 },
     #[error("expected 64 hex digits (32 bytes), found {hex_digits} characters")]
     Malformed { hex_digits: usize },
     #[error("expected 64 hex digits (32 bytes), found a character that is not a hex digit")]

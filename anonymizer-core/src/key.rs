@@ -21,6 +21,10 @@ pub const INFO_PERTURB: &[u8] = b"importd/v1/perturb";
 /// HKDF `info` for the audit log chain.
 pub const INFO_AUDIT: &[u8] = b"importd/v1/audit";
 
+/// The modes a key file may have: owner read/write (0600) or owner read-only (0400).
+/// Nothing else: no bits for group or others, and none for executing (0700) or set-id.
+pub const KEY_FILE_MODES: [u32; 2] = [0o600, 0o400];
+
 /// A tenant's 32-byte master key.
 pub struct MasterKey(Zeroizing<[u8; 32]>);
 
@@ -76,7 +80,7 @@ impl MasterKey {
     }
 
     /// Reads a key file: it must exist, be a regular file, hold 64 hex digits, and (on Unix)
-    /// be readable by its owner only (mode no wider than 0600).
+    /// have mode exactly 0600 or 0400 ([`KEY_FILE_MODES`]).
     pub fn load(path: &Path) -> Result<Self, Error> {
         let fail = |problem| Error::new(ErrorKind::Key { path: path.to_path_buf(), problem });
         let meta = std::fs::metadata(path).map_err(|e| fail(KeyProblem::Unreadable(e.kind())))?;
@@ -86,9 +90,9 @@ impl MasterKey {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(fail(KeyProblem::TooOpen { mode }));
+            let mode = meta.permissions().mode() & 0o7777;
+            if !KEY_FILE_MODES.contains(&mode) {
+                return Err(fail(KeyProblem::WrongMode { mode }));
             }
         }
         if meta.len() > 4096 {
@@ -222,6 +226,33 @@ mod tests {
         let err = MasterKey::from_hex("zz".repeat(32).as_str()).unwrap_err();
         assert!(!err.to_string().contains("zz"));
         assert!(matches!(MasterKey::from_hex("abc"), Err(KeyProblem::Malformed { hex_digits: 3 })));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_mode_other_than_0600_or_0400_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tenant.key");
+        std::fs::write(&path, seq_key().to_hex().as_bytes()).unwrap();
+        let load_with = |mode: u32| {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            MasterKey::load(&path)
+        };
+        for mode in [0o600, 0o400] {
+            assert_eq!(load_with(mode).unwrap().key_id(), KAT_KEY_ID, "{mode:04o}");
+        }
+        // 0700 passed the old "no wider than 0600" check (`mode & 0o077 == 0`).
+        for mode in [0o700, 0o500, 0o200, 0o000, 0o640, 0o644, 0o604, 0o660, 0o666, 0o4600, 0o1600] {
+            let err = load_with(mode).unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::Key { problem: KeyProblem::WrongMode { mode: m }, .. } if *m == mode)
+            );
+            let text = err.to_string();
+            let shown = format!("mode is {mode:04o}");
+            assert!(text.contains(&path.display().to_string()) && text.contains(&shown), "{text}");
+            assert!(text.contains("chmod 600"), "{text}");
+        }
     }
 
     const KAT_PSEUDO: &str = "647c4d4a186531786806a9000f401862c5326afe6b5dadcb5e41bcf0ceeec8e3";

@@ -215,6 +215,36 @@ fn excel_windows_1252_semicolons_need_no_input_section() {
     assert_eq!(col.value(1), "Bäckerweg 2");
 }
 
+/// The first column of the first batch of `bytes` read under `rules`, and the quote in effect.
+fn first_column(rules: &str, bytes: &[u8]) -> (Vec<String>, Option<u8>) {
+    let rules = parse_rules(rules, "r.toml").unwrap();
+    let mut src = open_source(Input::File(file(bytes)), "in.csv", &rules.input, &SourceOptions::default()).unwrap();
+    let batch = src.reader.next_batch().unwrap().unwrap().decode().unwrap();
+    let col = batch.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+    ((0..col.len()).map(|i| col.value(i).to_string()).collect(), src.input.quote)
+}
+
+// Single quotes around every field and no `"` anywhere: what sniffing reads as `'`-quoted.
+const SINGLE_QUOTED: &[u8] = b"id,note\n1,'a'\n2,'b'\n";
+
+#[test]
+fn an_explicit_double_quote_is_not_overridden_by_sniffing() {
+    let rules = "version = 1\nunlisted = \"keep\"\n[input]\nquote = '\"'\n";
+    let (notes, quote) = first_column(rules, SINGLE_QUOTED);
+    assert_eq!(quote, Some(b'"'));
+    assert_eq!(notes, ["'a'", "'b'"], "the `'` are data under an explicit `\"`");
+}
+
+#[test]
+fn an_absent_quote_is_sniffed() {
+    let (notes, quote) = first_column("version = 1\nunlisted = \"keep\"\n", SINGLE_QUOTED);
+    assert_eq!(quote, Some(b'\''));
+    assert_eq!(notes, ["a", "b"]);
+    let (notes, quote) = first_column("version = 1\nunlisted = \"keep\"\n", b"id,note\n1,\"a\"\n2,'b'\n");
+    assert_eq!(quote, Some(b'"'));
+    assert_eq!(notes, ["a", "'b'"]);
+}
+
 #[test]
 fn decompression_bombs_and_damage_fail_clearly() {
     let mut repeated = b"id,email,address.zip,amount,born\n".to_vec();

@@ -182,15 +182,16 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
                     ColumnType::Decimal { scale, .. } => Some(i32::from(scale)),
                     _ => None,
                 };
-                // Keyed on the cell's input text, as the spec says for text inputs.
+                // Keyed on the cell's exact input text (spec: `utf8(value)`), spaces included:
+                // the number is parsed leniently, the key is not.
                 typed_map_rows(c, src, &mut invalid, |v, _, s| {
-                    from_f64(&c.ty, n.apply(as_f64(&c.ty, v)?, s.trim().as_bytes(), scale))
+                    from_f64(&c.ty, n.apply(as_f64(&c.ty, v)?, s.as_bytes(), scale))
                 })
             } else {
                 text_map(c, src, &mut invalid, |_, s, out| match parse_f64(s) {
                     Some(x) => {
                         let d = decimals_of(s);
-                        let y = n.apply(x, s.trim().as_bytes(), Some(d as i32));
+                        let y = n.apply(x, s.as_bytes(), Some(d as i32));
                         out.push_str(&format!("{y:.d$}"));
                         true
                     }
@@ -312,5 +313,69 @@ fn from_f64(ty: &ColumnType, y: f64) -> Option<Typed> {
         ColumnType::Float => Some(Typed::Float(y)),
         ColumnType::Decimal { scale, .. } => Some(Typed::Dec((y * 10f64.powi(i32::from(*scale))).round() as i128)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Array, ArrayRef, Decimal128Array, RecordBatch, StringArray};
+
+    use crate::key::MasterKey;
+    use crate::rule::parse_rules;
+    use crate::RulePlan;
+
+    // `noise` was keyed on the trimmed text, so `" 1234.5"` got the noise of `"1234.5"`.
+    // The spec keys it on `utf8(value)`, the exact input text. Expected values computed
+    // independently in Python (standard library; HKDF written out from RFC 5869 and checked
+    // against `cryptography`'s HKDF), with the test master key of 32 zero bytes:
+    //
+    // ```python
+    // import hashlib, hmac, math
+    // def hkdf_sha256(ikm, info, length=32, salt=b""):
+    //     prk = hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()  # empty salt = 32 zeros
+    //     okm, t, i = b"", b"", 1
+    //     while len(okm) < length:
+    //         t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+    //         okm, i = okm + t, i + 1
+    //     return okm[:length]
+    // k = hkdf_sha256(bytes(32), b"importd/v1/perturb")
+    // def u(domain, text):
+    //     tag = hmac.new(k, b"noise" + b"\0" + domain.encode() + b"\0" + text.encode(), hashlib.sha256).digest()
+    //     return int.from_bytes(tag[:8], "big") / 2**64
+    // def half_away(v):
+    //     return math.copysign(math.floor(abs(v) + 0.5), v)
+    // def noised(domain, text, rel, scale):
+    //     x = float(text.strip())
+    //     y = x + (2 * u(domain, text) - 1) * rel * abs(x)
+    //     return half_away(y * 10**scale) / 10**scale
+    // for t in ["1234.5", " 1234.5", "1234.5 "]: print(repr(t), f"{noised('amount', t, 0.05, 1):.1f}")
+    // for t in ["52000.00", " 52000.00"]: print(repr(t), int(half_away(noised('price', t, 0.05, 2) * 100)))
+    // # '1234.5' 1204.5, ' 1234.5' 1176.3, '1234.5 ' 1281.1; '52000.00' 5204452, ' 52000.00' 5240583
+    // ```
+    #[test]
+    fn noise_is_keyed_on_the_exact_input_text_not_the_trimmed_text() {
+        let rules = parse_rules(
+            "version = 1\n[columns]\namount = { action = \"noise\", relative = 0.05 }\n\
+             price = { action = \"noise\", relative = 0.05 }\n[types]\nprice = \"decimal(10,2)\"\n",
+            "r.toml",
+        )
+        .unwrap();
+        let header = ["amount".to_string(), "price".to_string()];
+        let plan = RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &header).unwrap();
+        let text = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let batch = RecordBatch::try_from_iter([
+            ("amount", text(vec!["1234.5", " 1234.5", "1234.5 "])),
+            ("price", text(vec!["52000.00", " 52000.00", "52000.00"])),
+        ])
+        .unwrap();
+        let out = plan.apply(&batch).unwrap().batch;
+        let amount = out.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        let amounts: Vec<&str> = (0..amount.len()).map(|i| amount.value(i)).collect();
+        assert_eq!(amounts, ["1204.5", "1176.3", "1281.1"]);
+        let price = out.column(1).as_any().downcast_ref::<Decimal128Array>().unwrap();
+        let prices: Vec<i128> = (0..price.len()).map(|i| price.value(i)).collect();
+        assert_eq!(prices, [5204452, 5240583, 5204452]);
     }
 }

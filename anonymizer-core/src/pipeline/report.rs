@@ -27,6 +27,10 @@ pub struct RunReport {
     pub write_time: Duration,
     pub key_id: String,
     pub rules_sha256: String,
+    /// The rule file's `name` and `description`, one line each and capped
+    /// ([`Rules::shown_name`](crate::rule::Rules::shown_name)): the author's text, not data.
+    pub rules_name: Option<String>,
+    pub rules_description: Option<String>,
 }
 
 impl RunReport {

@@ -182,6 +182,8 @@ pub fn run(
         report.bytes_in = source.bytes_read();
         report.key_id = plan.key_id().to_string();
         report.rules_sha256 = plan.rules().sha256.clone();
+        report.rules_name = plan.rules().shown_name();
+        report.rules_description = plan.rules().shown_description();
         Ok(report)
     })
 }

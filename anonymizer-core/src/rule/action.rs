@@ -10,6 +10,37 @@ use super::model::*;
 use super::syntax::{type_name, Reader, Table, Value};
 use super::validate::{Walker, ACTIONS, ALPHABETS, BUILTIN_DETECTORS, ON_INVALID};
 
+/// Edits (Levenshtein) within which an `alphabet` of lowercase letters is a misspelt name.
+const ALPHABET_TYPO_EDITS: usize = 3;
+
+/// Whether an `alphabet` value that is no named alphabet is a misspelt name rather than a
+/// custom alphabet: it is made only of lowercase ASCII letters and `_`, and it contains `_`,
+/// repeats a letter, or is within [`ALPHABET_TYPO_EDITS`] edits of a name (`"digts"`,
+/// `"leters"`, `"upper_alnum"`). `"abcdef"` or `"0123456789ABCDEF"` stay custom alphabets.
+fn is_misspelt_alphabet_name(a: &str) -> bool {
+    if a.is_empty() || !a.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let repeats = !a.chars().all(|c| seen.insert(c));
+    a.contains('_') || repeats || ALPHABETS.iter().any(|(n, _)| strsim::levenshtein(a, n) <= ALPHABET_TYPO_EDITS)
+}
+
+/// The named alphabet closest to a misspelt one: by edit distance when within
+/// [`ALPHABET_TYPO_EDITS`], else the most similar by Jaro-Winkler when similar enough.
+fn closest_alphabet_name(a: &str) -> Option<&'static str> {
+    let nearest = ALPHABETS.iter().map(|(n, _)| (strsim::levenshtein(a, n), *n)).min_by_key(|(d, _)| *d);
+    match nearest {
+        Some((d, n)) if d <= ALPHABET_TYPO_EDITS => Some(n),
+        _ => ALPHABETS
+            .iter()
+            .map(|(n, _)| (strsim::jaro_winkler(a, n), *n))
+            .filter(|(s, _)| *s > 0.8)
+            .max_by(|x, y| x.0.total_cmp(&y.0))
+            .map(|(_, n)| n),
+    }
+}
+
 impl Walker<'_, '_> {
     /// A rule: `"action"` or `{ action = "...", ... }`.
     pub(super) fn rule(&mut self, v: &Value<'_>, extra_keys: &[&str]) -> Option<Rule> {
@@ -150,24 +181,25 @@ impl Walker<'_, '_> {
                 let alphabet = match ALPHABETS.iter().find(|(n, _)| *n == a) {
                     Some((_, chars)) => chars.to_string(),
                     None => {
-                        let mut seen = std::collections::HashSet::new();
-                        let distinct = a.chars().all(|c| seen.insert(c));
-                        let looks_like_name = a.chars().all(|c| c.is_ascii_lowercase() || c == '_') && a.len() > 3;
-                        if looks_like_name && !distinct {
-                            let hint = did_you_mean(&a, ALPHABETS.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
-                                format!(
-                                    "named alphabets: {}",
-                                    ALPHABETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                                )
-                            });
-                            self.r.error(av.span(), format!("unknown alphabet \"{a}\""), Some(hint));
+                        if is_misspelt_alphabet_name(&a) {
+                            let names = ALPHABETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+                            let hint = match closest_alphabet_name(&a) {
+                                Some(name) => format!("did you mean \"{name}\"? The named alphabets are: {names}"),
+                                None => format!("the named alphabets are: {names}"),
+                            };
+                            self.r.error(
+                                av.span(),
+                                format!("unknown alphabet \"{a}\" (lowercase letters like these are read as a misspelt name, not as a custom alphabet)"),
+                                Some(hint),
+                            );
                             return None;
                         }
-                        if !distinct || a.chars().count() < 2 {
+                        let mut seen = std::collections::HashSet::new();
+                        if !a.chars().all(|c| seen.insert(c)) || a.chars().count() < 2 {
                             self.r.error(
                                 av.span(),
                                 "a custom alphabet needs at least 2 characters, each only once",
-                                None,
+                                did_you_mean(&a, ALPHABETS.iter().map(|(n, _)| *n)),
                             );
                             return None;
                         }
@@ -322,5 +354,57 @@ impl Walker<'_, '_> {
             }
         };
         Some(Action::Generalize(g))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rule::{parse_rules, Action};
+
+    fn encrypt_rule(alphabet: &str) -> String {
+        format!("version = 1\n[columns]\ncode = {{ action = \"encrypt\", alphabet = \"{alphabet}\" }}\n")
+    }
+
+    /// `alphabet = "digts"` used to be a custom alphabet of d, i, g, t, s: a typo that
+    /// encrypted nothing the author meant. A name-like value is an error at its line.
+    #[test]
+    fn an_alphabet_typo_is_an_error_not_a_custom_alphabet() {
+        let cases = [
+            ("digts", Some("digits")),
+            ("digit", Some("digits")),
+            ("leters", Some("letters")),
+            ("alphanumerics", Some("alphanumeric")),
+            ("upperalphanumeric", Some("upper_alphanumeric")),
+            ("upper_alnum", Some("upper_alphanumeric")),
+            ("dig", Some("digits")),
+            // Repeats a letter: no alphabet, and a word rather than a set of characters.
+            ("alphanum", Some("alphanumeric")),
+            ("my_own", None),
+        ];
+        for (alphabet, suggestion) in cases {
+            let d = parse_rules(&encrypt_rule(alphabet), "r.toml").unwrap_err();
+            assert_eq!(d.len(), 1, "{alphabet}: {d}");
+            let item = &d.items[0];
+            assert_eq!((item.line, item.column), (3, 41), "{alphabet}: {d}");
+            assert!(item.message.contains(&format!("unknown alphabet \"{alphabet}\"")), "{d}");
+            let hint = item.hint.as_deref().unwrap_or_default();
+            assert!(hint.contains("digits, upper_alphanumeric, lower_alphanumeric, alphanumeric, letters"), "{d}");
+            match suggestion {
+                Some(s) => assert!(hint.contains(&format!("did you mean \"{s}\"?")), "{alphabet}: {d}"),
+                None => assert!(!hint.contains("did you mean"), "{alphabet}: {d}"),
+            }
+        }
+    }
+
+    #[test]
+    fn genuine_custom_alphabets_still_work() {
+        for alphabet in ["0123456789ABCDEF", "abcdef", "abcdefghijklmnopqrstuvwxyz", "xyz", "ab", "ABCDEFGHJK", "01"] {
+            let rules = parse_rules(&encrypt_rule(alphabet), "r.toml").unwrap_or_else(|d| panic!("{alphabet}: {d}"));
+            let action = &rules.column_rule("code").map(|r| r.action.clone());
+            assert_eq!(action, &Some(Action::Encrypt { alphabet: alphabet.into(), domain: None }));
+        }
+        let rules = parse_rules(&encrypt_rule("digits"), "r.toml").unwrap();
+        let action = rules.column_rule("code").map(|r| r.action.clone());
+        assert_eq!(action, Some(Action::Encrypt { alphabet: "0123456789".into(), domain: None }));
     }
 }

@@ -63,7 +63,9 @@ pub struct InputOptions {
     pub format: InputFormat,
     /// `None`: by format (`,` for CSV, tab for TSV).
     pub delimiter: Option<u8>,
-    pub quote: u8,
+    /// `None`: not given, so sniffed from the input's first lines (`'` when they quote fields
+    /// with it and hold no `"`, else `"`). A quote the rule file names is used as written.
+    pub quote: Option<u8>,
     pub header: bool,
     pub encoding: Encoding,
     pub null_values: Vec<String>,
@@ -75,7 +77,7 @@ impl Default for InputOptions {
         InputOptions {
             format: InputFormat::Auto,
             delimiter: None,
-            quote: b'"',
+            quote: None,
             header: true,
             encoding: Encoding::Auto,
             null_values: vec![String::new()],
@@ -258,10 +260,17 @@ pub struct Example {
     pub line: usize,
 }
 
+/// Characters of a rule file's `name` that reports and audit records show.
+pub const NAME_SHOWN_CHARS: usize = 100;
+/// Characters of a rule file's `description` that reports and audit records show.
+pub const DESCRIPTION_SHOWN_CHARS: usize = 300;
+
 /// A validated rule file.
 #[derive(Debug, Clone)]
 pub struct Rules {
+    /// Free text by the rule file's author, shown in reports: see [`Rules::shown_name`].
     pub name: Option<String>,
+    /// Free text by the rule file's author, shown in reports: see [`Rules::shown_description`].
     pub description: Option<String>,
     pub unlisted: Unlisted,
     pub on_invalid: OnInvalid,
@@ -282,6 +291,18 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// The `name` as reports, summaries and audit records show it: on one line, at most
+    /// [`NAME_SHOWN_CHARS`] characters (see [`shown_text`]); `None` when absent or blank.
+    pub fn shown_name(&self) -> Option<String> {
+        self.name.as_deref().and_then(|n| shown_text(n, NAME_SHOWN_CHARS))
+    }
+
+    /// The `description` as reports show it: on one line, at most [`DESCRIPTION_SHOWN_CHARS`]
+    /// characters; `None` when absent or blank.
+    pub fn shown_description(&self) -> Option<String> {
+        self.description.as_deref().and_then(|d| shown_text(d, DESCRIPTION_SHOWN_CHARS))
+    }
+
     /// The rule for an exact column name, if any.
     pub fn column_rule(&self, name: &str) -> Option<&Rule> {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, r)| r)
@@ -319,5 +340,48 @@ impl Rules {
     /// The declared type of a column.
     pub fn type_of(&self, name: &str) -> Option<&ColumnType> {
         self.types.iter().find(|(n, _, _)| n == name).map(|(_, t, _)| t)
+    }
+}
+
+/// An author's free text made safe to print on one line: control characters (line breaks,
+/// terminal escapes) and bidirectional overrides become spaces, runs of spaces one space, and
+/// text longer than `max_chars` characters is cut, ending in `…`. `None` when nothing is left.
+pub fn shown_text(text: &str, max_chars: usize) -> Option<String> {
+    let bidi =
+        |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let mut clean = String::with_capacity(text.len().min(max_chars * 4));
+    for c in text.chars().map(|c| if c.is_control() || bidi(c) { ' ' } else { c }) {
+        if !(c == ' ' && (clean.is_empty() || clean.ends_with(' '))) {
+            clean.push(c);
+        }
+    }
+    let clean = clean.trim_end();
+    if clean.is_empty() || max_chars == 0 {
+        return None;
+    }
+    if clean.chars().count() <= max_chars {
+        return Some(clean.to_string());
+    }
+    let mut cut: String = clean.chars().take(max_chars - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    Some(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_or_multi_line_name_is_shown_on_one_capped_line() {
+        assert_eq!(shown_text("HR employees", 100).as_deref(), Some("HR employees"));
+        assert_eq!(shown_text("  two\nlines\r\n\tand\u{1b}[31m red ", 100).as_deref(), Some("two lines and [31m red"));
+        assert_eq!(shown_text("evil\u{202E}txt", 100).as_deref(), Some("evil txt"));
+        assert_eq!(shown_text(" \n ", 100), None);
+        let long = "é".repeat(500);
+        let shown = shown_text(&long, NAME_SHOWN_CHARS).unwrap_or_default();
+        assert_eq!(shown.chars().count(), NAME_SHOWN_CHARS);
+        assert!(shown.ends_with('…'));
+        assert_eq!(shown_text("abcdef", 4).as_deref(), Some("abc…"));
     }
 }

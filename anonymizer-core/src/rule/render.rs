@@ -1,5 +1,5 @@
 //! Rules → rule-file text. Every part of the model is written out, with defaults made
-//! explicit, so `parse(render(rules))` gives the same model (the fuzzer checks that
+//! explicit (but for the `[input]` settings sniffed when absent, written only when given), so `parse(render(rules))` gives the same model (the fuzzer checks that
 //! `render ∘ parse` is a fixpoint on everything the parser accepts).
 
 use std::fmt::Write as _;
@@ -165,7 +165,11 @@ impl Rules {
         if let Some(d) = i.delimiter {
             let _ = writeln!(s, "delimiter = {}", q(&char::from(d).to_string()));
         }
-        let _ = writeln!(s, "quote = {}\nheader = {}", q(&char::from(i.quote).to_string()), i.header);
+        // An absent quote is sniffed, a written one is not: only a given one is written out.
+        if let Some(c) = i.quote {
+            let _ = writeln!(s, "quote = {}", q(&char::from(c).to_string()));
+        }
+        let _ = writeln!(s, "header = {}", i.header);
         let encoding = match i.encoding {
             Encoding::Auto => None,
             Encoding::Utf8 => Some("utf-8"),
@@ -238,6 +242,19 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use crate::rule::parse_rules;
+
+    /// A quote the file leaves to sniffing stays absent when rendered (writing the default
+    /// out would turn sniffing off); a quote the file gives, even the default one, stays.
+    #[test]
+    fn a_sniffed_quote_is_not_rendered_as_an_explicit_one() {
+        let absent = parse_rules("version = 1\n[input]\nheader = true\n", "r.toml").unwrap();
+        assert_eq!(absent.input.quote, None);
+        assert!(!absent.render().contains("quote ="), "{}", absent.render());
+        let given = parse_rules("version = 1\n[input]\nquote = '\"'\n", "r.toml").unwrap();
+        assert_eq!(given.input.quote, Some(b'"'));
+        let again = parse_rules(&given.render(), "rendered.toml").unwrap();
+        assert_eq!(again.input.quote, Some(b'"'), "{}", given.render());
+    }
 
     /// Every shipped rule pack survives parse → render → parse unchanged.
     #[test]

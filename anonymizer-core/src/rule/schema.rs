@@ -56,7 +56,8 @@ struct InputSection {
     /// One ASCII character; sniffed among `,` `;` tab `|` when absent.
     #[schemars(length(min = 1, max = 1))]
     delimiter: Option<String>,
-    /// The quote character (default `"`).
+    /// One ASCII character, used as written; sniffed when absent (`'` when the first lines quote
+    /// fields with it and hold no `"`, else `"`).
     #[schemars(length(min = 1, max = 1))]
     quote: Option<String>,
     /// Whether the first row names the columns (default true).
@@ -147,6 +148,7 @@ enum Action {
     /// Format-preserving encryption (FF1, AES-256), reversible with `importd reveal`.
     Encrypt {
         /// `digits`, `upper_alphanumeric`, `lower_alphanumeric`, `alphanumeric`, `letters`, or a custom string of ≥ 2 distinct characters.
+        /// A value of lowercase letters and `_` that contains `_`, repeats a letter or is within 3 edits of a name is refused as a misspelt name.
         alphabet: String,
         /// The FF1 tweak; default: the column's name.
         domain: Option<String>,

@@ -226,9 +226,14 @@ pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> Strin
         Encoding::Windows1252 => Some("windows-1252"),
         Encoding::Latin1 => Some("latin-1"),
     };
-    if delimiter != b',' || encoding.is_some() {
+    // A sniffed single quote is written out, so the draft says how the sample was read.
+    let single_quote = input.quote == Some(b'\'');
+    if delimiter != b',' || encoding.is_some() || single_quote {
         let delimiter = if delimiter == b'\t' { "\\t".to_string() } else { char::from(delimiter).to_string() };
         out.push_str(&format!("\n[input]\ndelimiter = \"{delimiter}\"\n"));
+        if single_quote {
+            out.push_str("quote = \"'\"\n");
+        }
         if let Some(e) = encoding {
             out.push_str(&format!("encoding = \"{e}\"\n"));
         }
@@ -277,5 +282,18 @@ mod tests {
         assert!(draft.contains("bemerkung = { action = \"redact\", detect = [\"email\", \"phone\"] }"), "{draft}");
         assert!(draft.contains("\"status \\\"x\\\"\" = \"keep\""), "{draft}");
         crate::parse_rules(&draft, "draft.toml").unwrap();
+    }
+
+    #[test]
+    fn a_sniffed_single_quote_is_written_into_the_draft() {
+        let batch =
+            RecordBatch::try_from_iter([("note", Arc::new(StringArray::from(vec!["a"])) as arrow_array::ArrayRef)])
+                .unwrap();
+        let input = InputOptions { delimiter: Some(b','), quote: Some(b'\''), ..InputOptions::default() };
+        let draft = suggest(&batch, "sample.csv", &input);
+        let rules = crate::parse_rules(&draft, "draft.toml").unwrap();
+        assert_eq!(rules.input.quote, Some(b'\''), "{draft}");
+        let plain = suggest(&batch, "sample.csv", &InputOptions { quote: Some(b'"'), ..InputOptions::default() });
+        assert!(!plain.contains("[input]"), "{plain}");
     }
 }

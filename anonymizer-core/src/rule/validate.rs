@@ -225,7 +225,7 @@ impl Walker<'_, '_> {
             o.delimiter = self.single_byte(v, "`delimiter`");
         }
         if let Some(v) = get("quote") {
-            o.quote = self.single_byte(v, "`quote`").unwrap_or(b'"');
+            o.quote = self.single_byte(v, "`quote`");
         }
         if let Some(v) = get("header") {
             o.header = self.r.boolean(v, "`header`").unwrap_or(true);

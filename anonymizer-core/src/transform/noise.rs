@@ -1,5 +1,6 @@
 //! `noise`: `u = u64_be(HMAC(K_perturb, "noise" || 0x00 || domain || 0x00 || value)[..8]) / 2^64`,
 //! new value `x + (2u − 1)·relative·|x|` or `x + (2u − 1)·absolute`, rounded to the column's scale.
+//! `value` is the cell's exact input text (not trimmed), as the caller passes it.
 
 use ring::hmac;
 

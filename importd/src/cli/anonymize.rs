@@ -172,12 +172,19 @@ pub fn summary(r: &RunReport, input: &Path, output: &Path) -> String {
         }
     }
     s.push_str(&format!(
-        "  time          {:>10.2} s   ({:.1} MB/s, {:.0} rows/s)\n  key id        {}\n  rules sha256  {}\n",
+        "  time          {:>10.2} s   ({:.1} MB/s, {:.0} rows/s)\n  key id        {}\n",
         secs,
         r.bytes_in as f64 / 1e6 / secs,
         r.rows_in as f64 / secs,
         r.key_id,
-        &r.rules_sha256[..16.min(r.rules_sha256.len())]
     ));
+    // The author's own words (one line each, capped by the core), not data.
+    if let Some(name) = &r.rules_name {
+        s.push_str(&format!("  rules         {name}\n"));
+    }
+    if let Some(description) = &r.rules_description {
+        s.push_str(&format!("  description   {description}\n"));
+    }
+    s.push_str(&format!("  rules sha256  {}\n", &r.rules_sha256[..16.min(r.rules_sha256.len())]));
     s
 }

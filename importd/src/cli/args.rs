@@ -90,7 +90,7 @@ pub struct AnonymizeArgs {
     /// The rule file.
     #[arg(long, short = 'r')]
     pub rules: PathBuf,
-    /// The tenant's key file (64 hex digits, mode 0600).
+    /// The tenant's key file (64 hex digits, mode 0600 or 0400).
     #[arg(long, short = 'k')]
     pub key_file: PathBuf,
     /// The input file, or `-` for standard input.

@@ -65,6 +65,12 @@ fn render(
         before.num_rows(),
         if throwaway { "; tokens use a throwaway key, pass --key-file for the real ones" } else { "" }
     );
+    // The rule file's `name` and `description`: one line each, capped by the core.
+    let about: Vec<String> =
+        [plan.rules().shown_name(), plan.rules().shown_description()].into_iter().flatten().collect();
+    if !about.is_empty() {
+        let _ = writeln!(out, "rules: {}", about.join("\n       "));
+    }
     for row in 0..before.num_rows() {
         let line = lines.get(row).map(|l| format!(", line {l}")).unwrap_or_default();
         let _ = write!(out, "\nrow {}{line}", first_row + row as u64 + 1);

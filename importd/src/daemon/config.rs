@@ -1,7 +1,8 @@
 //! The daemon's configuration: a serde mirror of `importd.toml` (unknown keys are errors),
 //! validated once, at start, into [`Settings`]. Every rule file is parsed, every key read and
-//! its mode checked, names checked, drop and state on one filesystem; the first problem found
-//! is reported naming the file and, where there is one, the line.
+//! its mode checked (0600 or 0400: `MasterKey::load`, the check `anonymize` uses), names
+//! checked, drop and state on one filesystem; the first problem found is reported naming the
+//! file and, where there is one, the line.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -87,6 +87,7 @@ fn finish_quarantined(
 ) -> io::Result<()> {
     let dataset = d.dataset(&st.tenant, &st.dataset).map(|(_, ds)| ds);
     let rules_sha256 = dataset.map(|ds| ds.current().sha256.clone());
+    let rules_name = dataset.and_then(|ds| ds.current().shown_name());
     let folder = match dataset {
         Some(ds) => format!("quarantine/{tenant}/{}/{id}", ds.id),
         None => format!("quarantine/{tenant}/_unknown/{id}"),
@@ -128,6 +129,7 @@ fn finish_quarantined(
         body.insert("kind".into(), json!(reason.kind));
         body.insert("line".into(), json!(reason.line));
         body.insert("rules_sha256".into(), json!(rules_sha256));
+        body.insert("rules_name".into(), json!(rules_name));
         d.audit(tenant, "quarantined", body)?;
     }
     Ok(())

@@ -162,6 +162,9 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     body.insert("size".into(), json!(meta.len()));
     body.insert("sha256".into(), json!(sha256));
     body.insert("rules_sha256".into(), json!(rules.sha256));
+    // The rule file's own `name` and `description` (the author's words, one line, capped).
+    body.insert("rules_name".into(), json!(rules.shown_name()));
+    body.insert("rules_description".into(), json!(rules.shown_description()));
     body.insert("key_id".into(), json!(tenant.keys.key_id()));
     crash_point!("job.after_started");
     if !d.audited(&tenant.id, id, "import_started") {

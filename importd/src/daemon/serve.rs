@@ -264,6 +264,7 @@ fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
                 Ok(rules) => {
                     refused.remove(&ds.rules_path);
                     let (old, new) = (loaded.rules.sha256.clone(), rules.sha256.clone());
+                    let name = rules.shown_name();
                     let next = LoadedRules { rules: Arc::new(rules), stamp };
                     match ds.rules.write() {
                         Ok(mut g) => *g = next,
@@ -277,6 +278,7 @@ fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
                     body.insert("dataset".into(), json!(ds.id.as_str()));
                     body.insert("rules_sha256".into(), json!(new));
                     body.insert("previous_rules_sha256".into(), json!(old));
+                    body.insert("rules_name".into(), json!(name));
                     if let Err(e) = d.audit(&tenant.id, "rules_reloaded", body) {
                         tracing::error!(tenant = %tenant.id, error = %e.kind(), "could not write the audit record `rules_reloaded`");
                     }

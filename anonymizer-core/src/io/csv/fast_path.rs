@@ -12,7 +12,7 @@ impl CsvReader {
     /// (tested and fuzzed against rust-csv); anything else returns `None`, changes nothing,
     /// and goes through csv-core.
     pub(super) fn simple_record(&mut self) -> Result<Option<Next>, Error> {
-        let (quote, delimiter) = (self.opts.input.quote, self.opts.delimiter());
+        let (quote, delimiter) = (self.opts.quote(), self.opts.delimiter());
         if quote == delimiter || [quote, delimiter].iter().any(|b| *b == b'\n' || *b == b'\r') {
             return Ok(None);
         }

@@ -56,6 +56,11 @@ impl CsvOptions {
             _ => b',',
         }
     }
+
+    /// The quote character: the one given, else `"` (`open_source` fills in a sniffed one).
+    pub(super) fn quote(&self) -> u8 {
+        self.input.quote.unwrap_or(b'"')
+    }
 }
 
 /// Every header name present and distinct. A header row that breaks this and looks like a

@@ -70,11 +70,11 @@ impl CsvReader {
     /// Opens a CSV stream and reads its header. Fails on an empty file, an unusable header
     /// or any read error, before any data row is read.
     pub fn new<R: Read + Send + 'static>(src: R, opts: CsvOptions) -> Result<CsvReader, Error> {
-        if !opts.delimiter().is_ascii() || !opts.input.quote.is_ascii() {
+        if !opts.delimiter().is_ascii() || !opts.quote().is_ascii() {
             // Fields are cut at these bytes; a non-ASCII byte could cut a character in two.
             return Err(Error::new(ErrorKind::Option("the CSV delimiter and quote must be ASCII characters".into())));
         }
-        let core = ReaderBuilder::new().delimiter(opts.delimiter()).quote(opts.input.quote).build();
+        let core = ReaderBuilder::new().delimiter(opts.delimiter()).quote(opts.quote()).build();
         let mut r = CsvReader {
             src: decoded_reader(src, opts.input.encoding),
             core,
@@ -200,7 +200,7 @@ impl CsvReader {
                         && ends_inside_quote(
                             &self.buf[self.rec_start..self.end],
                             self.opts.delimiter(),
-                            self.opts.input.quote,
+                            self.opts.quote(),
                         )
                     {
                         return Err(input(InputProblem::UnterminatedQuote { line }));

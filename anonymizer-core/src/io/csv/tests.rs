@@ -141,7 +141,7 @@ fn without_a_header_columns_are_numbered_and_the_first_row_is_data() {
 fn delimiters_and_quotes_are_ascii() {
     // Rule files only allow ASCII ones; the library refuses others (a field cut at the
     // byte 0xC3 could split a character, and columns are built trusting it does not).
-    for (delimiter, quote) in [(Some(0xC3), b'"'), (None, 0xA7)] {
+    for (delimiter, quote) in [(Some(0xC3), None), (None, Some(0xA7))] {
         let input = InputOptions { delimiter, quote, ..InputOptions::default() };
         let err = CsvReader::new(std::io::Cursor::new("a\u{e9}b\n".as_bytes().to_vec()), CsvOptions::new(&input))
             .unwrap_err();

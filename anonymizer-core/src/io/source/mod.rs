@@ -95,7 +95,7 @@ pub struct Source {
     pub types: Vec<(String, ColumnType)>,
     /// What was detected, e.g. `"csv (gzip)"`: for messages.
     pub format: String,
-    /// The `[input]` options in effect, with the sniffed delimiter and encoding filled in.
+    /// The `[input]` options in effect, with the sniffed delimiter, quote and encoding filled in.
     pub input: InputOptions,
 }
 
@@ -177,8 +177,8 @@ fn open_format(mut input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
             if input_opts.delimiter.is_none() {
                 input_opts.delimiter = Some(if tsv { b'\t' } else { sniff_delimiter(&head) });
             }
-            if input_opts.quote == b'"' {
-                input_opts.quote = sniff_quote(&head, input_opts.delimiter.unwrap_or(b','));
+            if input_opts.quote.is_none() {
+                input_opts.quote = Some(sniff_quote(&head, input_opts.delimiter.unwrap_or(b',')));
             }
             if input_opts.encoding == Encoding::Auto {
                 input_opts.encoding = sniff_encoding(&head);
