@@ -79,6 +79,17 @@ impl<R: Read> IpcGuard<R> {
         Ok(())
     }
 
+    /// Appends exactly `n` bytes to `out`, growing it as they arrive: a declared size is
+    /// never allocated ahead of the bytes that back it.
+    fn append_counted(&mut self, n: u64, out: &mut Vec<u8>, what: &'static str) -> io::Result<()> {
+        let read = (&mut self.inner).take(n).read_to_end(out)? as u64;
+        self.consumed.fetch_add(read, Ordering::Relaxed);
+        if read < n {
+            return Err(bad(what));
+        }
+        Ok(())
+    }
+
     /// Reads the next whole message into `out` (or ends the stream).
     fn next_message(&mut self) -> io::Result<()> {
         self.out.clear();
@@ -110,18 +121,16 @@ impl<R: Read> IpcGuard<R> {
         if meta_len as u64 > self.limit {
             return Err(bad("message metadata larger than the input"));
         }
-        let mut meta = vec![0u8; meta_len as usize];
-        self.read_exact_counted(&mut meta, "the stream ends inside a message (truncated)")?;
+        let mut meta = Vec::new();
+        self.append_counted(meta_len as u64, &mut meta, "the stream ends inside a message (truncated)")?;
         let body = arrow_ipc::root_as_message(&meta).map_err(|_| bad("message metadata unreadable"))?.bodyLength();
         if body < 0 || body as u64 > self.limit {
             return Err(bad("message body larger than the input"));
         }
         self.out.extend_from_slice(&meta);
-        let start = self.out.len();
-        self.out.resize(start + body as usize, 0);
-        let mut body = std::mem::take(&mut self.out);
-        let read = self.read_exact_counted(&mut body[start..], "the stream ends inside a message body (truncated)");
-        self.out = body;
+        let mut out = std::mem::take(&mut self.out);
+        let read = self.append_counted(body as u64, &mut out, "the stream ends inside a message body (truncated)");
+        self.out = out;
         read
     }
 }
