@@ -194,6 +194,11 @@ pub enum InputProblem {
     /// `column` is the flattened name (`a.b`), or `column N` when it looks like data.
     #[error("line {line}: key `{column}` holds a plain value on one line and a nested object on another; it must hold one kind on every line")]
     ObjectAndValue { line: u64, column: String },
+    /// A typed input (Parquet, Arrow) has a column of a type the pipeline cannot read.
+    /// `column` is shown as `column N` when its name looks like data; `type_name` is the
+    /// Arrow type's kind as importd names it (never a field name, zone or value).
+    #[error("column `{column}` has the type {type_name}, which cannot be imported; convert it to a supported type (text, number, decimal, date, time, timestamp, boolean or binary) first")]
+    UnsupportedType { column: String, type_name: String },
 }
 
 /// Why writing the output failed. The upstream text is dropped (it may echo data).

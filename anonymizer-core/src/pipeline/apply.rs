@@ -1,10 +1,11 @@
 //! `plan.apply(batch)`: the pure function of (plan, keys, batch) that everything else
 //! (tests, benches, fuzzing, the parallel runner) is built on.
 
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_schema::DataType;
 use arrow_select::filter::{filter, filter_record_batch};
 
+use super::canonical::canonical_text;
 use super::kernel::run_column;
 use crate::error::{Error, ErrorKind};
 use crate::io::{Decoded, RowSelector};
@@ -43,8 +44,8 @@ impl RulePlan {
     /// whose rows start on the given 1-based file `lines`: used in error messages only.
     pub fn apply_at(&self, batch: &RecordBatch, first_row: u64, lines: Option<&[u64]>) -> Result<Applied, Error> {
         self.check_width(batch)?;
-        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
-        self.filter_and_transform(texts, first_row, lines)
+        let texts = self.texts(batch)?;
+        self.filter_and_transform(batch, texts, first_row, lines)
     }
 
     /// Transforms a batch from [`InputBatch::decode_selected`](crate::io::InputBatch::decode_selected)
@@ -55,8 +56,15 @@ impl RulePlan {
             return self.apply_at(&batch, first_row, lines);
         }
         self.check_width(&batch)?;
-        let texts: Vec<StringArray> = batch.columns().iter().map(as_text).collect::<Result<_, _>>()?;
-        self.transform(texts, kept, rows_in, first_row, lines)
+        let texts = self.texts(&batch)?;
+        self.transform(batch.columns().to_vec(), texts, kept, rows_in, first_row, lines)
+    }
+
+    /// The text of each column an action or filter reads (typed columns in their canonical
+    /// text form); an empty placeholder for the others, which nothing reads as text.
+    fn texts(&self, batch: &RecordBatch) -> Result<Vec<StringArray>, Error> {
+        let read = |i: usize| self.reads_text.get(i).copied().unwrap_or(true);
+        batch.columns().iter().enumerate().map(|(i, a)| if read(i) { as_text(a) } else { Ok(placeholder()) }).collect()
     }
 
     fn check_width(&self, batch: &RecordBatch) -> Result<(), Error> {
@@ -72,44 +80,52 @@ impl RulePlan {
 
     fn filter_and_transform(
         &self,
+        batch: &RecordBatch,
         texts: Vec<StringArray>,
         first_row: u64,
         lines: Option<&[u64]>,
     ) -> Result<Applied, Error> {
-        let rows_in = texts.first().map_or(0, |a| a.len());
+        let rows_in = batch.num_rows();
         // 1. Row filters see the raw values, before any action.
-        let keep = delete_mask(&self.filters, &texts);
-        let (texts, origin): (Vec<StringArray>, Option<Vec<usize>>) = match &keep {
+        let keep = delete_mask(&self.filters, &texts, rows_in);
+        let (raw, texts, origin) = match &keep {
             Some(mask) => {
+                let failed = |_| Error::new(ErrorKind::Option("filtering a batch failed".into()));
                 // Only the columns some output reads are filtered; dropped ones are left out.
-                let filtered = texts
+                let texts = texts
                     .iter()
                     .enumerate()
                     .map(|(i, a)| {
-                        if !self.reads[i] {
-                            return Ok(StringArray::new_null(0));
+                        if !self.reads_text[i] {
+                            return Ok(placeholder());
                         }
-                        filter(a, mask).map(|a| {
-                            a.as_any()
-                                .downcast_ref::<StringArray>()
-                                .cloned()
-                                .unwrap_or_else(|| StringArray::new_null(0))
-                        })
+                        filter(a, mask)
+                            .map(|a| a.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(placeholder))
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| Error::new(ErrorKind::Option("filtering a batch failed".into())))?;
+                    .map_err(failed)?;
+                let raw = batch
+                    .columns()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| if self.passes[i] { filter(a, mask) } else { Ok(new_null_array(&DataType::Null, 0)) })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(failed)?;
                 let origin = mask.iter().enumerate().filter(|(_, k)| k == &Some(true)).map(|(i, _)| i).collect();
-                (filtered, Some(origin))
+                (raw, texts, Some(origin))
             }
-            None => (texts, None),
+            None => (batch.columns().to_vec(), texts, None),
         };
-        self.transform(texts, origin, rows_in, first_row, lines)
+        self.transform(raw, texts, origin, rows_in, first_row, lines)
     }
 
     /// Column actions and `drop_row` over rows that survived `[[delete_rows]]`; `origin`
     /// maps each to its index among the batch's `rows_in` rows (`None`: all survived).
+    /// `raw` holds the input arrays of the columns passed through, `texts` the text of those
+    /// the actions read.
     fn transform(
         &self,
+        raw: Vec<ArrayRef>,
         texts: Vec<StringArray>,
         origin: Option<Vec<usize>>,
         rows_in: usize,
@@ -126,6 +142,12 @@ impl RulePlan {
         let mut findings = Vec::with_capacity(self.columns.len());
         let mut drop_rows: Vec<usize> = Vec::new();
         for c in &self.columns {
+            if c.passthrough.is_some() {
+                arrays.push(raw[c.input].clone());
+                invalid_cells.push(0);
+                findings.push(Vec::new());
+                continue;
+            }
             let out = run_column(c, &refs);
             invalid_cells.push(out.invalid.len() as u64);
             findings.push(out.findings);
@@ -211,26 +233,25 @@ fn what_for(action: &str) -> &'static str {
     }
 }
 
-/// Any column as text: strings as they are, other types in their canonical text form.
+/// Any column as text: strings as they are, other types in their canonical text form
+/// (`canonical.rs`).
 fn as_text(a: &ArrayRef) -> Result<StringArray, Error> {
-    if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-        return Ok(s.clone());
-    }
-    let cast = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| {
-        Error::new(ErrorKind::Option(format!("a column of type {} cannot be read as text", a.data_type())))
-    })?;
-    cast.as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .ok_or_else(|| Error::new(ErrorKind::Option("casting to text failed".into())))
+    canonical_text(a).ok_or_else(|| {
+        // The type's name only: a nested type's Display would show its field names.
+        Error::new(ErrorKind::Option("a column of a type without a text form cannot be read as text".into()))
+    })
 }
 
-/// `Some(keep mask)` when any row is deleted.
-fn delete_mask(filters: &[FilterPlan], texts: &[StringArray]) -> Option<BooleanArray> {
+/// Stands in for a column nothing reads as text.
+fn placeholder() -> StringArray {
+    StringArray::new_null(0)
+}
+
+/// `Some(keep mask)` when any of the `n` rows is deleted.
+fn delete_mask(filters: &[FilterPlan], texts: &[StringArray], n: usize) -> Option<BooleanArray> {
     if filters.is_empty() {
         return None;
     }
-    let n = texts.first().map_or(0, |a| a.len());
     let mut keep = vec![true; n];
     for f in filters {
         let col = &texts[f.input];

@@ -3,6 +3,7 @@
 
 mod apply;
 mod budget;
+mod canonical;
 mod kernel;
 mod report;
 mod run;

@@ -165,7 +165,9 @@ impl TypedBuilder {
                 b.append_value(x);
                 true
             }
-            (TypedBuilder::Dec(b, p, _), Typed::Dec(x)) if x.unsigned_abs() < 10u128.pow(u32::from(*p)) => {
+            (TypedBuilder::Dec(b, p, _), Typed::Dec(x))
+                if 10u128.checked_pow(u32::from(*p)).is_none_or(|limit| x.unsigned_abs() < limit) =>
+            {
                 b.append_value(x);
                 true
             }
@@ -208,8 +210,15 @@ impl TypedBuilder {
             TypedBuilder::Int(mut b) => Arc::new(b.finish()),
             TypedBuilder::Float(mut b) => Arc::new(b.finish()),
             TypedBuilder::Dec(mut b, p, s) => {
-                Arc::new(b.finish().with_precision_and_scale(p, s).expect("precision and scale were validated"))
-            } // ok: validated in rule::validate
+                // Declared types are validated (p ≤ 38) and the plan refuses number actions on
+                // a file's wider decimals; were one to get here anyway, the mismatched column
+                // fails building the output batch, as an error, not a panic.
+                let array = b.finish();
+                match array.clone().with_precision_and_scale(p, s) {
+                    Ok(a) => Arc::new(a),
+                    Err(_) => Arc::new(array),
+                }
+            }
             TypedBuilder::Bool(mut b) => Arc::new(b.finish()),
             TypedBuilder::Date(mut b) => Arc::new(b.finish()),
             TypedBuilder::Ts(mut b) => Arc::new(b.finish()),

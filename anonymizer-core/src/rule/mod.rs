@@ -6,6 +6,7 @@
 mod action;
 mod diagnostic;
 mod examples;
+mod file_type;
 mod model;
 mod plan;
 mod render;
@@ -16,9 +17,11 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use examples::{run_examples, ExampleFailure};
+pub(crate) use file_type::arrow_type;
 pub use model::*;
-pub(crate) use plan::{arrow_type, ColumnPlan, FilterPlan, Op, Redaction};
+
 pub use plan::{reveal, RulePlan};
+pub(crate) use plan::{ColumnPlan, FilterPlan, Op, Redaction};
 pub use schema::json_schema;
 pub use suggest::suggest;
 pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};

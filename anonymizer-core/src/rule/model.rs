@@ -1,7 +1,10 @@
 //! The validated rule model: what the code uses after `validate`. No serde, no spans
 //! beyond the line each rule came from (for messages).
 
+use arrow_schema::DataType;
 use regex::Regex;
+
+use super::file_type::language_type;
 
 /// What happens to a column no rule names.
 // The JSON Schema of rule files (`schema.rs`) describes these with the same words.
@@ -283,6 +286,9 @@ pub struct Rules {
     pub detectors: Vec<CustomDetector>,
     /// Column name → type, in file order, with the line it was declared on.
     pub types: Vec<(String, ColumnType, usize)>,
+    /// Column name → the Arrow type a typed input (Parquet, Arrow) has for it: never from the
+    /// rule file, only from [`with_file_types`](Self::with_file_types).
+    pub file_types: Vec<(String, DataType)>,
     pub examples: Vec<Example>,
     /// Where the rules came from (for messages), e.g. `rules/acme/customers.toml`.
     pub origin: String,
@@ -325,16 +331,25 @@ impl Rules {
             || self.delete_rows.iter().any(|f| f.column == name)
     }
 
-    /// These rules plus the types a typed input (Parquet, Arrow) declares for columns the rule
-    /// file gives no type, so those columns keep their type through the plan.
-    pub fn with_file_types(&self, types: &[(String, ColumnType)]) -> Rules {
+    /// These rules plus the column types of a typed input (Parquet, Arrow;
+    /// [`Source::types`](crate::io::Source::types)): a column the rule file gives no type
+    /// counts as the type the file says (numbers, decimals, booleans, dates, timestamps; other
+    /// types are text), and `keep` passes such a column through as the file's own array.
+    pub fn with_file_types(&self, types: &[(String, DataType)]) -> Rules {
         let mut rules = self.clone();
         for (name, t) in types {
-            if rules.type_of(name).is_none() {
-                rules.types.push((name.clone(), t.clone(), 0));
+            rules.file_types.push((name.clone(), t.clone()));
+            let ty = language_type(t);
+            if ty != ColumnType::String && rules.type_of(name).is_none() {
+                rules.types.push((name.clone(), ty, 0));
             }
         }
         rules
+    }
+
+    /// The Arrow type a typed input has for a column (see [`with_file_types`](Self::with_file_types)).
+    pub fn file_type_of(&self, name: &str) -> Option<&DataType> {
+        self.file_types.iter().find(|(n, _)| n == name).map(|(_, t)| t)
     }
 
     /// The declared type of a column.

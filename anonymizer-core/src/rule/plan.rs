@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::diagnostic::did_you_mean;
+use super::file_type::{arrow_type, is_wide_decimal, language_type};
 use super::model::*;
 use crate::detect::{ColumnLabels, Scanner};
 use crate::error::{Error, ErrorKind, SchemaProblem};
@@ -52,6 +53,9 @@ pub(crate) struct ColumnPlan {
     pub(crate) op: Op,
     pub(crate) on_invalid: OnInvalid,
     pub(crate) action: &'static str,
+    /// `keep` on a typed input's column whose type the rule file leaves as the file has it:
+    /// the output is the input array itself, of this (the file's) Arrow type.
+    pub(crate) passthrough: Option<DataType>,
 }
 
 /// A `[[delete_rows]]` filter bound to an input column.
@@ -73,6 +77,11 @@ pub struct RulePlan {
     pub(crate) key_id: String,
     /// Per input column: whether some output column reads it.
     pub(crate) reads: Vec<bool>,
+    /// Per input column: whether an action or a `[[delete_rows]]` filter reads its text
+    /// (a column only passed through is never turned into text).
+    pub(crate) reads_text: Vec<bool>,
+    /// Per input column: whether some output passes it through as it is.
+    pub(crate) passes: Vec<bool>,
 }
 
 impl RulePlan {
@@ -151,6 +160,18 @@ impl RulePlan {
                 })
             };
             let numeric_or_text = ty.is_numeric() || ty == ColumnType::String;
+            // Number actions compute on i128 at scale ≥ 0 (or f64): a file's wider decimals
+            // are refused rather than cut.
+            let wide = |what: &str, bad: &mut dyn FnMut(String)| {
+                let refused = is_wide_decimal(&ty);
+                if refused {
+                    bad(format!(
+                        "{what} works on decimals of up to 38 digits and a scale of 0 or more, but the column is {}",
+                        ty.name()
+                    ));
+                }
+                refused
+            };
             let temporal_or_text = ty.is_temporal() || ty == ColumnType::String;
             let op = match &rule.action {
                 Action::Drop => continue,
@@ -178,6 +199,9 @@ impl RulePlan {
                 Action::Generalize(g) => {
                     if !numeric_or_text {
                         bad(format!("generalize with a number option needs a number, but the column is {}", ty.name()));
+                        continue;
+                    }
+                    if wide("generalize with a number option", &mut bad) {
                         continue;
                     }
                     match g {
@@ -209,6 +233,9 @@ impl RulePlan {
                         bad(format!("noise needs numbers, but the column is {}", ty.name()));
                         continue;
                     }
+                    if wide("noise", &mut bad) {
+                        continue;
+                    }
                     Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
                 }
                 Action::Encrypt { alphabet, domain: d } => match Encryptor::new(&keys.encrypt, alphabet, &domain(d)) {
@@ -235,6 +262,28 @@ impl RulePlan {
                     }
                 },
             };
+            // A typed file's column, kept as the file has it, is not read through text; an
+            // action that makes text of it gets its canonical text, a valid value of the
+            // file's type by construction, so it is not checked against the type (a UInt64
+            // past i64::MAX is no `int` the parser takes, and still a value).
+            let file_typed = rules.file_type_of(name).filter(|file| language_type(file) == ty);
+            let passthrough = match (&op, file_typed) {
+                (Op::Keep, Some(file)) => Some(file.clone()),
+                _ => None,
+            };
+            let ty = match op {
+                Op::Replace(_)
+                | Op::Pseudonymize(_)
+                | Op::Mask { .. }
+                | Op::Truncate(_)
+                | Op::Encrypt(_)
+                | Op::Redact { .. }
+                    if file_typed.is_some() =>
+                {
+                    ColumnType::String
+                }
+                _ => ty,
+            };
             columns.push(ColumnPlan {
                 name: name.clone(),
                 label,
@@ -243,6 +292,7 @@ impl RulePlan {
                 action: rule.action.name(),
                 ty,
                 op,
+                passthrough,
             });
         }
         if !rejected.is_empty() {
@@ -262,11 +312,22 @@ impl RulePlan {
         }
         let fields: Vec<Field> = columns.iter().map(|c| Field::new(&c.name, output_type(c), true)).collect();
         let mut reads = vec![false; header.len()];
+        let mut reads_text = vec![false; header.len()];
+        let mut passes = vec![false; header.len()];
         for c in &columns {
             reads[c.input] = true;
+            if c.passthrough.is_some() {
+                passes[c.input] = true;
+            } else {
+                reads_text[c.input] = true;
+            }
             if let Op::ShiftDate { by: Some(b), .. } = c.op {
                 reads[b] = true;
+                reads_text[b] = true;
             }
+        }
+        for f in &filters {
+            reads_text[f.input] = true;
         }
         Ok(RulePlan {
             key_id: keys.key_id().to_string(),
@@ -277,6 +338,8 @@ impl RulePlan {
             filters,
             output_schema: Arc::new(Schema::new(fields)),
             reads,
+            reads_text,
+            passes,
         })
     }
 
@@ -308,20 +371,10 @@ impl RulePlan {
     }
 }
 
-/// The Arrow type a declared column type is stored as.
-pub(crate) fn arrow_type(ty: &ColumnType) -> DataType {
-    match ty {
-        ColumnType::String => DataType::Utf8,
-        ColumnType::Int => DataType::Int64,
-        ColumnType::Float => DataType::Float64,
-        ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
-        ColumnType::Bool => DataType::Boolean,
-        ColumnType::Date(_) => DataType::Date32,
-        ColumnType::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, None),
-    }
-}
-
 fn output_type(c: &ColumnPlan) -> DataType {
+    if let Some(t) = &c.passthrough {
+        return t.clone();
+    }
     match &c.op {
         Op::Keep
         | Op::Null
@@ -506,7 +559,7 @@ mod tests {
         let header = ["id", "80331", "zip"];
         // The file (Parquet, Arrow) says the column is an int: `generalize to` cannot apply.
         let rules = parse_rules(&format!("version = 1\n{patterns}"), "r.toml").unwrap();
-        let typed = rules.with_file_types(&[("80331".into(), ColumnType::Int)]);
+        let typed = rules.with_file_types(&[("80331".into(), DataType::Int64)]);
         let names: Vec<String> = header.iter().map(|s| s.to_string()).collect();
         let e = RulePlan::new(Arc::new(typed), &MasterKey::test_key().key_set(), &names).unwrap_err();
         assert_no_canary(&e);

@@ -152,6 +152,7 @@ impl Walker<'_, '_> {
             delete_rows: Vec::new(),
             detectors: Vec::new(),
             types: Vec::new(),
+            file_types: Vec::new(),
             examples: Vec::new(),
             origin: String::new(),
             sha256: String::new(),

@@ -184,8 +184,10 @@ impl std::error::Error for LimitError {}
 
 /// The input problem behind an I/O error: a decompression limit or damage, else the kind.
 pub(crate) fn from_io(e: &io::Error) -> InputProblem {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<LimitError>()) {
-        Some(LimitError(p)) => p.clone(),
-        None => InputProblem::Io(e.kind()),
-    }
+    limit_problem(e).unwrap_or(InputProblem::Io(e.kind()))
+}
+
+/// The decompression limit or damage behind an I/O error, if that is what it carries.
+pub(crate) fn limit_problem(e: &io::Error) -> Option<InputProblem> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<LimitError>()).map(|LimitError(p)| p.clone())
 }

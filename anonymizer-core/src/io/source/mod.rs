@@ -2,7 +2,7 @@
 //! decompressed size and ratio stop a bomb), then the format from `[input]`, the name's
 //! extension, or the content (Parquet and Arrow magics, `{` for JSON Lines, else CSV with its
 //! delimiter sniffed). Typed inputs (Parquet, Arrow) report their column types so a plan can
-//! keep them. JSON Lines is read twice (its keys, then its rows): a file is opened again from
+//! keep them (`Rules::with_file_types`). JSON Lines is read twice (its keys, then its rows): a file is opened again from
 //! where it started, decompression and its limits included; a stream is spooled.
 //!
 //! Rooms: `detect` (which format), `sniff` (delimiter, quote), `compression` (gzip, zstd, zip
@@ -19,7 +19,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use arrow_schema::{DataType, SchemaRef};
 
 use compression::decompress;
-pub(crate) use compression::from_io;
+pub(crate) use compression::{from_io, limit_problem};
 use detect::{by_content, by_extension, Detected};
 pub use encoding::{decoded_reader, sniff_encoding};
 pub use sniff::{sniff_delimiter, sniff_quote};
@@ -29,7 +29,7 @@ use super::csv::{CsvOptions, CsvReader};
 use super::jsonl::{JsonlSource, Replay};
 use super::BatchSource;
 use crate::error::{Error, ErrorKind, InputProblem};
-use crate::rule::{ColumnType, Encoding, InputFormat, InputOptions};
+use crate::rule::{Encoding, InputFormat, InputOptions};
 
 /// Where the bytes come from: a file (seekable: every format) or a stream (no Parquet or
 /// Arrow file format, which keep their index at the end).
@@ -91,8 +91,10 @@ pub struct Source {
     pub reader: Box<dyn BatchSource>,
     /// Column names, in order (nested fields flattened to `a.b`).
     pub header: Vec<String>,
-    /// Types the file itself declares (Parquet, Arrow), for columns that are not text.
-    pub types: Vec<(String, ColumnType)>,
+    /// Every column's Arrow type as a typed file (Parquet, Arrow) has it, dictionaries and
+    /// view types unpacked; empty for text formats. For
+    /// [`Rules::with_file_types`](crate::rule::Rules::with_file_types).
+    pub types: Vec<(String, DataType)>,
     /// What was detected, e.g. `"csv (gzip)"`: for messages.
     pub format: String,
     /// The `[input]` options in effect, with the sniffed delimiter, quote and encoding filled in.
@@ -222,36 +224,21 @@ fn open_format(mut input: Input, name: &str, opts: &InputOptions, so: &SourceOpt
                 )));
             };
             let src = if format == Detected::Parquet {
-                ColumnarSource::parquet(file, so.batch_size.max(1))?
+                ColumnarSource::parquet(file, so)?
             } else {
-                ColumnarSource::arrow_file(file)?
+                ColumnarSource::arrow_file(file, so)?
             };
             typed(src, if format == Detected::Parquet { "parquet" } else { "arrow" }, opts)
         }
-        Detected::ArrowStream => typed(ColumnarSource::arrow_stream(into_read(input))?, "arrow stream", opts),
+        Detected::ArrowStream => typed(ColumnarSource::arrow_stream(into_read(input), so)?, "arrow stream", opts),
     }
 }
 
 fn typed(src: ColumnarSource, format: &str, opts: &InputOptions) -> Result<Source, Error> {
     let schema = src.schema();
     let header = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let types =
-        schema.fields().iter().filter_map(|f| column_type(f.data_type()).map(|t| (f.name().clone(), t))).collect();
+    let types = schema.fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
     Ok(Source { reader: Box::new(src), header, types, format: format.to_string(), input: opts.clone() })
-}
-
-/// The rule-language type of a file column type; `None` for text.
-fn column_type(t: &DataType) -> Option<ColumnType> {
-    use DataType::*;
-    Some(match t {
-        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => ColumnType::Int,
-        Float16 | Float32 | Float64 => ColumnType::Float,
-        Decimal128(p, s) | Decimal256(p, s) => ColumnType::Decimal { precision: *p, scale: *s },
-        Boolean => ColumnType::Bool,
-        Date32 | Date64 => ColumnType::Date(None),
-        Timestamp(..) => ColumnType::Timestamp(None),
-        _ => return None,
-    })
 }
 
 /// Reads up to `n` bytes without consuming them.
