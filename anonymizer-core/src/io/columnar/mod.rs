@@ -55,8 +55,16 @@ pub(super) struct DecodedLimit {
 }
 
 impl DecodedLimit {
+    /// The ratio allowed is [`COLUMNAR_RATIO_FACTOR`] times the text formats': dictionary and
+    /// run-length encodings legitimately shrink a low-cardinality column far more than gzip
+    /// shrinks text (a status column of ten million rows is a few bytes of runs, and its Arrow
+    /// form counts offsets too), and the batch size and memory budget bound memory anyway.
     fn new(so: &SourceOptions) -> Self {
-        DecodedLimit { max_bytes: so.max_decompressed_bytes, max_ratio: so.max_ratio, ratio_after: so.ratio_after }
+        DecodedLimit {
+            max_bytes: so.max_decompressed_bytes,
+            max_ratio: so.max_ratio.saturating_mul(COLUMNAR_RATIO_FACTOR),
+            ratio_after: so.ratio_after,
+        }
     }
 
     /// Whether `decoded` bytes from `input` bytes are within the limits.
@@ -70,6 +78,9 @@ impl DecodedLimit {
         Ok(())
     }
 }
+
+/// How much more a typed input may expand than a compressed text one (see [`DecodedLimit::new`]).
+const COLUMNAR_RATIO_FACTOR: u64 = 10;
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
 
@@ -138,7 +149,8 @@ impl ColumnarSource {
         let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file)).map_err(|_| corrupt(WHAT))?;
         let limit = DecodedLimit::new(so);
         check_pages(&pages, builder.metadata(), size, &limit).map_err(input_error)?;
-        let reader = guarded(|| builder.with_batch_size(so.batch_size.max(1)).build()).map_err(|_| corrupt(WHAT))?;
+        let rows = rows_per_batch(builder.metadata(), so);
+        let reader = guarded(|| builder.with_batch_size(rows).build()).map_err(|_| corrupt(WHAT))?;
         let schema = arrow_array::RecordBatchReader::schema(&reader);
         Self::new(Box::new(reader), schema, WHAT, limit, InputBytes::File(size))
     }
@@ -208,4 +220,20 @@ impl BatchSource for ColumnarSource {
         self.rows += batch.num_rows() as u64;
         Ok(Some(InputBatch::ready(batch, first, Vec::new()).with_bytes(bytes)))
     }
+}
+
+/// Rows per Parquet batch: `batch_size`, or fewer where the widest row group's rows (by its
+/// uncompressed size, as the footer claims it) would make a batch larger than `batch_bytes`.
+/// A footer that understates is caught by the decoded-bytes limit and the memory budget.
+fn rows_per_batch(meta: &parquet::file::metadata::ParquetMetaData, so: &SourceOptions) -> usize {
+    let widest = meta
+        .row_groups()
+        .iter()
+        .filter(|g| g.num_rows() > 0)
+        .map(|g| g.total_byte_size().max(0) as u64 / g.num_rows() as u64)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let by_bytes = (so.batch_bytes as u64 / widest).max(1);
+    (so.batch_size.max(1) as u64).min(by_bytes) as usize
 }
