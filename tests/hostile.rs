@@ -5,8 +5,11 @@
 //! sizes are small in debug builds and full in release ones (or with `IMPORTD_HOSTILE_FULL`):
 //!
 //! ```text
-//! cargo test --release -p importd --test e2e -- hostile --nocapture --test-threads 1
+//! cargo test --release -p importd --test hostile -- --nocapture --test-threads 1
 //! ```
+//!
+//! Its own test binary (not a module of `e2e`): its gigabytes of writes would stall the
+//! fsyncs of the daemons the e2e tests start and time them out.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,8 +17,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::site::{files_under, wait_exit, wait_until, Site};
-use crate::support::{importd_path, Sandbox};
+#[allow(dead_code)]
+#[path = "../anonymizer-core/tests/support/lying_parquet.rs"]
+mod lying_parquet;
+#[allow(dead_code)]
+mod site;
+#[allow(dead_code)]
+mod support;
+
+use site::{files_under, wait_exit, wait_until, Site};
+use support::{importd_path, Sandbox};
 
 /// `anonymize`'s peak RSS bound on every case.
 const ANONYMIZE_PEAK_MB: f64 = 300.0;
@@ -40,6 +51,7 @@ struct Measured {
 }
 
 /// Runs importd in `dir` and measures its peak resident set (`ru_maxrss` of `wait4`).
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which std's `Child` does not know of
 fn measured(dir: &Path, args: &[&str]) -> Measured {
     let err_path = dir.join("stderr.log");
     let started = Instant::now();
@@ -225,7 +237,7 @@ fn hostile_four_concurrent_wide_row_imports_stay_within_max_memory_mb() {
     let done = wait_until(Duration::from_secs(600), committed);
     let peak_kb = peak_rss_kb(daemon.id());
     let wall = started.elapsed();
-    crate::site::signal(&daemon, "TERM");
+    site::signal(&daemon, "TERM");
     wait_exit(&mut daemon, Duration::from_secs(60));
     let peak_mb = peak_kb as f64 / 1024.0;
     eprintln!(
@@ -255,4 +267,72 @@ fn peak_rss_kb(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM")
+}
+
+/// Runs `anonymize` (keep every column) on a file that must fail as damaged: exit 1, one
+/// sentence saying so, no output, and the RSS bound held while finding out.
+fn damaged_case(s: &Sandbox, case: &str, input: &Path, says: &str) {
+    s.write("keep.toml", "version = 1\nunlisted = \"keep\"\n");
+    let out = s.path("out.parquet");
+    let m = measured(
+        s.dir.path(),
+        &[
+            "anonymize",
+            "--rules",
+            "keep.toml",
+            "--key-file",
+            "k.key",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    eprintln!("hostile: {case}: refused, peak RSS {:.0} MiB, wall {:.2} s", m.peak_mb, m.wall.as_secs_f64());
+    assert!(!m.ok, "{case}: a damaged file was imported");
+    assert!(m.stderr.contains(says), "{case}: {}", m.stderr);
+    assert!(!out.exists(), "{case}: partial output left behind");
+    assert!(m.peak_mb <= ANONYMIZE_PEAK_MB, "{case}: peak RSS {:.0} MiB", m.peak_mb);
+}
+
+#[test]
+fn hostile_parquet_page_claiming_2_gib_is_damaged_without_taking_the_memory() {
+    let s = Sandbox::new();
+    let lying = lying_parquet::lying_parquet(parquet::basic::Compression::SNAPPY, Some(i32::MAX));
+    let input = s.write("lying.parquet", lying);
+    damaged_case(&s, "a Parquet page claiming 2 GiB", &input, "claims more than its page holds");
+}
+
+/// An Arrow IPC file or stream of `batches` batches of 1 MiB strings.
+fn arrow_ipc(stream: bool, batches: usize) -> Vec<u8> {
+    use std::sync::Arc;
+    let column: arrow_array::ArrayRef =
+        Arc::new(arrow_array::StringArray::from_iter_values((0..16).map(|i| format!("{i:x}").repeat(64 << 10))));
+    let batch = arrow_array::RecordBatch::try_from_iter([("note", column)]).expect("batch");
+    let mut out = Vec::new();
+    if stream {
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema()).expect("writer");
+        (0..batches).for_each(|_| w.write(&batch).expect("write"));
+        w.finish().expect("finish");
+    } else {
+        let mut w = arrow_ipc::writer::FileWriter::try_new(&mut out, &batch.schema()).expect("writer");
+        (0..batches).for_each(|_| w.write(&batch).expect("write"));
+        w.finish().expect("finish");
+    }
+    out
+}
+
+#[test]
+fn hostile_truncated_arrow_file_is_damaged_never_its_first_part() {
+    let s = Sandbox::new();
+    let whole = arrow_ipc(false, if full() { 64 } else { 16 });
+    let input = s.write("cut.arrow", &whole[..whole.len() / 2]);
+    damaged_case(&s, "a truncated Arrow file", &input, "Arrow IPC file (damaged or truncated)");
+}
+
+#[test]
+fn hostile_truncated_arrow_stream_is_damaged_never_its_first_part() {
+    let s = Sandbox::new();
+    let whole = arrow_ipc(true, if full() { 64 } else { 16 });
+    let input = s.write("cut.arrows", &whole[..whole.len() / 2]);
+    damaged_case(&s, "a truncated Arrow stream", &input, "Arrow IPC stream (damaged or truncated)");
 }

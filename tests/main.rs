@@ -13,7 +13,6 @@ mod crash; // the failpoint matrix: a crash at every step between claim and done
 mod faults; // disk full, failing fsync, read-only state, storage removed: retried, never partial
 mod formats;
 mod header; // a header row that is really data is quarantined; no value leaks into logs, reasons, ledger, audit or metrics // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
-mod hostile; // hostile sizes: wide rows, huge fields, a cell of findings, concurrent wide imports: bounded memory
 mod isolation; // symlinked tenant and dataset folders, a folder swapped between scan and claim: refused
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass

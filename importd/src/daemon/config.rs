@@ -436,7 +436,6 @@ impl Settings {
                     row_group_rows: raw.output.row_group_rows.unwrap_or(d.row_group_rows).max(1),
                     legacy_encodings: raw.output.legacy_encodings.unwrap_or(d.legacy_encodings),
                     row_group_bytes,
-                    ..d
                 }
             },
             log_format: raw.log_format,
