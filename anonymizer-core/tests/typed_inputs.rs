@@ -447,7 +447,7 @@ fn decoded_bytes_count_against_the_decompression_limits() {
     let mut w = Box::new(ParquetWriter::new(&mut parquet, batch.schema(), &opts).unwrap());
     w.write(&batch).unwrap();
     w.finish().unwrap();
-    let stream = ipc_stream_of(&[batch.clone()]);
+    let stream = ipc_stream_of(std::slice::from_ref(&batch));
     let zstd_stream = zstd::encode_all(&stream[..], 3).unwrap();
     let arrow_file = ipc_file_of(&[batch]);
     let keep = "version = 1\nunlisted = \"keep\"\n";
