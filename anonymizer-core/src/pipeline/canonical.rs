@@ -334,8 +334,7 @@ mod tests {
         assert_eq!(texts(a), vec![None, None]);
         let a: ArrayRef = Arc::new(DurationSecondArray::from(vec![1]));
         assert!(canonical_text(&a).is_none());
-        let dict: ArrayRef =
-            Arc::new(DictionaryArray::<Int32Type>::from_iter([Some("a"), None, Some("a")]));
+        let dict: ArrayRef = Arc::new(DictionaryArray::<Int32Type>::from_iter([Some("a"), None, Some("a")]));
         assert_eq!(texts(dict), vec![Some("a".to_string()), None, Some("a".to_string())]);
     }
 }

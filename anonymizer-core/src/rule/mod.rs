@@ -11,8 +11,10 @@ mod model;
 mod plan;
 mod render;
 mod schema;
+mod sections;
 mod suggest;
 mod syntax;
+mod types_and_examples;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
