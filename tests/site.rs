@@ -26,6 +26,8 @@ pub const TENANTS: [&str; 2] = ["acme", "globex"];
 pub struct Site {
     pub dir: tempfile::TempDir,
     next_log: std::cell::Cell<u32>,
+    /// Daemons started here, killed when the site is dropped (a failed test leaves none behind).
+    spawned: std::cell::RefCell<Vec<u32>>,
 }
 
 impl Site {
@@ -36,7 +38,7 @@ impl Site {
 
     /// A site in a given (empty) folder, e.g. one with a filesystem mounted on it.
     pub fn in_dir(dir: tempfile::TempDir, extra: &str) -> Site {
-        let site = Site { dir, next_log: std::cell::Cell::new(0) };
+        let site = Site { dir, next_log: std::cell::Cell::new(0), spawned: Default::default() };
         // Base settings, unless `extra` sets the same key.
         let base = [
             "drop_dir = \"drop\"",
@@ -118,14 +120,16 @@ impl Site {
     pub fn spawn_with_env(&self, env: &[(&str, &str)]) -> Child {
         let log = self.path(&format!("logs/{}.log", self.log_id()));
         std::fs::create_dir_all(log.parent().expect("logs")).expect("mkdir logs");
-        Command::new(importd_path())
+        let child = Command::new(importd_path())
             .args(["serve", "--config", "importd.toml"])
             .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .stdout(Stdio::null())
             .stderr(File::create(log).expect("log file"))
             .spawn()
-            .expect("spawn serve")
+            .expect("spawn serve");
+        self.spawned.borrow_mut().push(child.id());
+        child
     }
 
     fn log_id(&self) -> u32 {
@@ -338,5 +342,19 @@ pub fn assert_no_canary(site: &Site) {
         let bytes = std::fs::read(&p).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes).to_lowercase();
         assert!(!text.contains("canary"), "a canary value leaked into {}", p.display());
+    }
+}
+
+impl Drop for Site {
+    /// Kills every daemon this site started that still runs in it: a test that panicked
+    /// before stopping its daemon would otherwise leave it running for good. A process is
+    /// killed only while its working directory is this site's, so a reused pid is safe.
+    fn drop(&mut self) {
+        for pid in self.spawned.borrow().iter() {
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
+            if cwd.is_ok_and(|d| d == self.dir.path()) {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+        }
     }
 }
