@@ -1,6 +1,8 @@
 //! The scanner: the detectors one rule names, run over a cell after one cheap pass over its
 //! bytes (an `@`, enough digits, `://`, …) has ruled out the detectors that cannot match.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 
 use super::{builtin, validate, Check};
@@ -140,14 +142,27 @@ impl Scanner {
                 }
             }
         }
-        // Overlaps: checksum-validated kinds first, then the longer finding, then the earlier.
+        self.resolve(candidates, out);
+    }
+
+    /// Resolves overlaps between `candidates` into `out`, in text order: checksum-validated
+    /// kinds first, then the longer finding, then the earlier.
+    fn resolve(&self, mut candidates: Vec<Finding>, out: &mut Vec<Finding>) {
+        out.clear();
         candidates.sort_by(|a, b| {
             let pa = self.checks[a.detector].priority();
             let pb = self.checks[b.detector].priority();
             pb.cmp(&pa).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
         });
+        // Start → end of the accepted findings, the longest per start. They never overlap,
+        // so the last one starting before a candidate's end is the only one that can overlap
+        // it (an empty one inside it implies a longer one at or after its start): one
+        // lookup instead of a scan over all accepted findings, which was quadratic in the
+        // findings of a cell (issue 13).
+        let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
         for c in candidates {
-            if !out.iter().any(|o| o.start < c.end && c.start < o.end) {
+            if !taken.range(..c.end).next_back().is_some_and(|(_, &end)| end > c.start) {
+                taken.entry(c.start).and_modify(|end| *end = (*end).max(c.end)).or_insert(c.end);
                 out.push(c);
             }
         }
@@ -194,6 +209,53 @@ mod tests {
         s.scan(text, &mut f);
         let kinds: Vec<&str> = f.iter().map(|f| s.names()[f.detector].as_str()).collect();
         assert_eq!(kinds, ["credit_card", "iban", "phone", "email", "url", "ipv4"]);
+    }
+
+    /// The overlap resolution as it was, one linear scan per candidate: the reference.
+    fn resolve_quadratically(s: &Scanner, candidates: &mut [Finding]) -> Vec<Finding> {
+        candidates.sort_by(|a, b| {
+            let pa = s.checks[a.detector].priority();
+            let pb = s.checks[b.detector].priority();
+            pb.cmp(&pa).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
+        });
+        let mut out: Vec<Finding> = Vec::new();
+        for &c in candidates.iter() {
+            if !out.iter().any(|o| o.start < c.end && c.start < o.end) {
+                out.push(c);
+            }
+        }
+        out.sort_by_key(|f| f.start);
+        out
+    }
+
+    #[test]
+    fn overlaps_resolve_as_one_scan_per_candidate_did() {
+        // Custom patterns give the candidates: any ranges, empty ones too.
+        let names: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
+        let custom: Vec<CustomDetector> =
+            names.iter().map(|n| CustomDetector { name: n.clone(), pattern: bounded_regex("x").unwrap() }).collect();
+        let mut names = names;
+        names.extend(["phone".to_string(), "credit_card".to_string()]);
+        let s = Scanner::new(&names, &custom).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..500 {
+            let candidates: Vec<Finding> = (0..next(60))
+                .map(|_| {
+                    let start = next(200);
+                    Finding { start, end: start + next(30), detector: next(7) }
+                })
+                .collect();
+            let want = resolve_quadratically(&s, &mut candidates.clone());
+            let mut got = Vec::new();
+            s.resolve(candidates, &mut got);
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
