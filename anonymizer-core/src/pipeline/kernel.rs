@@ -7,8 +7,9 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, StringArray};
 use chrono::Days;
 
+use super::redact::{redact_cell, Interrupt};
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
-use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op, Redaction};
+use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
 use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
 
 /// A computed output column.
@@ -17,34 +18,6 @@ pub(crate) struct ColumnOutput {
     pub(crate) invalid: Vec<usize>,
     /// `redact` only: findings per detector.
     pub(crate) findings: Vec<u64>,
-}
-
-/// Redaction passes per cell at least allowed (more for cells with many digits; each pass
-/// removes what it finds, so this only bounds templates that detectors would find again).
-const MAX_REDACT_PASSES: usize = 8;
-
-/// One redaction pass over `s` into `out`; whether it found anything.
-fn redact_once(
-    scanner: &crate::detect::Scanner,
-    with: &Redaction,
-    s: &str,
-    out: &mut String,
-    found: &mut Vec<crate::detect::Finding>,
-    findings: &mut [u64],
-) -> bool {
-    scanner.scan(s, found);
-    let mut at = 0;
-    for f in found.iter() {
-        out.push_str(&s[at..f.start]);
-        match with {
-            Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
-            Redaction::Pseudonym(p) => p[f.detector].token_into(&s.as_bytes()[f.start..f.end], out),
-        }
-        findings[f.detector] += 1;
-        at = f.end;
-    }
-    out.push_str(&s[at..]);
-    !found.is_empty()
 }
 
 /// Runs one column plan over the (already filtered) input columns.
@@ -78,25 +51,11 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
         }),
         Op::Redact { scanner, with } => {
             findings = vec![0; scanner.names().len()];
-            let mut found = Vec::new();
+            // Never interrupted (no flag to look at).
+            let mut interrupt = Interrupt::new(None);
             text_map(c, src, &mut invalid, |_, s, out| {
-                // Replacing a finding can expose a neighbour (a phone number that was glued
-                // to a customer number is free once that number became `<k>`), so redaction
-                // runs to a fixpoint: the output holds nothing any detector still finds.
-                // Cells without findings (most) are scanned once. A number group next to a
-                // replaced one can be exposed across a space too, so any finding means one
-                // more pass.
-                let mut found_any = redact_once(scanner, with, s, out, &mut found, &mut findings);
-                // Templates hold no digits, so each further pass that finds anything removes
-                // digits: passes are bounded by the digits of the cell.
-                let max_passes = MAX_REDACT_PASSES.max(s.bytes().filter(u8::is_ascii_digit).count() + 1);
-                let mut passes = 1;
-                while found_any && passes < max_passes {
-                    let text = std::mem::take(out);
-                    found_any = redact_once(scanner, with, &text, out, &mut found, &mut findings);
-                    passes += 1;
-                }
-                true
+                // To a fixpoint: the output holds nothing any detector still finds.
+                redact_cell(scanner, with, s, out, &mut findings, &mut interrupt).is_ok()
             })
         }
         Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {

@@ -35,8 +35,9 @@ pub(crate) enum Op {
 /// What `redact` puts in place of a finding.
 #[derive(Debug)]
 pub(crate) enum Redaction {
-    /// `{kind}` becomes the detector's name.
-    Template(String),
+    /// The template with `{kind}` replaced by each detector's name (indexed like the
+    /// scanner's detectors).
+    Template(Vec<String>),
     /// A keyed token per detector (indexed like the scanner's detectors).
     Pseudonym(Vec<Pseudonymizer>),
 }
@@ -221,7 +222,9 @@ impl RulePlan {
                 Action::Redact { detect, with } => match Scanner::new(detect, &rules.detectors) {
                     Ok(scanner) => {
                         let with = match with {
-                            RedactWith::Template(t) => Redaction::Template(t.clone()),
+                            RedactWith::Template(t) => {
+                                Redaction::Template(detect.iter().map(|d| t.replace("{kind}", d)).collect())
+                            }
                             // Same algorithm as `pseudonymize`, domain = the detector's name.
                             RedactWith::Pseudonym => Redaction::Pseudonym(
                                 detect.iter().map(|d| Pseudonymizer::new(&keys.pseudonymize, d, "", 20)).collect(),
