@@ -1,13 +1,14 @@
 //! Column kernels: one [`Op`] over one input column of text, producing the output array
 //! and the indices of cells that were invalid (already nulled in the output).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, StringArray};
 use chrono::Days;
 
-use super::redact::{redact_cell, Interrupt};
+use super::redact::{redact_cell, Cancelled, Interrupt};
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
 use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
 use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
@@ -20,8 +21,13 @@ pub(crate) struct ColumnOutput {
     pub(crate) findings: Vec<u64>,
 }
 
-/// Runs one column plan over the (already filtered) input columns.
-pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutput {
+/// Runs one column plan over the (already filtered) input columns. Stops early when `cancel`
+/// is set (long `redact` cells look at it every 64 KiB searched).
+pub(crate) fn run_column(
+    c: &ColumnPlan,
+    inputs: &[&StringArray],
+    cancel: Option<&AtomicBool>,
+) -> Result<ColumnOutput, Cancelled> {
     let src = inputs[c.input];
     let mut invalid = Vec::new();
     let mut findings = Vec::new();
@@ -51,12 +57,17 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
         }),
         Op::Redact { scanner, with } => {
             findings = vec![0; scanner.names().len()];
-            // Never interrupted (no flag to look at).
-            let mut interrupt = Interrupt::new(None);
-            text_map(c, src, &mut invalid, |_, s, out| {
+            let mut interrupt = Interrupt::new(cancel);
+            let mut cancelled = false;
+            let array = text_map(c, src, &mut invalid, |_, s, out| {
                 // To a fixpoint: the output holds nothing any detector still finds.
-                redact_cell(scanner, with, s, out, &mut findings, &mut interrupt).is_ok()
-            })
+                cancelled = cancelled || redact_cell(scanner, with, s, out, &mut findings, &mut interrupt).is_err();
+                true
+            });
+            if cancelled {
+                return Err(Cancelled);
+            }
+            array
         }
         Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {
             out.push_str(truncate(s, *n));
@@ -158,7 +169,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             }
         }
     };
-    ColumnOutput { array, invalid, findings }
+    Ok(ColumnOutput { array, invalid, findings })
 }
 
 /// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.

@@ -558,7 +558,11 @@ fn search_range(text: &str, zone: Range<usize>) -> Range<usize> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
 
     use super::*;
     use crate::key::MasterKey;
@@ -848,5 +852,38 @@ mod tests {
                 eprintln!("{kind:6} {kib:5} KiB, whole-cell passes: {:8.3} s", t.elapsed().as_secs_f64());
             }
         }
+    }
+
+    #[test]
+    fn a_long_cell_stops_when_cancelled() {
+        let scanner = Scanner::builtin_only(&["email", "phone"]).unwrap();
+        let with = templates(&scanner, "<{kind}>");
+        let cancel = AtomicBool::new(true);
+        let mut counts = vec![0; 2];
+        let mut out = String::new();
+        let long = attack_cell(256 << 10, "emails");
+        let r = redact_cell(&scanner, &with, &long, &mut out, &mut counts, &mut Interrupt::new(Some(&cancel)));
+        assert_eq!(r, Err(Cancelled));
+        // Short cells are not even looked at: the flag is read every 64 KiB searched.
+        out.clear();
+        let r = redact_cell(&scanner, &with, "a@b.de", &mut out, &mut counts, &mut Interrupt::new(Some(&cancel)));
+        assert_eq!((r, out.as_str()), (Ok(()), "<email>"));
+    }
+
+    #[test]
+    fn a_cancelled_plan_stops_with_cancelled() {
+        let rules = "version = 1\n[columns]\nt = { action = \"redact\", detect = [\"email\"] }\n";
+        let rules = crate::rule::parse_rules(rules, "r.toml").unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        let plan = crate::rule::RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &["t".to_string()])
+            .unwrap()
+            .with_cancel(flag.clone());
+        let cell = attack_cell(256 << 10, "emails");
+        let batch =
+            RecordBatch::try_from_iter([("t", Arc::new(StringArray::from(vec![cell.as_str()])) as ArrayRef)]).unwrap();
+        assert!(plan.apply(&batch).is_ok());
+        flag.store(true, Ordering::Relaxed);
+        let e = plan.apply(&batch).unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::Cancelled), "{e:?}");
     }
 }

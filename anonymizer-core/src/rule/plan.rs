@@ -2,6 +2,7 @@
 //! a column index, the output schema fixed. Built once per (rules, key, header) and shared
 //! by `Arc`; checked completely before any row is read.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -74,6 +75,8 @@ pub struct RulePlan {
     pub(crate) key_id: String,
     /// Per input column: whether some output column reads it.
     pub(crate) reads: Vec<bool>,
+    /// Set from outside to stop `apply` early ([`RulePlan::with_cancel`]).
+    pub(crate) cancel: Option<Arc<AtomicBool>>,
 }
 
 impl RulePlan {
@@ -280,7 +283,16 @@ impl RulePlan {
             filters,
             output_schema: Arc::new(Schema::new(fields)),
             reads,
+            cancel: None,
         })
+    }
+
+    /// This plan, stopping `apply` with [`ErrorKind::Cancelled`] soon after `flag` is set:
+    /// before each column, and every 64 KiB searched inside long `redact` cells (a cell of
+    /// megabytes of text must not hold a worker after a shutdown was asked for).
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> RulePlan {
+        self.cancel = Some(flag);
+        self
     }
 
     /// The schema of every batch `apply` returns.
