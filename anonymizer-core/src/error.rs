@@ -89,6 +89,10 @@ pub enum ErrorKind {
     /// The operating system's random source failed.
     #[error("the operating system's random number generator failed")]
     Random,
+    /// Cancellation was requested ([`RulePlan::with_cancel`](crate::RulePlan::with_cancel)),
+    /// so the batch was not finished.
+    #[error("stopped: cancellation was requested")]
+    Cancelled,
     /// A configuration value is out of range.
     #[error("invalid option: {0}")]
     Option(String),

@@ -40,6 +40,25 @@ impl Check {
         matches!(self, Check::Iban | Check::Card | Check::Phone | Check::Ipv4)
     }
 
+    /// Whether a search of this detector over a whole text may resume at any position: its
+    /// candidates never fail validation, so a search is never inside a match it dropped.
+    pub(crate) fn resumes_anywhere(self) -> bool {
+        matches!(self, Check::Email | Check::Pattern)
+    }
+
+    /// Whether a search over a whole text is never in the middle of a failed match right
+    /// after byte `b`: numbers resume after the group separators of [`scanner`]'s
+    /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; IPv6 candidates at
+    /// what no address holds.
+    pub(crate) fn resumes_after(self, b: u8) -> bool {
+        match self {
+            Check::Email | Check::Pattern => true,
+            Check::Iban | Check::Card | Check::Phone | Check::Ipv4 => matches!(b, b' ' | b'-' | b'/' | b'.'),
+            Check::Url => b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'`'),
+            Check::Ipv6 => b.is_ascii() && !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'%')),
+        }
+    }
+
     /// Checksum-validated findings win overlaps.
     pub(crate) fn priority(self) -> u8 {
         match self {

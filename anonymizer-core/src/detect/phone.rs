@@ -37,12 +37,11 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     }
     // The tail of a grouped IBAN or card ("DE89 3704 0044 0532 …"): the group before is
     // 4 characters with a digit.
+    // Read from the group's last five characters only: four and the space before it.
     if let Some(prev) = text[..start].strip_suffix(' ').filter(|_| !s.starts_with('+')) {
-        let group = prev.rsplit(' ').next().unwrap_or("");
-        if group.chars().count() == 4
-            && group.chars().all(|c| c.is_ascii_alphanumeric())
-            && group.contains(|c: char| c.is_ascii_digit())
-        {
+        let last: Vec<char> = prev.chars().rev().take(5).collect();
+        let group = last.get(..4).filter(|_| last.get(4).is_none_or(|&c| c == ' '));
+        if group.is_some_and(|g| g.iter().all(|c| c.is_ascii_alphanumeric()) && g.iter().any(|c| c.is_ascii_digit())) {
             return false;
         }
     }
@@ -113,14 +112,33 @@ const ID_LABELS: &[&str] = &[
     "client",
 ];
 
+/// Separators a label may stand before its number: "Kd.-Nr.: " has three; a label further
+/// away is not this number's. (Bounded so that validation reads a bounded context.)
+const LABEL_GAP: usize = 16;
+
+/// Characters of the label word read: more than any label has.
+const LABEL_WORD: usize = 16;
+
 /// Whether the text before a number ends with an identifier label ("Kd.-Nr. ", "order no. ",
-/// "Rechnungsnummer: ", "ticket #").
+/// "Rechnungsnummer: ", "ticket #"). Reads at most `LABEL_GAP` separators, the last
+/// `LABEL_WORD` characters of the word before them and 24 bytes of context.
 fn after_id_label(before: &str) -> bool {
-    let trimmed = before.trim_end_matches([' ', '.', ':', '-', '\u{a0}']);
-    if trimmed.ends_with('#') {
+    let mut rest = before.chars().rev().peekable();
+    let mut gap = 0;
+    while rest.next_if(|c| matches!(c, ' ' | '.' | ':' | '-' | '\u{a0}')).is_some() {
+        gap += 1;
+        if gap > LABEL_GAP {
+            return false;
+        }
+    }
+    if rest.peek() == Some(&'#') {
         return true;
     }
-    let word: Vec<char> = trimmed.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '°').collect();
+    // A word longer than `LABEL_WORD` is no label itself and ends like its last characters.
+    let mut word = Vec::new();
+    while let Some(c) = rest.next_if(|c| word.len() < LABEL_WORD && (c.is_alphanumeric() || *c == '°')) {
+        word.push(c);
+    }
     let word: String = word.into_iter().rev().collect::<String>().to_lowercase();
     // "Tel.-Nr.", "Telefonnummer", "phone no." label a phone number after all.
     let mut from = before.len().saturating_sub(24);

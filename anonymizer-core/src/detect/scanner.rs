@@ -1,10 +1,27 @@
 //! The scanner: the detectors one rule names, run over a cell after one cheap pass over its
 //! bytes (an `@`, enough digits, `://`, …) has ruled out the detectors that cannot match.
 
+use std::collections::BTreeMap;
+use std::ops::Range;
+
 use regex::Regex;
 
 use super::{builtin, validate, Check};
 use crate::rule::{bounded_regex, CustomDetector};
+
+/// About how many bytes of searched text pass between two calls of a search's progress hook.
+pub(crate) const PROGRESS_STEP: usize = 16 << 10;
+
+/// How far the searches of [`Scanner::candidates`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Searched {
+    /// Where the earliest search started.
+    pub(crate) from: usize,
+    /// The latest point before which a search took matches.
+    pub(crate) to: usize,
+    /// The furthest end of a match.
+    pub(crate) matched: usize,
+}
 
 /// One finding: a byte range of the cell and the index of the detector that found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,23 +131,63 @@ impl Scanner {
 
     /// Finds every validated, non-overlapping finding in `text`, in text order.
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
-        out.clear();
+        let mut candidates = Vec::new();
+        // No progress hook: never stops early.
+        self.candidates(text, 0..text.len(), &mut candidates, &mut |_| true);
+        self.resolve(&mut candidates, out, None);
+    }
+
+    /// The validated candidates of every detector around `text[window]`, unordered, as a
+    /// search of the whole text finds them there. Each detector's search starts at or
+    /// before `window.start` where a search of the whole text would be between matches
+    /// (see [`Check::resumes_after`]), and takes the matches that start before such a
+    /// point at or after `window.end`, or before the end of the last candidate it took.
+    /// The bytes around are context. `progress` is told every [`PROGRESS_STEP`] bytes or
+    /// so searched; when it returns false the search stops and `None` is returned.
+    /// Otherwise returns how far the searches went: the text must hold the context
+    /// validators read beyond that.
+    pub(crate) fn candidates(
+        &self,
+        text: &str,
+        window: Range<usize>,
+        out: &mut Vec<Finding>,
+        progress: &mut dyn FnMut(usize) -> bool,
+    ) -> Option<Searched> {
         // One cheap pass over the bytes rules out most detectors for most cells.
         let signals = Signals::of(text);
-        let mut candidates = Vec::new();
+        let bytes = text.as_bytes();
+        let mut searched = Searched { from: window.start, to: window.end, matched: window.start };
         for d in (0..self.regexes.len()).filter(|&d| signals.may_match(self.checks[d])) {
-            let mut pos = 0;
+            let check = self.checks[d];
+            let (mut pos, mut limit) = (window.start, window.end);
+            if !check.resumes_anywhere() {
+                while pos > 0 && !check.resumes_after(bytes[pos - 1]) {
+                    pos -= 1;
+                }
+                while limit < bytes.len() && !(limit > 0 && check.resumes_after(bytes[limit - 1])) {
+                    limit += 1;
+                }
+            }
+            searched.from = searched.from.min(pos);
+            searched.to = searched.to.max(limit);
+            let mut told = pos;
             while let Some(m) = self.regexes[d].find_at(text, pos) {
+                if m.start() >= limit {
+                    break;
+                }
+                searched.matched = searched.matched.max(m.end());
                 // A shortened finding (phone numbers) resumes the search right after it.
                 pos = match validate(self.checks[d], text, m.start(), m.end()) {
-                    Some((start, end)) => {
-                        candidates.push(Finding { start, end, detector: d });
+                    // An empty match (a custom pattern like `\b`) is not a finding.
+                    Some((start, end)) if start < end => {
+                        out.push(Finding { start, end, detector: d });
+                        limit = limit.max(end);
                         end.max(m.start() + 1)
                     }
                     // Numbers are tried again from the next group: "+49 170 1234567 4111 …"
                     // must not hide the card that starts in the middle of the candidate.
                     None if self.checks[d].numeric() => next_group(text, m.start()),
-                    None => m.end().max(m.start() + 1),
+                    _ => m.end().max(m.start() + 1),
                 };
                 while pos < text.len() && !text.is_char_boundary(pos) {
                     pos += 1;
@@ -138,20 +195,63 @@ impl Scanner {
                 if pos >= text.len() {
                     break;
                 }
+                if pos - told >= PROGRESS_STEP {
+                    if !progress(pos - told) {
+                        return None;
+                    }
+                    told = pos;
+                }
+            }
+            if !progress(pos.saturating_sub(told)) {
+                return None;
             }
         }
-        // Overlaps: checksum-validated kinds first, then the longer finding, then the earlier.
+        Some(searched)
+    }
+
+    /// Resolves overlaps between `candidates` into `out`, in text order: checksum-validated
+    /// kinds first, then the longer finding, then the earlier. With `reach`, also gives per
+    /// finding the byte range it and every candidate that overlapped it cover (what
+    /// replacing it may change). O(n log n).
+    pub(crate) fn resolve(
+        &self,
+        candidates: &mut [Finding],
+        out: &mut Vec<Finding>,
+        reach: Option<&mut Vec<Range<usize>>>,
+    ) {
+        out.clear();
         candidates.sort_by(|a, b| {
             let pa = self.checks[a.detector].priority();
             let pb = self.checks[b.detector].priority();
             pb.cmp(&pa).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
         });
-        for c in candidates {
-            if !out.iter().any(|o| o.start < c.end && c.start < o.end) {
+        // Start → end of the accepted findings, the longest per start. They never overlap,
+        // so the last one starting before a candidate's end is the only one that can overlap
+        // it (an empty one inside it implies a longer one at or after its start): one
+        // lookup instead of a scan over all accepted findings, which was quadratic in the
+        // findings of a cell (issue 13).
+        let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut lost = Vec::new();
+        for &c in candidates.iter() {
+            if taken.range(..c.end).next_back().is_some_and(|(_, &end)| end > c.start) {
+                lost.push(c);
+            } else {
+                taken.entry(c.start).and_modify(|end| *end = (*end).max(c.end)).or_insert(c.end);
                 out.push(c);
             }
         }
         out.sort_by_key(|f| f.start);
+        if let Some(reach) = reach {
+            reach.clear();
+            reach.extend(out.iter().map(|f| f.start..f.end));
+            for c in lost {
+                let mut i = out.partition_point(|f| f.end <= c.start);
+                while i < out.len() && out[i].start < c.end {
+                    reach[i] = reach[i].start.min(c.start)..reach[i].end.max(c.end);
+                    i += 1;
+                }
+            }
+        }
     }
 
     /// Table-driven detector tests: each text and the substrings that must be found in it.
@@ -194,6 +294,53 @@ mod tests {
         s.scan(text, &mut f);
         let kinds: Vec<&str> = f.iter().map(|f| s.names()[f.detector].as_str()).collect();
         assert_eq!(kinds, ["credit_card", "iban", "phone", "email", "url", "ipv4"]);
+    }
+
+    /// The overlap resolution as it was, one linear scan per candidate: the reference.
+    fn resolve_quadratically(s: &Scanner, candidates: &mut [Finding]) -> Vec<Finding> {
+        candidates.sort_by(|a, b| {
+            let pa = s.checks[a.detector].priority();
+            let pb = s.checks[b.detector].priority();
+            pb.cmp(&pa).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
+        });
+        let mut out: Vec<Finding> = Vec::new();
+        for &c in candidates.iter() {
+            if !out.iter().any(|o| o.start < c.end && c.start < o.end) {
+                out.push(c);
+            }
+        }
+        out.sort_by_key(|f| f.start);
+        out
+    }
+
+    #[test]
+    fn overlaps_resolve_as_one_scan_per_candidate_did() {
+        // Custom patterns give the candidates: any ranges, empty ones too.
+        let names: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
+        let custom: Vec<CustomDetector> =
+            names.iter().map(|n| CustomDetector { name: n.clone(), pattern: bounded_regex("x").unwrap() }).collect();
+        let mut names = names;
+        names.extend(["phone".to_string(), "credit_card".to_string()]);
+        let s = Scanner::new(&names, &custom).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..500 {
+            let candidates: Vec<Finding> = (0..next(60))
+                .map(|_| {
+                    let start = next(200);
+                    Finding { start, end: start + next(30), detector: next(7) }
+                })
+                .collect();
+            let want = resolve_quadratically(&s, &mut candidates.clone());
+            let mut got = Vec::new();
+            s.resolve(&mut candidates.clone(), &mut got, None);
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `plan.apply(batch)`: the pure function of (plan, keys, batch) that everything else
 //! (tests, benches, fuzzing, the parallel runner) is built on.
 
+use std::sync::atomic::Ordering;
+
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
 use arrow_schema::DataType;
 use arrow_select::filter::{filter, filter_record_batch};
@@ -141,14 +143,18 @@ impl RulePlan {
         let mut invalid_cells = Vec::with_capacity(self.columns.len());
         let mut findings = Vec::with_capacity(self.columns.len());
         let mut drop_rows: Vec<usize> = Vec::new();
+        let cancel = self.cancel.as_deref();
         for c in &self.columns {
+            if cancel.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                return Err(Error::new(ErrorKind::Cancelled));
+            }
             if c.passthrough.is_some() {
                 arrays.push(raw[c.input].clone());
                 invalid_cells.push(0);
                 findings.push(Vec::new());
                 continue;
             }
-            let out = run_column(c, &refs);
+            let out = run_column(c, &refs, cancel).map_err(|_| Error::new(ErrorKind::Cancelled))?;
             invalid_cells.push(out.invalid.len() as u64);
             findings.push(out.findings);
             if let Some(&first) = out.invalid.first() {

@@ -1,14 +1,16 @@
 //! Column kernels: one [`Op`] over one input column of text, producing the output array
 //! and the indices of cells that were invalid (already nulled in the output).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, StringArray};
 use chrono::Days;
 
+use super::redact::{redact_cell, Cancelled, Interrupt};
 use super::typed::{decimals_of, parse, parse_date_text, parse_f64, DateText, Typed, TypedBuilder};
-use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op, Redaction};
+use crate::rule::{arrow_type, ColumnPlan, ColumnType, DateUnit, Op};
 use crate::transform::{band_label, mask, round_significant, step_floor, truncate, truncate_date, truncate_datetime};
 
 /// A computed output column.
@@ -19,36 +21,13 @@ pub(crate) struct ColumnOutput {
     pub(crate) findings: Vec<u64>,
 }
 
-/// Redaction passes per cell at least allowed (more for cells with many digits; each pass
-/// removes what it finds, so this only bounds templates that detectors would find again).
-const MAX_REDACT_PASSES: usize = 8;
-
-/// One redaction pass over `s` into `out`; whether it found anything.
-fn redact_once(
-    scanner: &crate::detect::Scanner,
-    with: &Redaction,
-    s: &str,
-    out: &mut String,
-    found: &mut Vec<crate::detect::Finding>,
-    findings: &mut [u64],
-) -> bool {
-    scanner.scan(s, found);
-    let mut at = 0;
-    for f in found.iter() {
-        out.push_str(&s[at..f.start]);
-        match with {
-            Redaction::Template(t) => out.push_str(&t.replace("{kind}", &scanner.names()[f.detector])),
-            Redaction::Pseudonym(p) => p[f.detector].token_into(&s.as_bytes()[f.start..f.end], out),
-        }
-        findings[f.detector] += 1;
-        at = f.end;
-    }
-    out.push_str(&s[at..]);
-    !found.is_empty()
-}
-
-/// Runs one column plan over the (already filtered) input columns.
-pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutput {
+/// Runs one column plan over the (already filtered) input columns. Stops early when `cancel`
+/// is set (long `redact` cells look at it every 64 KiB searched).
+pub(crate) fn run_column(
+    c: &ColumnPlan,
+    inputs: &[&StringArray],
+    cancel: Option<&AtomicBool>,
+) -> Result<ColumnOutput, Cancelled> {
     let src = inputs[c.input];
     let mut invalid = Vec::new();
     let mut findings = Vec::new();
@@ -78,26 +57,17 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
         }),
         Op::Redact { scanner, with } => {
             findings = vec![0; scanner.names().len()];
-            let mut found = Vec::new();
-            text_map(c, src, &mut invalid, |_, s, out| {
-                // Replacing a finding can expose a neighbour (a phone number that was glued
-                // to a customer number is free once that number became `<k>`), so redaction
-                // runs to a fixpoint: the output holds nothing any detector still finds.
-                // Cells without findings (most) are scanned once. A number group next to a
-                // replaced one can be exposed across a space too, so any finding means one
-                // more pass.
-                let mut found_any = redact_once(scanner, with, s, out, &mut found, &mut findings);
-                // Templates hold no digits, so each further pass that finds anything removes
-                // digits: passes are bounded by the digits of the cell.
-                let max_passes = MAX_REDACT_PASSES.max(s.bytes().filter(u8::is_ascii_digit).count() + 1);
-                let mut passes = 1;
-                while found_any && passes < max_passes {
-                    let text = std::mem::take(out);
-                    found_any = redact_once(scanner, with, &text, out, &mut found, &mut findings);
-                    passes += 1;
-                }
+            let mut interrupt = Interrupt::new(cancel);
+            let mut cancelled = false;
+            let array = text_map(c, src, &mut invalid, |_, s, out| {
+                // To a fixpoint: the output holds nothing any detector still finds.
+                cancelled = cancelled || redact_cell(scanner, with, s, out, &mut findings, &mut interrupt).is_err();
                 true
-            })
+            });
+            if cancelled {
+                return Err(Cancelled);
+            }
+            array
         }
         Op::Truncate(n) => text_map(c, src, &mut invalid, |_, s, out| {
             out.push_str(truncate(s, *n));
@@ -200,7 +170,7 @@ pub(crate) fn run_column(c: &ColumnPlan, inputs: &[&StringArray]) -> ColumnOutpu
             }
         }
     };
-    ColumnOutput { array, invalid, findings }
+    Ok(ColumnOutput { array, invalid, findings })
 }
 
 /// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.

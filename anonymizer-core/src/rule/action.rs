@@ -9,6 +9,7 @@ use super::diagnostic::did_you_mean;
 use super::model::*;
 use super::syntax::{type_name, Reader, Table, Value};
 use super::validate::{Walker, ACTIONS, ALPHABETS, BUILTIN_DETECTORS, ON_INVALID};
+use crate::detect::Scanner;
 
 /// Edits (Levenshtein) within which an `alphabet` of lowercase letters is a misspelt name.
 const ALPHABET_TYPO_EDITS: usize = 3;
@@ -252,15 +253,20 @@ impl Walker<'_, '_> {
                     self.r.error(v.span(), "`detect` names no detector", None);
                 }
                 let mut names = Vec::new();
+                let mut all_known = true;
                 for d in detect {
                     let known = BUILTIN_DETECTORS.contains(&d.get_ref().as_str())
-                        || self.custom.iter().any(|c| c == d.get_ref());
+                        || self.custom.iter().any(|c| c.name == *d.get_ref());
                     if !known {
-                        let all: Vec<&str> =
-                            BUILTIN_DETECTORS.iter().copied().chain(self.custom.iter().map(String::as_str)).collect();
+                        let all: Vec<&str> = BUILTIN_DETECTORS
+                            .iter()
+                            .copied()
+                            .chain(self.custom.iter().map(|c| c.name.as_str()))
+                            .collect();
                         let hint = did_you_mean(d.get_ref(), all.iter().copied())
                             .unwrap_or_else(|| format!("known detectors: {}", all.join(", ")));
                         self.r.error(d.span(), format!("unknown detector \"{}\"", d.get_ref()), Some(hint));
+                        all_known = false;
                     }
                     names.push(d.into_inner());
                 }
@@ -268,7 +274,12 @@ impl Walker<'_, '_> {
                     None => RedactWith::Template("<{kind}>".into()),
                     Some(v) => match self.r.string(v, "`with`")? {
                         s if s == "pseudonym" => RedactWith::Pseudonym,
-                        s => RedactWith::Template(s),
+                        s => {
+                            if all_known {
+                                self.check_template(v.span(), &s, &names);
+                            }
+                            RedactWith::Template(s)
+                        }
                     },
                 };
                 Action::Redact { detect: names, with }
@@ -291,6 +302,41 @@ impl Walker<'_, '_> {
                 Action::Noise { noise, domain: self.opt_string(t, "domain")? }
             }
         })
+    }
+
+    /// Refuses a `redact` template that the rule's own detectors find (alone, between
+    /// spaces, twice in a row, next to digits): every pass would find its own replacements
+    /// again, so redaction would never settle.
+    fn check_template(&mut self, span: Range<usize>, template: &str, detect: &[String]) {
+        let Ok(scanner) = Scanner::new(detect, &self.custom) else {
+            return;
+        };
+        let mut found = Vec::new();
+        for kind in detect {
+            let t = template.replace("{kind}", kind);
+            let probes = [
+                (t.clone(), "on its own"),
+                (format!(" {t} "), "between spaces"),
+                (format!("{t} {t}"), "twice in a row"),
+                (format!("0{t}0"), "between digits"),
+                (format!("0 {t} 0"), "between digits and spaces"),
+            ];
+            for (probe, how) in probes {
+                scanner.scan(&probe, &mut found);
+                if let Some(f) = found.first() {
+                    let by = &scanner.names()[f.detector];
+                    let shown = if template.contains("{kind}") { format!(" (for \"{kind}\")") } else { String::new() };
+                    self.r.error(
+                        span,
+                        format!(
+                            "the `with` text \"{t}\"{shown} is itself found by detector \"{by}\" ({how}), so redaction would replace its own replacements and never settle"
+                        ),
+                        Some("write a replacement no detector finds, such as the default \"<{kind}>\"".into()),
+                    );
+                    return;
+                }
+            }
+        }
     }
 
     fn positive(&mut self, v: &Value<'_>, what: &str) -> Option<f64> {
@@ -406,5 +452,39 @@ mod tests {
         let rules = parse_rules(&encrypt_rule("digits"), "r.toml").unwrap();
         let action = rules.column_rule("code").map(|r| r.action.clone());
         assert_eq!(action, Some(Action::Encrypt { alphabet: "0123456789".into(), domain: None }));
+    }
+
+    /// The first diagnostic's line and message, or `None` when the rules are valid.
+    fn first_problem(rules: &str) -> Option<(usize, String)> {
+        parse_rules(rules, "r.toml").err().map(|d| (d.items[0].line, d.items[0].message.clone()))
+    }
+
+    #[test]
+    fn a_template_the_rules_own_detectors_find_is_refused_at_its_line() {
+        let refused: &[(&str, &str)] = &[
+            (r#"t = { action = "redact", detect = ["email"], with = "redacted@example.com" }"#, "(on its own)"),
+            (
+                r#"t = { action = "redact", detect = ["phone", "email"], with = "{kind}@example.com" }"#,
+                "(for \"phone\")",
+            ),
+            (r#"t = { action = "redact", detect = ["credit_card"], with = "1000 0003" }"#, "(twice in a row)"),
+            (r#"t = { action = "redact", detect = ["k"], with = "<{kind}>" }"#, "detector \"k\""),
+            (r#"t = { action = "redact", detect = ["phone"], with = "+49 170 0000000" }"#, "detector \"phone\""),
+        ];
+        for (rule, why) in refused {
+            let rules = format!("version = 1\n[detectors.k]\npattern = \"[a-z]+\"\n[columns]\nid = \"keep\"\n{rule}\n");
+            let (line, message) = first_problem(&rules).unwrap_or_else(|| panic!("accepted: {rule}"));
+            assert_eq!(line, 6, "{rule}: {message}");
+            assert!(message.contains("is itself found by detector") && message.contains(why), "{rule}: {message}");
+        }
+        // In a [[patterns]] table: the line of `with`.
+        let rules = "version = 1\n[[patterns]]\ncolumns = \"^notes\"\naction = \"redact\"\ndetect = [\"url\"]\nwith = \"www.example.com\"\n";
+        assert_eq!(first_problem(rules).map(|(line, _)| line), Some(6));
+        for fine in ["<{kind}>", "[{kind} removed]", "", "***", "XXXX-XXXX", "{kind}", "pseudonym"] {
+            let rules = format!(
+                "version = 1\n[columns]\nt = {{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\", \"ipv4\", \"ipv6\", \"url\"], with = \"{fine}\" }}\n"
+            );
+            assert_eq!(first_problem(&rules), None, "{fine}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! a column index, the output schema fixed. Built once per (rules, key, header) and shared
 //! by `Arc`; checked completely before any row is read.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -36,8 +37,9 @@ pub(crate) enum Op {
 /// What `redact` puts in place of a finding.
 #[derive(Debug)]
 pub(crate) enum Redaction {
-    /// `{kind}` becomes the detector's name.
-    Template(String),
+    /// The template with `{kind}` replaced by each detector's name (indexed like the
+    /// scanner's detectors).
+    Template(Vec<String>),
     /// A keyed token per detector (indexed like the scanner's detectors).
     Pseudonym(Vec<Pseudonymizer>),
 }
@@ -82,6 +84,8 @@ pub struct RulePlan {
     pub(crate) reads_text: Vec<bool>,
     /// Per input column: whether some output passes it through as it is.
     pub(crate) passes: Vec<bool>,
+    /// Set from outside to stop `apply` early ([`RulePlan::with_cancel`]).
+    pub(crate) cancel: Option<Arc<AtomicBool>>,
 }
 
 impl RulePlan {
@@ -248,7 +252,9 @@ impl RulePlan {
                 Action::Redact { detect, with } => match Scanner::new(detect, &rules.detectors) {
                     Ok(scanner) => {
                         let with = match with {
-                            RedactWith::Template(t) => Redaction::Template(t.clone()),
+                            RedactWith::Template(t) => {
+                                Redaction::Template(detect.iter().map(|d| t.replace("{kind}", d)).collect())
+                            }
                             // Same algorithm as `pseudonymize`, domain = the detector's name.
                             RedactWith::Pseudonym => Redaction::Pseudonym(
                                 detect.iter().map(|d| Pseudonymizer::new(&keys.pseudonymize, d, "", 20)).collect(),
@@ -340,7 +346,16 @@ impl RulePlan {
             reads,
             reads_text,
             passes,
+            cancel: None,
         })
+    }
+
+    /// This plan, stopping `apply` with [`ErrorKind::Cancelled`] soon after `flag` is set:
+    /// before each column, and every 64 KiB searched inside long `redact` cells (a cell of
+    /// megabytes of text must not hold a worker after a shutdown was asked for).
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> RulePlan {
+        self.cancel = Some(flag);
+        self
     }
 
     /// The schema of every batch `apply` returns.

@@ -117,7 +117,6 @@ impl Walker<'_, '_> {
                                 None,
                             ),
                             Ok(re) => {
-                                self.custom.push(name.clone());
                                 out.push(CustomDetector { name, pattern: re });
                             }
                             Err(e) => self.r.error(p.span(), format!("invalid pattern: {e}"), None),

@@ -94,7 +94,8 @@ pub fn parse_rules(src: &str, origin: &str) -> Result<Rules, Diagnostics> {
 
 pub(super) struct Walker<'a, 's> {
     pub(super) r: Reader<'a, 's>,
-    pub(super) custom: Vec<String>,
+    /// The custom detectors read so far (`[detectors]` comes before the rules using them).
+    pub(super) custom: Vec<CustomDetector>,
 }
 
 impl Walker<'_, '_> {
@@ -157,6 +158,7 @@ impl Walker<'_, '_> {
         // Detectors first: `redact` rules refer to them.
         if let Some(t) = get("detectors").and_then(|v| self.r.table(v, "[detectors]")) {
             rules.detectors = self.detectors(t);
+            self.custom = rules.detectors.clone();
         }
         if let Some(t) = get("columns").and_then(|v| self.r.table(v, "[columns]")) {
             for (k, v) in t.iter() {
