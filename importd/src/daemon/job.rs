@@ -323,7 +323,9 @@ fn transform(
     let classify = |e: Error| if d.cancel.load(Ordering::Relaxed) { Step::Cancelled } else { classify(&e) };
     let source = open_source(Input::File(src), name, &rules.input, &d.settings.source).map_err(classify)?;
     let rules = Arc::new(rules.with_file_types(&source.types));
-    let plan = Arc::new(RulePlan::new(rules, keys, &source.header).map_err(classify)?);
+    // Cancellation (shutdown past its grace) is also seen inside long cells, not only
+    // between batches.
+    let plan = Arc::new(RulePlan::new(rules, keys, &source.header).map_err(classify)?.with_cancel(d.cancel.clone()));
     let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone() });
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
