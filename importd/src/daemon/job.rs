@@ -395,7 +395,10 @@ fn problem_line(p: &InputProblem) -> Option<u64> {
         | InputProblem::Ragged { line, .. }
         | InputProblem::InvalidUtf8 { line, .. }
         | InputProblem::RecordTooLong { line, .. }
-        | InputProblem::TooManyColumns { line, .. } => Some(*line),
+        | InputProblem::TooManyColumns { line, .. }
+        | InputProblem::FieldTooLong { line, .. }
+        | InputProblem::Json { line }
+        | InputProblem::ObjectAndValue { line, .. } => Some(*line),
         InputProblem::DuplicateColumn { .. } | InputProblem::EmptyColumnName { .. } | InputProblem::HeaderOnly => {
             Some(1)
         }
