@@ -5,6 +5,7 @@
 #
 #   benches/peer/compare.sh [ROWS=1000000] [RUNS=5] [THREADS=2]
 #   REDACT=1 benches/peer/compare.sh …   # also redact e-mails, IBANs and phones in `notes`
+#   IMPORTD_BIN=/path/to/importd benches/peer/compare.sh …   # another build (before/after series)
 #
 # Installs polars, polars-hash and duckdb into benches/peer/.venv with pip. Peers are at
 # their best: Polars lazy scan_csv → native expressions (polars-hash plugin for SHA-256,
@@ -34,7 +35,7 @@ fi
 py="$here/.venv/bin/python"
 
 (cd "$root" && cargo build -q --release -p importd -p importd-bench)
-importd="$root/target/release/importd"
+importd="${IMPORTD_BIN:-$root/target/release/importd}"
 input="$work/customers-$rows.csv"
 [ -f "$input" ] || "$root/target/release/gen-data" "$rows" 1 "$input"
 key="$work/bench.key"

@@ -8,7 +8,7 @@
 //! holding nothing waits only for batches already in flight, which are written and released
 //! without waiting for anything, so runs never wait on each other forever; a batch that cannot fit even alone is an error, not an OOM.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::error::{Error, ErrorKind, InputProblem};
 
@@ -39,8 +39,15 @@ impl MemoryBudget {
         self.used.lock().map_or(0, |u| *u)
     }
 
-    /// Charges `bytes`, waiting until they fit. `row` (1-based data row) locates the batch for the error when
-    /// it cannot fit at all.
+    /// Charges `bytes`, waiting until they fit; the charge is given back when the returned
+    /// [`Charge`] is dropped, wherever it is then (written, failed, queued to a writer that
+    /// stopped). `row` (1-based data row) locates the batch for the error when it cannot fit.
+    pub(crate) fn charge(self: &Arc<Self>, bytes: u64, row: u64) -> Result<Charge, Error> {
+        self.acquire(bytes, row)?;
+        Ok(Charge { budget: self.clone(), bytes })
+    }
+
+    /// Charges `bytes`, waiting until they fit (see [`MemoryBudget::charge`]).
     pub(crate) fn acquire(&self, bytes: u64, row: u64) -> Result<(), Error> {
         if bytes > self.limit {
             return Err(Error::new(ErrorKind::Input {
@@ -71,13 +78,25 @@ impl MemoryBudget {
     }
 }
 
+/// Bytes held of a budget, given back on drop.
+#[derive(Debug)]
+pub(crate) struct Charge {
+    budget: Arc<MemoryBudget>,
+    bytes: u64,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.release(self.bytes);
+    }
+}
+
 fn poisoned() -> Error {
     Error::new(ErrorKind::Option("the memory budget's lock was poisoned by a panic".into()))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -129,5 +148,49 @@ mod tests {
         let err = run_with(&budget, format!("id,text\n1,x\n2,{}\n", "y".repeat(30 * 1024))).unwrap_err();
         assert!(err.to_string().contains("data row 1: the batch starting here"), "{err}");
         assert_eq!(budget.used(), 0);
+    }
+
+    /// Fails its second write, as a full disk would.
+    struct FailingSink(usize);
+
+    impl crate::io::BatchSink for FailingSink {
+        fn write(&mut self, _: &arrow_array::RecordBatch) -> Result<(), Error> {
+            self.0 += 1;
+            if self.0 == 2 {
+                return Err(Error::new(ErrorKind::Output(crate::error::OutputProblem::Io(
+                    std::io::ErrorKind::StorageFull,
+                ))));
+            }
+            Ok(())
+        }
+
+        fn finish(self: Box<Self>) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_writer_that_fails_mid_run_leaves_no_charge_behind_in_a_shared_budget() {
+        use crate::io::{CsvOptions, CsvReader};
+        let budget = Arc::new(MemoryBudget::new(1 << 20));
+        for _ in 0..20 {
+            let rules = crate::parse_rules("version = 1\nunlisted = \"keep\"\n", "r.toml").unwrap();
+            let mut opts = CsvOptions::new(&rules.input);
+            opts.batch_bytes = 1024;
+            let rows: String = (0..400).map(|i| format!("{i},{}\n", "x".repeat(300))).collect();
+            let reader = CsvReader::new(std::io::Cursor::new(format!("id,text\n{rows}").into_bytes()), opts).unwrap();
+            let key = crate::MasterKey::test_key();
+            let plan = crate::RulePlan::new(Arc::new(rules), &key.key_set(), &reader.header()).unwrap();
+            let opts = crate::RunOptions { memory: Some(budget.clone()), threads: 2, ..Default::default() };
+            let err = crate::run(Arc::new(plan), Box::new(reader), Box::new(FailingSink(0)), &opts).unwrap_err();
+            assert!(err.to_string().contains("StorageFull") || err.to_string().contains("storage"), "{err}");
+        }
+        // Batches finished after the failure were queued to a writer that had stopped: their
+        // charges must come back too (the transform threads may still be finishing).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while budget.used() != 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(budget.used(), 0, "a failed run leaked its charge");
     }
 }

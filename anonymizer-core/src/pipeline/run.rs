@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use arrow_array::RecordBatch;
 
 use super::apply::Applied;
-use super::budget::{MemoryBudget, COST_FACTOR};
+use super::budget::{Charge, MemoryBudget, COST_FACTOR};
 use super::report::RunReport;
 use crate::error::{Error, ErrorKind};
 use crate::io::{BatchSink, BatchSource};
@@ -42,8 +42,9 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
-/// A finished batch: its sequence number, the bytes it holds of the budget, the result.
-type Done = (u64, u64, Result<Applied, Error>);
+/// A finished batch: its sequence number, its hold on the budget (given back when dropped,
+/// wherever: written, failed, or still queued when the writer stopped), the result.
+type Done = (u64, Charge, Result<Applied, Error>);
 
 /// Streams every batch of `source` through `plan` into `sink` and finishes the sink.
 ///
@@ -95,20 +96,16 @@ pub fn run(
         // Writer: reorders finished batches and writes them in input order.
         let plan_for_report = plan.clone();
         let pool_ref = &*write_pool;
-        let writer_budget = budget.clone();
         let writer = scope.spawn(move || -> Result<(Box<dyn BatchSink>, RunReport, Duration), Error> {
             let mut sink = sink;
             let mut report = RunReport::new(&plan_for_report);
-            let mut pending: BTreeMap<u64, (u64, Result<Applied, Error>)> = BTreeMap::new();
-            // Returned to the budget however the writer ends (an error, a panic unwinding).
-            let mut charged = Charged { budget: &writer_budget, bytes: 0 };
+            let mut pending: BTreeMap<u64, (Charge, Result<Applied, Error>)> = BTreeMap::new();
             let mut next = 0u64;
             let mut write_time = Duration::ZERO;
             let mut wrote_any = false;
-            for (seq, cost, result) in done_rx {
-                charged.bytes += cost;
-                pending.insert(seq, (cost, result));
-                while let Some((cost, result)) = pending.remove(&next) {
+            for (seq, charge, result) in done_rx {
+                pending.insert(seq, (charge, result));
+                while let Some((charge, result)) = pending.remove(&next) {
                     let applied = result?;
                     let t = Instant::now();
                     if applied.batch.num_rows() > 0 || !wrote_any {
@@ -118,8 +115,7 @@ pub fn run(
                     }
                     write_time += t.elapsed();
                     report.add(&applied.stats);
-                    drop(applied);
-                    charged.give_back(cost);
+                    drop((applied, charge));
                     next += 1;
                     let _ = token_tx.send(());
                 }
@@ -149,13 +145,12 @@ pub fn run(
                 p(batch.first_row + batch.lines.len() as u64, source.bytes_read());
             }
             // Held until the writer has written the batch; waits while the budget is spent.
-            let cost = batch.bytes().saturating_mul(COST_FACTOR);
-            if let Err(e) = budget.acquire(cost, batch.first_row + 1) {
-                break Err(e);
-            }
+            let charge = match budget.charge(batch.bytes().saturating_mul(COST_FACTOR), batch.first_row + 1) {
+                Ok(c) => c,
+                Err(e) => break Err(e),
+            };
             let tx = done_tx.clone();
             let plan = plan.clone();
-            let budget = budget.clone();
             let this = seq;
             pool.spawn(move || {
                 let result = catch_unwind(AssertUnwindSafe(move || {
@@ -164,9 +159,7 @@ pub fn run(
                     plan.apply_decoded(rows, first_row, Some(&lines))
                 }))
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: this })));
-                if tx.send((this, cost, result)).is_err() {
-                    budget.release(cost); // the writer is gone: nobody else will
-                }
+                let _ = tx.send((this, charge, result)); // a refused message drops its charge too
             });
             seq += 1;
         };
@@ -186,26 +179,6 @@ pub fn run(
         report.rules_description = plan.rules().shown_description();
         Ok(report)
     })
-}
-
-/// Budget bytes the writer holds for batches it received; given back as each is written,
-/// and all at once when the writer stops.
-struct Charged<'a> {
-    budget: &'a MemoryBudget,
-    bytes: u64,
-}
-
-impl Charged<'_> {
-    fn give_back(&mut self, bytes: u64) {
-        self.bytes -= bytes;
-        self.budget.release(bytes);
-    }
-}
-
-impl Drop for Charged<'_> {
-    fn drop(&mut self) {
-        self.budget.release(self.bytes);
-    }
 }
 
 fn new_pool(threads: usize, role: &'static str) -> Result<rayon::ThreadPool, Error> {

@@ -378,7 +378,10 @@ impl Settings {
             raw.limits.max_line_bytes.unwrap_or(anonymizer_core::io::SourceOptions::default().max_line_bytes);
         // Each import's writer buffers a row group outside the batch budget.
         let row_group = |workers: usize| (max_memory_bytes / 4 / workers as u64).clamp(1 << 20, 64 << 20);
-        let fits = |workers: usize| batch_budget(max_memory_bytes, workers, max_line as u64, row_group(workers));
+        // A line of the most columns costs their bounds too (16 bytes a field).
+        let max_columns = raw.limits.max_columns.unwrap_or(anonymizer_core::io::SourceOptions::default().max_columns);
+        let line_cost = max_line as u64 + 16 * max_columns as u64;
+        let fits = |workers: usize| batch_budget(max_memory_bytes, workers, line_cost, row_group(workers));
         // `workers = 0` means one per core, as many as the memory allows.
         let mut workers = workers;
         if raw.workers == 0 {

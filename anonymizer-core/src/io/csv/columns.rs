@@ -39,7 +39,8 @@ pub(super) struct Chunk {
     pub(super) spare: Arc<Mutex<Vec<Buffers>>>,
     /// The reader validated the bytes these fields were cut from.
     pub(super) checked: Utf8Checked,
-    /// Row buffers larger than this (grown for a huge row) are freed, not recycled.
+    /// Row buffers larger than this in bytes (grown for a huge row, or for a row of very
+    /// many fields) are freed, not recycled.
     pub(super) recycle_up_to: usize,
 }
 
@@ -134,7 +135,10 @@ impl Chunk {
         });
         // Give the row buffers back to the reader for the next batch.
         if let Ok(mut spare) = self.spare.lock() {
-            if spare.len() < 4 && self.data.len() <= self.recycle_up_to {
+            if spare.len() < 4
+                && self.data.len() <= self.recycle_up_to
+                && self.ends.len() * std::mem::size_of::<usize>() <= self.recycle_up_to
+            {
                 spare.push(Buffers { data: self.data, starts: self.starts, ends: self.ends });
             }
         }

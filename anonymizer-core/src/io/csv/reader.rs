@@ -50,6 +50,8 @@ pub struct CsvReader {
     pub(super) done: bool,
     /// Set once the raw input was validated: what column building requires.
     pub(super) checked: Option<Utf8Checked>,
+    /// An error ended reading; every later call fails too.
+    pub(super) failed: bool,
 }
 
 impl std::fmt::Debug for CsvReader {
@@ -57,6 +59,9 @@ impl std::fmt::Debug for CsvReader {
         f.debug_struct("CsvReader").field("columns", &self.ncols).field("rows_read", &self.rows_read).finish()
     }
 }
+
+/// Bytes a field costs in a batch beside its text: its start and end, its column offset.
+const FIELD_OVERHEAD: usize = 16;
 
 /// The raw input buffer's usual size; it grows for a longer record and shrinks back after.
 const RAW_BUFFER: usize = 256 * 1024;
@@ -101,6 +106,7 @@ impl CsvReader {
             spare: Arc::new(Mutex::new(Vec::new())),
             done: false,
             checked: None,
+            failed: false,
             opts,
         };
         let line = match r.next_record()? {
@@ -279,12 +285,33 @@ impl BatchSource for CsvReader {
     }
 
     fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
+        // After an error the reader is spent: its buffer may hold bytes that were never
+        // validated (the invalid UTF-8 it stopped at), which no batch may be cut from.
+        if self.failed {
+            return Err(input(InputProblem::Corrupt { what: "CSV input (reading was stopped by an earlier error)" }));
+        }
+        let result = self.read_batch();
+        if result.is_err() {
+            self.failed = true;
+            self.checked = None;
+        }
+        result
+    }
+}
+
+impl CsvReader {
+    fn read_batch(&mut self) -> Result<Option<InputBatch>, Error> {
         if self.done && self.lines.is_empty() {
             return Ok(None);
         }
         // A batch ends at a row count or a byte size, whichever comes first.
         let batch_bytes = self.opts.batch_bytes.max(1);
-        while !self.done && self.lines.len() < self.opts.batch_size && self.data_len < batch_bytes {
+        // A field costs its bytes and its bounds (two words, and an offset in its column), so
+        // many tiny fields end a batch as surely as a few wide ones.
+        while !self.done
+            && self.lines.len() < self.opts.batch_size
+            && self.data_len + self.ends_len * FIELD_OVERHEAD < batch_bytes
+        {
             match self.next_record()? {
                 Next::Record(line) => self.lines.push(line),
                 Next::End => self.done = true,
@@ -320,7 +347,7 @@ impl BatchSource for CsvReader {
         // Handed over at full length (only the first `used`/`fields` entries count), so that
         // a recycled buffer is never resized, and so never zeroed, again.
         let data = std::mem::replace(&mut self.data, next_data);
-        let n = self.ends.len();
+        let n = self.ends.len().min(ordinary / FIELD_OVERHEAD);
         let ends = std::mem::replace(&mut self.ends, fit(spare.ends, n));
         let starts = std::mem::replace(&mut self.starts, fit(spare.starts, n));
         let chunk = Chunk {
@@ -345,7 +372,7 @@ impl BatchSource for CsvReader {
         self.data_len = 0;
         self.ends_len = 0;
         let lines = std::mem::take(&mut self.lines);
-        let bytes = (chunk.used + chunk.fields * 16) as u64;
+        let bytes = (chunk.used + chunk.fields * FIELD_OVERHEAD) as u64;
         Ok(Some(InputBatch::selectable(move |selector| chunk.into_batch(selector), first_row, lines).with_bytes(bytes)))
     }
 }

@@ -200,3 +200,30 @@ fn wide_rows_end_a_batch_at_the_byte_budget_and_a_row_wider_than_it_is_a_batch_a
     // overfills on its own; the last row is left for a batch of its own.
     assert_eq!(lines, vec![vec![2, 3], vec![4, 5], vec![6]]);
 }
+
+#[test]
+fn a_reader_stopped_by_invalid_utf8_never_cuts_a_batch_from_the_unvalidated_bytes() {
+    // The invalid byte comes after the first raw buffer (256 KiB), so the reader opens, reads
+    // batches, and meets it on a refill. Calling on after the error must not hand out the
+    // bytes the validator stopped at (the column builder trusts them as UTF-8).
+    let mut text = b"a,b\n".to_vec();
+    text.extend(std::iter::repeat_n(b"1,x\n".as_slice(), 80_000).flatten());
+    text.extend_from_slice(b"3,\xff\n");
+    text.extend(std::iter::repeat_n(b"5,w\n".as_slice(), 1000).flatten());
+    let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+    let mut opts = CsvOptions::new(&input);
+    opts.batch_size = 1000;
+    let mut r = CsvReader::new(std::io::Cursor::new(text), opts).unwrap();
+    let first = loop {
+        match r.next_batch() {
+            Ok(Some(b)) => b.decode().map(drop).unwrap(),
+            Ok(None) => panic!("the invalid byte was never reported"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(first.kind(), ErrorKind::Input { problem: InputProblem::InvalidUtf8 { .. }, .. }), "{first}");
+    for _ in 0..3 {
+        let again = r.next_batch().map(|b| b.map(|b| b.lines.len())).unwrap_err();
+        assert!(again.to_string().contains("stopped by an earlier error"), "{again}");
+    }
+}
