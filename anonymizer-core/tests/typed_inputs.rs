@@ -600,3 +600,32 @@ fn parquet_batches_of_wide_rows_end_at_the_byte_budget_not_at_8192_rows() {
     assert_eq!(rows.iter().sum::<usize>(), 64);
     assert!(rows.iter().all(|&r| r <= 4), "{rows:?}");
 }
+
+#[test]
+fn a_dictionary_of_one_long_value_repeated_is_counted_before_it_is_unpacked() {
+    // One 1 MiB value, 255 keys pointing at it: a small stream that unpacks to 255 MiB.
+    let keys = arrow_array::Int8Array::from(vec![0i8; 255]);
+    let values: ArrayRef = Arc::new(StringArray::from(vec!["v".repeat(1 << 20)]));
+    let dict: ArrayRef = Arc::new(DictionaryArray::<arrow_array::types::Int8Type>::try_new(keys, values).unwrap());
+    let batch = RecordBatch::try_from_iter([("d", dict)]).unwrap();
+    let stream = ipc_stream_of(std::slice::from_ref(&batch));
+    let open = |so: &SourceOptions| {
+        open_source(Input::Stream(Box::new(std::io::Cursor::new(stream.clone()))), "d.arrows", &Default::default(), so)
+    };
+    // Over the decompressed-size limit: refused before the 255 MiB exist.
+    let small = SourceOptions { max_decompressed_bytes: 64 << 20, max_ratio: 1 << 40, ..SourceOptions::default() };
+    let mut reader = open(&small).unwrap().reader;
+    let e = reader.next_batch().unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Input { problem: InputProblem::DecompressedTooLarge { .. }, .. }), "{e}");
+    // Within the limits: unpacked a slice of about `batch_bytes` at a time.
+    let roomy = SourceOptions { max_ratio: 1 << 40, batch_bytes: 8 << 20, ..SourceOptions::default() };
+    let mut reader = open(&roomy).unwrap().reader;
+    let (mut rows, mut batches) = (0, 0);
+    while let Some(b) = reader.next_batch().unwrap() {
+        assert!(b.bytes() <= 16 << 20, "a batch of {} bytes", b.bytes());
+        rows += b.rows_hint();
+        batches += 1;
+    }
+    assert_eq!(rows, 255);
+    assert!(batches >= 255 / 8, "{batches} batches");
+}

@@ -149,9 +149,12 @@ pub(crate) fn redact_cell(
     let mut text = Text::new(cell);
     let mut zones = Vec::new();
     text.replace(&whole, &found, &reach, with, counts, &mut zones);
-    // A pass after the first finds what replacements exposed, numbers mostly, and replaces
-    // their digits: passes are bounded by the digits of the cell.
-    let max_passes = MAX_REDACT_PASSES.max(cell.bytes().filter(u8::is_ascii_digit).count() + 1);
+    // A pass after the first finds what replacements exposed (numbers mostly, but a custom
+    // detector's text too, e.g. "sec" "ret" joined once `with = ""` removed what stood
+    // between them) and replaces at least one byte of the cell's own text, which no
+    // template can be found in again: passes are bounded by the bytes of the cell. Each
+    // costs only its windows, so a long chain stays linear.
+    let max_passes = MAX_REDACT_PASSES.max(cell.len() + 1);
     let mut passes = 1;
     while !zones.is_empty() && passes < max_passes {
         zones = text.pass(zones, scanner, with, counts, interrupt)?;

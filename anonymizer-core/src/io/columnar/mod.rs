@@ -23,7 +23,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use self::ipc::{file_messages, End, IpcGuard, MAX_MESSAGE};
 use self::pages::check_pages;
-use self::types::{decoded_bytes, read_as, read_schema};
+use self::types::{decoded_bytes, read_as, read_schema, unpacked_bytes};
 use super::nested::{flat_schema, flatten};
 use super::source::limit_problem;
 use super::{BatchSource, InputBatch, SourceOptions};
@@ -52,6 +52,7 @@ pub(super) struct DecodedLimit {
     max_bytes: u64,
     max_ratio: u64,
     ratio_after: u64,
+    batch_bytes: u64,
 }
 
 impl DecodedLimit {
@@ -64,6 +65,7 @@ impl DecodedLimit {
             max_bytes: so.max_decompressed_bytes,
             max_ratio: so.max_ratio.saturating_mul(COLUMNAR_RATIO_FACTOR),
             ratio_after: so.ratio_after,
+            batch_bytes: so.batch_bytes.max(1) as u64,
         }
     }
 
@@ -98,6 +100,8 @@ pub struct ColumnarSource {
     /// at a message boundary, before its footer, holds fewer).
     batches_read: usize,
     batches_listed: Option<usize>,
+    /// Slices of a read batch whose unpacked size is over `batch_bytes`, unpacked one by one.
+    pending: std::collections::VecDeque<RecordBatch>,
 }
 
 fn input_error(problem: InputProblem) -> Error {
@@ -139,6 +143,7 @@ impl ColumnarSource {
             decoded: 0,
             batches_read: 0,
             batches_listed: None,
+            pending: Default::default(),
         })
     }
 
@@ -198,24 +203,43 @@ impl BatchSource for ColumnarSource {
     }
 
     fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
-        let next = guarded(|| Ok::<_, ()>(self.batches.next())).map_err(|_| corrupt(self.what))?;
-        let Some(batch) = next else {
-            if self.batches_listed.is_some_and(|listed| listed != self.batches_read) {
-                return Err(corrupt(self.what));
-            }
-            return Ok(None);
-        };
-        self.batches_read += 1;
-        let batch = batch.map_err(|e| reader_error(&e, self.what))?;
-        let batch = flatten(&batch).map_err(|_| corrupt(self.what))?;
-        let batch = read_as(&batch, &self.schema).ok_or_else(|| corrupt(self.what))?;
-        let bytes = decoded_bytes(&batch);
-        self.decoded = self.decoded.saturating_add(bytes);
-        let input = match &self.input {
+        let input = || match &self.input {
             InputBytes::File(size) => *size,
             InputBytes::Read(n) => n.load(Ordering::Relaxed),
         };
-        self.limit.check(self.decoded, input).map_err(input_error)?;
+        let batch = match self.pending.pop_front() {
+            Some(slice) => slice,
+            None => {
+                let next = guarded(|| Ok::<_, ()>(self.batches.next())).map_err(|_| corrupt(self.what))?;
+                let Some(batch) = next else {
+                    if self.batches_listed.is_some_and(|listed| listed != self.batches_read) {
+                        return Err(corrupt(self.what));
+                    }
+                    return Ok(None);
+                };
+                self.batches_read += 1;
+                let batch = batch.map_err(|e| reader_error(&e, self.what))?;
+                let batch = flatten(&batch).map_err(|_| corrupt(self.what))?;
+                // Dictionaries and views expand when unpacked: a few bytes of keys or views
+                // can point at one long value many times. Their size is known beforehand,
+                // so it counts against the limits before anything is unpacked, and a batch
+                // that would unpack past `batch_bytes` is unpacked a slice at a time.
+                let unpacked = unpacked_bytes(&batch, &self.schema);
+                self.limit.check(self.decoded.saturating_add(unpacked), input()).map_err(input_error)?;
+                let slices =
+                    unpacked.div_ceil(self.limit.batch_bytes).clamp(1, batch.num_rows().max(1) as u64) as usize;
+                let rows = batch.num_rows().div_ceil(slices);
+                self.pending.extend((0..slices).map(|i| {
+                    let start = (i * rows).min(batch.num_rows());
+                    batch.slice(start, rows.min(batch.num_rows() - start))
+                }));
+                self.pending.pop_front().unwrap_or(batch)
+            }
+        };
+        let batch = read_as(&batch, &self.schema).ok_or_else(|| corrupt(self.what))?;
+        let bytes = decoded_bytes(&batch);
+        self.decoded = self.decoded.saturating_add(bytes);
+        self.limit.check(self.decoded, input()).map_err(input_error)?;
         let first = self.rows;
         self.rows += batch.num_rows() as u64;
         Ok(Some(InputBatch::ready(batch, first, Vec::new()).with_bytes(bytes)))

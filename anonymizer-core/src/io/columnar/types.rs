@@ -126,6 +126,39 @@ pub(super) fn read_as(batch: &RecordBatch, schema: &SchemaRef) -> Option<RecordB
     RecordBatch::try_new_with_options(schema.clone(), columns, &options).ok()
 }
 
+/// The bytes the columns of `batch` that `schema` unpacks (dictionaries, views) will take
+/// once unpacked, counted from their keys and views without unpacking anything.
+pub(super) fn unpacked_bytes(batch: &RecordBatch, schema: &SchemaRef) -> u64 {
+    use arrow_array::cast::AsArray;
+    let value_len = |values: &ArrayRef, i: usize| -> u64 {
+        match values.data_type() {
+            DataType::Utf8 => values.as_string::<i32>().value_length(i) as u64,
+            DataType::LargeUtf8 => values.as_string::<i64>().value_length(i) as u64,
+            DataType::Binary => values.as_binary::<i32>().value_length(i) as u64,
+            DataType::LargeBinary => values.as_binary::<i64>().value_length(i) as u64,
+            t => t.primitive_width().unwrap_or(16) as u64,
+        }
+    };
+    let mut total = 0u64;
+    for (a, f) in batch.columns().iter().zip(schema.fields()) {
+        if a.data_type() == f.data_type() {
+            continue;
+        }
+        let column: u64 = if let Some(d) = a.as_any_dictionary_opt() {
+            let values = d.values();
+            d.normalized_keys().iter().map(|&k| if k < values.len() { value_len(values, k) + 8 } else { 8 }).sum()
+        } else if let Some(v) = a.as_string_view_opt() {
+            v.views().iter().map(|view| u64::from(*view as u32) + 8).sum()
+        } else if let Some(v) = a.as_binary_view_opt() {
+            v.views().iter().map(|view| u64::from(*view as u32) + 8).sum()
+        } else {
+            a.get_array_memory_size() as u64
+        };
+        total = total.saturating_add(column);
+    }
+    total
+}
+
 /// The bytes a batch's values take once decoded: each column's own slice of its buffers
 /// (arrays read from one Arrow IPC message share its body, which counting every column's
 /// whole buffers would multiply by the number of columns).
@@ -133,7 +166,11 @@ pub(super) fn decoded_bytes(batch: &RecordBatch) -> u64 {
     batch
         .columns()
         .iter()
-        .map(|a| a.to_data().get_slice_memory_size().unwrap_or_else(|_| a.get_array_memory_size()) as u64)
+        // At least four bytes a row: turned into text, even a column of nulls takes its offsets.
+        .map(|a| {
+            let own = a.to_data().get_slice_memory_size().unwrap_or_else(|_| a.get_array_memory_size()) as u64;
+            own.max(4 * a.len() as u64)
+        })
         .sum()
 }
 

@@ -300,3 +300,18 @@ fn a_cancelled_plan_stops_with_cancelled() {
     let e = plan.apply(&batch).unwrap_err();
     assert!(matches!(e.kind(), crate::ErrorKind::Cancelled), "{e:?}");
 }
+
+#[test]
+fn a_custom_detector_chain_longer_than_eight_passes_is_redacted_to_the_end() {
+    // "sec"×9 "ret"×9: each pass removes the innermost "secret", joining the next pair.
+    let rules = "version = 1\n[detectors.k]\npattern = \"secret\"\n[columns]\nt = { action = \"redact\", detect = [\"k\"], with = \"\" }\n";
+    let rules = crate::rule::parse_rules(rules, "r.toml").unwrap();
+    let plan =
+        crate::rule::RulePlan::new(Arc::new(rules), &MasterKey::test_key().key_set(), &["t".to_string()]).unwrap();
+    let cell = format!("x {}{} y", "sec".repeat(9), "ret".repeat(9));
+    let batch =
+        RecordBatch::try_from_iter([("t", Arc::new(StringArray::from(vec![cell.as_str()])) as ArrayRef)]).unwrap();
+    let out = plan.apply(&batch).unwrap().batch;
+    let text = out.column(0).as_any().downcast_ref::<StringArray>().unwrap().value(0).to_string();
+    assert_eq!(text, "x  y");
+}
