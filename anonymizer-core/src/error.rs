@@ -178,6 +178,11 @@ pub enum InputProblem {
     FieldTooLong { line: u64, column: usize, limit: usize },
     #[error("data row {row}: the batch starting here needs {needed_mb} MiB in memory, more than the whole memory budget of {limit_mb} MiB (max_memory_mb): the rows are too wide for it")]
     TooWideForMemory { row: u64, needed_mb: u64, limit_mb: u64 },
+    #[error("line {line}: the file's keys together are longer than the limit of {limit} bytes (the limit for a line: the keys are the file's header row)")]
+    KeysTooLong { line: u64, limit: usize },
+    /// `column` is the flattened name (`a.b`), or `column N` when it looks like data.
+    #[error("line {line}: key `{column}` appears twice in one object; one of its values would be lost")]
+    DuplicateKey { line: u64, column: String },
     #[error("the file has more than {limit} rows (the limit for one file)")]
     TooManyRows { limit: u64 },
     #[error("reading failed: {0}")]

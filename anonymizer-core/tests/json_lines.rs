@@ -289,3 +289,42 @@ fn numbers_and_booleans_are_read_as_their_text_even_beyond_a_float() {
     assert_eq!(column(&batch, "b").value(0), "true");
     assert_eq!(column(&batch, "i").value(0), "12345678901234567890123");
 }
+
+#[test]
+fn a_key_twice_in_one_object_fails_instead_of_losing_a_value() {
+    for text in [
+        "{\"a\":\"1\",\"b\":\"2\"}\n{\"a\":\"VALUE_ONE\",\"a\":\"VALUE_TWO\"}\n",
+        "{\"a\":{\"b\":\"1\"}}\n{\"a\":{\"b\":\"VALUE_ONE\",\"c\":\"2\",\"b\":\"VALUE_TWO\"}}\n",
+    ] {
+        let err = read("format = \"jsonl\"", "d.jsonl", text.as_bytes().to_vec()).unwrap_err();
+        assert!(err.to_string().contains("line 2: key") && err.to_string().contains("appears twice"), "{err}");
+        assert!(!err.to_string().contains("VALUE"), "a value leaked: {err}");
+    }
+}
+
+#[test]
+fn keys_longer_together_than_a_line_are_refused_like_an_overlong_header() {
+    // 300 distinct keys of 100 bytes: 30,000 bytes of header against a 16 KiB line limit.
+    let text: String = (0..300).map(|i| format!("{{\"{i:0>100}\":\"v\"}}\n")).collect();
+    let rules = parse_rules("version = 1\nunlisted = \"keep\"\n[input]\nformat = \"jsonl\"\n", "r.toml").unwrap();
+    let so = SourceOptions { max_line_bytes: 16 << 10, ..SourceOptions::default() };
+    let err = open_source(Input::File(file(text.as_bytes())), "k.jsonl", &rules.input, &so).unwrap_err();
+    assert!(err.to_string().contains("keys together are longer than the limit of 16384 bytes"), "{err}");
+}
+
+#[test]
+fn rows_of_many_keys_make_smaller_batches() {
+    // 2,000 keys, each on a line of its own: every row costs every column, so a batch of
+    // 8 MiB holds about 8 MiB / (2,000 × 16) rows, not 8,192.
+    let text: String = (0..5000).map(|i| format!("{{\"k{}\":\"v\"}}\n", i % 2000)).collect();
+    let rules = parse_rules("version = 1\nunlisted = \"keep\"\n[input]\nformat = \"jsonl\"\n", "r.toml").unwrap();
+    let mut source =
+        open_source(Input::File(file(text.as_bytes())), "k.jsonl", &rules.input, &SourceOptions::default()).unwrap();
+    let mut sizes = Vec::new();
+    while let Some(b) = source.reader.next_batch().unwrap() {
+        sizes.push(b.rows_hint());
+        assert!(b.bytes() >= (b.rows_hint() * 2000) as u64, "charged {} for {} rows", b.bytes(), b.rows_hint());
+    }
+    assert_eq!(sizes.iter().sum::<usize>(), 5000);
+    assert!(sizes.iter().all(|&n| n <= (8 << 20) / (2000 * 16)), "{sizes:?}");
+}

@@ -398,7 +398,9 @@ fn problem_line(p: &InputProblem) -> Option<u64> {
         | InputProblem::TooManyColumns { line, .. }
         | InputProblem::FieldTooLong { line, .. }
         | InputProblem::Json { line }
-        | InputProblem::ObjectAndValue { line, .. } => Some(*line),
+        | InputProblem::ObjectAndValue { line, .. }
+        | InputProblem::DuplicateKey { line, .. }
+        | InputProblem::KeysTooLong { line, .. } => Some(*line),
         InputProblem::DuplicateColumn { .. } | InputProblem::EmptyColumnName { .. } | InputProblem::HeaderOnly => {
             Some(1)
         }

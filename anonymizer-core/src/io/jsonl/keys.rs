@@ -46,6 +46,9 @@ struct Node {
 pub(super) struct Keys {
     nodes: Vec<Node>,
     max_paths: usize,
+    /// Bytes of all keys together, and their count so far.
+    max_key_bytes: usize,
+    key_bytes: usize,
     trim: bool,
     /// The line being read, for errors.
     line: u64,
@@ -65,7 +68,13 @@ impl Keys {
     /// trims each key of a column name (`[input] trim_headers`).
     pub(super) fn new(max_paths: usize, trim: bool) -> Keys {
         let root = Node { key: "".into(), parent: 0, kind: Kind::Object, children: Vec::new(), by_key: HashMap::new() };
-        Keys { nodes: vec![root], max_paths, trim, line: 0, failure: None }
+        Keys { nodes: vec![root], max_paths, max_key_bytes: usize::MAX, key_bytes: 0, trim, line: 0, failure: None }
+    }
+
+    /// The same, holding at most `limit` bytes of keys in all (a header row's limit).
+    pub(super) fn with_key_bytes(mut self, limit: usize) -> Keys {
+        self.max_key_bytes = limit;
+        self
     }
 
     /// Adds the keys of one line (`text`, one JSON object), numbered `line`.
@@ -176,6 +185,11 @@ impl Keys {
             self.failure = Some(InputProblem::TooManyColumns { line: self.line, limit: self.max_paths });
             return Err(());
         }
+        self.key_bytes = self.key_bytes.saturating_add(key.len());
+        if self.key_bytes > self.max_key_bytes {
+            self.failure = Some(InputProblem::KeysTooLong { line: self.line, limit: self.max_key_bytes });
+            return Err(());
+        }
         let i = self.nodes.len();
         self.nodes.push(Node {
             key: key.into(),
@@ -237,7 +251,25 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // A key twice in one object: the decoder would keep one value and lose the other.
+        // (A short list for the usual few keys; a set past 32.)
+        let (mut few, mut many) = (Vec::new(), std::collections::HashSet::new());
         while let Some(child) = map.next_key_seed(Key { keys: &mut *self.keys, parent: self.node })? {
+            let repeated = if few.len() < 32 {
+                let r = few.contains(&child);
+                few.push(child);
+                r
+            } else {
+                if many.is_empty() {
+                    many.extend(few.iter().copied());
+                }
+                !many.insert(child)
+            };
+            if repeated {
+                let column = column_label(&self.keys.path(child), self.keys.position(child)).into_owned();
+                self.keys.failure = Some(InputProblem::DuplicateKey { line: self.keys.line, column });
+                return Err(de::Error::custom("stopped"));
+            }
             let raw: &RawValue = map.next_value()?;
             self.keys.holds(child, raw.get(), self.depth).map_err(|()| de::Error::custom("stopped"))?;
         }

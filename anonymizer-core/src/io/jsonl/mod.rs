@@ -80,7 +80,7 @@ impl JsonlSource {
         input: &InputOptions,
         so: &SourceOptions,
     ) -> Result<Self, Error> {
-        let mut keys = Keys::new(so.max_columns, input.trim_headers);
+        let mut keys = Keys::new(so.max_columns, input.trim_headers).with_key_bytes(so.max_line_bytes);
         let text = decoded_reader(src, input.encoding);
         let again: Box<dyn Read + Send> = match replay {
             Replay::Reopen(reopen) => {
@@ -97,7 +97,10 @@ impl JsonlSource {
         check_names(&names)?;
         let schema = Arc::new(Schema::new(keys.fields()));
         let flat = Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()));
-        let batch_size = so.batch_size.max(1);
+        // Every row holds every column (an offset and a null bit, and the decoder's tape
+        // position), however few keys its line has: many keys mean fewer rows a batch.
+        let per_row = 16 * names.len().max(1);
+        let batch_size = so.batch_size.min(so.batch_bytes / per_row).max(1);
         let decoder = arrow_json::ReaderBuilder::new(schema)
             .with_batch_size(batch_size)
             .with_coerce_primitive(true)
@@ -201,7 +204,8 @@ impl BatchSource for JsonlSource {
         let batch = named_with_nulls(&batch, &self.flat, &self.null_values)?;
         let first = self.rows;
         self.rows += batch.num_rows() as u64;
-        let bytes = text.len() as u64;
+        // The larger of the text and its columns (a line of one key still costs every column).
+        let bytes = (text.len() as u64).max(batch.get_array_memory_size() as u64);
         Ok(Some(InputBatch::ready(batch, first, lines).with_bytes(bytes)))
     }
 }
