@@ -4,7 +4,9 @@
 //! A batch is charged [`COST_FACTOR`] × its bytes as read: the rows as read, the columns
 //! decoded from them and the columns computed from those are alive together until the writer
 //! takes the batch. A reader charges a batch after reading it and before handing it on, and
-//! waits while the budget is spent; the charge is returned once the batch is written. A run
+//! waits while the budget is spent (or until the plan's cancellation flag is set); the
+//! charge travels with the batch as a [`Charge`] and is given back when that is dropped:
+//! written, failed, or queued to a writer that stopped. A run
 //! holding nothing waits only for batches already in flight, which are written and released
 //! without waiting for anything, so runs never wait on each other forever; a batch that cannot fit even alone is an error, not an OOM.
 
@@ -42,13 +44,28 @@ impl MemoryBudget {
     /// Charges `bytes`, waiting until they fit; the charge is given back when the returned
     /// [`Charge`] is dropped, wherever it is then (written, failed, queued to a writer that
     /// stopped). `row` (1-based data row) locates the batch for the error when it cannot fit.
-    pub(crate) fn charge(self: &Arc<Self>, bytes: u64, row: u64) -> Result<Charge, Error> {
-        self.acquire(bytes, row)?;
+    /// A wait ends early with `ErrorKind::Cancelled` once `cancel` is set.
+    pub(crate) fn charge(
+        self: &Arc<Self>,
+        bytes: u64,
+        row: u64,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<Charge, Error> {
+        self.acquire_or_cancel(bytes, row, cancel)?;
         Ok(Charge { budget: self.clone(), bytes })
     }
 
     /// Charges `bytes`, waiting until they fit (see [`MemoryBudget::charge`]).
     pub(crate) fn acquire(&self, bytes: u64, row: u64) -> Result<(), Error> {
+        self.acquire_or_cancel(bytes, row, None)
+    }
+
+    fn acquire_or_cancel(
+        &self,
+        bytes: u64,
+        row: u64,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<(), Error> {
         if bytes > self.limit {
             return Err(Error::new(ErrorKind::Input {
                 path: None,
@@ -63,7 +80,11 @@ impl MemoryBudget {
         // Whatever is held is in the pool or the writer's queue and is released once
         // written, whoever holds it: waiting here cannot wait on itself.
         while *used + bytes > self.limit {
-            used = self.freed.wait(used).map_err(|_| poisoned())?;
+            if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                return Err(Error::new(ErrorKind::Cancelled));
+            }
+            // Woken by every release, and every 100 ms to look at `cancel`.
+            used = self.freed.wait_timeout(used, std::time::Duration::from_millis(100)).map_err(|_| poisoned())?.0;
         }
         *used += bytes;
         Ok(())
@@ -192,5 +213,32 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(budget.used(), 0, "a failed run leaked its charge");
+    }
+
+    #[test]
+    fn a_run_waiting_for_a_spent_budget_stops_when_cancelled() {
+        use crate::io::{CsvOptions, CsvReader, CsvWriter};
+        let budget = Arc::new(MemoryBudget::new(64 * 1024));
+        budget.acquire(64 * 1024, 1).unwrap(); // another import holds it all
+        let rules = crate::parse_rules("version = 1\nunlisted = \"keep\"\n", "r.toml").unwrap();
+        let reader =
+            CsvReader::new(std::io::Cursor::new(b"id,text\n1,x\n".to_vec()), CsvOptions::new(&rules.input)).unwrap();
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let plan = crate::RulePlan::new(Arc::new(rules), &crate::MasterKey::test_key().key_set(), &reader.header())
+            .unwrap()
+            .with_cancel(flag.clone());
+        let setter = {
+            let flag = flag.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            })
+        };
+        let opts = crate::RunOptions { memory: Some(budget.clone()), threads: 1, ..Default::default() };
+        let err =
+            crate::run(Arc::new(plan), Box::new(reader), Box::new(CsvWriter::new(Vec::new())), &opts).unwrap_err();
+        setter.join().unwrap();
+        assert!(matches!(err.kind(), ErrorKind::Cancelled), "{err:?}");
+        assert_eq!(budget.used(), 64 * 1024, "only the other holder's bytes are held");
     }
 }

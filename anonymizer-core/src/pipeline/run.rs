@@ -145,7 +145,8 @@ pub fn run(
                 p(batch.first_row + batch.lines.len() as u64, source.bytes_read());
             }
             // Held until the writer has written the batch; waits while the budget is spent.
-            let charge = match budget.charge(batch.bytes().saturating_mul(COST_FACTOR), batch.first_row + 1) {
+            let cost = batch.bytes().saturating_mul(COST_FACTOR);
+            let charge = match budget.charge(cost, batch.first_row + 1, plan.cancel.as_deref()) {
                 Ok(c) => c,
                 Err(e) => break Err(e),
             };
