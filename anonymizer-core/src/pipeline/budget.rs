@@ -6,9 +6,11 @@
 //! takes the batch. A reader charges a batch after reading it and before handing it on, and
 //! waits while the budget is spent (or until the plan's cancellation flag is set); the
 //! charge travels with the batch as a [`Charge`] and is given back when that is dropped:
-//! written, failed, or queued to a writer that stopped. A run
-//! holding nothing waits only for batches already in flight, which are written and released
-//! without waiting for anything, so runs never wait on each other forever; a batch that cannot fit even alone is an error, not an OOM.
+//! written, failed, or queued to a writer that stopped. A run holding nothing waits only for
+//! batches already in flight, which are written and released without waiting for anything,
+//! so runs never wait on each other forever (though a large batch may wait behind many
+//! small ones: the wait is not first come, first served). A batch that cannot fit the whole
+//! budget is an error, not an OOM.
 
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -56,6 +58,7 @@ impl MemoryBudget {
     }
 
     /// Charges `bytes`, waiting until they fit (see [`MemoryBudget::charge`]).
+    #[cfg(test)]
     pub(crate) fn acquire(&self, bytes: u64, row: u64) -> Result<(), Error> {
         self.acquire_or_cancel(bytes, row, None)
     }
