@@ -176,7 +176,7 @@ pub enum InputProblem {
     TooManyColumns { line: u64, limit: usize },
     #[error("line {line}, field {column}: the field is longer than the limit of {limit} bytes")]
     FieldTooLong { line: u64, column: usize, limit: usize },
-    #[error("data row {row}: the batch starting here needs {needed_mb} MiB in memory, more than the whole memory budget of {limit_mb} MiB (max_memory_mb): the rows are too wide for it")]
+    #[error("data row {row}: the batch starting here needs {needed_mb} MiB in memory, more than the whole memory budget of {limit_mb} MiB (the daemon's max_memory_mb, anonymize's --max-memory-mb): the rows are too wide for it")]
     TooWideForMemory { row: u64, needed_mb: u64, limit_mb: u64 },
     #[error("line {line}: the file's keys together are longer than the limit of {limit} bytes (the limit for a line: the keys are the file's header row)")]
     KeysTooLong { line: u64, limit: usize },

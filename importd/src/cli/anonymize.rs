@@ -24,6 +24,8 @@ pub struct Job<'a> {
     pub output: &'a Path,
     pub format: Option<FormatArg>,
     pub threads: usize,
+    /// Bytes of batches in flight (`--max-memory-mb`).
+    pub memory_bytes: u64,
     pub progress: bool,
     pub parquet: ParquetOptions,
     pub source: SourceOptions,
@@ -37,6 +39,7 @@ pub fn command(args: &AnonymizeArgs) -> Result<(), Failure> {
         output: &args.output,
         format: args.format,
         threads: args.threads,
+        memory_bytes: args.max_memory_mb.max(1) << 20,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         parquet: args.parquet_options(),
         source: {
@@ -102,7 +105,7 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
             Arc::new(move |_rows: u64, bytes: u64| b.set_position(bytes)) as Arc<dyn Fn(u64, u64) + Send + Sync>
         }),
         pool: None,
-        memory: None,
+        memory: Some(Arc::new(anonymizer_core::pipeline::MemoryBudget::new(job.memory_bytes))),
     };
     let result = run(plan, source.reader, sink, &opts);
     if let Some(b) = &bar {

@@ -121,6 +121,10 @@ pub struct AnonymizeArgs {
     /// Transform threads (0 = number of cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Memory for batches in flight, in MiB (each is counted three times its bytes: as read,
+    /// decoded, transformed); a row wider than a third of it cannot be read.
+    #[arg(long, default_value_t = 128)]
+    pub max_memory_mb: u64,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
