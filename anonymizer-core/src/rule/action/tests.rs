@@ -1,0 +1,81 @@
+//! Tests of `rule::action`.
+
+use crate::rule::{parse_rules, Action};
+
+fn encrypt_rule(alphabet: &str) -> String {
+    format!("version = 1\n[columns]\ncode = {{ action = \"encrypt\", alphabet = \"{alphabet}\" }}\n")
+}
+
+/// `alphabet = "digts"` used to be a custom alphabet of d, i, g, t, s: a typo that
+/// encrypted nothing the author meant. A name-like value is an error at its line.
+#[test]
+fn an_alphabet_typo_is_an_error_not_a_custom_alphabet() {
+    let cases = [
+        ("digts", Some("digits")),
+        ("digit", Some("digits")),
+        ("leters", Some("letters")),
+        ("alphanumerics", Some("alphanumeric")),
+        ("upperalphanumeric", Some("upper_alphanumeric")),
+        ("upper_alnum", Some("upper_alphanumeric")),
+        ("dig", Some("digits")),
+        // Repeats a letter: no alphabet, and a word rather than a set of characters.
+        ("alphanum", Some("alphanumeric")),
+        ("my_own", None),
+    ];
+    for (alphabet, suggestion) in cases {
+        let d = parse_rules(&encrypt_rule(alphabet), "r.toml").unwrap_err();
+        assert_eq!(d.len(), 1, "{alphabet}: {d}");
+        let item = &d.items[0];
+        assert_eq!((item.line, item.column), (3, 41), "{alphabet}: {d}");
+        assert!(item.message.contains(&format!("unknown alphabet \"{alphabet}\"")), "{d}");
+        let hint = item.hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("digits, upper_alphanumeric, lower_alphanumeric, alphanumeric, letters"), "{d}");
+        match suggestion {
+            Some(s) => assert!(hint.contains(&format!("did you mean \"{s}\"?")), "{alphabet}: {d}"),
+            None => assert!(!hint.contains("did you mean"), "{alphabet}: {d}"),
+        }
+    }
+}
+
+#[test]
+fn genuine_custom_alphabets_still_work() {
+    for alphabet in ["0123456789ABCDEF", "abcdef", "abcdefghijklmnopqrstuvwxyz", "xyz", "ab", "ABCDEFGHJK", "01"] {
+        let rules = parse_rules(&encrypt_rule(alphabet), "r.toml").unwrap_or_else(|d| panic!("{alphabet}: {d}"));
+        let action = &rules.column_rule("code").map(|r| r.action.clone());
+        assert_eq!(action, &Some(Action::Encrypt { alphabet: alphabet.into(), domain: None }));
+    }
+    let rules = parse_rules(&encrypt_rule("digits"), "r.toml").unwrap();
+    let action = rules.column_rule("code").map(|r| r.action.clone());
+    assert_eq!(action, Some(Action::Encrypt { alphabet: "0123456789".into(), domain: None }));
+}
+
+/// The first diagnostic's line and message, or `None` when the rules are valid.
+fn first_problem(rules: &str) -> Option<(usize, String)> {
+    parse_rules(rules, "r.toml").err().map(|d| (d.items[0].line, d.items[0].message.clone()))
+}
+
+#[test]
+fn a_template_the_rules_own_detectors_find_is_refused_at_its_line() {
+    let refused: &[(&str, &str)] = &[
+        (r#"t = { action = "redact", detect = ["email"], with = "redacted@example.com" }"#, "(on its own)"),
+        (r#"t = { action = "redact", detect = ["phone", "email"], with = "{kind}@example.com" }"#, "(for \"phone\")"),
+        (r#"t = { action = "redact", detect = ["credit_card"], with = "1000 0003" }"#, "(twice in a row)"),
+        (r#"t = { action = "redact", detect = ["k"], with = "<{kind}>" }"#, "detector \"k\""),
+        (r#"t = { action = "redact", detect = ["phone"], with = "+49 170 0000000" }"#, "detector \"phone\""),
+    ];
+    for (rule, why) in refused {
+        let rules = format!("version = 1\n[detectors.k]\npattern = \"[a-z]+\"\n[columns]\nid = \"keep\"\n{rule}\n");
+        let (line, message) = first_problem(&rules).unwrap_or_else(|| panic!("accepted: {rule}"));
+        assert_eq!(line, 6, "{rule}: {message}");
+        assert!(message.contains("is itself found by detector") && message.contains(why), "{rule}: {message}");
+    }
+    // In a [[patterns]] table: the line of `with`.
+    let rules = "version = 1\n[[patterns]]\ncolumns = \"^notes\"\naction = \"redact\"\ndetect = [\"url\"]\nwith = \"www.example.com\"\n";
+    assert_eq!(first_problem(rules).map(|(line, _)| line), Some(6));
+    for fine in ["<{kind}>", "[{kind} removed]", "", "***", "XXXX-XXXX", "{kind}", "pseudonym"] {
+        let rules = format!(
+            "version = 1\n[columns]\nt = {{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\", \"ipv4\", \"ipv6\", \"url\"], with = \"{fine}\" }}\n"
+        );
+        assert_eq!(first_problem(&rules), None, "{fine}");
+    }
+}
