@@ -13,43 +13,46 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
         .map(|e| (start, e))
 }
 
-/// Luhn check over 13–19 digits with one kind of separator.
+/// Luhn check over 13–19 digits with one kind of separator. Allocation-free: it runs once
+/// per candidate end in digit-dense text.
 pub(crate) fn valid(candidate: &str) -> bool {
     let has_space = candidate.contains(' ');
     let has_dash = candidate.contains('-');
     if has_space && has_dash {
         return false;
     }
-    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
+    // Luhn from the right: every second digit doubled.
+    let (mut digits, mut sum) = (0u32, 0u32);
+    for d in candidate.chars().rev().filter_map(|c| c.to_digit(10)) {
+        sum += match (digits % 2 == 1, d * 2) {
+            (true, x) if x > 9 => x - 9,
+            (true, x) => x,
+            (false, _) => d,
+        };
+        digits += 1;
+    }
+    if !(13..=19).contains(&digits) {
         return false;
     }
     if has_space || has_dash {
         // Groups of 4 (a last shorter group allowed), or Amex 4-6-5.
         let sep = if has_space { ' ' } else { '-' };
-        let groups: Vec<usize> = candidate.split(sep).map(str::len).collect();
-        let fours =
-            groups.iter().rev().skip(1).all(|&g| g == 4) && groups.last().is_some_and(|&g| (1..=4).contains(&g));
-        if !(fours || groups == [4, 6, 5]) {
+        let (mut count, mut first, mut fours, mut last) = (0usize, [0usize; 3], true, 0usize);
+        for g in candidate.split(sep).map(str::len) {
+            if count > 0 && last != 4 {
+                fours = false;
+            }
+            if count < 3 {
+                first[count] = g;
+            }
+            count += 1;
+            last = g;
+        }
+        let fours = fours && (1..=4).contains(&last);
+        if !(fours || (count == 3 && first == [4, 6, 5])) {
             return false;
         }
     }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                if d * 2 > 9 {
-                    d * 2 - 9
-                } else {
-                    d * 2
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
     sum.is_multiple_of(10)
 }
 

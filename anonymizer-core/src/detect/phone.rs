@@ -12,6 +12,11 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     let starts = [start, start + 1];
     let starts = if bytes[start] == b'(' { &starts[..] } else { &starts[..1] };
     starts.iter().find_map(|&s| {
+        // What is before the number does not depend on where it ends: judged once, not
+        // once per end tried (most candidates in digit-dense text fail here).
+        if !start_ok(text, s) {
+            return None;
+        }
         (s + 7..=end)
             .rev()
             .filter(|&e| {
@@ -22,11 +27,43 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     })
 }
 
+/// What comes before a number starting at `start` allows it: not glued to a letter, digit or
+/// `+.,/-`, and not the tail of a grouped IBAN or card ("DE89 3704 0044 0532 …": the group
+/// before is 4 characters with a digit, read from its last five characters only).
+fn start_ok(text: &str, start: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    if before.is_some_and(|c| c.is_alphanumeric() || c == '+' || c == '.' || c == ',' || c == '/' || c == '-') {
+        return false;
+    }
+    if let Some(prev) = text[..start].strip_suffix(' ').filter(|_| !text[start..].starts_with('+')) {
+        let mut last = prev.chars().rev();
+        let mut group = [' '; 4];
+        let mut n = 0;
+        for slot in &mut group {
+            match last.next() {
+                Some(c) => {
+                    *slot = c;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        let fifth_ok = last.next().is_none_or(|c| c == ' ');
+        if n == 4
+            && fifth_ok
+            && group.iter().all(|c| c.is_ascii_alphanumeric())
+            && group.iter().any(|c| c.is_ascii_digit())
+        {
+            return false;
+        }
+    }
+    true
+}
+
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
-    let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    if before.is_some_and(|c| c.is_alphanumeric() || c == '+' || c == '.' || c == ',' || c == '/' || c == '-')
+    if !start_ok(text, start)
         || after.is_some_and(|c| c.is_alphanumeric() || c == '@')
         || (after == Some('.') || after == Some(',')) && text[end + 1..].starts_with(|c: char| c.is_ascii_digit())
     {
@@ -34,16 +71,6 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     }
     if s.matches('(').count() != s.matches(')').count() || s.contains("  ") {
         return false;
-    }
-    // The tail of a grouped IBAN or card ("DE89 3704 0044 0532 …"): the group before is
-    // 4 characters with a digit.
-    // Read from the group's last five characters only: four and the space before it.
-    if let Some(prev) = text[..start].strip_suffix(' ').filter(|_| !s.starts_with('+')) {
-        let last: Vec<char> = prev.chars().rev().take(5).collect();
-        let group = last.get(..4).filter(|_| last.get(4).is_none_or(|&c| c == ' '));
-        if group.is_some_and(|g| g.iter().all(|c| c.is_ascii_alphanumeric()) && g.iter().any(|c| c.is_ascii_digit())) {
-            return false;
-        }
     }
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     // A bare digit run right after an identifier label ("Kd.-Nr. 0012345678", "order no.
