@@ -106,24 +106,27 @@ fn text(n: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// `importd anonymize` of `input` under `rules` into `out.parquet`, measured; and that path.
+fn measured_anonymize(s: &Sandbox, rules: &str, input: &Path) -> (Measured, std::path::PathBuf) {
+    s.write("rules.toml", rules);
+    let out = s.path("out.parquet");
+    let args = [
+        "anonymize",
+        "--rules",
+        "rules.toml",
+        "--key-file",
+        "k.key",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    (measured(s.dir.path(), &args), out)
+}
+
 /// Runs `anonymize` on `input` with `rules`, checks success and the RSS bound, and reports.
 fn anonymize_case(s: &Sandbox, case: &str, rules: &str, input: &Path) -> Measured {
-    s.write("rules.toml", rules);
     let size = std::fs::metadata(input).expect("input").len();
-    let out = s.path("out.parquet");
-    let m = measured(
-        s.dir.path(),
-        &[
-            "anonymize",
-            "--rules",
-            "rules.toml",
-            "--key-file",
-            "k.key",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (m, _) = measured_anonymize(s, rules, input);
     eprintln!(
         "hostile: {case}: input {} MiB, peak RSS {:.0} MiB, wall {:.2} s",
         size >> 20,
@@ -285,21 +288,7 @@ fn peak_rss_kb(pid: u32) -> u64 {
 /// Runs `anonymize` (keep every column) on a file that must fail as damaged: exit 1, one
 /// sentence saying so, no output, and the RSS bound held while finding out.
 fn damaged_case(s: &Sandbox, case: &str, input: &Path, says: &str) {
-    s.write("keep.toml", "version = 1\nunlisted = \"keep\"\n");
-    let out = s.path("out.parquet");
-    let m = measured(
-        s.dir.path(),
-        &[
-            "anonymize",
-            "--rules",
-            "keep.toml",
-            "--key-file",
-            "k.key",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (m, out) = measured_anonymize(s, "version = 1\nunlisted = \"keep\"\n", input);
     eprintln!("hostile: {case}: refused, peak RSS {:.0} MiB, wall {:.2} s", m.peak_mb, m.wall.as_secs_f64());
     assert!(!m.ok, "{case}: a damaged file was imported");
     assert!(m.stderr.contains(says), "{case}: {}", m.stderr);

@@ -37,17 +37,10 @@ impl BatchSink for Collect {
     }
 }
 
-const SMALL_BATCHES: SourceOptions = SourceOptions {
-    batch_size: 2,
-    batch_bytes: 8 << 20,
-    max_decompressed_bytes: 64 << 30,
-    max_ratio: 200,
-    ratio_after: 16 << 20,
-    max_line_bytes: 16 << 20,
-    max_field_bytes: 8 << 20,
-    max_columns: 10_000,
-    max_rows: 10_000_000_000,
-};
+/// Batches of two rows, so every reader's batch boundaries are crossed.
+fn small_batches() -> SourceOptions {
+    SourceOptions { batch_size: 2, ..SourceOptions::default() }
+}
 
 /// Opens `input`, plans `rules` for it as the daemon does, runs it; the output as one batch.
 fn anonymize(input: Input, name: &str, rules: &str, so: &SourceOptions) -> Result<RecordBatch, anonymizer_core::Error> {
@@ -299,8 +292,9 @@ fn assert_same_array(got: &ArrayRef, want: &ArrayRef, column: &str) {
 fn keep_passes_every_parquet_type_through_as_the_same_array() {
     let (batch, _) = every_type();
     let bytes = parquet_of(&batch);
-    let got = anonymize(Input::File(file(&bytes)), "all.parquet", "version = 1\nunlisted = \"keep\"\n", &SMALL_BATCHES)
-        .unwrap();
+    let got =
+        anonymize(Input::File(file(&bytes)), "all.parquet", "version = 1\nunlisted = \"keep\"\n", &small_batches())
+            .unwrap();
     assert_eq!(got.num_rows(), batch.num_rows());
     for (i, field) in batch.schema().fields().iter().enumerate() {
         assert_eq!(got.schema().field(i).data_type(), field.data_type(), "{}: output schema", field.name());
@@ -313,7 +307,7 @@ fn keep_passes_every_arrow_type_through_from_files_and_streams() {
     let (batch, _) = every_type();
     let (a, b) = (batch.slice(0, 2), batch.slice(2, 1));
     for (name, bytes) in [("all.arrow", ipc_file_of(&[a.clone(), b.clone()])), ("all.arrows", ipc_stream_of(&[a, b]))] {
-        let got = anonymize(Input::File(file(&bytes)), name, "version = 1\nunlisted = \"keep\"\n", &SMALL_BATCHES)
+        let got = anonymize(Input::File(file(&bytes)), name, "version = 1\nunlisted = \"keep\"\n", &small_batches())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         for (i, field) in batch.schema().fields().iter().enumerate() {
             assert_same_array(got.column(i), batch.column(i), &format!("{name} {}", field.name()));
@@ -325,7 +319,7 @@ fn keep_passes_every_arrow_type_through_from_files_and_streams() {
 fn pseudonymize_keys_on_the_canonical_text_of_every_type() {
     const RULES: &str = "version = 1\n[[patterns]]\ncolumns = \".\"\naction = \"pseudonymize\"\nprefix = \"p_\"\n";
     let (batch, texts) = every_type();
-    let got = anonymize(Input::File(file(&parquet_of(&batch))), "all.parquet", RULES, &SMALL_BATCHES).unwrap();
+    let got = anonymize(Input::File(file(&parquet_of(&batch))), "all.parquet", RULES, &small_batches()).unwrap();
 
     // The other route: the hand-written canonical texts as a CSV-like text batch.
     let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -358,7 +352,7 @@ fn declared_types_that_differ_from_the_files_are_still_parsed_and_converted() {
     ])
     .unwrap();
     let rules = "version = 1\nunlisted = \"keep\"\n[types]\nn = \"float\"\nm = \"int\"\n[columns]\nd = \"null\"\n";
-    let got = anonymize(Input::File(file(&parquet_of(&batch))), "t.parquet", rules, &SMALL_BATCHES).unwrap();
+    let got = anonymize(Input::File(file(&parquet_of(&batch))), "t.parquet", rules, &small_batches()).unwrap();
     // A different declared type: parsed from the canonical text, built as that type.
     assert_eq!(got.column(0).as_ref(), &Float64Array::from(vec![Some(7.0), None]) as &dyn Array);
     // The same type the file has: the file's own array.
@@ -372,7 +366,7 @@ fn declared_types_that_differ_from_the_files_are_still_parsed_and_converted() {
         Input::File(file(&parquet_of(&batch))),
         "t.parquet",
         "version = 1\n[columns]\nd = { action = \"noise\", relative = 0.1 }\n",
-        &SMALL_BATCHES,
+        &small_batches(),
     )
     .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Schema(_)), "{e:?}");
@@ -390,7 +384,7 @@ fn dictionaries_and_view_types_are_read_as_their_values() {
         Input::File(file(&ipc_file_of(&[batch]))),
         "d.arrow",
         "version = 1\nunlisted = \"keep\"\n",
-        &SMALL_BATCHES,
+        &small_batches(),
     )
     .unwrap();
     assert_eq!(got.column(0).as_ref(), &StringArray::from(vec![Some("a"), None, Some("a")]) as &dyn Array);
@@ -422,7 +416,7 @@ fn unsupported_types_are_refused_when_opened_naming_column_and_type() {
         let batch =
             RecordBatch::try_from_iter(vec![("id", Arc::new(Int32Array::from(vec![1])) as ArrayRef), (name, array)])
                 .unwrap();
-        let e = anonymize(Input::File(file(&ipc_file_of(&[batch]))), "u.arrow", "version = 1\n", &SMALL_BATCHES)
+        let e = anonymize(Input::File(file(&ipc_file_of(&[batch]))), "u.arrow", "version = 1\n", &small_batches())
             .unwrap_err();
         let ErrorKind::Input { problem: InputProblem::UnsupportedType { column, type_name: t }, .. } = e.kind() else {
             panic!("{name}: {e:?}");
@@ -453,12 +447,12 @@ fn decoded_bytes_count_against_the_decompression_limits() {
     let keep = "version = 1\nunlisted = \"keep\"\n";
 
     // Typed inputs may expand ten times more than compressed text (dictionaries and runs).
-    let ratio = SourceOptions { max_ratio: 20, ratio_after: 1 << 20, ..SMALL_BATCHES };
+    let ratio = SourceOptions { max_ratio: 20, ratio_after: 1 << 20, ..small_batches() };
     let ratio = SourceOptions { batch_size: 8192, ..ratio };
     let e = anonymize(Input::File(file(&parquet)), "r.parquet", keep, &ratio).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Input { problem: InputProblem::CompressionRatio { limit: 200 }, .. }), "{e}");
 
-    let small = SourceOptions { max_decompressed_bytes: 1 << 20, batch_size: 8192, ..SMALL_BATCHES };
+    let small = SourceOptions { max_decompressed_bytes: 1 << 20, batch_size: 8192, ..small_batches() };
     for (name, input) in [
         ("s.parquet", Input::File(file(&parquet))),
         ("s.arrow", Input::File(file(&arrow_file))),
@@ -473,7 +467,7 @@ fn decoded_bytes_count_against_the_decompression_limits() {
         );
     }
     // Within the limits, everything passes.
-    let roomy = SourceOptions { batch_size: 8192, ..SMALL_BATCHES };
+    let roomy = SourceOptions { batch_size: 8192, ..small_batches() };
     assert_eq!(anonymize(Input::File(file(&parquet)), "ok.parquet", keep, &roomy).unwrap().num_rows(), rows);
     assert_eq!(anonymize(Input::File(file(&arrow_file)), "ok.arrow", keep, &roomy).unwrap().num_rows(), rows);
 }
@@ -504,7 +498,7 @@ fn assert_damaged(result: Result<RecordBatch, anonymizer_core::Error>, what: &st
 fn a_truncated_arrow_file_is_damaged_never_a_shorter_success() {
     let whole = ipc_file_of(&three_batches());
     let keep = "version = 1\nunlisted = \"keep\"\n";
-    let all = anonymize(Input::File(file(&whole)), "whole.arrow", keep, &SMALL_BATCHES).unwrap();
+    let all = anonymize(Input::File(file(&whole)), "whole.arrow", keep, &small_batches()).unwrap();
     assert_eq!(all.num_rows(), 300);
     let n = whole.len();
     // Without the trailing magic, the footer's length, the footer, the end-of-stream marker,
@@ -512,7 +506,7 @@ fn a_truncated_arrow_file_is_damaged_never_a_shorter_success() {
     for cut in [n - 1, n - 6, n - 10, n - 40, n * 2 / 3, n / 2, 300] {
         let case = format!("cut at {cut} of {n}");
         assert_damaged(
-            anonymize(Input::File(file(&whole[..cut])), "cut.arrow", keep, &SMALL_BATCHES),
+            anonymize(Input::File(file(&whole[..cut])), "cut.arrow", keep, &small_batches()),
             "Arrow IPC file",
             &case,
         );
@@ -527,7 +521,7 @@ fn a_truncated_arrow_file_is_damaged_never_a_shorter_success() {
         holed.extend_from_slice(footer);
         let case = format!("messages cut at {cut}, footer kept");
         assert_damaged(
-            anonymize(Input::File(file(&holed)), "holed.arrow", keep, &SMALL_BATCHES),
+            anonymize(Input::File(file(&holed)), "holed.arrow", keep, &small_batches()),
             "Arrow IPC file",
             &case,
         );
@@ -544,7 +538,7 @@ fn a_truncated_arrow_stream_is_damaged_never_a_shorter_success() {
     let whole = ipc_stream_of(&three_batches());
     let keep = "version = 1\nunlisted = \"keep\"\n";
     let read = |bytes: &[u8]| {
-        anonymize(Input::Stream(Box::new(std::io::Cursor::new(bytes.to_vec()))), "s.arrows", keep, &SMALL_BATCHES)
+        anonymize(Input::Stream(Box::new(std::io::Cursor::new(bytes.to_vec()))), "s.arrows", keep, &small_batches())
     };
     assert_eq!(read(&whole).unwrap().num_rows(), 300);
     let n = whole.len();
