@@ -90,7 +90,7 @@ pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Op
         Check::Pattern | Check::Email => Some((start, end)),
         Check::Iban => iban::find(text, start, end),
         Check::Card => card::find(text, start, end),
-        Check::Ipv4 => ok(ip::valid_v4(text, start, end)),
+        Check::Ipv4 => ip::find_v4(text, start, end),
         Check::Ipv6 => ip::valid_v6(text, start, end),
         Check::Url => url::trim(text, start, end),
         Check::Phone => phone::find(text, start, end),

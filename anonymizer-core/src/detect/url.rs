@@ -16,7 +16,10 @@ pub(crate) fn trim(text: &str, start: usize, mut end: usize) -> Option<(usize, u
     }
     let s = &text[start..end];
     let host = s.split_once("://").map_or(s, |(_, rest)| rest);
-    (host.contains('.') || host.starts_with("localhost")).then_some((start, end))
+    // "www.example" alone is no host: a `www.` candidate needs a dot after it too.
+    let named = host.get(4..).filter(|_| host[..4].eq_ignore_ascii_case("www.")).map_or(host, |rest| rest);
+    let host_name = named.split(['/', '?', '#']).next().unwrap_or(named);
+    (host_name.contains('.') || host.starts_with("localhost")).then_some((start, end))
 }
 
 #[cfg(test)]
@@ -32,6 +35,8 @@ mod tests {
             ("wiki https://en.wikipedia.org/wiki/Foo_(bar), ok", &["https://en.wikipedia.org/wiki/Foo_(bar)"]),
             ("no http:// here", &[]),
             ("mail a@b.de", &[]),
+            ("www.microsoft alone", &[]),
+            ("http://microsoft and http://localhost:8080/x", &["http://localhost:8080/x"]),
         ];
         s.assert_cases(cases);
     }
