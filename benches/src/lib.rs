@@ -8,6 +8,7 @@
 use std::io::Write;
 
 pub mod corpus;
+pub mod labelled;
 
 /// The 20 columns, in file order.
 pub const COLUMNS: [&str; 20] = [

@@ -1,4 +1,7 @@
-//! `credit_card`: 13–19 digits, grouped by spaces or dashes or not at all, Luhn-valid.
+//! `credit_card`: 13–19 digits, grouped by spaces or dashes or not at all, Luhn-valid, with
+//! a length the card networks issue for its first digits (ISO/IEC 7812 issuer ranges: a
+//! 15-digit number starting with 2 or a 16-digit one starting with 7 is no card), and not
+//! the tail of a longer chain of groups (an IBAN whose check failed: "DE64 9893 0249 3465 …").
 
 pub(crate) const PATTERN: &str = r"(?-u:\b)[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)";
 
@@ -9,8 +12,44 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     (start + 13..=end)
         .rev()
         .filter(|&e| e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'-')))
-        .find(|&e| valid(&text[start..e]) && super::isolated(text, start, e))
+        .find(|&e| valid(&text[start..e]) && super::isolated(text, start, e) && !continues_group(text, start, e))
         .map(|e| (start, e))
+}
+
+/// Whether a grouped candidate continues a chain of groups before it: "9893 " before
+/// "0249 3465 2503 27" (3–4 letters and digits, at least one a digit, then the candidate's
+/// own separator) makes it part of something longer (a failed IBAN, an account number),
+/// not a card.
+fn continues_group(text: &str, start: usize, end: usize) -> bool {
+    let candidate = &text[start..end];
+    let Some(sep) = candidate.bytes().find(|b| matches!(b, b' ' | b'-')) else { return false };
+    let Some(before) = text[..start].strip_suffix(char::from(sep)) else { return false };
+    let group = &before[before.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).len()..];
+    (3..=4).contains(&group.len()) && group.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Whether card networks issue numbers of `len` digits that start with `prefix` (the
+/// number's first four digits): Visa 4 (13, 16, 19), Mastercard 51–55 and 2221–2720 (16),
+/// Mir 2200–2204, Amex 34/37 (15), Diners 300–305/3095/36/38/39, JCB 3528–3589, UATP 1
+/// (15), Maestro 50/56–59/6, Discover 6011/644–649/65, UnionPay 62, RuPay 60/65/81/82, Troy
+/// 9792.
+fn issued(prefix: u32, len: u32) -> bool {
+    let (p1, p2, p3) = (prefix / 1000, prefix / 100, prefix / 10);
+    match p1 {
+        1 => len == 15,
+        2 => (2200..=2204).contains(&prefix) || ((2221..=2720).contains(&prefix) && len == 16),
+        3 => {
+            (matches!(p2, 34 | 37) && len == 15)
+                || ((300..=305).contains(&p3) || prefix == 3095 || matches!(p2, 36 | 38 | 39)) && len >= 14
+                || (3528..=3589).contains(&prefix) && len >= 16
+        }
+        4 => matches!(len, 13 | 16 | 19),
+        5 => ((51..=55).contains(&p2) && len == 16) || matches!(p2, 50 | 56..=59),
+        6 => true,
+        8 => matches!(p2, 81 | 82) && len == 16,
+        9 => prefix == 9792 && len == 16,
+        _ => false,
+    }
 }
 
 /// Luhn check over 13–19 digits with one kind of separator. Allocation-free: it runs once
@@ -21,6 +60,7 @@ pub(crate) fn valid(candidate: &str) -> bool {
     if has_space && has_dash {
         return false;
     }
+    let prefix = candidate.bytes().filter(u8::is_ascii_digit).take(4).fold(0u32, |p, d| p * 10 + u32::from(d - b'0'));
     // Luhn from the right: every second digit doubled.
     let (mut digits, mut sum) = (0u32, 0u32);
     for d in candidate.chars().rev().filter_map(|c| c.to_digit(10)) {
@@ -31,7 +71,7 @@ pub(crate) fn valid(candidate: &str) -> bool {
         };
         digits += 1;
     }
-    if !(13..=19).contains(&digits) {
+    if !(13..=19).contains(&digits) || !issued(prefix, digits) {
         return false;
     }
     if has_space || has_dash {
@@ -72,6 +112,16 @@ mod tests {
             ("mixed 4111 1111-1111 1111", &[]),
             ("phone +49 170 1234567", &[]),
             ("4111 1111 1111 1111 2024", &["4111 1111 1111 1111"]),
+            // Luhn-valid, but no network issues these: 15 digits after a 2, 16 after a 7 or 0.
+            ("ref 269014101853528 and 7000000000000002 and 0000000000000000", &[]),
+            ("airplus 122000000000003, diners 30569309025904, mir 2200 0000 0000 0004", &[
+                "122000000000003",
+                "30569309025904",
+                "2200 0000 0000 0004",
+            ]),
+            // The tail of an IBAN whose check failed is not a card.
+            ("Konto DE64 9893 0249 3465 2503 27 bitte", &[]),
+            ("IT58-A096-1880-4999-3844-9213-639", &[]),
         ];
         s.assert_cases(cases);
     }

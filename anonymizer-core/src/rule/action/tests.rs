@@ -59,7 +59,7 @@ fn a_template_the_rules_own_detectors_find_is_refused_at_its_line() {
     let refused: &[(&str, &str)] = &[
         (r#"t = { action = "redact", detect = ["email"], with = "redacted@example.com" }"#, "(on its own)"),
         (r#"t = { action = "redact", detect = ["phone", "email"], with = "{kind}@example.com" }"#, "(for \"phone\")"),
-        (r#"t = { action = "redact", detect = ["credit_card"], with = "1000 0003" }"#, "(twice in a row)"),
+        (r#"t = { action = "redact", detect = ["credit_card"], with = "4000 0002" }"#, "(twice in a row)"),
         (r#"t = { action = "redact", detect = ["k"], with = "<{kind}>" }"#, "detector \"k\""),
         (r#"t = { action = "redact", detect = ["phone"], with = "+49 170 0000000" }"#, "detector \"phone\""),
     ];
