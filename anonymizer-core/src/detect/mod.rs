@@ -85,7 +85,6 @@ pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
 
 /// Validates a candidate `text[start..end]`; may shrink it (e.g. trailing punctuation).
 pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    let ok = |b: bool| b.then_some((start, end));
     match check {
         Check::Pattern | Check::Email => Some((start, end)),
         Check::Iban => iban::find(text, start, end),
