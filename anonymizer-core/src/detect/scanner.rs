@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::{builtin, validate, Check};
-use crate::rule::{bounded_regex, CustomDetector};
+use super::{builtin, checksum, national, validate, Check};
+use crate::rule::{bounded_regex, Checksum, CustomDetector};
 
 /// About how many bytes of searched text pass between two calls of a search's progress hook.
 pub(crate) const PROGRESS_STEP: usize = 16 << 10;
@@ -37,6 +37,8 @@ pub struct Scanner {
     names: Vec<String>,
     checks: Vec<Check>,
     regexes: Vec<Regex>,
+    /// Per detector: a custom detector's `validate` and `context` (empty for the others).
+    conditions: Vec<(Option<Checksum>, Vec<String>)>,
 }
 
 /// What one pass over a cell's bytes tells about which detectors can match at all.
@@ -88,7 +90,8 @@ impl Signals {
     /// False when the detector cannot possibly find anything in the cell.
     fn may_match(&self, check: Check) -> bool {
         match check {
-            Check::Pattern => true,
+            Check::Pattern | Check::Checked => true,
+            Check::National(kind) => self.digits >= kind.min_digits(),
             Check::Email => self.at,
             Check::Iban => self.upper_upper_digit_digit,
             Check::Card => self.digits >= 13,
@@ -105,18 +108,22 @@ impl Scanner {
     pub fn new(names: &[String], custom: &[CustomDetector]) -> Result<Scanner, String> {
         let mut checks = Vec::new();
         let mut regexes = Vec::new();
+        let mut conditions = Vec::new();
         for name in names {
             if let Some((pattern, check)) = builtin(name) {
                 regexes.push(bounded_regex(pattern)?);
                 checks.push(check);
+                conditions.push((None, Vec::new()));
             } else if let Some(c) = custom.iter().find(|c| &c.name == name) {
                 regexes.push(c.pattern.clone());
-                checks.push(Check::Pattern);
+                let checked = c.validate.is_some() || !c.context.is_empty();
+                checks.push(if checked { Check::Checked } else { Check::Pattern });
+                conditions.push((c.validate, c.context.clone()));
             } else {
                 return Err(format!("unknown detector `{name}`"));
             }
         }
-        Ok(Scanner { names: names.to_vec(), checks, regexes })
+        Ok(Scanner { names: names.to_vec(), checks, regexes, conditions })
     }
 
     /// Built-in detectors only (tests, benches).
@@ -177,7 +184,7 @@ impl Scanner {
                 }
                 searched.matched = searched.matched.max(m.end());
                 // A shortened finding (phone numbers) resumes the search right after it.
-                pos = match validate(self.checks[d], text, m.start(), m.end()) {
+                pos = match self.validate(d, text, m.start(), m.end()) {
                     // An empty match (a custom pattern like `\b`) is not a finding.
                     Some((start, end)) if start < end => {
                         out.push(Finding { start, end, detector: d });
@@ -207,6 +214,21 @@ impl Scanner {
             }
         }
         Some(searched)
+    }
+
+    /// Validates a candidate of detector `d`: its check, and a custom detector's `validate`
+    /// (over the match) and `context` (within [`national::CONTEXT_CHARS`] characters).
+    fn validate(&self, d: usize, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+        let found = validate(self.checks[d], text, start, end)?;
+        if self.checks[d] == Check::Checked {
+            let (sum, words) = &self.conditions[d];
+            if sum.is_some_and(|c| !checksum::holds(c, &text[start..end]))
+                || !(words.is_empty() || national::near(text, start, end, words))
+            {
+                return None;
+            }
+        }
+        Some(found)
     }
 
     /// Resolves overlaps between `candidates` into `out`, in text order: checksum-validated
@@ -318,7 +340,7 @@ mod tests {
         // Custom patterns give the candidates: any ranges, empty ones too.
         let names: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
         let custom: Vec<CustomDetector> =
-            names.iter().map(|n| CustomDetector { name: n.clone(), pattern: bounded_regex("x").unwrap() }).collect();
+            names.iter().map(|n| CustomDetector::pattern_only(n, bounded_regex("x").unwrap())).collect();
         let mut names = names;
         names.extend(["phone".to_string(), "credit_card".to_string()]);
         let s = Scanner::new(&names, &custom).unwrap();

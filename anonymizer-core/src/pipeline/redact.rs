@@ -57,7 +57,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::detect::Scanner;
+use crate::detect::{Scanner, CONTEXT_CHARS};
 use crate::rule::Redaction;
 
 mod text;
@@ -71,20 +71,22 @@ const MAX_REDACT_PASSES: usize = 8;
 const LONGEST: usize = 64;
 
 /// Characters a validator reads before a candidate: a phone number's label (16 separators
-/// and 16 characters of word, and one before), the group before it; and 24 bytes of "Tel"
-/// context.
-const READ_BEHIND_CHARS: usize = 40;
+/// and 16 characters of word, and one before), the group before it; 24 bytes of "Tel"
+/// context; context words (national identifiers, custom `context`) within
+/// [`CONTEXT_CHARS`] characters, and the one before such a word.
+const READ_BEHIND_CHARS: usize = CONTEXT_CHARS + 1;
 
 /// [`READ_BEHIND_CHARS`] in bytes, at most.
 const READ_BEHIND: usize = 4 * READ_BEHIND_CHARS;
 
-/// Bytes read after a candidate: validators read two characters; the cheap pass that rules
-/// detectors out needs their marks (an e-mail's `@` is at most 65 bytes in) in the copy.
-const READ_AHEAD: usize = 80;
+/// Bytes read after a candidate: context words within [`CONTEXT_CHARS`] characters (at most
+/// 4 bytes each); the cheap pass that rules detectors out needs their marks (an e-mail's
+/// `@` is at most 65 bytes in) in the copy.
+const READ_AHEAD: usize = 4 * CONTEXT_CHARS;
 
-/// How far before a zone a window's search starts: a candidate ending within a few bytes
-/// of the zone reads it.
-const REACH_BEFORE: usize = LONGEST + 16;
+/// How far before a zone a window's search starts: a candidate ending within
+/// [`READ_AHEAD`] bytes of the zone reads it (its context words).
+const REACH_BEFORE: usize = LONGEST + READ_AHEAD;
 
 /// Bytes after the right context looked through for whitespace to end the copy at, and
 /// the first step by which a copy grows when a search needs more.

@@ -49,7 +49,7 @@ fn redact(scanner: &Scanner, with: &Redaction, cell: &str, counts: &mut [u64]) -
 fn scanner() -> Scanner {
     let mut names: Vec<String> = BUILTIN_DETECTORS.iter().map(|d| d.to_string()).collect();
     names.push("k".into());
-    let k = CustomDetector { name: "k".into(), pattern: bounded_regex("K-[0-9]{4}").unwrap() };
+    let k = CustomDetector::pattern_only("k", bounded_regex("K-[0-9]{4}").unwrap());
     Scanner::new(&names, &[k]).unwrap()
 }
 
