@@ -10,7 +10,15 @@ pub(crate) fn luhn(digits: impl DoubleEndedIterator<Item = u8>) -> bool {
     let mut sum = 0u32;
     for (i, d) in digits.rev().enumerate() {
         let d = u32::from(d);
-        sum += if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d };
+        sum += if i % 2 == 1 {
+            if d * 2 > 9 {
+                d * 2 - 9
+            } else {
+                d * 2
+            }
+        } else {
+            d
+        };
     }
     sum.is_multiple_of(10)
 }
@@ -47,7 +55,6 @@ pub(crate) fn iso7064_mod97_10(values: impl Iterator<Item = u8>) -> bool {
     }
     r == 1
 }
-
 
 /// EAN-13 / GTIN: weights 1, 3, 1, … from the right; the sum is a multiple of 10.
 pub(crate) fn ean(digits: impl DoubleEndedIterator<Item = u8>) -> bool {

@@ -197,7 +197,7 @@ enum Action {
     },
     /// Finds personal data inside free text and replaces each finding.
     Redact {
-        /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, or custom ones from `[detectors]`.
+        /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, the national identifiers (`de_tax_id`, `us_ssn`, …), or custom ones from `[detectors]`.
         detect: Option<Vec<String>>,
         /// A template such as `"<{kind}>"` (default), or `"pseudonym"` for a keyed token of the found value.
         with: Option<String>,

@@ -102,8 +102,7 @@ impl Walker<'_, '_> {
                 continue;
             };
             self.r.check_keys(dt, &["pattern", "validate", "context"], &format!("[detectors.{name}]"));
-            let validate =
-                Reader::get(dt, "validate").and_then(|v| self.r.choice(v, "`validate` check", CHECKSUMS));
+            let validate = Reader::get(dt, "validate").and_then(|v| self.r.choice(v, "`validate` check", CHECKSUMS));
             let context = match Reader::get(dt, "context") {
                 None => Vec::new(),
                 Some(v) => {
@@ -207,3 +206,6 @@ impl Walker<'_, '_> {
         Some(RowFilter { column: column?, matcher, line })
     }
 }
+
+#[cfg(test)]
+mod tests;

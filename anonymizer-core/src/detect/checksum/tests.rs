@@ -42,6 +42,9 @@ fn too_little_to_check_never_holds() {
 
 #[test]
 fn ean_and_iban_helpers() {
-    assert!(ean([7, 5, 6, 9, 2, 1, 7, 0, 7, 6, 5, 0, 9].into_iter()) || !ean([7, 5, 6, 9, 2, 1, 7, 0, 7, 6, 5, 0, 8].into_iter()));
+    assert!(
+        ean([7, 5, 6, 9, 2, 1, 7, 0, 7, 6, 5, 0, 9].into_iter())
+            || !ean([7, 5, 6, 9, 2, 1, 7, 0, 7, 6, 5, 0, 8].into_iter())
+    );
     assert!(iso7064_mod97_10(values("5493001KJTIIGC8Y1R12").into_iter()));
 }

@@ -8,16 +8,8 @@ use super::{bare_claims, digits, plausible_date, two, Kind};
 
 pub(crate) const PATTERN: &str = r"(?-u:\b)[1-9][0-9]{3} ?[0-9]{6}(?-u:\b)";
 
-pub(crate) const CONTEXT: &[&str] = &[
-    "svnr",
-    "sv-nr",
-    "sv nr",
-    "sv-nummer",
-    "sozialversicherung",
-    "versicherungsnummer",
-    "vsnr",
-    "e-card",
-];
+pub(crate) const CONTEXT: &[&str] =
+    &["svnr", "sv-nr", "sv nr", "sv-nummer", "sozialversicherung", "versicherungsnummer", "vsnr", "e-card"];
 
 pub(crate) fn check(d: &[u8]) -> bool {
     if d.len() != 10 || d[0] == 0 || !plausible_date(two(&d[4..6]), two(&d[6..8])) {

@@ -7,8 +7,7 @@
 
 use super::near;
 
-pub(crate) const PATTERN: &str =
-    r"(?-u:\b)[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}(?:[0-9]D?)?(?-u:\b)";
+pub(crate) const PATTERN: &str = r"(?-u:\b)[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}(?:[0-9]D?)?(?-u:\b)";
 
 pub(crate) const CONTEXT: &[&str] = &[
     "personalausweis",

@@ -6,8 +6,7 @@
 use super::digits;
 use crate::detect::checksum::iso7064_mod11_10;
 
-pub(crate) const PATTERN: &str =
-    r"(?-u:\b)(?:DE[ .-]?[0-9]{3}[ .-]?[0-9]{3}[ .-]?[0-9]{3}|de[0-9]{9})(?-u:\b)";
+pub(crate) const PATTERN: &str = r"(?-u:\b)(?:DE[ .-]?[0-9]{3}[ .-]?[0-9]{3}[ .-]?[0-9]{3}|de[0-9]{9})(?-u:\b)";
 
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     let s = &text.as_bytes()[start..end];

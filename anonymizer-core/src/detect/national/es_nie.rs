@@ -15,6 +15,5 @@ pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     let lead = u32::from(s[0] - b'X');
     let body = rest[1..].strip_prefix(b"-").unwrap_or(&rest[1..]);
     let body = body.strip_suffix(b"-").unwrap_or(body);
-    digits::<7>(body)
-        .is_some_and(|d| letter_holds(d.iter().fold(lead, |n, &x| n * 10 + u32::from(x)), letter))
+    digits::<7>(body).is_some_and(|d| letter_holds(d.iter().fold(lead, |n, &x| n * 10 + u32::from(x)), letter))
 }

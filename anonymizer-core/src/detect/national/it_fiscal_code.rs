@@ -4,7 +4,8 @@
 //! (omocodia). Decided by the check letter, a day 1–31, and at least one digit left (the
 //! scanner's one cheap pass counts digits).
 
-pub(crate) const PATTERN: &str = r"(?-u:\b)[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?-u:\b)";
+pub(crate) const PATTERN: &str =
+    r"(?-u:\b)[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?-u:\b)";
 
 /// Values of characters at odd places (1st, 3rd, …), digits 0–9 then A–Z.
 const ODD: [u8; 26] = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];

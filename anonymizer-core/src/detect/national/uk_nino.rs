@@ -1,9 +1,10 @@
 //! `uk_nino`: the UK National Insurance number, two letters, six digits and a suffix A–D
-//! (`QQ 12 34 56 C`, `AB123456C`), all upper or all lower case. No check digit: decided by
+//! (`AB 12 34 56 C`, `AB123456C`), all upper or all lower case. No check digit: decided by
 //! HMRC's allocation rules: the first letter is not D, F, I, Q, U or V, the second not D, F,
 //! I, O, Q, U or V, and the prefix is not BG, GB, KN, NK, NT, TN or ZZ.
 
-pub(crate) const PATTERN: &str = r"(?-u:\b)(?:[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]|[a-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-d])(?-u:\b)";
+pub(crate) const PATTERN: &str =
+    r"(?-u:\b)(?:[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]|[a-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[a-d])(?-u:\b)";
 
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
     let s = &text.as_bytes()[start..end];

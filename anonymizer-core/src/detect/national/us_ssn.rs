@@ -17,8 +17,9 @@ pub(crate) fn check(d: &[u8]) -> bool {
     }
     let n = |r: std::ops::Range<usize>| d[r].iter().fold(0u32, |n, &x| n * 10 + u32::from(x));
     let (area, group, serial) = (n(0..3), n(3..5), n(5..9));
-    !(area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
-        && !matches!((area, group, serial), (78, 5, 1120) | (219, 9, 9999))
+    let excluded = area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0;
+    let advertised = matches!((area, group, serial), (78, 5, 1120) | (219, 9, 9999));
+    !excluded && !advertised
 }
 
 pub(crate) fn valid(text: &str, start: usize, end: usize) -> bool {
