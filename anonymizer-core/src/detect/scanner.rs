@@ -50,22 +50,50 @@ struct Signals {
     colons: usize,
     upper_upper_digit_digit: bool,
     url_mark: bool,
+    /// National identifiers: the longest run of digits and of upper-case letters, a letter
+    /// right before a digit (or before `[ .-]` and a digit), a digit before a letter (or
+    /// before `[ -]` and a letter), and `756` (an AHV number's prefix).
+    digit_run: u16,
+    upper_run: u16,
+    letter_digit: bool,
+    digit_letter: bool,
+    ahv_prefix: bool,
 }
 
 impl Signals {
     fn of(text: &str) -> Signals {
         let b = text.as_bytes();
         let mut s = Signals::default();
+        let (mut digit_run, mut upper_run) = (0u16, 0u16);
         for (i, &c) in b.iter().enumerate() {
+            digit_run = if c.is_ascii_digit() { digit_run.saturating_add(1) } else { 0 };
+            upper_run = if c.is_ascii_uppercase() { upper_run.saturating_add(1) } else { 0 };
+            s.digit_run = s.digit_run.max(digit_run);
+            s.upper_run = s.upper_run.max(upper_run);
             match c {
                 b'0'..=b'9' => {
                     s.digits += 1;
+                    let prev = |k: usize| if i >= k { b[i - k] } else { 0 };
+                    if prev(1).is_ascii_alphabetic()
+                        || matches!(prev(1), b' ' | b'.' | b'-') && prev(2).is_ascii_alphabetic()
+                    {
+                        s.letter_digit = true;
+                    }
+                    if c == b'6' && prev(1) == b'5' && prev(2) == b'7' {
+                        s.ahv_prefix = true;
+                    }
                     if i >= 3
                         && b[i - 1].is_ascii_digit()
                         && b[i - 2].is_ascii_uppercase()
                         && b[i - 3].is_ascii_uppercase()
                     {
                         s.upper_upper_digit_digit = true;
+                    }
+                }
+                b'A'..=b'Z' | b'a'..=b'z' => {
+                    let prev = |k: usize| if i >= k { b[i - k] } else { 0 };
+                    if prev(1).is_ascii_digit() || matches!(prev(1), b' ' | b'-') && prev(2).is_ascii_digit() {
+                        s.digit_letter = true;
                     }
                 }
                 b'@' => s.at = true,
@@ -91,7 +119,18 @@ impl Signals {
     fn may_match(&self, check: Check) -> bool {
         match check {
             Check::Pattern | Check::Checked => true,
-            Check::National(kind) => self.digits >= kind.min_digits(),
+            Check::National(kind) => {
+                use national::Kind;
+                self.digits >= kind.min_digits()
+                    && match kind {
+                        Kind::PlPesel => self.digit_run >= 11,
+                        Kind::ChAhv => self.ahv_prefix,
+                        Kind::ItFiscalCode => self.upper_run >= 6,
+                        Kind::UkNino | Kind::EsNie | Kind::DeVatId | Kind::DeIdCard => self.letter_digit,
+                        Kind::EsDni | Kind::DeSocialSecurity => self.digit_letter,
+                        _ => true,
+                    }
+            }
             Check::Email => self.at,
             Check::Iban => self.upper_upper_digit_digit,
             Check::Card => self.digits >= 13,
