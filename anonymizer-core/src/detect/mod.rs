@@ -7,15 +7,18 @@
 //! column names, which may be data too.
 
 mod card;
+pub(crate) mod checksum;
 mod email;
 mod header;
 mod iban;
 mod ip;
+mod national;
 mod phone;
 mod scanner;
 mod url;
 
 pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like_data, ColumnLabels};
+pub(crate) use national::CONTEXT_CHARS;
 pub use scanner::{Finding, Scanner};
 
 /// How a detector decides whether a candidate is real.
@@ -32,12 +35,16 @@ pub(crate) enum Check {
     Ipv6,
     Url,
     Phone,
+    /// A custom detector with `validate` or `context`: the scanner checks its matches.
+    Checked,
+    /// A national identifier (`national/`).
+    National(national::Kind),
 }
 
 impl Check {
     /// Detectors of digit groups, whose candidates may swallow a neighbouring number.
     pub(crate) fn numeric(self) -> bool {
-        matches!(self, Check::Iban | Check::Card | Check::Phone | Check::Ipv4)
+        matches!(self, Check::Iban | Check::Card | Check::Phone | Check::Ipv4 | Check::National(_))
     }
 
     /// Whether a search of this detector over a whole text may resume at any position: its
@@ -53,7 +60,12 @@ impl Check {
     pub(crate) fn resumes_after(self, b: u8) -> bool {
         match self {
             Check::Email | Check::Pattern => true,
-            Check::Iban | Check::Card | Check::Phone | Check::Ipv4 => matches!(b, b' ' | b'-' | b'/' | b'.'),
+            Check::Iban | Check::Card | Check::Phone | Check::Ipv4 | Check::National(_) => {
+                matches!(b, b' ' | b'-' | b'/' | b'.')
+            }
+            // A failed match resumes at its end: after whitespace, the search is between
+            // matches unless the pattern matches across whitespace.
+            Check::Checked => b.is_ascii_whitespace(),
             Check::Url => b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'`'),
             Check::Ipv6 => b.is_ascii() && !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'%')),
         }
@@ -62,6 +74,9 @@ impl Check {
     /// Checksum-validated findings win overlaps.
     pub(crate) fn priority(self) -> u8 {
         match self {
+            // A national identifier is more specific than a card number of the same digits
+            // (an AHV number that also passes Luhn).
+            Check::National(_) => 4,
             Check::Iban | Check::Card => 3,
             Check::Email | Check::Url => 2,
             _ => 1,
@@ -79,20 +94,21 @@ pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
         "ipv6" => (ip::V6_PATTERN, Check::Ipv6),
         "url" => (url::PATTERN, Check::Url),
         "phone" => (phone::PATTERN, Check::Phone),
-        _ => return None,
+        _ => return national::builtin(name).map(|(p, k)| (p, Check::National(k))),
     })
 }
 
 /// Validates a candidate `text[start..end]`; may shrink it (e.g. trailing punctuation).
 pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     match check {
-        Check::Pattern | Check::Email => Some((start, end)),
+        Check::Pattern | Check::Checked | Check::Email => Some((start, end)),
         Check::Iban => iban::find(text, start, end),
         Check::Card => card::find(text, start, end),
         Check::Ipv4 => ip::find_v4(text, start, end),
         Check::Ipv6 => ip::valid_v6(text, start, end),
         Check::Url => url::trim(text, start, end),
         Check::Phone => phone::find(text, start, end),
+        Check::National(kind) => national::find(kind, text, start, end),
     }
 }
 

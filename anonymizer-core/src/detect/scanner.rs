@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::{builtin, validate, Check};
-use crate::rule::{bounded_regex, CustomDetector};
+use super::{builtin, checksum, national, validate, Check};
+use crate::rule::{bounded_regex, Checksum, CustomDetector};
 
 /// About how many bytes of searched text pass between two calls of a search's progress hook.
 pub(crate) const PROGRESS_STEP: usize = 16 << 10;
@@ -37,6 +37,8 @@ pub struct Scanner {
     names: Vec<String>,
     checks: Vec<Check>,
     regexes: Vec<Regex>,
+    /// Per detector: a custom detector's `validate` and `context` (empty for the others).
+    conditions: Vec<(Option<Checksum>, Vec<String>)>,
 }
 
 /// What one pass over a cell's bytes tells about which detectors can match at all.
@@ -48,22 +50,50 @@ struct Signals {
     colons: usize,
     upper_upper_digit_digit: bool,
     url_mark: bool,
+    /// National identifiers: the longest run of digits and of upper-case letters, a letter
+    /// right before a digit (or before `[ .-]` and a digit), a digit before a letter (or
+    /// before `[ -]` and a letter), and `756` (an AHV number's prefix).
+    digit_run: u16,
+    upper_run: u16,
+    letter_digit: bool,
+    digit_letter: bool,
+    ahv_prefix: bool,
 }
 
 impl Signals {
     fn of(text: &str) -> Signals {
         let b = text.as_bytes();
         let mut s = Signals::default();
+        let (mut digit_run, mut upper_run) = (0u16, 0u16);
         for (i, &c) in b.iter().enumerate() {
+            digit_run = if c.is_ascii_digit() { digit_run.saturating_add(1) } else { 0 };
+            upper_run = if c.is_ascii_uppercase() { upper_run.saturating_add(1) } else { 0 };
+            s.digit_run = s.digit_run.max(digit_run);
+            s.upper_run = s.upper_run.max(upper_run);
             match c {
                 b'0'..=b'9' => {
                     s.digits += 1;
+                    let prev = |k: usize| if i >= k { b[i - k] } else { 0 };
+                    if prev(1).is_ascii_alphabetic()
+                        || matches!(prev(1), b' ' | b'.' | b'-') && prev(2).is_ascii_alphabetic()
+                    {
+                        s.letter_digit = true;
+                    }
+                    if c == b'6' && prev(1) == b'5' && prev(2) == b'7' {
+                        s.ahv_prefix = true;
+                    }
                     if i >= 3
                         && b[i - 1].is_ascii_digit()
                         && b[i - 2].is_ascii_uppercase()
                         && b[i - 3].is_ascii_uppercase()
                     {
                         s.upper_upper_digit_digit = true;
+                    }
+                }
+                b'A'..=b'Z' | b'a'..=b'z' => {
+                    let prev = |k: usize| if i >= k { b[i - k] } else { 0 };
+                    if prev(1).is_ascii_digit() || matches!(prev(1), b' ' | b'-') && prev(2).is_ascii_digit() {
+                        s.digit_letter = true;
                     }
                 }
                 b'@' => s.at = true,
@@ -88,7 +118,19 @@ impl Signals {
     /// False when the detector cannot possibly find anything in the cell.
     fn may_match(&self, check: Check) -> bool {
         match check {
-            Check::Pattern => true,
+            Check::Pattern | Check::Checked => true,
+            Check::National(kind) => {
+                use national::Kind;
+                self.digits >= kind.min_digits()
+                    && match kind {
+                        Kind::PlPesel => self.digit_run >= 11,
+                        Kind::ChAhv => self.ahv_prefix,
+                        Kind::ItFiscalCode => self.upper_run >= 6,
+                        Kind::UkNino | Kind::EsNie | Kind::DeVatId | Kind::DeIdCard => self.letter_digit,
+                        Kind::EsDni | Kind::DeSocialSecurity => self.digit_letter,
+                        _ => true,
+                    }
+            }
             Check::Email => self.at,
             Check::Iban => self.upper_upper_digit_digit,
             Check::Card => self.digits >= 13,
@@ -105,18 +147,22 @@ impl Scanner {
     pub fn new(names: &[String], custom: &[CustomDetector]) -> Result<Scanner, String> {
         let mut checks = Vec::new();
         let mut regexes = Vec::new();
+        let mut conditions = Vec::new();
         for name in names {
             if let Some((pattern, check)) = builtin(name) {
                 regexes.push(bounded_regex(pattern)?);
                 checks.push(check);
+                conditions.push((None, Vec::new()));
             } else if let Some(c) = custom.iter().find(|c| &c.name == name) {
                 regexes.push(c.pattern.clone());
-                checks.push(Check::Pattern);
+                let checked = c.validate.is_some() || !c.context.is_empty();
+                checks.push(if checked { Check::Checked } else { Check::Pattern });
+                conditions.push((c.validate, c.context.clone()));
             } else {
                 return Err(format!("unknown detector `{name}`"));
             }
         }
-        Ok(Scanner { names: names.to_vec(), checks, regexes })
+        Ok(Scanner { names: names.to_vec(), checks, regexes, conditions })
     }
 
     /// Built-in detectors only (tests, benches).
@@ -177,7 +223,7 @@ impl Scanner {
                 }
                 searched.matched = searched.matched.max(m.end());
                 // A shortened finding (phone numbers) resumes the search right after it.
-                pos = match validate(self.checks[d], text, m.start(), m.end()) {
+                pos = match self.validate(d, text, m.start(), m.end()) {
                     // An empty match (a custom pattern like `\b`) is not a finding.
                     Some((start, end)) if start < end => {
                         out.push(Finding { start, end, detector: d });
@@ -207,6 +253,21 @@ impl Scanner {
             }
         }
         Some(searched)
+    }
+
+    /// Validates a candidate of detector `d`: its check, and a custom detector's `validate`
+    /// (over the match) and `context` (within [`national::CONTEXT_CHARS`] characters).
+    fn validate(&self, d: usize, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+        let found = validate(self.checks[d], text, start, end)?;
+        if self.checks[d] == Check::Checked {
+            let (sum, words) = &self.conditions[d];
+            if sum.is_some_and(|c| !checksum::holds(c, &text[start..end]))
+                || !(words.is_empty() || national::near(text, start, end, words))
+            {
+                return None;
+            }
+        }
+        Some(found)
     }
 
     /// Resolves overlaps between `candidates` into `out`, in text order: checksum-validated
@@ -318,7 +379,7 @@ mod tests {
         // Custom patterns give the candidates: any ranges, empty ones too.
         let names: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
         let custom: Vec<CustomDetector> =
-            names.iter().map(|n| CustomDetector { name: n.clone(), pattern: bounded_regex("x").unwrap() }).collect();
+            names.iter().map(|n| CustomDetector::pattern_only(n, bounded_regex("x").unwrap())).collect();
         let mut names = names;
         names.extend(["phone".to_string(), "credit_card".to_string()]);
         let s = Scanner::new(&names, &custom).unwrap();

@@ -24,8 +24,9 @@
 //!
 //! - *What a detector reads is bounded.* Validators read at most [`READ_BEHIND`] bytes
 //!   before a candidate (a phone number's label: 16 separators and the word's last 16
-//!   characters; the group before it) and a few characters after; regex word boundaries
-//!   one. Numeric candidates are at most [`LONGEST`] bytes; e-mail addresses, URLs and
+//!   characters; the group before it; context words of national identifiers and custom
+//!   `context`, 40 characters and the one before) and at most [`READ_AHEAD`] after (context
+//!   words, 40 characters); regex word boundaries one. Numeric candidates are at most [`LONGEST`] bytes; e-mail addresses, URLs and
 //!   IPv6 addresses can be longer but never hold whitespace, where the copy ends.
 //! - *The search in a window is the whole-cell search.* A detector's search is a chain of
 //!   steps, each from where the last one left off: after a finding, at its end; after a
@@ -33,7 +34,8 @@
 //!   match, at its end. A window's search for one detector starts right after a byte after
 //!   which that detector's whole-cell search is never inside a failed match (a group
 //!   separator for numbers, whitespace or `<>"'` for URLs; anywhere for e-mail addresses and
-//!   custom patterns, whose candidates never fail), and no finding runs across that point
+//!   custom patterns without `validate` or `context`, whose candidates never fail; after
+//!   whitespace for those with them, whose failed matches resume at their end), and no finding runs across that point
 //!   (it would be a candidate near this zone or a merged one, starting in the window). From
 //!   there both searches take the same steps on the same text. The window takes matches up
 //!   to the same kind of point after its end, or to the end of the last finding it took.
@@ -41,7 +43,8 @@
 //!   context are unchanged and the searches reach it in the same way, so it was a candidate
 //!   of pass k too; then it was replaced, or it overlapped a replaced finding and is in that
 //!   finding's zone. A new candidate overlaps a replacement or reads it, so it starts at
-//!   most [`LONGEST`] + a few bytes before a zone (numbers), inside it (a longer candidate
+//!   most [`REACH_BEFORE`] bytes before a zone (a number of at most [`LONGEST`] bytes
+//!   whose context words after it reach into the zone), inside it (a longer candidate
 //!   freed by a replacement overlapped it in pass k: "https://…/4111111111111111" lost to
 //!   the card, then "https://…/" is found), or at most [`READ_BEHIND`] bytes after it, or
 //!   where a number's search now lands differently: within the group the zone ends in,
@@ -52,12 +55,13 @@
 //! Two limits, both beyond realistic text: a window grows at most [`SYNC_LIMIT`] bytes to
 //! find where a search starts or stops (a number's search over 64 KiB without a space,
 //! `-`, `/` or `.`); and a custom pattern matching across spaces that reads on far past its
-//! match (`K.*Z`) could see a different match than a whole-cell search. `tests` checks
+//! match (`K.*Z`), or one with `validate` or `context` that matches across whitespace, could
+//! see a different match than a whole-cell search. `tests` checks
 //! the windows against whole-cell passes on generated cells.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::detect::Scanner;
+use crate::detect::{Scanner, CONTEXT_CHARS};
 use crate::rule::Redaction;
 
 mod text;
@@ -71,20 +75,22 @@ const MAX_REDACT_PASSES: usize = 8;
 const LONGEST: usize = 64;
 
 /// Characters a validator reads before a candidate: a phone number's label (16 separators
-/// and 16 characters of word, and one before), the group before it; and 24 bytes of "Tel"
-/// context.
-const READ_BEHIND_CHARS: usize = 40;
+/// and 16 characters of word, and one before), the group before it; 24 bytes of "Tel"
+/// context; context words (national identifiers, custom `context`) within
+/// [`CONTEXT_CHARS`] characters, and the one before such a word.
+const READ_BEHIND_CHARS: usize = CONTEXT_CHARS + 1;
 
 /// [`READ_BEHIND_CHARS`] in bytes, at most.
 const READ_BEHIND: usize = 4 * READ_BEHIND_CHARS;
 
-/// Bytes read after a candidate: validators read two characters; the cheap pass that rules
-/// detectors out needs their marks (an e-mail's `@` is at most 65 bytes in) in the copy.
-const READ_AHEAD: usize = 80;
+/// Bytes read after a candidate: context words within [`CONTEXT_CHARS`] characters (at most
+/// 4 bytes each); the cheap pass that rules detectors out needs their marks (an e-mail's
+/// `@` is at most 65 bytes in) in the copy.
+const READ_AHEAD: usize = 4 * CONTEXT_CHARS;
 
-/// How far before a zone a window's search starts: a candidate ending within a few bytes
-/// of the zone reads it.
-const REACH_BEFORE: usize = LONGEST + 16;
+/// How far before a zone a window's search starts: a candidate ending within
+/// [`READ_AHEAD`] bytes of the zone reads it (its context words).
+const REACH_BEFORE: usize = LONGEST + READ_AHEAD;
 
 /// Bytes after the right context looked through for whitespace to end the copy at, and
 /// the first step by which a copy grows when a search needs more.

@@ -216,6 +216,12 @@ impl Rules {
         }
         for d in &self.detectors {
             let _ = writeln!(s, "\n[detectors.{}]\npattern = {}", q(&d.name), q(d.pattern.as_str()));
+            if let Some((name, _)) = d.validate.and_then(|v| CHECKSUMS.iter().find(|(_, c)| *c == v)) {
+                let _ = writeln!(s, "validate = {}", q(name));
+            }
+            if !d.context.is_empty() {
+                let _ = writeln!(s, "context = {}", list(d.context.iter().map(|w| q(w))));
+            }
         }
         for e in &self.examples {
             let input = e.input.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect::<Vec<_>>().join(", ");

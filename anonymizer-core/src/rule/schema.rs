@@ -197,7 +197,7 @@ enum Action {
     },
     /// Finds personal data inside free text and replaces each finding.
     Redact {
-        /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, or custom ones from `[detectors]`.
+        /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, the national identifiers (`de_tax_id`, `us_ssn`, …), or custom ones from `[detectors]`.
         detect: Option<Vec<String>>,
         /// A template such as `"<{kind}>"` (default), or `"pseudonym"` for a keyed token of the found value.
         with: Option<String>,
@@ -261,6 +261,26 @@ struct DeleteRow {
 struct Detector {
     /// A regular expression (size and nesting are limited).
     pattern: String,
+    /// A check a match must pass: `luhn`, `mod11` and `iso7064_mod11_10` over its digits,
+    /// `mod97` (as IBAN) and `iso7064_mod97_10` over its letters and digits.
+    validate: Option<ChecksumName>,
+    /// Words (case-insensitive) of which one must begin a word within 40 characters before
+    /// or after a match.
+    context: Option<Vec<String>>,
+}
+
+/// A custom detector's `validate`.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ChecksumName {
+    Luhn,
+    Mod97,
+    Mod11,
+    #[schemars(rename = "iso7064_mod11_10")]
+    Iso7064Mod11x10,
+    #[schemars(rename = "iso7064_mod97_10")]
+    Iso7064Mod97x10,
 }
 
 /// A type name, or a table with a strftime `format` for dates and timestamps.

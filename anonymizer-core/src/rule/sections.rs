@@ -101,7 +101,23 @@ impl Walker<'_, '_> {
             let Some(dt) = self.r.table(v, &format!("[detectors.{name}]")) else {
                 continue;
             };
-            self.r.check_keys(dt, &["pattern"], &format!("[detectors.{name}]"));
+            self.r.check_keys(dt, &["pattern", "validate", "context"], &format!("[detectors.{name}]"));
+            let validate = Reader::get(dt, "validate").and_then(|v| self.r.choice(v, "`validate` check", CHECKSUMS));
+            let context = match Reader::get(dt, "context") {
+                None => Vec::new(),
+                Some(v) => {
+                    let words = self.r.string_list(v, "`context`").unwrap_or_default();
+                    let words: Vec<String> = words.into_iter().map(|w| w.into_inner().trim().to_lowercase()).collect();
+                    if words.is_empty() || words.iter().any(String::is_empty) {
+                        self.r.error(
+                            v.span(),
+                            format!("[detectors.{name}] `context` needs words, none of them empty"),
+                            Some("for example: context = [\"Kundennr\", \"customer\"]".into()),
+                        );
+                    }
+                    words
+                }
+            };
             match Reader::get(dt, "pattern") {
                 None => self.r.error(
                     k.span(),
@@ -117,7 +133,7 @@ impl Walker<'_, '_> {
                                 None,
                             ),
                             Ok(re) => {
-                                out.push(CustomDetector { name, pattern: re });
+                                out.push(CustomDetector { name, pattern: re, validate, context });
                             }
                             Err(e) => self.r.error(p.span(), format!("invalid pattern: {e}"), None),
                         }
@@ -190,3 +206,6 @@ impl Walker<'_, '_> {
         Some(RowFilter { column: column?, matcher, line })
     }
 }
+
+#[cfg(test)]
+mod tests;

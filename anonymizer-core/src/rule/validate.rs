@@ -8,7 +8,32 @@ use super::model::*;
 use super::syntax::{parse_document, Reader, Table};
 
 /// Built-in detector names for `redact`.
-pub const BUILTIN_DETECTORS: &[&str] = &["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"];
+pub const BUILTIN_DETECTORS: &[&str] = &[
+    "email",
+    "phone",
+    "iban",
+    "credit_card",
+    "ipv4",
+    "ipv6",
+    "url",
+    // national_id (detect/national/)
+    "de_tax_id",
+    "de_vat_id",
+    "de_social_security",
+    "de_id_card",
+    "at_social_security",
+    "ch_ahv",
+    "fr_nir",
+    "uk_nino",
+    "uk_nhs",
+    "us_ssn",
+    "nl_bsn",
+    "es_dni",
+    "es_nie",
+    "it_fiscal_code",
+    "pl_pesel",
+    "be_national_number",
+];
 
 /// Named alphabets for `encrypt`.
 pub const ALPHABETS: &[(&str, &str)] = &[
