@@ -166,6 +166,76 @@ pub enum Noise {
 pub enum RedactWith {
     Template(String),
     Pseudonym,
+    /// A `fake` of each finding's kind in this locale (domain = the detector's name).
+    Fake(FakeLocale),
+}
+
+/// What `fake` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeKind {
+    FirstName,
+    LastName,
+    FullName,
+    Email,
+    Phone,
+    Street,
+    City,
+    PostalCode,
+    Iban,
+    Company,
+}
+
+impl FakeKind {
+    /// Every kind with its name in rule files.
+    pub const ALL: [(&'static str, FakeKind); 10] = [
+        ("first_name", FakeKind::FirstName),
+        ("last_name", FakeKind::LastName),
+        ("full_name", FakeKind::FullName),
+        ("email", FakeKind::Email),
+        ("phone", FakeKind::Phone),
+        ("street", FakeKind::Street),
+        ("city", FakeKind::City),
+        ("postal_code", FakeKind::PostalCode),
+        ("iban", FakeKind::Iban),
+        ("company", FakeKind::Company),
+    ];
+
+    /// The kind's name in rule files (and the `kind` string of the `fake` algorithm).
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
+    }
+}
+
+/// The locales `fake` has lists for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeLocale {
+    De,
+    En,
+    Fr,
+    Es,
+    It,
+    Nl,
+    Pl,
+    Tr,
+}
+
+impl FakeLocale {
+    /// Every locale with its name in rule files.
+    pub const ALL: [(&'static str, FakeLocale); 8] = [
+        ("de", FakeLocale::De),
+        ("en", FakeLocale::En),
+        ("fr", FakeLocale::Fr),
+        ("es", FakeLocale::Es),
+        ("it", FakeLocale::It),
+        ("nl", FakeLocale::Nl),
+        ("pl", FakeLocale::Pl),
+        ("tr", FakeLocale::Tr),
+    ];
+
+    /// The locale's name in rule files (and the `locale` string of the `fake` algorithm).
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, l)| *l == self).map_or("", |(n, _)| n)
+    }
 }
 
 /// A validated action with its options. Domains are resolved later (default: column name).
@@ -183,6 +253,7 @@ pub enum Action {
     ShiftDate { max_days: u32, by: Option<String>, domain: Option<String> },
     Redact { detect: Vec<String>, with: RedactWith },
     Noise { noise: Noise, domain: Option<String> },
+    Fake { kind: FakeKind, locale: FakeLocale, domain: Option<String> },
 }
 
 impl Action {
@@ -201,6 +272,7 @@ impl Action {
             Action::ShiftDate { .. } => "shift_date",
             Action::Redact { .. } => "redact",
             Action::Noise { .. } => "noise",
+            Action::Fake { .. } => "fake",
         }
     }
 }

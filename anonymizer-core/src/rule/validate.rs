@@ -32,6 +32,7 @@ pub(super) const ACTIONS: &[&str] = &[
     "shift_date",
     "redact",
     "noise",
+    "fake",
 ];
 
 const TOP_KEYS: &[&str] = &[
