@@ -350,3 +350,33 @@ fn a_custom_detector_chain_longer_than_eight_passes_is_redacted_to_the_end() {
     let text = out.column(0).as_any().downcast_ref::<StringArray>().unwrap().value(0).to_string();
     assert_eq!(text, "x  y");
 }
+
+#[test]
+fn a_fake_in_free_text_is_not_found_again() {
+    // A fake e-mail address is an e-mail address (a fake IBAN an IBAN, …): found again, it
+    // would be faked again pass after pass. Candidates made only of replacement text are
+    // dropped, so each finding is replaced once, by the fake of the value found.
+    let scanner = Scanner::builtin_only(&["email", "phone", "iban"]).unwrap();
+    let keys = MasterKey::test_key().key_set();
+    for locale in [FakeLocale::En, FakeLocale::De, FakeLocale::Fr, FakeLocale::Tr] {
+        let with = fakes(&scanner, locale);
+        let fake = |kind, detector: &str, value: &str| Faker::new(&keys.fake, kind, locale, detector).fake(value.as_bytes());
+        let cell = "Bitte an anna@example.com schreiben oder +49 170 1234567 anrufen; IBAN DE89 3704 0044 0532 0130 00.";
+        let mut counts = vec![0; 3];
+        let out = redact(&scanner, &with, cell, &mut counts);
+        let want = format!(
+            "Bitte an {} schreiben oder {} anrufen; IBAN {}.",
+            fake(crate::rule::FakeKind::Email, "email", "anna@example.com"),
+            fake(crate::rule::FakeKind::Phone, "phone", "+49 170 1234567"),
+            fake(crate::rule::FakeKind::Iban, "iban", "DE89 3704 0044 0532 0130 00"),
+        );
+        assert_eq!(out, want, "{locale:?}");
+        assert_eq!(counts, [1, 1, 1], "{locale:?}: {out}");
+        // The reference agrees, and the fakes are what its own detectors find again.
+        let mut ref_counts = vec![0; 3];
+        assert_eq!(whole_cell_fixpoint(&scanner, &with, cell, &mut ref_counts), want);
+        let mut again = Vec::new();
+        scanner.scan(&out, &mut again);
+        assert!(again.iter().any(|f| scanner.names()[f.detector] == "email"), "{out}");
+    }
+}
