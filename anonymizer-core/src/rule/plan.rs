@@ -247,7 +247,9 @@ impl RulePlan {
                     }
                     Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
                 }
-                Action::Fake { kind, locale, domain: d } => Op::Fake(Faker::new(&keys.fake, *kind, *locale, &domain(d))),
+                Action::Fake { kind, locale, domain: d } => {
+                    Op::Fake(Faker::new(&keys.fake, *kind, *locale, &domain(d)))
+                }
                 Action::Encrypt { alphabet, domain: d } => match Encryptor::new(&keys.encrypt, alphabet, &domain(d)) {
                     Some(e) => Op::Encrypt(Arc::new(e)),
                     None => {

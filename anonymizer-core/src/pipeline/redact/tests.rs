@@ -8,8 +8,8 @@ use arrow_array::{ArrayRef, RecordBatch, StringArray};
 
 use super::*;
 use crate::key::MasterKey;
-use crate::rule::{bounded_regex, CustomDetector, BUILTIN_DETECTORS};
 use crate::rule::FakeLocale;
+use crate::rule::{bounded_regex, CustomDetector, BUILTIN_DETECTORS};
 use crate::transform::fake::kind_for_detector;
 use crate::transform::{Faker, Pseudonymizer};
 
@@ -360,8 +360,10 @@ fn a_fake_in_free_text_is_not_found_again() {
     let keys = MasterKey::test_key().key_set();
     for locale in [FakeLocale::En, FakeLocale::De, FakeLocale::Fr, FakeLocale::Tr] {
         let with = fakes(&scanner, locale);
-        let fake = |kind, detector: &str, value: &str| Faker::new(&keys.fake, kind, locale, detector).fake(value.as_bytes());
-        let cell = "Bitte an anna@example.com schreiben oder +49 170 1234567 anrufen; IBAN DE89 3704 0044 0532 0130 00.";
+        let fake =
+            |kind, detector: &str, value: &str| Faker::new(&keys.fake, kind, locale, detector).fake(value.as_bytes());
+        let cell =
+            "Bitte an anna@example.com schreiben oder +49 170 1234567 anrufen; IBAN DE89 3704 0044 0532 0130 00.";
         let mut counts = vec![0; 3];
         let out = redact(&scanner, &with, cell, &mut counts);
         let want = format!(

@@ -92,7 +92,10 @@ fn fake_takes_a_kind_a_locale_and_a_domain() {
         r.column_rule("a").unwrap().action,
         Action::Fake { kind: FakeKind::FullName, locale: FakeLocale::De, domain: Some("person".into()) }
     );
-    assert_eq!(r.column_rule("b").unwrap().action, Action::Fake { kind: FakeKind::Iban, locale: FakeLocale::En, domain: None });
+    assert_eq!(
+        r.column_rule("b").unwrap().action,
+        Action::Fake { kind: FakeKind::Iban, locale: FakeLocale::En, domain: None }
+    );
     assert_eq!(
         r.column_rule("t").unwrap().action,
         Action::Redact { detect: vec!["email".into()], with: RedactWith::Fake(FakeLocale::Fr) }
@@ -107,8 +110,18 @@ fn fake_takes_a_kind_a_locale_and_a_domain() {
 #[test]
 fn a_misspelt_fake_kind_or_locale_is_an_error_at_its_place_with_a_hint() {
     let cases = [
-        ("f = { action = \"fake\", kind = \"fullname\" }", (3, 31), "unknown fake `kind` \"fullname\"", "did you mean \"full_name\"?"),
-        ("f = { action = \"fake\", kind = \"iban\", locale = \"gr\" }", (3, 48), "unknown fake `locale` \"gr\"", "de, en, fr, es, it, nl, pl, tr"),
+        (
+            "f = { action = \"fake\", kind = \"fullname\" }",
+            (3, 31),
+            "unknown fake `kind` \"fullname\"",
+            "did you mean \"full_name\"?",
+        ),
+        (
+            "f = { action = \"fake\", kind = \"iban\", locale = \"gr\" }",
+            (3, 48),
+            "unknown fake `locale` \"gr\"",
+            "de, en, fr, es, it, nl, pl, tr",
+        ),
         ("f = { action = \"fake\", locale = \"de\" }", (3, 16), "action \"fake\" needs `kind`", "kind = \"full_name\""),
         ("f = \"fake\"", (3, 5), "action \"fake\" needs options", "kind = \"full_name\""),
         (

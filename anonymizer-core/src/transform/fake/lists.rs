@@ -34,7 +34,10 @@ macro_rules! locale_lists {
         ]
     };
     ($loc:literal) => {
-        locale_lists!($loc, Some(include_bytes!(concat!("../../../data/fake/v1/", $loc, "/street_type.txt.gz")) as &[u8]))
+        locale_lists!(
+            $loc,
+            Some(include_bytes!(concat!("../../../data/fake/v1/", $loc, "/street_type.txt.gz")) as &[u8])
+        )
     };
 }
 
@@ -50,8 +53,7 @@ static DATA: [[Option<&[u8]>; LISTS]; LOCALES] = [
     locale_lists!("tr"),
 ];
 
-static UNPACKED: [[OnceLock<Vec<Box<str>>>; LISTS]; LOCALES] =
-    [const { [const { OnceLock::new() }; LISTS] }; LOCALES];
+static UNPACKED: [[OnceLock<Vec<Box<str>>>; LISTS]; LOCALES] = [const { [const { OnceLock::new() }; LISTS] }; LOCALES];
 
 fn slot(locale: FakeLocale, list: List) -> (usize, usize) {
     let l = FakeLocale::ALL.iter().position(|(_, x)| *x == locale).unwrap_or(0);

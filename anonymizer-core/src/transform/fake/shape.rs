@@ -148,7 +148,8 @@ fn ccc_digit(ten: &str) -> u64 {
 /// (1st, 3rd, …) count by the table below, in even places by their value (digits as such,
 /// A = 0 … Z = 25); the letter of the sum mod 26.
 fn cin(s: &str) -> char {
-    const ODD: [u32; 26] = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
+    const ODD: [u32; 26] =
+        [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
     let value = |c: char| match c {
         '0'..='9' => c as u32 - '0' as u32,
         'A'..='Z' => c as u32 - 'A' as u32,

@@ -99,7 +99,16 @@ fn iban_is_valid(iban: &str) -> bool {
 #[test]
 fn fake_ibans_pass_mod_97_and_have_their_countrys_length() {
     let key = test_key();
-    let lengths = [("de", "DE", 22), ("en", "GB", 22), ("fr", "FR", 27), ("es", "ES", 24), ("it", "IT", 27), ("nl", "NL", 18), ("pl", "PL", 28), ("tr", "TR", 26)];
+    let lengths = [
+        ("de", "DE", 22),
+        ("en", "GB", 22),
+        ("fr", "FR", 27),
+        ("es", "ES", 24),
+        ("it", "IT", 27),
+        ("nl", "NL", 18),
+        ("pl", "PL", 28),
+        ("tr", "TR", 26),
+    ];
     for (l, country, len) in lengths {
         let f = Faker::new(&key, FakeKind::Iban, locale(l), "iban");
         for n in 0..2000 {
@@ -121,8 +130,12 @@ fn in_a_reserved_range(locale: &str, phone: &str) -> bool {
         // Bundesnetzagentur, Mitteilung 148/2021.
         "de" => ["493023125", "496990009", "494066969", "492214710", "498999998"].iter().any(|p| tail(p, 3)),
         // ARCEP, plan national de numérotation 2.5.12.
-        "fr" => ["331990", "332619", "333530", "334657", "335364", "336399"].iter().any(|p| tail(p, 5))
-            && ["3319900", "3326191", "3335301", "3346571", "3353649", "3363998"].iter().any(|p| digits.starts_with(p)),
+        "fr" => {
+            ["331990", "332619", "333530", "334657", "335364", "336399"].iter().any(|p| tail(p, 5))
+                && ["3319900", "3326191", "3335301", "3346571", "3353649", "3363998"]
+                    .iter()
+                    .any(|p| digits.starts_with(p))
+        }
         // Ofcom's drama mobile numbers 07700 900000 to 900999.
         _ => tail("447700900", 3),
     }
@@ -149,8 +162,14 @@ fn postal_codes_have_their_locales_shape() {
             let p = f.fake(format!("{n}").as_bytes());
             let b = p.as_bytes();
             let ok = match l {
-                "nl" => b.len() == 7 && b[..4].iter().all(u8::is_ascii_digit) && b[0] != b'0' && b[4] == b' '
-                    && b[5..].iter().all(u8::is_ascii_uppercase) && !["SA", "SD", "SS"].contains(&&p[5..]),
+                "nl" => {
+                    b.len() == 7
+                        && b[..4].iter().all(u8::is_ascii_digit)
+                        && b[0] != b'0'
+                        && b[4] == b' '
+                        && b[5..].iter().all(u8::is_ascii_uppercase)
+                        && !["SA", "SD", "SS"].contains(&&p[5..])
+                }
                 "pl" => b.len() == 6 && b[2] == b'-' && p.replace('-', "").bytes().all(|c| c.is_ascii_digit()),
                 _ => b.len() == 5 && b.iter().all(u8::is_ascii_digit),
             };
