@@ -37,8 +37,10 @@
 //!   which that detector's whole-cell search is never inside a failed match (a group
 //!   separator for numbers, whitespace or `<>"'` for URLs; anywhere for e-mail addresses and
 //!   custom patterns, whose candidates never fail), and no finding runs across that point
-//!   (it would be a candidate near this zone or a merged one, starting in the window). From
-//!   there both searches take the same steps on the same text. The window takes matches up
+//!   (it would be a candidate near this zone or a merged one, starting in the window). Nor
+//!   does a dropped candidate (one made only of replacement text): the search never starts
+//!   inside a run of replacement text, only at its start. From there both searches take
+//!   the same steps on the same text. The window takes matches up
 //!   to the same kind of point after its end, or to the end of the last finding it took.
 //! - *A candidate outside the windows would have been found in pass k.* Its text and
 //!   context are unchanged and the searches reach it in the same way, so it was a candidate
