@@ -20,6 +20,8 @@ pub const INFO_ENCRYPT: &[u8] = b"importd/v1/encrypt";
 pub const INFO_PERTURB: &[u8] = b"importd/v1/perturb";
 /// HKDF `info` for the audit log chain.
 pub const INFO_AUDIT: &[u8] = b"importd/v1/audit";
+/// HKDF `info` for realistic fakes (`fake`, `redact` with `with = "fake"`).
+pub const INFO_FAKE: &[u8] = b"importd/v1/fake";
 
 /// The modes a key file may have: owner read/write (0600) or owner read-only (0400).
 /// Nothing else: no bits for group or others, and none for executing (0700) or set-id.
@@ -130,6 +132,7 @@ impl MasterKey {
             encrypt: self.derive(INFO_ENCRYPT),
             perturb: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_PERTURB).as_ref()),
             audit: hmac::Key::new(hmac::HMAC_SHA256, self.derive(INFO_AUDIT).as_ref()),
+            fake: self.derive(INFO_FAKE),
             key_id: self.key_id(),
         }
     }
@@ -141,6 +144,7 @@ pub struct KeySet {
     pub(crate) encrypt: Zeroizing<[u8; 32]>,
     pub(crate) perturb: hmac::Key,
     audit: hmac::Key,
+    pub(crate) fake: Zeroizing<[u8; 32]>,
     key_id: String,
 }
 
@@ -192,7 +196,7 @@ mod tests {
     // Expected values computed independently with Python's hashlib/hmac:
     //   import hashlib,hmac
     //   ikm=bytes(range(32)); prk=hmac.new(b'\0'*32, ikm, 'sha256').digest()
-    //   hmac.new(prk, b'importd/v1/pseudonymize\x01', 'sha256').hexdigest()
+    //   hmac.new(prk, b'importd/v1/pseudonymize\x01', 'sha256').hexdigest()  (and /fake, …)
     #[test]
     fn hkdf_sub_keys_match_python() {
         let k = seq_key();
@@ -200,6 +204,7 @@ mod tests {
         assert_eq!(hex(k.derive(INFO_ENCRYPT).as_ref()), KAT_ENCRYPT);
         assert_eq!(hex(k.derive(INFO_PERTURB).as_ref()), KAT_PERTURB);
         assert_eq!(hex(k.derive(INFO_AUDIT).as_ref()), KAT_AUDIT);
+        assert_eq!(hex(k.derive(INFO_FAKE).as_ref()), KAT_FAKE);
     }
 
     // python3 -c "import hashlib;print(hashlib.sha256(bytes(range(32))).hexdigest()[:16])"
@@ -259,6 +264,7 @@ mod tests {
     const KAT_ENCRYPT: &str = "ca9a83d7b6ba282474d2ba9d0b7119ad24a5267d008cbde780df63248f7bc6aa";
     const KAT_PERTURB: &str = "209a4b351c1bc0f2818fe4036c5a976f6aa75447ea6d2724680eeabb4cc4ba3c";
     const KAT_AUDIT: &str = "02e00cb4857f7390d5c44e0bb0157eb0ee646a79969584424bc5cc5951f04c55";
+    const KAT_FAKE: &str = "dff727b369090fd2e69c8a13614cb34cbdbed5f3d019eb20fdefdc1f71944f99";
     const KAT_KEY_ID: &str = "630dcd2966c43366";
     const KAT_ZERO_KEY_ID: &str = "66687aadf862bd77";
 }

@@ -44,6 +44,10 @@ pub(crate) fn run_column(
             p.token_into(s.as_bytes(), out);
             true
         }),
+        Op::Fake(f) => text_map(c, src, &mut invalid, |_, s, out| {
+            f.fake_into(s.as_bytes(), out);
+            true
+        }),
         Op::Mask { keep_first, keep_last, ch, preserve } => text_map(c, src, &mut invalid, |_, s, out| {
             mask(s, *keep_first, *keep_last, *ch, preserve, out);
             true

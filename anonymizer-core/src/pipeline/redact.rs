@@ -3,9 +3,12 @@
 //! phone number glued to a customer number is free once that number became `<k>`).
 //!
 //! Pass 1 searches the whole cell. Pass k+1 searches only *windows* around the replacements
-//! of pass k, in the text as pass k left it, and stops when a pass finds nothing (or after
-//! as many passes as the cell has digits, plus one: each pass that finds something removes
-//! digits unless a template is found again, which rule validation refuses). The text is
+//! of pass k, in the text as pass k left it, and stops when a pass replaces nothing (or
+//! after as many passes as the cell has bytes, plus one). A candidate made only of the text
+//! of earlier replacements is dropped before findings are chosen: a fake e-mail address is
+//! an e-mail address, a pseudonym may match a custom pattern, and neither is the customer's
+//! data. So each pass that replaces something replaces at least one byte of the cell's own
+//! text. The text is
 //! never rebuilt between passes: it is the cell plus a map of edits (byte ranges of the cell
 //! → their text now), and a window is copied out of it with enough context around. So a
 //! pass costs the size of its windows, not of the cell, and a cell where every pass exposes
@@ -35,9 +38,12 @@
 //!   which that detector's whole-cell search is never inside a failed match (a group
 //!   separator for numbers, whitespace or `<>"'` for URLs; anywhere for e-mail addresses and
 //!   custom patterns without `validate` or `context`, whose candidates never fail; after
-//!   whitespace for those with them, whose failed matches resume at their end), and no finding runs across that point
-//!   (it would be a candidate near this zone or a merged one, starting in the window). From
-//!   there both searches take the same steps on the same text. The window takes matches up
+//!   whitespace for those with them, whose failed matches resume at their end), and no
+//!   finding runs across that point (it would be a candidate near this zone or a merged
+//!   one, starting in the window). Nor does a dropped candidate (one made only of
+//!   replacement text): the search never starts inside a run of replacement text, only at
+//!   its start. From there both searches take the same steps on the same text. The window
+//!   takes matches up
 //!   to the same kind of point after its end, or to the end of the last finding it took.
 //! - *A candidate outside the windows would have been found in pass k.* Its text and
 //!   context are unchanged and the searches reach it in the same way, so it was a candidate
@@ -157,9 +163,9 @@ pub(crate) fn redact_cell(
     text.replace(&whole, &found, &reach, with, counts, &mut zones);
     // A pass after the first finds what replacements exposed (numbers mostly, but a custom
     // detector's text too, e.g. "sec" "ret" joined once `with = ""` removed what stood
-    // between them) and replaces at least one byte of the cell's own text, which no
-    // template can be found in again: passes are bounded by the bytes of the cell. Each
-    // costs only its windows, so a long chain stays linear.
+    // between them) and replaces at least one byte of the cell's own text (candidates of
+    // replacement text only are dropped): passes are bounded by the bytes of the cell.
+    // Each costs only its windows, so a long chain stays linear.
     let max_passes = MAX_REDACT_PASSES.max(cell.len() + 1);
     let mut passes = 1;
     while !zones.is_empty() && passes < max_passes {

@@ -85,6 +85,7 @@ impl Walker<'_, '_> {
                     "generalize" => "{ action = \"generalize\", to = \"year\" }",
                     "shift_date" => "{ action = \"shift_date\", max_days = 30 }",
                     "redact" => "{ action = \"redact\", detect = [\"email\", \"phone\"] }",
+                    "fake" => "{ action = \"fake\", kind = \"full_name\", locale = \"de\" }",
                     _ => "{ action = \"noise\", relative = 0.05 }",
                 };
                 self.r.error(
@@ -113,8 +114,9 @@ impl Walker<'_, '_> {
             "truncate" => &["keep_first"],
             "generalize" => &["to", "step", "round", "bands"],
             "shift_date" => &["max_days", "by", "domain"],
-            "redact" => &["detect", "with"],
+            "redact" => &["detect", "with", "locale"],
             "noise" => &["relative", "absolute", "domain"],
+            "fake" => &["kind", "locale", "domain"],
             _ => &[],
         };
         let mut allowed = vec!["action", "on_invalid"];
@@ -270,10 +272,12 @@ impl Walker<'_, '_> {
                     }
                     names.push(d.into_inner());
                 }
+                let locale = self.fake_locale(t);
                 let with = match Reader::get(t, "with") {
                     None => RedactWith::Template("<{kind}>".into()),
                     Some(v) => match self.r.string(v, "`with`")? {
                         s if s == "pseudonym" => RedactWith::Pseudonym,
+                        s if s == "fake" => RedactWith::Fake(locale?),
                         s => {
                             if all_known {
                                 self.check_template(v.span(), &s, &names);
@@ -282,7 +286,21 @@ impl Walker<'_, '_> {
                         }
                     },
                 };
+                if let (Some(v), false) = (Reader::get(t, "locale"), matches!(with, RedactWith::Fake(_))) {
+                    self.r.error(
+                        v.span(),
+                        "`locale` only applies with `with = \"fake\"`",
+                        Some("remove `locale`, or write with = \"fake\"".into()),
+                    );
+                }
                 Action::Redact { detect: names, with }
+            }
+            "fake" => {
+                let v = self.required(t, "kind", name, &span, "kind = \"full_name\"")?;
+                let kind = self.r.choice(v, "fake `kind`", &FakeKind::ALL);
+                let locale = self.fake_locale(t);
+                let domain = self.opt_string(t, "domain");
+                Action::Fake { kind: kind?, locale: locale?, domain: domain? }
             }
             _ => {
                 let rel = Reader::get(t, "relative");
@@ -336,6 +354,14 @@ impl Walker<'_, '_> {
                     return;
                 }
             }
+        }
+    }
+
+    /// `locale` of `fake` and of `redact` with `with = "fake"`: default `en`.
+    fn fake_locale(&mut self, t: &Table<'_>) -> Option<FakeLocale> {
+        match Reader::get(t, "locale") {
+            None => Some(FakeLocale::En),
+            Some(v) => self.r.choice(v, "fake `locale`", &FakeLocale::ALL),
         }
     }
 

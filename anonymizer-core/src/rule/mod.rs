@@ -6,6 +6,7 @@
 mod action;
 mod diagnostic;
 mod examples;
+mod fake_kind;
 mod file_type;
 mod model;
 mod plan;

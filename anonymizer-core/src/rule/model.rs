@@ -4,6 +4,7 @@
 use arrow_schema::DataType;
 use regex::Regex;
 
+pub use super::fake_kind::{FakeKind, FakeLocale};
 use super::file_type::language_type;
 
 /// What happens to a column no rule names.
@@ -166,6 +167,8 @@ pub enum Noise {
 pub enum RedactWith {
     Template(String),
     Pseudonym,
+    /// A `fake` of each finding's kind in this locale (domain = the detector's name).
+    Fake(FakeLocale),
 }
 
 /// A validated action with its options. Domains are resolved later (default: column name).
@@ -183,6 +186,7 @@ pub enum Action {
     ShiftDate { max_days: u32, by: Option<String>, domain: Option<String> },
     Redact { detect: Vec<String>, with: RedactWith },
     Noise { noise: Noise, domain: Option<String> },
+    Fake { kind: FakeKind, locale: FakeLocale, domain: Option<String> },
 }
 
 impl Action {
@@ -201,6 +205,7 @@ impl Action {
             Action::ShiftDate { .. } => "shift_date",
             Action::Redact { .. } => "redact",
             Action::Noise { .. } => "noise",
+            Action::Fake { .. } => "fake",
         }
     }
 }

@@ -13,7 +13,8 @@ use super::model::*;
 use crate::detect::{ColumnLabels, Scanner};
 use crate::error::{Error, ErrorKind, SchemaProblem};
 use crate::key::KeySet;
-use crate::transform::{DateShifter, Encryptor, Noiser, Pseudonymizer};
+use crate::transform::fake::kind_for_detector;
+use crate::transform::{DateShifter, Encryptor, Faker, Noiser, Pseudonymizer};
 
 /// What one output column does.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub(crate) enum Op {
     Bands(Vec<i64>),
     ShiftDate { shifter: DateShifter, by: Option<usize> },
     Noise(Noiser),
+    Fake(Faker),
     Encrypt(Arc<Encryptor>),
     Redact { scanner: Arc<Scanner>, with: Arc<Redaction> },
 }
@@ -42,6 +44,9 @@ pub(crate) enum Redaction {
     Template(Vec<String>),
     /// A keyed token per detector (indexed like the scanner's detectors).
     Pseudonym(Vec<Pseudonymizer>),
+    /// A fake per detector, or the default template `<{kind}>` for a detector without a
+    /// fake kind (indexed like the scanner's detectors).
+    Fake(Vec<Result<Faker, String>>),
 }
 
 /// One output column: where it comes from and what is done to it.
@@ -242,6 +247,9 @@ impl RulePlan {
                     }
                     Op::Noise(Noiser::new(&keys.perturb, &domain(d), *noise))
                 }
+                Action::Fake { kind, locale, domain: d } => {
+                    Op::Fake(Faker::new(&keys.fake, *kind, *locale, &domain(d)))
+                }
                 Action::Encrypt { alphabet, domain: d } => match Encryptor::new(&keys.encrypt, alphabet, &domain(d)) {
                     Some(e) => Op::Encrypt(Arc::new(e)),
                     None => {
@@ -258,6 +266,16 @@ impl RulePlan {
                             // Same algorithm as `pseudonymize`, domain = the detector's name.
                             RedactWith::Pseudonym => Redaction::Pseudonym(
                                 detect.iter().map(|d| Pseudonymizer::new(&keys.pseudonymize, d, "", 20)).collect(),
+                            ),
+                            // The `fake` algorithm, domain = the detector's name.
+                            RedactWith::Fake(locale) => Redaction::Fake(
+                                detect
+                                    .iter()
+                                    .map(|d| match kind_for_detector(d) {
+                                        Some(kind) => Ok(Faker::new(&keys.fake, kind, *locale, d)),
+                                        None => Err(format!("<{d}>")),
+                                    })
+                                    .collect(),
                             ),
                         };
                         Op::Redact { scanner: Arc::new(scanner), with: Arc::new(with) }
@@ -280,6 +298,7 @@ impl RulePlan {
             let ty = match op {
                 Op::Replace(_)
                 | Op::Pseudonymize(_)
+                | Op::Fake(_)
                 | Op::Mask { .. }
                 | Op::Truncate(_)
                 | Op::Encrypt(_)
@@ -400,6 +419,7 @@ fn output_type(c: &ColumnPlan) -> DataType {
         | Op::Noise(_) => arrow_type(&c.ty),
         Op::Replace(_)
         | Op::Pseudonymize(_)
+        | Op::Fake(_)
         | Op::Mask { .. }
         | Op::Truncate(_)
         | Op::Bands(_)

@@ -102,7 +102,13 @@ fn rule_pairs(rule: &Rule) -> Vec<String> {
             p.push(match with {
                 RedactWith::Template(t) => format!("with = {}", q(t)),
                 RedactWith::Pseudonym => "with = \"pseudonym\"".into(),
+                RedactWith::Fake(locale) => format!("with = \"fake\", locale = {}", q(locale.name())),
             });
+        }
+        Action::Fake { kind, locale, domain } => {
+            p.push(format!("kind = {}", q(kind.name())));
+            p.push(format!("locale = {}", q(locale.name())));
+            opt(&mut p, "domain", domain);
         }
         Action::Noise { noise, domain } => {
             p.push(match noise {

@@ -199,8 +199,10 @@ enum Action {
     Redact {
         /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, the national identifiers (`de_tax_id`, `us_ssn`, …), or custom ones from `[detectors]`.
         detect: Option<Vec<String>>,
-        /// A template such as `"<{kind}>"` (default), or `"pseudonym"` for a keyed token of the found value.
+        /// A template such as `"<{kind}>"` (default), `"pseudonym"` for a keyed token of the found value, or `"fake"` for a realistic fake of its kind.
         with: Option<String>,
+        /// With `with = "fake"`: the locale of the fakes (default `en`).
+        locale: Option<FakeLocale>,
         on_invalid: Option<OnInvalid>,
     },
     /// Adds keyed, deterministic noise to numbers (`relative` or `absolute`).
@@ -213,6 +215,46 @@ enum Action {
         domain: Option<String>,
         on_invalid: Option<OnInvalid>,
     },
+    /// A realistic, keyed, deterministic replacement of the same kind (lists `fake-v1`).
+    Fake {
+        /// What to make.
+        kind: FakeKind,
+        /// Default `en`.
+        locale: Option<FakeLocale>,
+        /// Columns with the same domain give the same fake for the same value. Default: the column's name.
+        domain: Option<String>,
+        on_invalid: Option<OnInvalid>,
+    },
+}
+
+/// The kinds `fake` makes.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+enum FakeKind {
+    FirstName,
+    LastName,
+    FullName,
+    Email,
+    Phone,
+    Street,
+    City,
+    PostalCode,
+    Iban,
+    Company,
+}
+
+/// The locales `fake` has lists for.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+enum FakeLocale {
+    De,
+    En,
+    Fr,
+    Es,
+    It,
+    Nl,
+    Pl,
+    Tr,
 }
 
 /// `[[patterns]]`: a rule for every column whose name matches `columns`.
@@ -240,6 +282,7 @@ enum ActionName2 {
     ShiftDate,
     Redact,
     Noise,
+    Fake,
 }
 
 /// `[[delete_rows]]`: one of `equals`, `in`, `matches`, `is_null` on a column's raw value.

@@ -57,6 +57,7 @@ pub(super) const ACTIONS: &[&str] = &[
     "shift_date",
     "redact",
     "noise",
+    "fake",
 ];
 
 const TOP_KEYS: &[&str] = &[

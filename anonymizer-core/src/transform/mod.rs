@@ -2,6 +2,7 @@
 //! them over columns. Every function here is deterministic in (key, options, value).
 
 pub mod encrypt;
+pub mod fake;
 pub mod generalize;
 mod hmac_sha256;
 pub mod mask;
@@ -11,6 +12,7 @@ pub mod shift_date;
 pub mod truncate;
 
 pub use encrypt::Encryptor;
+pub use fake::{Faker, FAKE_LISTS_VERSION};
 pub use generalize::{band_label, round_significant, step_floor, truncate_date, truncate_datetime};
 pub use mask::mask;
 pub use noise::Noiser;

@@ -8,33 +8,51 @@ use arrow_array::{ArrayRef, RecordBatch, StringArray};
 
 use super::*;
 use crate::key::MasterKey;
+use crate::rule::FakeLocale;
 use crate::rule::{bounded_regex, CustomDetector, BUILTIN_DETECTORS};
-use crate::transform::Pseudonymizer;
+use crate::transform::fake::kind_for_detector;
+use crate::transform::{Faker, Pseudonymizer};
 
 /// The redaction this module replaced, kept as the reference: whole-cell passes to a
-/// fixpoint (quadratic when each pass exposes one more neighbour).
+/// fixpoint (quadratic when each pass exposes one more neighbour). `inserted` marks the bytes
+/// of the text that replacements wrote: a candidate of those bytes only is no candidate.
 fn whole_cell_fixpoint(scanner: &Scanner, with: &Redaction, cell: &str, counts: &mut [u64]) -> String {
-    let max_passes = MAX_REDACT_PASSES.max(cell.bytes().filter(u8::is_ascii_digit).count() + 1);
+    let max_passes = MAX_REDACT_PASSES.max(cell.len() + 1);
     let mut text = cell.to_string();
-    let mut found = Vec::new();
+    let mut inserted = vec![false; text.len()];
+    let (mut candidates, mut found) = (Vec::new(), Vec::new());
     for _ in 0..max_passes {
-        scanner.scan(&text, &mut found);
+        candidates.clear();
+        scanner.candidates(&text, 0..text.len(), &mut candidates, &mut |_| true);
+        candidates.retain(|f| !inserted[f.start..f.end].iter().all(|&b| b));
+        scanner.resolve(&mut candidates, &mut found, None);
         if found.is_empty() {
             break;
         }
         let mut out = String::new();
+        let mut mask = Vec::new();
         let mut at = 0;
         for f in &found {
             out.push_str(&text[at..f.start]);
+            mask.extend_from_slice(&inserted[at..f.start]);
+            let before = out.len();
+            let value = &text.as_bytes()[f.start..f.end];
             match with {
                 Redaction::Template(t) => out.push_str(&t[f.detector]),
-                Redaction::Pseudonym(p) => p[f.detector].token_into(&text.as_bytes()[f.start..f.end], &mut out),
+                Redaction::Pseudonym(p) => p[f.detector].token_into(value, &mut out),
+                Redaction::Fake(fakes) => match &fakes[f.detector] {
+                    Ok(faker) => faker.fake_into(value, &mut out),
+                    Err(t) => out.push_str(t),
+                },
             }
+            mask.resize(mask.len() + out.len() - before, true);
             counts[f.detector] += 1;
             at = f.end;
         }
         out.push_str(&text[at..]);
+        mask.extend_from_slice(&inserted[at..]);
         text = out;
+        inserted = mask;
     }
     text
 }
@@ -61,6 +79,20 @@ fn scanner() -> Scanner {
 
 fn templates(scanner: &Scanner, t: &str) -> Redaction {
     Redaction::Template(scanner.names().iter().map(|d| t.replace("{kind}", d)).collect())
+}
+
+fn fakes(scanner: &Scanner, locale: FakeLocale) -> Redaction {
+    let keys = MasterKey::test_key().key_set();
+    Redaction::Fake(
+        scanner
+            .names()
+            .iter()
+            .map(|d| match kind_for_detector(d) {
+                Some(kind) => Ok(Faker::new(&keys.fake, kind, locale, d)),
+                None => Err(format!("<{d}>")),
+            })
+            .collect(),
+    )
 }
 
 fn pseudonyms(scanner: &Scanner) -> Redaction {
@@ -222,6 +254,9 @@ fn windows_give_what_whole_cell_passes_give() {
         templates(&scanner, "-"),
         templates(&scanner, "X"),
         pseudonyms(&scanner),
+        fakes(&scanner, FakeLocale::En),
+        fakes(&scanner, FakeLocale::De),
+        fakes(&scanner, FakeLocale::Fr),
     ];
     let mut cells: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/redact"))
         .map(|dir| dir.flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
@@ -349,4 +384,36 @@ fn a_custom_detector_chain_longer_than_eight_passes_is_redacted_to_the_end() {
     let out = plan.apply(&batch).unwrap().batch;
     let text = out.column(0).as_any().downcast_ref::<StringArray>().unwrap().value(0).to_string();
     assert_eq!(text, "x  y");
+}
+
+#[test]
+fn a_fake_in_free_text_is_not_found_again() {
+    // A fake e-mail address is an e-mail address (a fake IBAN an IBAN, …): found again, it
+    // would be faked again pass after pass. Candidates made only of replacement text are
+    // dropped, so each finding is replaced once, by the fake of the value found.
+    let scanner = Scanner::builtin_only(&["email", "phone", "iban"]).unwrap();
+    let keys = MasterKey::test_key().key_set();
+    for locale in [FakeLocale::En, FakeLocale::De, FakeLocale::Fr, FakeLocale::Tr] {
+        let with = fakes(&scanner, locale);
+        let fake =
+            |kind, detector: &str, value: &str| Faker::new(&keys.fake, kind, locale, detector).fake(value.as_bytes());
+        let cell =
+            "Bitte an anna@example.com schreiben oder +49 170 1234567 anrufen; IBAN DE89 3704 0044 0532 0130 00.";
+        let mut counts = vec![0; 3];
+        let out = redact(&scanner, &with, cell, &mut counts);
+        let want = format!(
+            "Bitte an {} schreiben oder {} anrufen; IBAN {}.",
+            fake(crate::rule::FakeKind::Email, "email", "anna@example.com"),
+            fake(crate::rule::FakeKind::Phone, "phone", "+49 170 1234567"),
+            fake(crate::rule::FakeKind::Iban, "iban", "DE89 3704 0044 0532 0130 00"),
+        );
+        assert_eq!(out, want, "{locale:?}");
+        assert_eq!(counts, [1, 1, 1], "{locale:?}: {out}");
+        // The reference agrees, and the fakes are what its own detectors find again.
+        let mut ref_counts = vec![0; 3];
+        assert_eq!(whole_cell_fixpoint(&scanner, &with, cell, &mut ref_counts), want);
+        let mut again = Vec::new();
+        scanner.scan(&out, &mut again);
+        assert!(again.iter().any(|f| scanner.names()[f.detector] == "email"), "{out}");
+    }
 }

@@ -70,6 +70,13 @@ impl<'t> Hay<'t> {
         }
     }
 
+    /// Whether bytes `r` of the copy are all text of earlier replacements (no byte of the
+    /// cell's own text).
+    fn only_replacements(&self, r: Range<usize>) -> bool {
+        let first = self.pieces.partition_point(|p| p.at + p.len <= r.start);
+        self.pieces[first..].iter().take_while(|p| p.at < r.end).all(|p| p.edit)
+    }
+
     /// The piece holding byte `at` of the copy (never an empty one).
     fn piece(&self, at: usize) -> Piece {
         let i = self.pieces.partition_point(|p| p.at + p.len <= at);
@@ -139,6 +146,9 @@ impl<'c> Text<'c> {
                 results.truncate(i);
                 continue;
             }
+            // A replacement found again (a fake e-mail address is an e-mail address) is no
+            // candidate: it stays as it is, and what it overlaps may be found.
+            candidates.retain(|c| !hay.only_replacements(c.start..c.end));
             let mut found = Vec::new();
             let mut reach = Vec::new();
             scanner.resolve(&mut candidates, &mut found, Some(&mut reach));
@@ -192,6 +202,10 @@ impl<'c> Text<'c> {
             match with {
                 Redaction::Template(t) => text.push_str(&t[f.detector]),
                 Redaction::Pseudonym(p) => p[f.detector].token_into(&hay.text.as_bytes()[f.start..f.end], &mut text),
+                Redaction::Fake(fakes) => match &fakes[f.detector] {
+                    Ok(faker) => faker.fake_into(&hay.text.as_bytes()[f.start..f.end], &mut text),
+                    Err(template) => text.push_str(template),
+                },
             }
             text.push_str(suffix);
             let zone = self.start_of(hay, r.start).0.min(start)..self.end_of(hay, r.end).0.max(end);
@@ -381,7 +395,16 @@ impl<'c> Text<'c> {
             Part::Cell(r) => r.start,
             Part::Edit(k, _) => *k,
         })..at.max(z1);
-        let search = search_range(&text, zone);
+        let mut search = search_range(&text, zone);
+        // Not inside replacement text: a candidate made only of it is dropped, and a whole-
+        // cell search would have matched (and dropped) it from its start, not from within.
+        let piece_of = |b: usize| pieces.get(pieces.partition_point(|p| p.at + p.len <= b));
+        while search.start > 0 && piece_of(search.start).is_some_and(|p| p.edit) {
+            match piece_of(search.start - 1) {
+                Some(p) if p.edit => search.start = p.at,
+                _ => break,
+            }
+        }
         Hay { text: Cow::Owned(text), pieces, covers, search, at_end }
     }
 

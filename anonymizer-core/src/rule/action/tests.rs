@@ -79,3 +79,64 @@ fn a_template_the_rules_own_detectors_find_is_refused_at_its_line() {
         assert_eq!(first_problem(&rules), None, "{fine}");
     }
 }
+
+#[test]
+fn fake_takes_a_kind_a_locale_and_a_domain() {
+    use crate::rule::{FakeKind, FakeLocale, RedactWith};
+    let rules = "version = 1\n[columns]\n\
+        a = { action = \"fake\", kind = \"full_name\", locale = \"de\", domain = \"person\" }\n\
+        b = { action = \"fake\", kind = \"iban\" }\n\
+        t = { action = \"redact\", detect = [\"email\"], with = \"fake\", locale = \"fr\" }\n";
+    let r = parse_rules(rules, "r.toml").unwrap();
+    assert_eq!(
+        r.column_rule("a").unwrap().action,
+        Action::Fake { kind: FakeKind::FullName, locale: FakeLocale::De, domain: Some("person".into()) }
+    );
+    assert_eq!(
+        r.column_rule("b").unwrap().action,
+        Action::Fake { kind: FakeKind::Iban, locale: FakeLocale::En, domain: None }
+    );
+    assert_eq!(
+        r.column_rule("t").unwrap().action,
+        Action::Redact { detect: vec!["email".into()], with: RedactWith::Fake(FakeLocale::Fr) }
+    );
+    // What `rules show` writes reads back as the same rules.
+    let again = parse_rules(&r.render(), "again.toml").unwrap();
+    for c in ["a", "b", "t"] {
+        assert_eq!(again.column_rule(c).unwrap().action, r.column_rule(c).unwrap().action, "{c}");
+    }
+}
+
+#[test]
+fn a_misspelt_fake_kind_or_locale_is_an_error_at_its_place_with_a_hint() {
+    let cases = [
+        (
+            "f = { action = \"fake\", kind = \"fullname\" }",
+            (3, 31),
+            "unknown fake `kind` \"fullname\"",
+            "did you mean \"full_name\"?",
+        ),
+        (
+            "f = { action = \"fake\", kind = \"iban\", locale = \"gr\" }",
+            (3, 48),
+            "unknown fake `locale` \"gr\"",
+            "de, en, fr, es, it, nl, pl, tr",
+        ),
+        ("f = { action = \"fake\", locale = \"de\" }", (3, 16), "action \"fake\" needs `kind`", "kind = \"full_name\""),
+        ("f = \"fake\"", (3, 5), "action \"fake\" needs options", "kind = \"full_name\""),
+        (
+            "f = { action = \"redact\", detect = [\"email\"], locale = \"de\" }",
+            (3, 55),
+            "`locale` only applies with `with = \"fake\"`",
+            "with = \"fake\"",
+        ),
+    ];
+    for (rule, at, message, hint) in cases {
+        let d = parse_rules(&format!("version = 1\n[columns]\n{rule}\n"), "r.toml").unwrap_err();
+        assert_eq!(d.len(), 1, "{rule}: {d}");
+        let item = &d.items[0];
+        assert_eq!((item.line, item.column), at, "{rule}: {d}");
+        assert!(item.message.contains(message), "{rule}: {d}");
+        assert!(item.hint.as_deref().unwrap_or_default().contains(hint), "{rule}: {d}");
+    }
+}
