@@ -6,7 +6,8 @@
 use std::net::Ipv6Addr;
 
 pub(crate) const V4_PATTERN: &str = r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b)(?:/[0-9]+)?";
-pub(crate) const V6_PATTERN: &str = r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}(?:%[0-9a-z]+)?(?:/[0-9]+)?";
+pub(crate) const V6_PATTERN: &str =
+    r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}(?:%[0-9a-z]+)?(?:/[0-9]+)?";
 
 /// The address, with its prefix length when that is in range.
 pub(crate) fn find_v4(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
@@ -27,7 +28,8 @@ pub(crate) fn find_v4(text: &str, start: usize, end: usize) -> Option<(usize, us
 fn cidr(text: &str, start: usize, end: usize, max: u16) -> (usize, usize) {
     let Some(slash) = text[start..end].rfind('/').map(|i| start + i) else { return (end, end) };
     let len = &text[slash + 1..end];
-    let in_range = len.len() <= 3 && len.parse::<u16>().is_ok_and(|n| n <= max) && (len == "0" || !len.starts_with('0'));
+    let in_range =
+        len.len() <= 3 && len.parse::<u16>().is_ok_and(|n| n <= max) && (len == "0" || !len.starts_with('0'));
     let glued = text[end..].starts_with(|c: char| c.is_alphanumeric());
     (slash, if in_range && !glued { end } else { slash })
 }
@@ -99,9 +101,9 @@ mod tests {
         assert!(s.found("ratio 1:2:3").is_empty());
         assert_eq!(s.found("nets 2001:db8::/32, fe80::1%eth0/64."), ["2001:db8::/32", "fe80::1%eth0/64"]);
         assert_eq!(s.found("bad 2001:db8::/129 and 2001:db8::/9999"), ["2001:db8::", "2001:db8::"]);
-        assert_eq!(s.found("embedded 64:ff9b::192.0.2.1 and 0:0:0:0:0:FFFF:129.144.52.38"), [
-            "64:ff9b::192.0.2.1",
-            "0:0:0:0:0:FFFF:129.144.52.38"
-        ]);
+        assert_eq!(
+            s.found("embedded 64:ff9b::192.0.2.1 and 0:0:0:0:0:FFFF:129.144.52.38"),
+            ["64:ff9b::192.0.2.1", "0:0:0:0:0:FFFF:129.144.52.38"]
+        );
     }
 }
