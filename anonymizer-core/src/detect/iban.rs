@@ -1,112 +1,66 @@
-//! `iban`: ISO 13616, grouped in fours or not, accepted only with the country's length and a
-//! valid mod-97 check.
+//! `iban`: ISO 13616 IBANs of every country of the registry, in capitals as banks print
+//! them, grouped in fours by spaces or by dashes, or not grouped. A candidate is a finding
+//! when the country is in the registry and the IBAN has its length and BBAN structure and a
+//! valid mod-97 check (the `iban_validate` crate's copy of the SWIFT registry decides), and
+//! it is not glued to a letter or digit. Mixed separators and groups of other sizes are not
+//! IBANs.
 
-pub(crate) const PATTERN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?-u:\b)";
+use std::str::FromStr;
 
-/// IBAN lengths of the SEPA countries and a few common others (ISO 13616 registry).
-const LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24),
-    ("AT", 20),
-    ("BE", 16),
-    ("BG", 22),
-    ("CH", 21),
-    ("CY", 28),
-    ("CZ", 24),
-    ("DE", 22),
-    ("DK", 18),
-    ("EE", 20),
-    ("ES", 24),
-    ("FI", 18),
-    ("FO", 18),
-    ("FR", 27),
-    ("GB", 22),
-    ("GI", 23),
-    ("GL", 18),
-    ("GR", 27),
-    ("HR", 21),
-    ("HU", 28),
-    ("IE", 22),
-    ("IS", 26),
-    ("IT", 27),
-    ("LI", 21),
-    ("LT", 20),
-    ("LU", 20),
-    ("LV", 21),
-    ("MC", 27),
-    ("MT", 31),
-    ("NL", 18),
-    ("NO", 15),
-    ("PL", 28),
-    ("PT", 25),
-    ("RO", 24),
-    ("SE", 24),
-    ("SI", 19),
-    ("SK", 24),
-    ("SM", 27),
-    ("VA", 22),
-    ("XK", 20),
-    ("AL", 28),
-    ("BA", 20),
-    ("ME", 22),
-    ("MK", 19),
-    ("RS", 22),
-    ("TR", 26),
-    ("UA", 29),
-    ("IL", 23),
-    ("AE", 23),
-    ("SA", 24),
-];
+/// Two capitals, two check digits, then the BBAN: groups of four by one kind of separator
+/// (the last group 1–4 characters), or one run. The longest IBAN has 34 characters.
+pub(crate) const PATTERN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?-u:\b)";
 
-/// The IBAN at the start of a candidate that may run on into following text: cut at the
-/// country's length, then checked.
+/// The most characters of an IBAN (ISO 13616).
+const MAX_LEN: usize = 34;
+
+/// The IBAN at the start of a candidate, which may run on into following groups ("VG96 VPVG
+/// 0000 0123 4567 8901 X"): the longest prefix ending at a group's end that is valid.
 pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    let cand = &text[start..end];
-    let &(_, len) = LENGTHS.iter().find(|(cc, _)| cand.starts_with(cc))?;
-    let mut count = 0;
-    let mut cut = None;
-    for (i, c) in cand.char_indices() {
-        if c != ' ' {
-            count += 1;
-            if count == len {
-                cut = Some(i + c.len_utf8());
-                break;
+    let cand = &text.as_bytes()[start..end];
+    let mut compact = [0u8; MAX_LEN + 8];
+    // Compact length and candidate offset at the end of each group.
+    let mut ends = [(0usize, 0usize); 10];
+    let (mut n, mut groups) = (0, 0);
+    for (i, &b) in cand.iter().enumerate() {
+        if b == b' ' || b == b'-' {
+            if groups == ends.len() {
+                return None;
             }
+            ends[groups] = (n, i);
+            groups += 1;
+        } else if n < compact.len() {
+            compact[n] = b;
+            n += 1;
+        } else {
+            return None;
         }
     }
-    let e = start + cut?;
-    let next = text[e..].chars().next();
-    (!next.is_some_and(|c| c.is_ascii_alphanumeric()) && valid(&text[start..e])).then_some((start, e))
+    if groups < ends.len() {
+        ends[groups] = (n, cand.len());
+        groups += 1;
+    }
+    ends[..groups]
+        .iter()
+        .rev()
+        .filter(|(len, _)| (15..=MAX_LEN).contains(len))
+        .find(|(len, _)| valid(&compact[..*len]))
+        .map(|&(_, at)| (start, start + at))
 }
 
-/// Country length and mod-97 check of a candidate (spaces ignored).
-pub(crate) fn valid(candidate: &str) -> bool {
-    let compact: Vec<u8> = candidate.bytes().filter(|b| *b != b' ').collect();
-    let Some(&(_, len)) = LENGTHS.iter().find(|(cc, _)| cc.as_bytes() == &compact[..2.min(compact.len())]) else {
-        return false;
-    };
-    if compact.len() != len {
-        return false;
-    }
-    // Grouped IBANs are grouped in fours.
-    if candidate.contains(' ') && candidate.split(' ').rev().skip(1).any(|g| g.len() != 4) {
-        return false;
-    }
-    let mut r: u32 = 0;
-    for &b in compact[4..].iter().chain(&compact[..4]) {
-        let v = match b {
-            b'0'..=b'9' => u32::from(b - b'0'),
-            b'A'..=b'Z' => u32::from(b - b'A') + 10,
-            _ => return false,
-        };
-        r = if v >= 10 { (r * 100 + v) % 97 } else { (r * 10 + v) % 97 };
-    }
-    r == 1
+/// Registry (country, length, BBAN structure) and mod-97 check of an IBAN without separators.
+pub(crate) fn valid(compact: &[u8]) -> bool {
+    std::str::from_utf8(compact).is_ok_and(|s| iban::Iban::from_str(s).is_ok())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::valid;
     use crate::detect::Scanner;
+
+    /// The whole text is found as one IBAN.
+    fn valid(text: &str) -> bool {
+        Scanner::builtin_only(&["iban"]).unwrap().found(text) == [text]
+    }
 
     #[test]
     fn published_examples_validate_and_near_misses_do_not() {
@@ -137,5 +91,22 @@ mod tests {
         assert_eq!(s.found("Konto DE89370400440532013000."), ["DE89370400440532013000"]);
         assert!(s.found("Ref DE89370400440532013001 (typo)").is_empty());
         assert_eq!(s.found("DE89 3704 0044 0532 0130 00 4111 1111"), ["DE89 3704 0044 0532 0130 00"]);
+        assert_eq!(s.found("IBAN DE89-3704-0044-0532-0130-00."), ["DE89-3704-0044-0532-0130-00"]);
+    }
+
+    #[test]
+    fn mixed_separators_odd_groups_and_glued_letters_are_not_ibans() {
+        let s = Scanner::builtin_only(&["iban"]).unwrap();
+        for bad in [
+            "DE89-3704 0044 0532 0130 00",
+            "DE89 3704-0044-0532-0130-00",
+            "DE89 37040 044 0532 0130 00",
+            "DE89/3704/0044/0532/0130/00",
+            "XDE89370400440532013000",
+            "DE89370400440532013000X",
+            "de89 3704 0044 0532 0130 00",
+        ] {
+            assert!(s.found(bad).is_empty(), "{bad}");
+        }
     }
 }

@@ -18,6 +18,8 @@ mod url;
 pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like_data, ColumnLabels};
 pub use scanner::{Finding, Scanner};
 
+use crate::rule::Region;
+
 /// How a detector decides whether a candidate is real.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Check {
@@ -43,16 +45,17 @@ impl Check {
     /// Whether a search of this detector over a whole text may resume at any position: its
     /// candidates never fail validation, so a search is never inside a match it dropped.
     pub(crate) fn resumes_anywhere(self) -> bool {
-        matches!(self, Check::Email | Check::Pattern)
+        matches!(self, Check::Pattern)
     }
 
     /// Whether a search over a whole text is never in the middle of a failed match right
     /// after byte `b`: numbers resume after the group separators of [`scanner`]'s
-    /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; IPv6 candidates at
-    /// what no address holds.
+    /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; e-mail candidates
+    /// at whitespace; IPv6 candidates at what no address holds.
     pub(crate) fn resumes_after(self, b: u8) -> bool {
         match self {
-            Check::Email | Check::Pattern => true,
+            Check::Pattern => true,
+            Check::Email => b.is_ascii_whitespace(),
             Check::Iban | Check::Card | Check::Phone | Check::Ipv4 => matches!(b, b' ' | b'-' | b'/' | b'.'),
             Check::Url => b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'`'),
             Check::Ipv6 => b.is_ascii() && !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'%')),
@@ -84,16 +87,18 @@ pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
 }
 
 /// Validates a candidate `text[start..end]`; may shrink it (e.g. trailing punctuation).
-pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+/// `region` is the rule's `[input] region`, for national forms.
+pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize, region: Region) -> Option<(usize, usize)> {
     let ok = |b: bool| b.then_some((start, end));
     match check {
-        Check::Pattern | Check::Email => Some((start, end)),
+        Check::Pattern => Some((start, end)),
+        Check::Email => email::find(text, start, end),
         Check::Iban => iban::find(text, start, end),
         Check::Card => card::find(text, start, end),
         Check::Ipv4 => ok(ip::valid_v4(text, start, end)),
         Check::Ipv6 => ip::valid_v6(text, start, end),
         Check::Url => url::trim(text, start, end),
-        Check::Phone => phone::find(text, start, end),
+        Check::Phone => phone::find(text, start, end, region),
     }
 }
 

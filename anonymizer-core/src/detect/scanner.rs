@@ -7,7 +7,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::{builtin, validate, Check};
-use crate::rule::{bounded_regex, CustomDetector};
+use crate::rule::{bounded_regex, CustomDetector, Region};
 
 /// About how many bytes of searched text pass between two calls of a search's progress hook.
 pub(crate) const PROGRESS_STEP: usize = 16 << 10;
@@ -37,6 +37,8 @@ pub struct Scanner {
     names: Vec<String>,
     checks: Vec<Check>,
     regexes: Vec<Regex>,
+    /// National forms (phone numbers) are read as this region writes them.
+    region: Region,
 }
 
 /// What one pass over a cell's bytes tells about which detectors can match at all.
@@ -116,7 +118,14 @@ impl Scanner {
                 return Err(format!("unknown detector `{name}`"));
             }
         }
-        Ok(Scanner { names: names.to_vec(), checks, regexes })
+        Ok(Scanner { names: names.to_vec(), checks, regexes, region: Region::default() })
+    }
+
+    /// The same detectors, reading national forms as `region` writes them (the rule's
+    /// `[input] region`; `DE` by default).
+    pub fn with_region(mut self, region: Region) -> Scanner {
+        self.region = region;
+        self
     }
 
     /// Built-in detectors only (tests, benches).
@@ -177,7 +186,7 @@ impl Scanner {
                 }
                 searched.matched = searched.matched.max(m.end());
                 // A shortened finding (phone numbers) resumes the search right after it.
-                pos = match validate(self.checks[d], text, m.start(), m.end()) {
+                pos = match validate(self.checks[d], text, m.start(), m.end(), self.region) {
                     // An empty match (a custom pattern like `\b`) is not a finding.
                     Some((start, end)) if start < end => {
                         out.push(Finding { start, end, detector: d });

@@ -186,6 +186,9 @@ impl Rules {
             list(i.null_values.iter().map(|v| q(v))),
             i.trim_headers
         );
+        if i.region != Region::default() {
+            let _ = writeln!(s, "region = {}", q(i.region.as_str()));
+        }
 
         if !self.types.is_empty() {
             s.push_str("\n[types]\n");
