@@ -202,3 +202,21 @@ impl Walker<'_, '_> {
         Some(RowFilter { column: column?, matcher, line })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rule::{parse_rules, Region};
+
+    #[test]
+    fn input_region_is_a_country_with_a_numbering_plan_or_an_error_at_its_line() {
+        let rules = parse_rules("version = 1\n[input]\nregion = \"cn\"\n", "r.toml").unwrap();
+        assert_eq!(rules.input.region, Region::new("CN").unwrap());
+        assert_eq!(parse_rules("version = 1\n", "r.toml").unwrap().input.region, Region::DE);
+        for bad in ["XX", "DEU", "", "Germany"] {
+            let d = parse_rules(&format!("version = 1\n[input]\nregion = \"{bad}\"\n"), "r.toml").unwrap_err();
+            let d = &d.items[0];
+            assert_eq!(d.line, 3, "{bad}");
+            assert!(d.message.contains("`region`") && d.hint.as_deref().is_some_and(|h| h.contains("\"DE\"")), "{bad}");
+        }
+    }
+}

@@ -53,9 +53,7 @@ impl Kind {
     }
 
     fn matches(&self, nsn: &[u8]) -> bool {
-        nsn.len() < 32
-            && self.lengths & (1 << nsn.len()) != 0
-            && self.regex.as_ref().is_some_and(|r| r.is_match(nsn))
+        nsn.len() < 32 && self.lengths & (1 << nsn.len()) != 0 && self.regex.as_ref().is_some_and(|r| r.is_match(nsn))
     }
 }
 
@@ -143,7 +141,10 @@ pub(crate) fn international(digits: &[u8]) -> bool {
                 let plan = &all.plans[r];
                 let general = &plan.compiled(all).general;
                 general.matches(nsn)
-                    || plan.national_prefix.as_deref().is_some_and(|p| nsn.strip_prefix(p).is_some_and(|n| general.matches(n)))
+                    || plan
+                        .national_prefix
+                        .as_deref()
+                        .is_some_and(|p| nsn.strip_prefix(p).is_some_and(|n| general.matches(n)))
             })
         })
     })

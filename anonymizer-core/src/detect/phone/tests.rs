@@ -68,3 +68,28 @@ fn decoys_are_kept() {
         assert!(s.found(decoy).is_empty(), "{decoy}: {:?}", s.found(decoy));
     }
 }
+
+#[test]
+fn every_regions_international_numbers_and_the_regions_national_ones() {
+    use crate::rule::Region;
+    let de = Scanner::builtin_only(&["phone"]).unwrap();
+    let cn = Scanner::builtin_only(&["phone"]).unwrap().with_region(Region::new("CN").unwrap());
+    let us = Scanner::builtin_only(&["phone"]).unwrap().with_region(Region::new("us").unwrap());
+    // libphonenumber's own example numbers (PhoneNumberMetadata.xml) of regions the common
+    // forms do not know.
+    for (s, text, want) in [
+        (&de, "Tel. +86 138 0013 8000.", "+86 138 0013 8000"),
+        (&de, "Tel. 0086 138 0013 8000.", "0086 138 0013 8000"),
+        (&cn, "手机 13800138000 联系", "13800138000"),
+        (&cn, "电话 010 1234 5678", "010 1234 5678"),
+        (&de, "call +55 11 96123 4567", "+55 11 96123 4567"),
+        (&de, "Tel +972 2-123-4567", "+972 2-123-4567"),
+        (&us, "call 201 555 0123 today", "201 555 0123"),
+    ] {
+        assert_eq!(s.found(text), [want], "{text}");
+    }
+    // Not a number of any plan, or a national form of another region.
+    for (s, text) in [(&de, "+999 1234 5678 90"), (&de, "13800138000"), (&de, "+49 0000 000000")] {
+        assert!(s.found(text).is_empty(), "{text}: {:?}", s.found(text));
+    }
+}
