@@ -9,6 +9,7 @@ mod examples;
 mod file_type;
 mod model;
 mod plan;
+mod region;
 mod render;
 mod schema;
 mod sections;
@@ -21,6 +22,7 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use examples::{run_examples, ExampleFailure};
 pub(crate) use file_type::arrow_type;
 pub use model::*;
+pub use region::Region;
 
 pub use plan::{reveal, RulePlan};
 pub(crate) use plan::{ColumnPlan, FilterPlan, Op, Redaction};

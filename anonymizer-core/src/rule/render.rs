@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::model::*;
+use super::region::Region;
 
 /// A TOML basic string.
 fn q(s: &str) -> String {

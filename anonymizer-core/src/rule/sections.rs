@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::model::*;
+use super::region::Region;
 use super::syntax::{Reader, Table, Value};
 use super::validate::{bounded_regex, Walker, BUILTIN_DETECTORS};
 
