@@ -1,6 +1,29 @@
-//! `email`: local part, `@`, dotted domain with a letter TLD of 2+ characters.
+//! `email`: a local part, `@`, a dotted domain whose last label is a top-level domain of two or
+//! more letters or a punycode one (`xn--p1ai`). Labels and local parts may be Unicode
+//! (`info@bücher.de`, `почта@пример.рф`) or punycode (`a@xn--d1acufc.xn--p1ai`). A candidate is
+//! a finding when it is not glued to a letter, digit or `_` on either side and its local part
+//! has at most 64 characters.
 
-pub(crate) const PATTERN: &str = r"(?i)(?-u:\b)[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}(?-u:\b)";
+/// Unbounded runs: bounded repetitions of Unicode classes would make a large automaton; the
+/// limits are checked on the candidate. No word boundaries: an ASCII one is wrong next to a
+/// Unicode letter and a Unicode one keeps the regex engine off its DFA on non-ASCII text, so
+/// the neighbours are checked on the candidate too. The punycode top-level domain comes first
+/// (leftmost-first: `xn` alone must not win).
+pub(crate) const PATTERN: &str = r"[\p{L}\p{N}][\p{L}\p{N}._%+\-]*@[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)*\.(?:[xX][nN]--[a-zA-Z0-9]+|\p{L}{2,})";
+
+/// The most characters of a local part (RFC 5321).
+const MAX_LOCAL: usize = 64;
+
+/// The candidate as it is, when nothing glues it to its neighbours and its local part is not
+/// too long.
+pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let glued = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let local = text[start..end].split('@').next()?;
+    (!before.is_some_and(glued) && !after.is_some_and(glued) && local.chars().count() <= MAX_LOCAL)
+        .then_some((start, end))
+}
 
 #[cfg(test)]
 mod tests {
@@ -15,6 +38,15 @@ mod tests {
             ("schreib an a@b.de, danke", &["a@b.de"]),
             ("twitter @handle and user@localhost", &[]),
             ("price 5@3.50 each", &[]),
+            ("a@xn--d1acufc.xn--p1ai", &["a@xn--d1acufc.xn--p1ai"]),
+            ("Mail: info@bücher.de.", &["info@bücher.de"]),
+            ("почта@пример.рф или", &["почта@пример.рф"]),
+            ("(müller@straße.de)", &["müller@straße.de"]),
+            ("snake_anna@example.com", &["snake_anna@example.com"]),
+            ("user@example.com_x", &[]),
+            ("anna@example.com5", &[]),
+            ("a@b.de,c@d.de", &["a@b.de", "c@d.de"]),
+            ("my email is info@presidio.", &[]),
             ("", &[]),
         ];
         s.assert_cases(cases);

@@ -21,6 +21,8 @@ pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like
 pub(crate) use national::CONTEXT_CHARS;
 pub use scanner::{Finding, Scanner};
 
+use crate::rule::Region;
+
 /// How a detector decides whether a candidate is real.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Check {
@@ -50,16 +52,17 @@ impl Check {
     /// Whether a search of this detector over a whole text may resume at any position: its
     /// candidates never fail validation, so a search is never inside a match it dropped.
     pub(crate) fn resumes_anywhere(self) -> bool {
-        matches!(self, Check::Email | Check::Pattern)
+        matches!(self, Check::Pattern)
     }
 
     /// Whether a search over a whole text is never in the middle of a failed match right
     /// after byte `b`: numbers resume after the group separators of [`scanner`]'s
-    /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; IPv6 candidates at
-    /// what no address holds.
+    /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; e-mail candidates
+    /// at whitespace; IPv6 candidates at what no address holds.
     pub(crate) fn resumes_after(self, b: u8) -> bool {
         match self {
-            Check::Email | Check::Pattern => true,
+            Check::Pattern => true,
+            Check::Email => b.is_ascii_whitespace(),
             Check::Iban | Check::Card | Check::Phone | Check::Ipv4 | Check::National(_) => {
                 matches!(b, b' ' | b'-' | b'/' | b'.')
             }
@@ -99,15 +102,17 @@ pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
 }
 
 /// Validates a candidate `text[start..end]`; may shrink it (e.g. trailing punctuation).
-pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+/// `region` is the rule's `[input] region`, for national forms.
+pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize, region: Region) -> Option<(usize, usize)> {
     match check {
-        Check::Pattern | Check::Checked | Check::Email => Some((start, end)),
+        Check::Pattern | Check::Checked => Some((start, end)),
+        Check::Email => email::find(text, start, end),
         Check::Iban => iban::find(text, start, end),
         Check::Card => card::find(text, start, end),
         Check::Ipv4 => ip::find_v4(text, start, end),
         Check::Ipv6 => ip::valid_v6(text, start, end),
         Check::Url => url::trim(text, start, end),
-        Check::Phone => phone::find(text, start, end),
+        Check::Phone => phone::find(text, start, end, region),
         Check::National(kind) => national::find(kind, text, start, end),
     }
 }

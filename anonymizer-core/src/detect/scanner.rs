@@ -7,7 +7,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::{builtin, checksum, national, validate, Check};
-use crate::rule::{bounded_regex, Checksum, CustomDetector};
+use crate::rule::{bounded_regex, Checksum, CustomDetector, Region};
 
 /// About how many bytes of searched text pass between two calls of a search's progress hook.
 pub(crate) const PROGRESS_STEP: usize = 16 << 10;
@@ -39,6 +39,8 @@ pub struct Scanner {
     regexes: Vec<Regex>,
     /// Per detector: a custom detector's `validate` and `context` (empty for the others).
     conditions: Vec<(Option<Checksum>, Vec<String>)>,
+    /// National forms (phone numbers) are read as this region writes them.
+    region: Region,
 }
 
 /// What one pass over a cell's bytes tells about which detectors can match at all.
@@ -162,7 +164,14 @@ impl Scanner {
                 return Err(format!("unknown detector `{name}`"));
             }
         }
-        Ok(Scanner { names: names.to_vec(), checks, regexes, conditions })
+        Ok(Scanner { names: names.to_vec(), checks, regexes, conditions, region: Region::default() })
+    }
+
+    /// The same detectors, reading national forms as `region` writes them (the rule's
+    /// `[input] region`; `DE` by default).
+    pub fn with_region(mut self, region: Region) -> Scanner {
+        self.region = region;
+        self
     }
 
     /// Built-in detectors only (tests, benches).
@@ -258,7 +267,7 @@ impl Scanner {
     /// Validates a candidate of detector `d`: its check, and a custom detector's `validate`
     /// (over the match) and `context` (within [`national::CONTEXT_CHARS`] characters).
     fn validate(&self, d: usize, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-        let found = validate(self.checks[d], text, start, end)?;
+        let found = validate(self.checks[d], text, start, end, self.region)?;
         if self.checks[d] == Check::Checked {
             let (sum, words) = &self.conditions[d];
             if sum.is_some_and(|c| !checksum::holds(c, &text[start..end]))

@@ -36,11 +36,11 @@
 //!   failed number, at the next group (after a space, `-`, `/` or `.`); after another failed
 //!   match, at its end. A window's search for one detector starts right after a byte after
 //!   which that detector's whole-cell search is never inside a failed match (a group
-//!   separator for numbers, whitespace or `<>"'` for URLs; anywhere for e-mail addresses and
-//!   custom patterns without `validate` or `context`, whose candidates never fail; after
-//!   whitespace for those with them, whose failed matches resume at their end), and no
-//!   finding runs across that point (it would be a candidate near this zone or a merged
-//!   one, starting in the window). Nor does a dropped candidate (one made only of
+//!   separator for numbers, whitespace or `<>"'` for URLs, whitespace for e-mail addresses;
+//!   anywhere for custom patterns without `validate` or `context`, whose candidates never
+//!   fail; after whitespace for those with them, whose failed matches resume at their end),
+//!   and no finding runs across that point (it would be a candidate near this zone or a
+//!   merged one, starting in the window). Nor does a dropped candidate (one made only of
 //!   replacement text): the search never starts inside a run of replacement text, only at
 //!   its start. From there both searches take the same steps on the same text. The window
 //!   takes matches up
@@ -77,7 +77,10 @@ use text::{Hay, Text};
 /// removes what it finds, so this only bounds templates that detectors would find again).
 const MAX_REDACT_PASSES: usize = 8;
 
-/// The longest candidate of a numeric detector: an IBAN in groups of four, 64 bytes.
+/// At least the longest candidate of a numeric detector: an IBAN candidate is at most 44
+/// bytes (country and check digits, seven groups of four and a last one of up to four, each
+/// after a space or dash: the registry's longest IBAN, 34 characters, is 42 bytes grouped);
+/// a phone number 25, a card 37.
 const LONGEST: usize = 64;
 
 /// Characters a validator reads before a candidate: a phone number's label (16 separators

@@ -10,6 +10,7 @@ mod fake_kind;
 mod file_type;
 mod model;
 mod plan;
+mod region;
 mod render;
 mod schema;
 mod sections;
@@ -22,6 +23,7 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use examples::{run_examples, ExampleFailure};
 pub(crate) use file_type::arrow_type;
 pub use model::*;
+pub use region::Region;
 
 pub use plan::{reveal, RulePlan};
 pub(crate) use plan::{ColumnPlan, FilterPlan, Op, Redaction};

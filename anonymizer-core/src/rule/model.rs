@@ -6,6 +6,7 @@ use regex::Regex;
 
 pub use super::fake_kind::{FakeKind, FakeLocale};
 use super::file_type::language_type;
+use super::region::Region;
 
 /// What happens to a column no rule names.
 // The JSON Schema of rule files (`schema.rs`) describes these with the same words.
@@ -74,6 +75,8 @@ pub struct InputOptions {
     pub encoding: Encoding,
     pub null_values: Vec<String>,
     pub trim_headers: bool,
+    /// Whose national writing of phone numbers the data uses.
+    pub region: Region,
 }
 
 impl Default for InputOptions {
@@ -86,6 +89,7 @@ impl Default for InputOptions {
             encoding: Encoding::Auto,
             null_values: vec![String::new()],
             trim_headers: true,
+            region: Region::DE,
         }
     }
 }

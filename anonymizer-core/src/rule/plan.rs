@@ -259,6 +259,7 @@ impl RulePlan {
                 },
                 Action::Redact { detect, with } => match Scanner::new(detect, &rules.detectors) {
                     Ok(scanner) => {
+                        let scanner = scanner.with_region(rules.input.region);
                         let with = match with {
                             RedactWith::Template(t) => {
                                 Redaction::Template(detect.iter().map(|d| t.replace("{kind}", d)).collect())

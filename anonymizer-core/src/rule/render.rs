@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::model::*;
+use super::region::Region;
 
 /// A TOML basic string.
 fn q(s: &str) -> String {
@@ -192,6 +193,9 @@ impl Rules {
             list(i.null_values.iter().map(|v| q(v))),
             i.trim_headers
         );
+        if i.region != Region::default() {
+            let _ = writeln!(s, "region = {}", q(i.region.as_str()));
+        }
 
         if !self.types.is_empty() {
             s.push_str("\n[types]\n");

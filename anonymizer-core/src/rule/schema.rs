@@ -68,6 +68,10 @@ struct InputSection {
     null_values: Option<Vec<String>>,
     /// Trim spaces around header names (default true).
     trim_headers: Option<bool>,
+    /// ISO 3166 alpha-2 country whose national writing of phone numbers (and identifiers) the
+    /// data uses (default `DE`).
+    #[schemars(length(min = 2, max = 2))]
+    region: Option<String>,
 }
 
 #[derive(JsonSchema)]

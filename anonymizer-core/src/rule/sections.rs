@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::model::*;
+use super::region::Region;
 use super::syntax::{Reader, Table, Value};
 use super::validate::{bounded_regex, Walker, BUILTIN_DETECTORS};
 
@@ -11,7 +12,7 @@ impl Walker<'_, '_> {
     pub(super) fn input(&mut self, t: &Table<'_>) -> InputOptions {
         self.r.check_keys(
             t,
-            &["format", "delimiter", "quote", "header", "encoding", "null_values", "trim_headers"],
+            &["format", "delimiter", "quote", "header", "encoding", "null_values", "trim_headers", "region"],
             "[input]",
         );
         let mut o = InputOptions::default();
@@ -56,6 +57,18 @@ impl Walker<'_, '_> {
         }
         if let Some(v) = get("trim_headers") {
             o.trim_headers = self.r.boolean(v, "`trim_headers`").unwrap_or(true);
+        }
+        if let Some(v) = get("region") {
+            if let Some(code) = self.r.string(v, "`region`") {
+                match Region::new(&code) {
+                    Some(region) => o.region = region,
+                    None => self.r.error(
+                        v.span(),
+                        "`region` is not an ISO 3166 country with a numbering plan",
+                        Some("two letters, for example \"DE\", \"AT\", \"CH\", \"FR\", \"GB\", \"US\", \"CN\"".into()),
+                    ),
+                }
+            }
         }
         o
     }

@@ -1,7 +1,7 @@
 //! Tests of `[detectors.NAME]`: `validate` and `context`.
 
 use crate::detect::Scanner;
-use crate::rule::{parse_rules, Checksum};
+use crate::rule::{parse_rules, Checksum, Region};
 
 fn detector(body: &str) -> String {
     format!("version = 1\n[detectors.k]\n{body}\n[columns]\nt = {{ action = \"redact\", detect = [\"k\"] }}\n")
@@ -69,4 +69,16 @@ fn validate_and_context_are_read_and_rendered() {
     assert_eq!((k.validate, k.context.as_slice()), (Some(Checksum::Iso7064Mod97_10), &["kunde".to_string()][..]));
     let rendered = rules.render();
     assert!(rendered.contains("validate = \"iso7064_mod97_10\"\ncontext = [\"kunde\"]"), "{rendered}");
+}
+#[test]
+fn input_region_is_a_country_with_a_numbering_plan_or_an_error_at_its_line() {
+    let rules = parse_rules("version = 1\n[input]\nregion = \"cn\"\n", "r.toml").unwrap();
+    assert_eq!(rules.input.region, Region::new("CN").unwrap());
+    assert_eq!(parse_rules("version = 1\n", "r.toml").unwrap().input.region, Region::DE);
+    for bad in ["XX", "DEU", "", "Germany"] {
+        let d = parse_rules(&format!("version = 1\n[input]\nregion = \"{bad}\"\n"), "r.toml").unwrap_err();
+        let d = &d.items[0];
+        assert_eq!(d.line, 3, "{bad}");
+        assert!(d.message.contains("`region`") && d.hint.as_deref().is_some_and(|h| h.contains("\"DE\"")), "{bad}");
+    }
 }
