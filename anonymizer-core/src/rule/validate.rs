@@ -8,7 +8,19 @@ use super::model::*;
 use super::syntax::{parse_document, Reader, Table};
 
 /// Built-in detector names for `redact`.
-pub const BUILTIN_DETECTORS: &[&str] = &["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"];
+pub const BUILTIN_DETECTORS: &[&str] = &[
+    "email",
+    "phone",
+    "iban",
+    "credit_card",
+    "ipv4",
+    "ipv6",
+    "url",
+    // The `person` group.
+    "person_name",
+    "street_address",
+    "date_of_birth",
+];
 
 /// Named alphabets for `encrypt`.
 pub const ALPHABETS: &[(&str, &str)] = &[
