@@ -46,9 +46,6 @@ pub(crate) enum Check {
 /// salutation, a number, a birth word): names, streets and dates that follow it.
 pub(crate) const READ_SPAN: usize = names::READ_SPAN;
 
-/// How far before a candidate `street_address` reads (the street name before a number).
-pub(crate) const READ_BEFORE: usize = street_address::READ_BEFORE;
-
 impl Check {
     /// Detectors of digit groups, whose candidates may swallow a neighbouring number.
     pub(crate) fn numeric(self) -> bool {

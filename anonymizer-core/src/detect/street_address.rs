@@ -20,7 +20,7 @@
 //! city around them.
 
 use super::names::lexicon::{lexicon, STOP};
-use super::names::word::{after_space, capitalized, char_at, char_before, ends_phrase, word_end, word_start};
+use super::names::word::{after_space, capitalized, char_at, char_before, ends_phrase, run_start, word_end, word_start};
 use super::READ_SPAN;
 
 /// A number starting a word.
@@ -33,7 +33,7 @@ pub(crate) const READ_BEFORE: usize = 40;
 const SUFFIXES: &[&str] = &[
     "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad",
     "graben", "wall", "markt", "gässli", "gässle", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk",
-    "dreef", "steeg", "hof", "pad", "boulevard", "passage",
+    "dreef", "steeg", "hof", "pad", "boulevard", "passage", "baan", "straatje",
 ];
 
 /// Words that start a street, with the name after them.
@@ -75,8 +75,12 @@ const TYPES: &[&str] = &[
     "Estates", "Expressway", "Alley", "Annex", "Arcade", "Bayou", "Beach", "Bend", "Bluff", "Bluffs", "Bottom",
     "Light", "Lock", "Locks", "Lodge", "Manor", "Manors", "Mall", "Mission", "Motorway", "Mount", "Neck", "Overpass",
     "Radial", "Ramp", "Run", "Underpass", "Walks", "Wall", "Well", "Plains", "Plain", "Parks", "Roads", "Streets",
-    "Squares", "Throughway", "Trafficway", "Turnpike", "Circles", "Crescents", "Ave.",
+    "Throughway", "Trafficway", "Land", "Fall", "Track", "Crossroads",
 ];
+/// Abbreviated types, which take their dot.
+const ABBREVIATED: &[&str] = &["St", "Rd", "Ave", "Ln", "Dr", "Blvd", "Ct", "Pl", "Sq", "Pkwy", "Cir", "Hwy"];
+/// UK flats before a street without number ("Flat 5, Janice Road").
+const FLATS: &[&str] = &["Flat", "Studio", "Apartment", "Unit"];
 const DIRECTIONS: &[&str] = &["N", "S", "E", "W", "NE", "NW", "SE", "SW"];
 const SECONDARY: &[&str] = &["Apt.", "Apt", "Suite", "Unit", "Flat", "#"];
 const US_STATES: &[&str] = &[
@@ -210,16 +214,21 @@ fn street_after(text: &str, start: usize, end: usize) -> Option<(usize, usize)> 
         }
         return last.map(|l| (start, l));
     }
-    if comma {
-        return None;
-    }
+    // "Flat 5, Janice Road": the flat starts the finding.
+    let flat = text[..start].strip_suffix(' ').and_then(|b| FLATS.iter().find(|f| b.ends_with(*f)).map(|f| start - 1 - f.len()));
+    let start = match flat {
+        Some(f) if comma && word_start(text, f) => f,
+        _ if comma => return None,
+        _ => start,
+    };
     // One to three capitalized words, then a street type.
     let mut at = w;
     for _ in 0..4 {
         let ne = word_end(text, at);
         let word = &text[at..ne];
-        if TYPES.contains(&word) && at > w {
-            let mut end = if text[ne..].starts_with('.') { ne + 1 } else { ne };
+        if is_type(word) && at > w {
+            let abbreviated = ABBREVIATED.contains(&word) && text[ne..].starts_with('.');
+            let mut end = if abbreviated { ne + 1 } else { ne };
             if let Some(d) = after_space(text, end) {
                 let de = word_end(text, d);
                 if DIRECTIONS.contains(&&text[d..de]) && !char_at(text, de).is_some_and(char::is_alphanumeric) {
@@ -234,6 +243,11 @@ fn street_after(text: &str, start: usize, end: usize) -> Option<(usize, usize)> 
         at = after_space(text, ne)?;
     }
     None
+}
+
+/// A US or UK street type, or its plural ("Groves").
+pub(crate) fn is_type(word: &str) -> bool {
+    TYPES.contains(&word) || word.strip_suffix('s').is_some_and(|w| TYPES.contains(&w))
 }
 
 /// Past " Apt. 4", " Suite 12" after a street.
@@ -267,11 +281,12 @@ fn postal_code(text: &str, from: usize, start: usize, end: usize) -> Option<(usi
         s -= p.len();
     }
     let mut e = end;
-    // NL: "1012 AB" (not SA, SD, SS).
-    if digits == 4 && b.get(e) == Some(&b' ') {
-        let l = &b[e + 1..];
+    // NL: "1012 AB", "1012AB".
+    if digits == 4 {
+        let gap = usize::from(b.get(e) == Some(&b' '));
+        let l = &b[e + gap..];
         if l.len() >= 2 && l[0].is_ascii_uppercase() && l[1].is_ascii_uppercase() && !l.get(2).is_some_and(u8::is_ascii_alphanumeric) {
-            e += 3;
+            e += gap + 2;
         }
     }
     let city = after_space(text, e)?;
@@ -292,7 +307,8 @@ fn postal_code(text: &str, from: usize, start: usize, end: usize) -> Option<(usi
 fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
     let lex = lexicon();
     let first = word_end(text, at);
-    if !capitalized(&text[at..first]) || lex.kind(&text[at..first]) & STOP != 0 {
+    let article = matches!(&text[at..first], "La" | "Le" | "Les" | "De" | "Den" | "L") && after_space(text, first).is_some_and(|n| char_at(text, n).is_some_and(char::is_uppercase));
+    if !capitalized(&text[at..first]) || (lex.kind(&text[at..first]) & STOP != 0 && !article) {
         return None;
     }
     let mut ends = [first; 4];
@@ -302,9 +318,7 @@ fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
         e = word_end(text, n);
         *slot = e;
     }
-    if let Some(&known) = ends.iter().rev().find(|&&e| lex.is_city(&text[at..e])) {
-        return Some((true, known));
-    }
+    let known = ends.iter().rev().find(|&&e| lex.is_city(&text[at..e])).copied();
     // Unknown: the capitalized words (with "am", "an der", "sur", "en" between).
     let mut end = first;
     let mut at2 = first;
@@ -314,12 +328,17 @@ fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
         let w = &text[n..ne];
         if capitalized(w) && lex.kind(w) & STOP == 0 {
             end = ne;
-        } else if !matches!(w, "am" | "an" | "der" | "im" | "sur" | "en" | "le" | "la" | "ob") {
+        } else if !matches!(w, "am" | "an" | "der" | "im" | "in" | "bei" | "sur" | "en" | "le" | "la" | "ob" | "aan" | "de") {
             break;
         }
         at2 = ne;
     }
-    Some((false, end))
+    match known {
+        // A known city, or a longer name it starts that ends the phrase ("Zell am See").
+        Some(k) if end <= k || !ends_phrase(text, end) => Some((true, k)),
+        Some(_) => Some((true, end)),
+        None => Some((false, end)),
+    }
 }
 
 /// "NY 10001", "New York, NY 10001-1234".
@@ -359,7 +378,7 @@ fn uk_postcode(text: &str, from: usize, start: usize, end: usize) -> Option<(usi
         return None;
     }
     let before = text.get(from..start)?.strip_suffix(' ')?;
-    let out_start = before.rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
+    let out_start = run_start(before, |c| c.is_ascii_alphanumeric());
     let out = before[out_start..].as_bytes();
     let letters = out.iter().take_while(|c| c.is_ascii_uppercase()).count();
     let rest = &out[letters..];

@@ -26,13 +26,19 @@
 //!   before a candidate (a phone number's label: 16 separators and the word's last 16
 //!   characters; the group before it) and a few characters after; regex word boundaries
 //!   one. Numeric candidates are at most [`LONGEST`] bytes; e-mail addresses, URLs and
-//!   IPv6 addresses can be longer but never hold whitespace, where the copy ends.
+//!   IPv6 addresses can be longer but never hold whitespace, where the copy ends. The
+//!   `person` group's candidates are single words or numbers (a salutation, a first name, a
+//!   house number, a birth word); their checks read what follows, spaces included, but at
+//!   most [`READ_SPAN`] bytes from the candidate's start (the name, street or date, at most
+//!   64 bytes, and what ends it), and `street_address` reads at most 40 bytes before it
+//!   (the street before a house number, at most [`READ_BEHIND_CHARS`] characters).
 //! - *The search in a window is the whole-cell search.* A detector's search is a chain of
 //!   steps, each from where the last one left off: after a finding, at its end; after a
 //!   failed number, at the next group (after a space, `-`, `/` or `.`); after another failed
 //!   match, at its end. A window's search for one detector starts right after a byte after
 //!   which that detector's whole-cell search is never inside a failed match (a group
-//!   separator for numbers, whitespace or `<>"'` for URLs; anywhere for e-mail addresses and
+//!   separator for numbers, whitespace or `<>"'` for URLs, whitespace for the `person`
+//!   group, whose failed candidates are single words; anywhere for e-mail addresses and
 //!   custom patterns, whose candidates never fail), and no finding runs across that point
 //!   (it would be a candidate near this zone or a merged one, starting in the window). From
 //!   there both searches take the same steps on the same text. The window takes matches up
@@ -41,7 +47,8 @@
 //!   context are unchanged and the searches reach it in the same way, so it was a candidate
 //!   of pass k too; then it was replaced, or it overlapped a replaced finding and is in that
 //!   finding's zone. A new candidate overlaps a replacement or reads it, so it starts at
-//!   most [`LONGEST`] + a few bytes before a zone (numbers), inside it (a longer candidate
+//!   most [`LONGEST`] + a few bytes before a zone (numbers) or [`READ_SPAN`] bytes (the
+//!   `person` group: a salutation reading the name after it), inside it (a longer candidate
 //!   freed by a replacement overlapped it in pass k: "https://…/4111111111111111" lost to
 //!   the card, then "https://…/" is found), or at most [`READ_BEHIND`] bytes after it, or
 //!   where a number's search now lands differently: within the group the zone ends in,
@@ -57,7 +64,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::detect::Scanner;
+use crate::detect::{Scanner, READ_SPAN};
 use crate::rule::Redaction;
 
 mod text;
@@ -72,19 +79,20 @@ const LONGEST: usize = 64;
 
 /// Characters a validator reads before a candidate: a phone number's label (16 separators
 /// and 16 characters of word, and one before), the group before it; and 24 bytes of "Tel"
-/// context.
+/// context; a street's name before its house number (40 bytes).
 const READ_BEHIND_CHARS: usize = 40;
 
 /// [`READ_BEHIND_CHARS`] in bytes, at most.
 const READ_BEHIND: usize = 4 * READ_BEHIND_CHARS;
 
-/// Bytes read after a candidate: validators read two characters; the cheap pass that rules
-/// detectors out needs their marks (an e-mail's `@` is at most 65 bytes in) in the copy.
-const READ_AHEAD: usize = 80;
+/// Bytes read after a candidate: validators read two characters, the `person` group's up
+/// to [`READ_SPAN`] bytes from its start; the cheap pass that rules detectors out needs
+/// their marks (an e-mail's `@` is at most 65 bytes in) in the copy.
+const READ_AHEAD: usize = READ_SPAN + 16;
 
 /// How far before a zone a window's search starts: a candidate ending within a few bytes
-/// of the zone reads it.
-const REACH_BEFORE: usize = LONGEST + 16;
+/// of the zone, or reading it from [`READ_SPAN`] bytes before, reads it.
+const REACH_BEFORE: usize = if READ_SPAN > LONGEST { READ_SPAN } else { LONGEST } + 16;
 
 /// Bytes after the right context looked through for whitespace to end the copy at, and
 /// the first step by which a copy grows when a search needs more.

@@ -44,6 +44,13 @@ const SALUTATIONS: &[&str] = &[
     "Srta", "Señor", "Señora", "Señorita", "Dña", "Dra", "Dhr", "Mevr", "Mevrouw", "Meneer", "Mw", "Pan", "Pani",
     "Panna", "Państwo", "Sayın", "Av", "Lord", "Lady",
 ];
+/// Salutations written in lower case in running text ("la señora García", "il signor
+/// Rossi", "mevrouw Jansen", "pani Nowak"): the capitalized word after them is a name.
+pub(crate) const LOWER_SALUTATIONS: &[&str] = &[
+    "herr", "herrn", "frau", "señor", "señora", "señorita", "don", "doña", "signor", "signora", "signorina", "sig",
+    "dott", "dottor", "dottoressa", "meneer", "mevrouw", "mevr", "dhr", "pan", "pani", "pana", "panu", "panią",
+    "panem", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "bay", "bayan", "sayın",
+];
 const WEAK_SALUTATIONS: &[&str] = &["Bay", "Bayan", "Miss", "M", "Don", "Doña", "Dame", "Sir", "Hanım", "Bey"];
 const GREETINGS: &[&str] = &[
     "Hallo", "Hi", "Hey", "Hei", "Moin", "Servus", "Liebe", "Lieber", "Dear", "Hello", "Dearest", "Bonjour", "Bonsoir",
@@ -71,7 +78,7 @@ const CLOSINGS: &[&[&str]] = &[
 const LABELS: &[&str] = &[
     "Name", "Vorname", "Nachname", "Ansprechpartner", "Ansprechpartnerin", "Kontaktperson", "Nom", "Prénom", "Nombre",
     "Nome", "Cognome", "Naam", "Imię", "Nazwisko", "Ad", "Adı", "Soyadı", "Kunde", "Kundin", "Patient", "Patientin",
-    "Contact", "Customer", "Client", "Cliente", "Klant", "Klient", "Klientka", "Müşteri",
+    "Contact", "Customer", "Client", "Cliente", "Klant", "Klient", "Klientka", "Müşteri", "Soyad",
 ];
 /// Capitalized words that are never part of a name.
 const STOPS: &[&str] = &[
@@ -91,7 +98,8 @@ const STOPS: &[&str] = &[
     "August", "September", "Oktober", "November", "Dezember", "January", "February", "March", "May", "June", "July",
     "October", "December", "Herr", "Frau", "Name", "Nummer", "Straße", "Strasse", "Tel", "Telefon", "Fax", "Mail",
     "Email", "Adresse", "Rechnung", "Bestellung", "Kundennummer", "Vielen", "Dank", "Danke", "Bitte", "Thanks",
-    "Please", "Merci", "Gracias", "Grazie", "Hallo", "Hello", "Hi",
+    "Please", "Merci", "Gracias", "Grazie", "Hallo", "Hello", "Hi", "Firma", "Rada", "Miasta", "Bank", "Banco",
+    "Banca", "Hotel", "Grand", "Palais", "Corte", "Consiglio", "Conseil", "Gemeente", "Stadt", "Gemeinde",
 ];
 /// First names of the lists that are common words, places or months in the eight languages.
 const AMBIGUOUS_NAMES: &[&str] = &[
@@ -152,12 +160,21 @@ impl Lexicon {
         Lexicon { words, cities }
     }
 
-    /// The kind of a word (0 when unknown).
+    /// The kind of a word (0 when unknown). A hyphenated word not in the lists is a first
+    /// name when all its parts are ("Karl-Ludwig"), a surname when all are ("Schulze-Brandt").
     pub(crate) fn kind(&self, word: &str) -> Kind {
         if word.len() > LONGEST_WORD {
             return 0;
         }
-        self.words.get(word).copied().unwrap_or(0)
+        match self.words.get(word) {
+            Some(&k) => k,
+            None if word.contains('-') => {
+                let mut parts = word.split('-').map(|p| self.words.get(p).copied().unwrap_or(0));
+                let first = parts.next().unwrap_or(0);
+                parts.fold(first & (FIRST | LAST), |acc, k| acc & k & (FIRST | LAST))
+            }
+            None => 0,
+        }
     }
 
     /// Whether `name` (words separated by single spaces) is a known city.

@@ -23,8 +23,11 @@
 pub(crate) mod lexicon;
 pub(crate) mod word;
 
-use lexicon::{closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, NAME_TRIGGER, SALUTE, STOP, WEAK};
-use word::{after_space, capitalized, char_at, ends_phrase, line_ends, word_end, word_start};
+use lexicon::{
+    closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, LOWER_SALUTATIONS, NAME_TRIGGER, SALUTE, STOP,
+    WEAK,
+};
+use word::{after_space, capitalized, char_at, char_before, ends_phrase, line_ends, run_start, word_end, word_start};
 
 /// How far a candidate's check reads from the start of the word that started it (the
 /// redaction windows rely on it: see `pipeline/redact.rs`).
@@ -64,7 +67,9 @@ pub(crate) fn search(text: &str, from: usize) -> Option<(usize, usize)> {
         let c = b[i];
         if (c.is_ascii_uppercase() || c >= 0xC3) && word_start(text, i) {
             let end = word_end(text, i);
-            if char_at(text, i).is_some_and(char::is_uppercase) && lex.kind(&text[i..end]) & NAME_TRIGGER != 0 {
+            if char_at(text, i).is_some_and(char::is_uppercase)
+                && (lex.kind(&text[i..end]) & NAME_TRIGGER != 0 || lower_salutation_before(text, i).is_some())
+            {
                 return Some((i, end));
             }
             i = end;
@@ -86,7 +91,12 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     let word = text.get(start..end)?;
     let kind = lexicon().kind(word);
     let mut found = None;
-    if kind & CLOSE != 0 {
+    if kind & (SALUTE | WEAK | STOP) == 0 && capitalized(word) {
+        if let Some(s) = lower_salutation_before(text, start) {
+            found = Some((s, strong_run(text, s, end, kind)));
+        }
+    }
+    if found.is_none() && kind & CLOSE != 0 {
         found = closing(text, start, word);
     }
     if found.is_none() && kind & (SALUTE | WEAK) != 0 {
@@ -101,7 +111,61 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     if found.is_none() && kind & FIRST != 0 {
         found = first_name(text, start, end, kind);
     }
+    if found.is_none() && kind & LAST != 0 && kind & (FIRST | AMBIGUOUS | STOP) == 0 {
+        found = before_surname(text, start, end);
+    }
     found
+}
+
+/// Where a name starts whose word at `at` follows a salutation written in lower case
+/// ("señora García", "meneer van Dijk": then the particles start it).
+fn lower_salutation_before(text: &str, at: usize) -> Option<usize> {
+    let mut start = at;
+    let mut p = at;
+    for _ in 0..3 {
+        let before = text[..p].strip_suffix(' ')?;
+        let core = before.strip_suffix('.').unwrap_or(before);
+        let w = run_start(core, |c| c.is_alphabetic() || c == '\'');
+        let word = &core[w..];
+        if core.len() == before.len() && is_particle(word) && word.starts_with(char::is_lowercase) {
+            (start, p) = (w, w);
+            continue;
+        }
+        let ok = LOWER_SALUTATIONS.contains(&word) && !char_before(text, w).is_some_and(char::is_alphanumeric);
+        return ok.then_some(start);
+    }
+    None
+}
+
+/// An unknown capitalized word before a known surname ("Branko Haase"): a name, unless the
+/// word looks like a noun or a function word.
+fn before_surname(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let before = text[..start].strip_suffix(' ')?;
+    let w = run_start(before, |c| c.is_alphabetic() || c == '-' || c == '\'');
+    let word = &before[w..];
+    let k = lexicon().kind(word);
+    const NOUN_ENDINGS: &[&str] = &["ung", "heit", "keit", "schaft", "tion", "tät", "ei", "nis", "chen", "ment", "ismus", "ität"];
+    if !capitalized(word) || k != 0 || NOUN_ENDINGS.iter().any(|e| word.ends_with(e)) || word.len() < 3 {
+        return None;
+    }
+    if char_before(text, w).is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '.') {
+        return None;
+    }
+    // Not after an article or a word that makes it a noun phrase ("der Wagner").
+    if let Some(prev) = text[..w].strip_suffix(' ') {
+        let p = run_start(prev, char::is_alphabetic);
+        if lexicon().kind(&prev[p..]) & STOP != 0 && prev[p..].starts_with(char::is_uppercase) {
+            return None;
+        }
+    }
+    Some((w, extend(text, w, end, LAST)))
+}
+
+/// A name in a slot that holds one (after a salutation, a label and colon, a closing): its
+/// first part ends at `end`; a second capitalized part joins unless the first is a surname.
+fn strong_run(text: &str, start: usize, end: usize, kind: Kind) -> usize {
+    let first_like = kind & FIRST != 0 || kind & LAST == 0;
+    extend(text, start, end, if first_like { kind | FIRST } else { kind })
 }
 
 /// After a salutation ending at `at`: its dot and abbreviation ("Sig.ra"), more titles
@@ -127,7 +191,7 @@ fn salutation(text: &str, at: usize, weak: bool) -> Option<(usize, usize)> {
         if !capitalized(word) || k & STOP != 0 || (weak && k & (FIRST | LAST) == 0) {
             return None;
         }
-        return Some((w, extend(text, w, e, k)));
+        return Some((w, strong_run(text, w, e, k)));
     }
     None
 }
@@ -190,38 +254,48 @@ fn closing(text: &str, start: usize, word: &str) -> Option<(usize, usize)> {
         if !capitalized(&text[at..e]) || k & STOP != 0 {
             continue;
         }
-        let end = extend(text, at, e, k);
-        let words = text[at..end].split(' ').count();
+        let end = strong_run(text, at, e, k);
         let known_first = k & FIRST != 0 && k & AMBIGUOUS == 0;
-        if known_first || (newline && (k & (FIRST | LAST) != 0 || (words >= 2 && line_ends(text, end)))) {
+        if known_first || line_ends(text, end) || (newline && k & (FIRST | LAST) != 0) {
             return Some((at, end));
         }
     }
     None
 }
 
-/// After a label ("Name", "Kunde"): with a colon, any capitalized name; without, a known one.
+/// After a label ("Name", "Kunde", "Ad Soyad", "Imię i nazwisko"): with a colon, any
+/// capitalized name; without, a known one.
 fn label(text: &str, at: usize) -> Option<(usize, usize)> {
-    let rest = &text[at..];
-    let colon = rest.strip_prefix(':').or_else(|| rest.strip_prefix(" :"));
-    let at = match colon {
-        Some(after) => text.len() - after.len(),
-        None => at,
-    };
+    let lex = lexicon();
+    let line = &text[at..text[at..].find('\n').map_or(text.len(), |i| at + i)];
+    let colon = line.find(':').filter(|&i| {
+        i <= 24 && line[..i].split(' ').all(|w| w.is_empty() || w.starts_with(char::is_lowercase) || lex.kind(w) & LABEL != 0)
+    });
+    let at = colon.map_or(at, |i| at + i + 1);
     let w = after_space(text, at)?;
     let e = word_end(text, w);
-    let k = lexicon().kind(&text[w..e]);
+    let k = lex.kind(&text[w..e]);
     if !capitalized(&text[w..e]) || k & (STOP | SALUTE) != 0 || (colon.is_none() && k & (FIRST | LAST) == 0) {
         return None;
     }
-    Some((w, extend(text, w, e, k)))
+    Some((w, if colon.is_some() { strong_run(text, w, e, k) } else { extend(text, w, e, k) }))
 }
 
 /// A known first name before another part of a name ("Anna Schulz", "Jan van Dijk"); an
 /// ambiguous one only before a known surname.
 fn first_name(text: &str, start: usize, end: usize, kind: Kind) -> Option<(usize, usize)> {
     let (k, particle, _) = next_part(text, end)?;
-    if k & STOP != 0 {
+    if k & STOP != 0 || kind & STOP != 0 {
+        return None;
+    }
+    // A street named after a person is a street ("rue Nicole Allard", "Janice Road").
+    let street = text[..start].strip_suffix(' ').is_some_and(|b| {
+        ["rue", "avenue", "boulevard", "place", "allée", "impasse", "chemin", "quai", "Via", "via", "Calle", "calle"]
+            .iter()
+            .any(|w| b.ends_with(w) && !char_before(b, b.len() - w.len()).is_some_and(char::is_alphabetic))
+    });
+    let typed = after_space(text, end).is_some_and(|w| super::street_address::is_type(&text[w..word_end(text, w)]));
+    if street || typed {
         return None;
     }
     let ok = if kind & AMBIGUOUS != 0 { k & LAST != 0 && k & AMBIGUOUS == 0 } else { true };

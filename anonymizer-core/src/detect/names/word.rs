@@ -84,3 +84,8 @@ pub(crate) fn line_ends(text: &str, at: usize) -> bool {
     let at = skip_blanks(text, at);
     matches!(text.as_bytes().get(at), None | Some(b'\n' | b'\r'))
 }
+
+/// Where the run of characters for which `keep` holds that ends `text` starts.
+pub(crate) fn run_start(text: &str, keep: impl Fn(char) -> bool) -> usize {
+    text.char_indices().rev().find(|&(_, c)| !keep(c)).map_or(0, |(i, c)| i + c.len_utf8())
+}
