@@ -74,7 +74,10 @@ fn person_detectors_meet_their_floors() {
             }
         }
     }
-    println!("{:<15} {:<7} {:>5} {:>5} {:>5} {:>9} {:>7}", "detector", "locale", "n", "fp", "fn", "precision", "recall");
+    println!(
+        "{:<15} {:<7} {:>5} {:>5} {:>5} {:>9} {:>7}",
+        "detector", "locale", "n", "fp", "fn", "precision", "recall"
+    );
     for (k, kind) in KINDS.iter().enumerate() {
         for ((locale, _), c) in counts.iter().filter(|((_, kk), _)| *kk == k) {
             let n = c.tp + c.fn_;

@@ -15,29 +15,31 @@ use super::READ_SPAN;
 pub(crate) const PATTERN: &str = r"(?i)(?:geb\.|geboren|geburtsdatum|geburtstag|born|birth|birthdate|birthday|d\.?o\.?b\.?|née|né|naissance|nat[oa]|nascita|nacid[oa]|nacimiento|urodzon[ya]|urodzenia|urodzin|ur\.|geboortedatum|doğum|doğumlu)";
 
 /// Words between a birth word and the date.
+#[rustfmt::skip]
 const FILLERS: &[&str] = &[
     "am", "den", "on", "the", "of", "is", "was", "ist", "le", "il", "el", "op", "tarihi", "dnia", "w", "de", "du",
     "date", "data", "datum", "fecha", "in", "a", "à", "en", "at",
 ];
 
 /// Month names and abbreviations of de, en, fr, es, it, nl, pl, tr, lower case, with their number.
+#[rustfmt::skip]
 const MONTHS: &[(&str, u8)] = &[
     ("januar", 1), ("jänner", 1), ("january", 1), ("janvier", 1), ("enero", 1), ("gennaio", 1), ("januari", 1),
     ("stycznia", 1), ("styczeń", 1), ("ocak", 1), ("jan", 1), ("februar", 2), ("february", 2), ("février", 2),
-    ("febrero", 2), ("febbraio", 2), ("februari", 2), ("lutego", 2), ("luty", 2), ("şubat", 2), ("feb", 2),
-    ("märz", 3), ("march", 3), ("mars", 3), ("marzo", 3), ("maart", 3), ("marca", 3), ("marzec", 3), ("mart", 3),
-    ("mar", 3), ("mär", 3), ("april", 4), ("avril", 4), ("abril", 4), ("aprile", 4), ("kwietnia", 4),
-    ("kwiecień", 4), ("nisan", 4), ("apr", 4), ("mai", 5), ("may", 5), ("mayo", 5), ("maggio", 5), ("mei", 5),
-    ("maja", 5), ("maj", 5), ("mayıs", 5), ("juni", 6), ("june", 6), ("juin", 6), ("junio", 6), ("giugno", 6),
-    ("czerwca", 6), ("czerwiec", 6), ("haziran", 6), ("jun", 6), ("juli", 7), ("july", 7), ("juillet", 7),
-    ("julio", 7), ("luglio", 7), ("lipca", 7), ("lipiec", 7), ("temmuz", 7), ("jul", 7), ("august", 8),
-    ("août", 8), ("agosto", 8), ("augustus", 8), ("sierpnia", 8), ("sierpień", 8), ("ağustos", 8), ("aug", 8),
-    ("september", 9), ("septembre", 9), ("septiembre", 9), ("setiembre", 9), ("settembre", 9), ("września", 9),
-    ("wrzesień", 9), ("eylül", 9), ("sep", 9), ("sept", 9), ("oktober", 10), ("october", 10), ("octobre", 10),
-    ("octubre", 10), ("ottobre", 10), ("października", 10), ("październik", 10), ("ekim", 10), ("oct", 10),
-    ("okt", 10), ("november", 11), ("novembre", 11), ("noviembre", 11), ("listopada", 11), ("listopad", 11),
-    ("kasım", 11), ("nov", 11), ("dezember", 12), ("december", 12), ("décembre", 12), ("diciembre", 12),
-    ("dicembre", 12), ("grudnia", 12), ("grudzień", 12), ("aralık", 12), ("dec", 12), ("dez", 12),
+    ("febrero", 2), ("febbraio", 2), ("februari", 2), ("lutego", 2), ("luty", 2), ("şubat", 2), ("feb", 2), ("märz", 3),
+    ("march", 3), ("mars", 3), ("marzo", 3), ("maart", 3), ("marca", 3), ("marzec", 3), ("mart", 3), ("mar", 3),
+    ("mär", 3), ("april", 4), ("avril", 4), ("abril", 4), ("aprile", 4), ("kwietnia", 4), ("kwiecień", 4), ("nisan", 4),
+    ("apr", 4), ("mai", 5), ("may", 5), ("mayo", 5), ("maggio", 5), ("mei", 5), ("maja", 5), ("maj", 5), ("mayıs", 5),
+    ("juni", 6), ("june", 6), ("juin", 6), ("junio", 6), ("giugno", 6), ("czerwca", 6), ("czerwiec", 6), ("haziran", 6),
+    ("jun", 6), ("juli", 7), ("july", 7), ("juillet", 7), ("julio", 7), ("luglio", 7), ("lipca", 7), ("lipiec", 7),
+    ("temmuz", 7), ("jul", 7), ("august", 8), ("août", 8), ("agosto", 8), ("augustus", 8), ("sierpnia", 8),
+    ("sierpień", 8), ("ağustos", 8), ("aug", 8), ("september", 9), ("septembre", 9), ("septiembre", 9),
+    ("setiembre", 9), ("settembre", 9), ("września", 9), ("wrzesień", 9), ("eylül", 9), ("sep", 9), ("sept", 9),
+    ("oktober", 10), ("october", 10), ("octobre", 10), ("octubre", 10), ("ottobre", 10), ("października", 10),
+    ("październik", 10), ("ekim", 10), ("oct", 10), ("okt", 10), ("november", 11), ("novembre", 11), ("noviembre", 11),
+    ("listopada", 11), ("listopad", 11), ("kasım", 11), ("nov", 11), ("dezember", 12), ("december", 12),
+    ("décembre", 12), ("diciembre", 12), ("dicembre", 12), ("grudnia", 12), ("grudzień", 12), ("aralık", 12),
+    ("dec", 12), ("dez", 12),
 ];
 
 /// The date a birth word `text[start..end]` introduces.
@@ -103,8 +105,10 @@ fn day_first(text: &str, at: usize, first: u32, e1: usize) -> Option<usize> {
         if let Some((second, e2)) = number(text, e1 + 1) {
             if b.get(e2) == Some(&s) {
                 let (third, e3) = number(text, e2 + 1)?;
-                let ends = !char_at(text, e3).is_some_and(char::is_alphanumeric)
-                    && !(matches!(b.get(e3), Some(b'.' | b'/' | b'-')) && b.get(e3 + 1).is_some_and(u8::is_ascii_digit));
+                let glued = char_at(text, e3).is_some_and(char::is_alphanumeric);
+                let more =
+                    matches!(b.get(e3), Some(b'.' | b'/' | b'-')) && b.get(e3 + 1).is_some_and(u8::is_ascii_digit);
+                let ends = !glued && !more;
                 let (l1, l3) = (e1 - at, e3 - e2 - 1);
                 let ok = if l1 == 4 {
                     s == b'-' && l3 <= 2 && year(first, 4) && day_month(third, second)
@@ -119,7 +123,7 @@ fn day_first(text: &str, at: usize, first: u32, e1: usize) -> Option<usize> {
         }
     }
     // Written: "12. März 1985", "12 mars 1985", "12th March 1985", "12 de marzo de 1985".
-    if e1 - at <= 2 && first >= 1 && first <= 31 {
+    if e1 - at <= 2 && (1..=31).contains(&first) {
         let mut p = e1;
         for suffix in ["st", "nd", "rd", "th", "er", "."] {
             if text[p..].starts_with(suffix) {

@@ -20,76 +20,22 @@
 //! city around them.
 
 use super::names::lexicon::{lexicon, STOP};
-use super::names::word::{after_space, capitalized, char_at, char_before, ends_phrase, run_start, word_end, word_start};
+use super::names::word::{
+    after_space, capitalized, char_at, char_before, ends_phrase, run_start, word_end, word_start,
+};
 use super::READ_SPAN;
+
+mod words;
+use words::{
+    ABBREVIATED, DIRECTIONS, FLATS, FR_STREETS, ID_WORDS, LEADS, NOT_STREETS, PREPOSITIONS, SECONDARY, SUFFIXES, TYPES,
+    US_STATES,
+};
 
 /// A number starting a word.
 pub(crate) const PATTERN: &str = r"(?-u:\b)[0-9]{1,5}";
 
 /// How far before a number its check reads: the street name.
 pub(crate) const READ_BEFORE: usize = 40;
-
-/// Words ending in these are streets (lower case; "str." with its dot).
-const SUFFIXES: &[&str] = &[
-    "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee", "steig", "pfad",
-    "graben", "wall", "markt", "gässli", "gässle", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk",
-    "dreef", "steeg", "hof", "pad", "boulevard", "passage", "baan", "straatje",
-];
-
-/// Words that start a street, with the name after them.
-const LEADS: &[&str] = &[
-    "Am", "An", "Auf", "Im", "In", "Zum", "Zur", "Unter", "Hinter", "Vor", "Bei", "Alte", "Alter", "rue", "Rue",
-    "avenue", "Avenue", "boulevard", "Boulevard", "bd", "place", "Place", "chemin", "Chemin", "allée", "Allée",
-    "impasse", "Impasse", "quai", "Quai", "cours", "Cours", "route", "Route", "square", "passage", "Via", "via",
-    "Viale", "viale", "Piazza", "piazza", "Corso", "corso", "Calle", "calle", "Avenida", "Paseo", "Plaza", "ul",
-    "Ulica", "Aleja", "al",
-];
-/// German prepositions among [`LEADS`]: a street only when the number ends the phrase.
-const PREPOSITIONS: &[&str] = &["Am", "An", "Auf", "Im", "In", "Zum", "Zur", "Unter", "Hinter", "Vor", "Bei"];
-/// Nouns after a preposition and before a number that are times, not streets.
-const NOT_STREETS: &[&str] = &[
-    "Jahr", "Jahre", "Jahren", "Tag", "Tage", "Ende", "Anfang", "Wochenende", "Abend", "Morgen", "Mittag",
-    "Nachmittag", "Vormittag", "Monat", "Woche", "Kapitel", "Seite", "Artikel", "Punkt", "Stück", "Platz",
-];
-/// French street words after a number ("10 rue de Rivoli").
-const FR_STREETS: &[&str] = &[
-    "rue", "avenue", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "cours", "route", "square",
-    "passage", "voie", "rond-point", "Rue", "Avenue", "Boulevard", "Place", "Chemin", "Allée", "Impasse", "Quai",
-];
-/// US and UK street types (USPS suffixes and their abbreviations).
-const TYPES: &[&str] = &[
-    "Street", "St", "Road", "Rd", "Avenue", "Ave", "Lane", "Ln", "Drive", "Dr", "Boulevard", "Blvd", "Way", "Court",
-    "Ct", "Place", "Pl", "Square", "Sq", "Terrace", "Close", "Crescent", "Gardens", "Grove", "Hill", "Hills", "Park",
-    "Row", "Mews", "Walk", "Parkway", "Pkwy", "Circle", "Cir", "Highway", "Hwy", "Trail", "Trace", "Path", "Pike",
-    "Plaza", "Mountain", "Mountains", "Burg", "Burgs", "Spur", "Pines", "Wells", "Mills", "Mill", "Port", "Ports",
-    "Heights", "Village", "Villages", "Lights", "Ridge", "Ridges", "Springs", "Spring", "Valley", "Valleys", "View",
-    "Views", "Island", "Islands", "Isle", "Lake", "Lakes", "Landing", "Loop", "Meadow", "Meadows", "Orchard", "Oval",
-    "Pass", "Point", "Points", "Prairie", "Ranch", "Rapids", "Rest", "Route", "Shoal", "Shoals", "Shore", "Shores",
-    "Skyway", "Station", "Stravenue", "Stream", "Summit", "Tunnel", "Turnpike", "Union", "Unions", "Vista", "Viaduct",
-    "Ville", "Ways", "Extension", "Extensions", "Falls", "Ferry", "Field", "Fields", "Flat", "Flats", "Ford",
-    "Fords", "Forest", "Forge", "Forges", "Fork", "Forks", "Fort", "Freeway", "Garden", "Gateway", "Glen", "Glens",
-    "Green", "Greens", "Harbor", "Harbors", "Haven", "Hollow", "Inlet", "Junction", "Junctions", "Key", "Keys",
-    "Knoll", "Knolls", "Branch", "Bridge", "Brook", "Brooks", "Bypass", "Camp", "Canyon", "Cape", "Causeway",
-    "Center", "Centers", "Cliff", "Cliffs", "Club", "Common", "Commons", "Corner", "Corners", "Course", "Courts",
-    "Cove", "Coves", "Creek", "Crest", "Crossing", "Crossroad", "Curve", "Dale", "Dam", "Divide", "Drives", "Estate",
-    "Estates", "Expressway", "Alley", "Annex", "Arcade", "Bayou", "Beach", "Bend", "Bluff", "Bluffs", "Bottom",
-    "Light", "Lock", "Locks", "Lodge", "Manor", "Manors", "Mall", "Mission", "Motorway", "Mount", "Neck", "Overpass",
-    "Radial", "Ramp", "Run", "Underpass", "Walks", "Wall", "Well", "Plains", "Plain", "Parks", "Roads", "Streets",
-    "Throughway", "Trafficway", "Land", "Fall", "Track", "Crossroads",
-];
-/// Abbreviated types, which take their dot.
-const ABBREVIATED: &[&str] = &["St", "Rd", "Ave", "Ln", "Dr", "Blvd", "Ct", "Pl", "Sq", "Pkwy", "Cir", "Hwy"];
-/// UK flats before a street without number ("Flat 5, Janice Road").
-const FLATS: &[&str] = &["Flat", "Studio", "Apartment", "Unit"];
-const DIRECTIONS: &[&str] = &["N", "S", "E", "W", "NE", "NW", "SE", "SW"];
-const SECONDARY: &[&str] = &["Apt.", "Apt", "Suite", "Unit", "Flat", "#"];
-const US_STATES: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
-    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR",
-    "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR",
-];
-/// Words before a number that make it an identifier, not a postal code.
-const ID_WORDS: &[&str] = &["nr", "no", "nummer", "number", "bestellung", "order", "rechnung", "invoice", "auftrag", "ticket", "kunde", "konto", "seite", "page", "artikel", "version"];
 
 /// The address part around the number `text[start..end]`.
 pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
@@ -162,9 +108,14 @@ fn street_before(text: &str, from: usize, start: usize, end: usize) -> Option<(u
     for (i, &(ws, w)) in words.iter().enumerate().skip(1) {
         if LEADS.contains(&w) {
             let name = &words[..i];
-            let names_ok = name.iter().all(|(_, n)| capitalized(n) || matches!(*n, "der" | "den" | "dem" | "de" | "du" | "des" | "la" | "le" | "di" | "del" | "della"));
+            let names_ok = name.iter().all(|(_, n)| {
+                capitalized(n)
+                    || matches!(*n, "der" | "den" | "dem" | "de" | "du" | "des" | "la" | "le" | "di" | "del" | "della")
+            });
             let first = name.last().map_or("", |(_, n)| n);
-            if !names_ok || !capitalized(first) && !matches!(first, "de" | "du" | "des" | "la" | "le" | "der" | "den" | "dem") {
+            if !names_ok
+                || !capitalized(first) && !matches!(first, "de" | "du" | "des" | "la" | "le" | "der" | "den" | "dem")
+            {
                 return None;
             }
             if PREPOSITIONS.contains(&w) {
@@ -202,7 +153,9 @@ fn street_after(text: &str, start: usize, end: usize) -> Option<(usize, usize)> 
         let mut last = None;
         let mut at = we;
         for _ in 0..6 {
-            let Some(n) = after_space(text, at).or_else(|| text[at..].starts_with(" l'").then_some(at + 1)) else { break };
+            let Some(n) = after_space(text, at).or_else(|| text[at..].starts_with(" l'").then_some(at + 1)) else {
+                break;
+            };
             let ne = word_end(text, n);
             let word = &text[n..ne];
             if capitalized(word) || word.starts_with("l'") || word.starts_with("d'") {
@@ -215,7 +168,9 @@ fn street_after(text: &str, start: usize, end: usize) -> Option<(usize, usize)> 
         return last.map(|l| (start, l));
     }
     // "Flat 5, Janice Road": the flat starts the finding.
-    let flat = text[..start].strip_suffix(' ').and_then(|b| FLATS.iter().find(|f| b.ends_with(*f)).map(|f| start - 1 - f.len()));
+    let flat = text[..start]
+        .strip_suffix(' ')
+        .and_then(|b| FLATS.iter().find(|f| b.ends_with(*f)).map(|f| start - 1 - f.len()));
     let start = match flat {
         Some(f) if comma && word_start(text, f) => f,
         _ if comma => return None,
@@ -285,7 +240,11 @@ fn postal_code(text: &str, from: usize, start: usize, end: usize) -> Option<(usi
     if digits == 4 {
         let gap = usize::from(b.get(e) == Some(&b' '));
         let l = &b[e + gap..];
-        if l.len() >= 2 && l[0].is_ascii_uppercase() && l[1].is_ascii_uppercase() && !l.get(2).is_some_and(u8::is_ascii_alphanumeric) {
+        if l.len() >= 2
+            && l[0].is_ascii_uppercase()
+            && l[1].is_ascii_uppercase()
+            && !l.get(2).is_some_and(u8::is_ascii_alphanumeric)
+        {
             e += gap + 2;
         }
     }
@@ -307,7 +266,8 @@ fn postal_code(text: &str, from: usize, start: usize, end: usize) -> Option<(usi
 fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
     let lex = lexicon();
     let first = word_end(text, at);
-    let article = matches!(&text[at..first], "La" | "Le" | "Les" | "De" | "Den" | "L") && after_space(text, first).is_some_and(|n| char_at(text, n).is_some_and(char::is_uppercase));
+    let article = matches!(&text[at..first], "La" | "Le" | "Les" | "De" | "Den" | "L")
+        && after_space(text, first).is_some_and(|n| char_at(text, n).is_some_and(char::is_uppercase));
     if !capitalized(&text[at..first]) || (lex.kind(&text[at..first]) & STOP != 0 && !article) {
         return None;
     }
@@ -328,7 +288,10 @@ fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
         let w = &text[n..ne];
         if capitalized(w) && lex.kind(w) & STOP == 0 {
             end = ne;
-        } else if !matches!(w, "am" | "an" | "der" | "im" | "in" | "bei" | "sur" | "en" | "le" | "la" | "ob" | "aan" | "de") {
+        } else if !matches!(
+            w,
+            "am" | "an" | "der" | "im" | "in" | "bei" | "sur" | "en" | "le" | "la" | "ob" | "aan" | "de"
+        ) {
             break;
         }
         at2 = ne;
@@ -345,7 +308,10 @@ fn city_end(text: &str, at: usize) -> Option<(bool, usize)> {
 fn us_zip(text: &str, from: usize, start: usize, end: usize) -> Option<(usize, usize)> {
     let before = text.get(from..start)?.strip_suffix(' ')?;
     let state = before.get(before.len().checked_sub(2)?..)?;
-    if end - start != 5 || !US_STATES.contains(&state) || char_before(before, before.len() - 2).is_some_and(char::is_alphanumeric) {
+    if end - start != 5
+        || !US_STATES.contains(&state)
+        || char_before(before, before.len() - 2).is_some_and(char::is_alphanumeric)
+    {
         return None;
     }
     let mut s = from + before.len() - 2;
@@ -365,7 +331,8 @@ fn us_zip(text: &str, from: usize, start: usize, end: usize) -> Option<(usize, u
     }
     let b = text.as_bytes();
     let mut e = end;
-    if b.get(e) == Some(&b'-') && b.get(e + 1..e + 5).is_some_and(|x| x.len() == 4 && x.iter().all(u8::is_ascii_digit)) {
+    if b.get(e) == Some(&b'-') && b.get(e + 1..e + 5).is_some_and(|x| x.len() == 4 && x.iter().all(u8::is_ascii_digit))
+    {
         e += 5;
     }
     (!char_at(text, e).is_some_and(char::is_alphanumeric)).then_some((s, e))
@@ -374,12 +341,15 @@ fn us_zip(text: &str, from: usize, start: usize, end: usize) -> Option<(usize, u
 /// A UK postcode "SW1A 1AA" (its inward part "1AA" is the number found), and a city after it.
 fn uk_postcode(text: &str, from: usize, start: usize, end: usize) -> Option<(usize, usize)> {
     let b = text.as_bytes();
-    if end - start != 1 || !(b.get(end..end + 2)?.iter().all(u8::is_ascii_uppercase)) || char_at(text, end + 2).is_some_and(char::is_alphanumeric) {
+    if end - start != 1
+        || !(b.get(end..end + 2)?.iter().all(u8::is_ascii_uppercase))
+        || char_at(text, end + 2).is_some_and(char::is_alphanumeric)
+    {
         return None;
     }
     let before = text.get(from..start)?.strip_suffix(' ')?;
     let out_start = run_start(before, |c| c.is_ascii_alphanumeric());
-    let out = before[out_start..].as_bytes();
+    let out = &before.as_bytes()[out_start..];
     let letters = out.iter().take_while(|c| c.is_ascii_uppercase()).count();
     let rest = &out[letters..];
     let shape = (1..=2).contains(&letters)

@@ -37,21 +37,24 @@ pub(crate) const NAME_TRIGGER: Kind = FIRST | LAST | SALUTE | WEAK | GREET | CLO
 /// The longest word looked up, in bytes.
 pub(crate) const LONGEST_WORD: usize = 40;
 
+#[rustfmt::skip]
 const SALUTATIONS: &[&str] = &[
-    "Herr", "Herrn", "Frau", "Hr", "Fr", "Dr", "Prof", "Professor", "Professorin", "Doktor", "Dipl", "Mag", "Ing",
-    "Mr", "Mrs", "Ms", "Mx", "Mister", "Mme", "Mlle", "Mmes", "Monsieur", "Madame", "Mademoiselle", "Maître", "Me",
-    "Sig", "Signor", "Signore", "Signora", "Signorina", "Dott", "Dottor", "Dottore", "Dottoressa", "Avv", "Sr", "Sra",
-    "Srta", "Señor", "Señora", "Señorita", "Dña", "Dra", "Dhr", "Mevr", "Mevrouw", "Meneer", "Mw", "Pan", "Pani",
-    "Panna", "Państwo", "Sayın", "Av", "Lord", "Lady",
+    "Herr", "Herrn", "Frau", "Hr", "Fr", "Dr", "Prof", "Professor", "Professorin", "Doktor", "Dipl", "Mag", "Ing", "Mr",
+    "Mrs", "Ms", "Mx", "Mister", "Mme", "Mlle", "Mmes", "Monsieur", "Madame", "Mademoiselle", "Maître", "Me", "Sig",
+    "Signor", "Signore", "Signora", "Signorina", "Dott", "Dottor", "Dottore", "Dottoressa", "Avv", "Sr", "Sra", "Srta",
+    "Señor", "Señora", "Señorita", "Dña", "Dra", "Dhr", "Mevr", "Mevrouw", "Meneer", "Mw", "Pan", "Pani", "Panna",
+    "Państwo", "Sayın", "Av", "Lord", "Lady",
 ];
 /// Salutations written in lower case in running text ("la señora García", "il signor
 /// Rossi", "mevrouw Jansen", "pani Nowak"): the capitalized word after them is a name.
+#[rustfmt::skip]
 pub(crate) const LOWER_SALUTATIONS: &[&str] = &[
     "herr", "herrn", "frau", "señor", "señora", "señorita", "don", "doña", "signor", "signora", "signorina", "sig",
-    "dott", "dottor", "dottoressa", "meneer", "mevrouw", "mevr", "dhr", "pan", "pani", "pana", "panu", "panią",
-    "panem", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "bay", "bayan", "sayın",
+    "dott", "dottor", "dottoressa", "meneer", "mevrouw", "mevr", "dhr", "pan", "pani", "pana", "panu", "panią", "panem",
+    "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "bay", "bayan", "sayın",
 ];
 const WEAK_SALUTATIONS: &[&str] = &["Bay", "Bayan", "Miss", "M", "Don", "Doña", "Dame", "Sir", "Hanım", "Bey"];
+#[rustfmt::skip]
 const GREETINGS: &[&str] = &[
     "Hallo", "Hi", "Hey", "Hei", "Moin", "Servus", "Liebe", "Lieber", "Dear", "Hello", "Dearest", "Bonjour", "Bonsoir",
     "Salut", "Cher", "Chère", "Coucou", "Hola", "Estimado", "Estimada", "Querido", "Querida", "Ciao", "Caro", "Cara",
@@ -60,6 +63,7 @@ const GREETINGS: &[&str] = &[
     "Dzień", "Buenos", "Buenas", "Goedemorgen", "Goedemiddag",
 ];
 /// Closings, as words; the first word of each starts the search.
+#[rustfmt::skip]
 const CLOSINGS: &[&[&str]] = &[
     &["Viele", "Grüße"], &["Viele", "Grüsse"], &["Mit", "freundlichen", "Grüßen"], &["Mit", "freundlichen", "Grüssen"],
     &["Freundliche", "Grüße"], &["Freundliche", "Grüsse"], &["Beste", "Grüße"], &["Liebe", "Grüße"],
@@ -71,60 +75,63 @@ const CLOSINGS: &[&[&str]] = &[
     &["Saludos"], &["Un", "saludo"], &["Saludos", "cordiales"], &["Un", "cordial", "saludo"], &["Atentamente"],
     &["Gracias"], &["Cordiali", "saluti"], &["Distinti", "saluti"], &["Saluti"], &["Cordialmente"], &["Grazie"],
     &["Met", "vriendelijke", "groet"], &["Met", "vriendelijke", "groeten"], &["Vriendelijke", "groet"],
-    &["Vriendelijke", "groeten"], &["Hartelijke", "groet"], &["Groeten"], &["Groetjes"], &["Bedankt"],
-    &["Pozdrawiam"], &["Z", "poważaniem"], &["Serdecznie", "pozdrawiam"], &["Pozdrowienia"], &["Dziękuję"],
-    &["Saygılarımla"], &["Saygılar"], &["Sevgiler"], &["Teşekkürler"], &["İyi", "çalışmalar"], &["Danke"],
+    &["Vriendelijke", "groeten"], &["Hartelijke", "groet"], &["Groeten"], &["Groetjes"], &["Bedankt"], &["Pozdrawiam"],
+    &["Z", "poważaniem"], &["Serdecznie", "pozdrawiam"], &["Pozdrowienia"], &["Dziękuję"], &["Saygılarımla"],
+    &["Saygılar"], &["Sevgiler"], &["Teşekkürler"], &["İyi", "çalışmalar"], &["Danke"],
 ];
+#[rustfmt::skip]
 const LABELS: &[&str] = &[
     "Name", "Vorname", "Nachname", "Ansprechpartner", "Ansprechpartnerin", "Kontaktperson", "Nom", "Prénom", "Nombre",
     "Nome", "Cognome", "Naam", "Imię", "Nazwisko", "Ad", "Adı", "Soyadı", "Kunde", "Kundin", "Patient", "Patientin",
     "Contact", "Customer", "Client", "Cliente", "Klant", "Klient", "Klientka", "Müşteri", "Soyad",
 ];
 /// Capitalized words that are never part of a name.
+#[rustfmt::skip]
 const STOPS: &[&str] = &[
     "Sie", "Ihnen", "Ihr", "Ihre", "Du", "Dir", "Dich", "Euch", "Wir", "Uns", "Ich", "Er", "Es", "Team", "Kollegen",
-    "Kolleginnen", "Zusammen", "Alle", "Allerseits", "Leute", "Kunde", "Kundin", "Kunden", "Damen", "Herren",
-    "Freunde", "Nachbarn", "Support", "Service", "Kundenservice", "Kundendienst", "Vertrieb", "Buchhaltung", "Gmbh",
-    "GmbH", "AG", "KG", "Ltd", "Inc", "Co", "Mitarbeiter", "Grüße", "Grüßen", "Gruß", "Regards", "Der", "Die", "Das",
-    "Den", "Dem", "Des", "Ein", "Eine", "Und", "Oder", "Aber", "Mit", "Von", "Bei", "Für", "Im", "Am", "An", "In",
-    "Zum", "Zur", "The", "A", "And", "Or", "Of", "To", "For", "With", "From", "All", "Everyone", "Everybody",
-    "There", "Folks", "Friends", "Sir", "Madam", "Customer", "Customers", "Colleagues", "You", "We", "I", "It",
-    "Le", "La", "Les", "Un", "Une", "Et", "Ou", "De", "Du", "Des", "Vous", "Nous", "Tous", "Toutes", "Équipe",
-    "Madame", "Monsieur", "Collègues", "Client", "El", "Los", "Las", "Una", "Y", "Usted", "Ustedes", "Todos",
-    "Equipo", "Il", "Lo", "Gli", "E", "Tutti", "Ragazzi", "Squadra", "Het", "Een", "En", "Allemaal", "Iedereen",
-    "Jullie", "U", "Wszystkim", "Wszyscy", "Zespół", "Ve", "Bir", "Herkese", "Arkadaşlar", "Ekip", "Montag",
-    "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag", "Monday", "Tuesday", "Wednesday",
-    "Thursday", "Friday", "Saturday", "Sunday", "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
-    "August", "September", "Oktober", "November", "Dezember", "January", "February", "March", "May", "June", "July",
-    "October", "December", "Herr", "Frau", "Name", "Nummer", "Straße", "Strasse", "Tel", "Telefon", "Fax", "Mail",
-    "Email", "Adresse", "Rechnung", "Bestellung", "Kundennummer", "Vielen", "Dank", "Danke", "Bitte", "Thanks",
-    "Please", "Merci", "Gracias", "Grazie", "Hallo", "Hello", "Hi", "Firma", "Rada", "Miasta", "Bank", "Banco",
-    "Banca", "Hotel", "Grand", "Palais", "Corte", "Consiglio", "Conseil", "Gemeente", "Stadt", "Gemeinde",
+    "Kolleginnen", "Zusammen", "Alle", "Allerseits", "Leute", "Kunde", "Kundin", "Kunden", "Damen", "Herren", "Freunde",
+    "Nachbarn", "Support", "Service", "Kundenservice", "Kundendienst", "Vertrieb", "Buchhaltung", "Gmbh", "GmbH", "AG",
+    "KG", "Ltd", "Inc", "Co", "Mitarbeiter", "Grüße", "Grüßen", "Gruß", "Regards", "Der", "Die", "Das", "Den", "Dem",
+    "Des", "Ein", "Eine", "Und", "Oder", "Aber", "Mit", "Von", "Bei", "Für", "Im", "Am", "An", "In", "Zum", "Zur",
+    "The", "A", "And", "Or", "Of", "To", "For", "With", "From", "All", "Everyone", "Everybody", "There", "Folks",
+    "Friends", "Sir", "Madam", "Customer", "Customers", "Colleagues", "You", "We", "I", "It", "Le", "La", "Les", "Un",
+    "Une", "Et", "Ou", "De", "Du", "Des", "Vous", "Nous", "Tous", "Toutes", "Équipe", "Madame", "Monsieur", "Collègues",
+    "Client", "El", "Los", "Las", "Una", "Y", "Usted", "Ustedes", "Todos", "Equipo", "Il", "Lo", "Gli", "E", "Tutti",
+    "Ragazzi", "Squadra", "Het", "Een", "En", "Allemaal", "Iedereen", "Jullie", "U", "Wszystkim", "Wszyscy", "Zespół",
+    "Ve", "Bir", "Herkese", "Arkadaşlar", "Ekip", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag",
+    "Sonntag", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Januar", "Februar",
+    "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember", "January",
+    "February", "March", "May", "June", "July", "October", "December", "Herr", "Frau", "Name", "Nummer", "Straße",
+    "Strasse", "Tel", "Telefon", "Fax", "Mail", "Email", "Adresse", "Rechnung", "Bestellung", "Kundennummer", "Vielen",
+    "Dank", "Danke", "Bitte", "Thanks", "Please", "Merci", "Gracias", "Grazie", "Hallo", "Hello", "Hi", "Firma", "Rada",
+    "Miasta", "Bank", "Banco", "Banca", "Hotel", "Grand", "Palais", "Corte", "Consiglio", "Conseil", "Gemeente",
+    "Stadt", "Gemeinde",
 ];
 /// First names of the lists that are common words, places or months in the eight languages.
+#[rustfmt::skip]
 const AMBIGUOUS_NAMES: &[&str] = &[
     "Will", "Mark", "Bill", "Frank", "Rose", "Wolf", "Sonne", "Mai", "May", "June", "April", "August", "Paris",
     "Berlin", "Florida", "China", "India", "Georgia", "Holland", "Sydney", "Dallas", "Houston", "Memphis", "Denver",
     "Orlando", "Cleveland", "Columbus", "Lincoln", "Madison", "Austin", "Victoria", "Argentina", "Cuba", "Nevada",
     "Montana", "Dakota", "Maine", "Maryland", "Virginia", "Carolina", "France", "Germania", "Italia", "Grace", "Faith",
-    "Hope", "Joy", "Summer", "Winter", "Spring", "Autumn", "Sky", "Star", "Storm", "Page", "Dean", "Guy", "Art",
-    "Ray", "Pat", "Rich", "Chance", "Chase", "Major", "King", "Prince", "Royal", "Golden", "Crystal", "Diamond",
-    "Pearl", "Amber", "Ruby", "Lily", "Iris", "Daisy", "Violet", "Ivy", "Holly", "Hazel", "Jade", "Honey", "Baby",
-    "Angel", "Love", "Haben", "Sein", "Kein", "Dann", "Darin", "Deren", "Allen", "Andere", "Anders", "Lang", "Kam",
-    "Ja", "Von", "Van", "Le", "La", "El", "Un", "Una", "The", "My", "So", "See", "Many", "Hello", "Miss", "First",
-    "Can", "Man", "Men", "Mine", "Line", "File", "Even", "Desire", "Constant", "Long", "Signe", "Son", "Sang", "Cher",
-    "Ciel", "Beau", "Fleur", "Prima", "Primo", "Vita", "Vida", "Luz", "Flor", "Mar", "Fe", "Oro", "Tempo", "Natale",
-    "Mare", "Luce", "Gece", "Gün", "Güzel", "Özel", "Mutlu", "Sabah", "Yeter", "Selam", "Kim", "Su", "Tu", "Mi",
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "September", "January", "Juli",
-    "Juni", "Mercedes", "Porsche", "Bentley", "Jaguar", "Apple", "Amazon", "Nike", "Santa", "Santo", "San", "Rio",
-    "Angeles", "Ángeles", "Mercy", "Patience", "Prudence", "Honor", "Liberty",
-    "Justice", "Trinity", "Destiny", "Harmony", "Melody", "Serenity", "Haven", "Ocean", "River", "Forest", "Stone",
-    "Clay", "Rock", "Brook", "Dale", "Glen", "Heath", "Lane", "Reed", "Rush", "Wade", "Ward", "Young", "Black", "White",
-    "Brown", "Green", "Gray", "Grey", "Bell", "Hall", "Hill", "Wood", "Walker", "Hunter", "Carter", "Parker", "Porter",
-    "Mason", "Cooper", "Baker", "Fisher", "Miller", "Taylor", "Turner", "Marshall", "Sterling", "Temple", "Noble",
-    "Urban", "Vital", "Rex", "Dom", "Don", "Fee", "Elf", "Tanne", "Linde", "Birke",
-    "Dorf", "Adler", "Falk", "Hase", "Fuchs", "Bär", "Löwe", "Engel", "Kaiser",
-    "Herzog", "Graf", "Fürst", "Ritter", "Kind", "Karte", ];
+    "Hope", "Joy", "Summer", "Winter", "Spring", "Autumn", "Sky", "Star", "Storm", "Page", "Dean", "Guy", "Art", "Ray",
+    "Pat", "Rich", "Chance", "Chase", "Major", "King", "Prince", "Royal", "Golden", "Crystal", "Diamond", "Pearl",
+    "Amber", "Ruby", "Lily", "Iris", "Daisy", "Violet", "Ivy", "Holly", "Hazel", "Jade", "Honey", "Baby", "Angel",
+    "Love", "Haben", "Sein", "Kein", "Dann", "Darin", "Deren", "Allen", "Andere", "Anders", "Lang", "Kam", "Ja", "Von",
+    "Van", "Le", "La", "El", "Un", "Una", "The", "My", "So", "See", "Many", "Hello", "Miss", "First", "Can", "Man",
+    "Men", "Mine", "Line", "File", "Even", "Desire", "Constant", "Long", "Signe", "Son", "Sang", "Cher", "Ciel", "Beau",
+    "Fleur", "Prima", "Primo", "Vita", "Vida", "Luz", "Flor", "Mar", "Fe", "Oro", "Tempo", "Natale", "Mare", "Luce",
+    "Gece", "Gün", "Güzel", "Özel", "Mutlu", "Sabah", "Yeter", "Selam", "Kim", "Su", "Tu", "Mi", "Sunday", "Monday",
+    "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "September", "January", "Juli", "Juni", "Mercedes",
+    "Porsche", "Bentley", "Jaguar", "Apple", "Amazon", "Nike", "Santa", "Santo", "San", "Rio", "Angeles", "Ángeles",
+    "Mercy", "Patience", "Prudence", "Honor", "Liberty", "Justice", "Trinity", "Destiny", "Harmony", "Melody",
+    "Serenity", "Haven", "Ocean", "River", "Forest", "Stone", "Clay", "Rock", "Brook", "Dale", "Glen", "Heath", "Lane",
+    "Reed", "Rush", "Wade", "Ward", "Young", "Black", "White", "Brown", "Green", "Gray", "Grey", "Bell", "Hall", "Hill",
+    "Wood", "Walker", "Hunter", "Carter", "Parker", "Porter", "Mason", "Cooper", "Baker", "Fisher", "Miller", "Taylor",
+    "Turner", "Marshall", "Sterling", "Temple", "Noble", "Urban", "Vital", "Rex", "Dom", "Don", "Fee", "Elf", "Tanne",
+    "Linde", "Birke", "Dorf", "Adler", "Falk", "Hase", "Fuchs", "Bär", "Löwe", "Engel", "Kaiser", "Herzog", "Graf",
+    "Fürst", "Ritter", "Kind", "Karte",
+];
 
 /// First names, surnames and the tables in one map; cities apart.
 pub(crate) struct Lexicon {

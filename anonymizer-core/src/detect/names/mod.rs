@@ -24,8 +24,8 @@ pub(crate) mod lexicon;
 pub(crate) mod word;
 
 use lexicon::{
-    closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, LOWER_SALUTATIONS, NAME_TRIGGER, SALUTE, STOP,
-    WEAK,
+    closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, LOWER_SALUTATIONS, NAME_TRIGGER, SALUTE,
+    STOP, WEAK,
 };
 use word::{after_space, capitalized, char_at, char_before, ends_phrase, line_ends, run_start, word_end, word_start};
 
@@ -39,21 +39,21 @@ const NAME_WORDS: usize = 4;
 
 /// Lower-case words inside names ("Jan van der Berg", "José de la Cruz"); also capitalized
 /// before another part ("Giuseppe Di Stefano").
+#[rustfmt::skip]
 const PARTICLES: &[&str] = &[
     "van", "von", "vom", "zu", "der", "den", "de", "del", "della", "dei", "degli", "di", "da", "das", "dos", "du",
     "des", "la", "le", "ter", "ten", "te", "y", "bin", "ibn", "al", "el", "'t",
 ];
 
 /// Lower-case academic abbreviations after a title ("Dr. med.", "Dr. rer. nat.").
-const TITLE_ABBREVIATIONS: &[&str] = &["med", "dent", "vet", "rer", "nat", "phil", "jur", "habil", "oec", "pol", "h", "c"];
+const TITLE_ABBREVIATIONS: &[&str] =
+    &["med", "dent", "vet", "rer", "nat", "phil", "jur", "habil", "oec", "pol", "h", "c"];
 
 /// Two-word greetings: the first word and what may follow it.
+#[rustfmt::skip]
 const GREETING_PAIRS: &[(&str, &[&str])] = &[
-    ("Guten", &["Tag", "Morgen", "Abend"]),
-    ("Good", &["morning", "afternoon", "evening", "day"]),
-    ("Dzień", &["dobry"]),
-    ("Buenos", &["días", "dias"]),
-    ("Buenas", &["tardes", "noches"]),
+    ("Guten", &["Tag", "Morgen", "Abend"]), ("Good", &["morning", "afternoon", "evening", "day"]),
+    ("Dzień", &["dobry"]), ("Buenos", &["días", "dias"]), ("Buenas", &["tardes", "noches"]),
 ];
 
 /// The next word from `from` that may start a name: a capitalized word (or a salutation
@@ -144,7 +144,8 @@ fn before_surname(text: &str, start: usize, end: usize) -> Option<(usize, usize)
     let w = run_start(before, |c| c.is_alphabetic() || c == '-' || c == '\'');
     let word = &before[w..];
     let k = lexicon().kind(word);
-    const NOUN_ENDINGS: &[&str] = &["ung", "heit", "keit", "schaft", "tion", "tät", "ei", "nis", "chen", "ment", "ismus", "ität"];
+    const NOUN_ENDINGS: &[&str] =
+        &["ung", "heit", "keit", "schaft", "tion", "tät", "ei", "nis", "chen", "ment", "ismus", "ität"];
     if !capitalized(word) || k != 0 || NOUN_ENDINGS.iter().any(|e| word.ends_with(e)) || word.len() < 3 {
         return None;
     }
@@ -269,7 +270,10 @@ fn label(text: &str, at: usize) -> Option<(usize, usize)> {
     let lex = lexicon();
     let line = &text[at..text[at..].find('\n').map_or(text.len(), |i| at + i)];
     let colon = line.find(':').filter(|&i| {
-        i <= 24 && line[..i].split(' ').all(|w| w.is_empty() || w.starts_with(char::is_lowercase) || lex.kind(w) & LABEL != 0)
+        i <= 24
+            && line[..i]
+                .split(' ')
+                .all(|w| w.is_empty() || w.starts_with(char::is_lowercase) || lex.kind(w) & LABEL != 0)
     });
     let at = colon.map_or(at, |i| at + i + 1);
     let w = after_space(text, at)?;

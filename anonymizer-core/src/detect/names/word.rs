@@ -15,7 +15,8 @@ pub(crate) fn char_at(text: &str, at: usize) -> Option<char> {
 /// nor a joining `-`, `'`, `’`, `.` or `@`.
 pub(crate) fn word_start(text: &str, at: usize) -> bool {
     char_at(text, at).is_some_and(char::is_alphabetic)
-        && !char_before(text, at).is_some_and(|c| c.is_alphanumeric() || matches!(c, '-' | '\'' | '’' | '.' | '@' | '_'))
+        && !char_before(text, at)
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '-' | '\'' | '’' | '.' | '@' | '_'))
 }
 
 /// The end of the word starting at `at`: letters, with a `-`, `'` or `’` between letters.
