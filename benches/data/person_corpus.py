@@ -90,6 +90,12 @@ NEGATIVES = {
         "Die Versicherung zahlt den Schaden nach Prüfung.", "Bitte die Anlage an die Geschäftsführung weiterleiten.",
         "Am Ende des Monats kommt die Abrechnung.", "Der Paketdienst DHL Express stellt morgen zu.",
         "Laut Vertrag endet die Frist im August.", "Die Mitarbeiter der Filiale Köln Süd sind informiert.",
+        "Bitte Rückruf wegen Kündigung, Vertragsnummer und Zählerstand.", "Der Techniker Wagner kommt am Dienstag.",
+        "Die Deutsche Bahn und die Deutsche Post haben Verspätung.", "Neue Kunden erhalten im Juni einen Rabatt.",
+        "Herzlichen Glückwunsch zum Geburtstag und alles Gute!", "Sehr geehrte Kundin, sehr geehrter Kunde,",
+        "Das Rote Kreuz sammelt Spenden für die Flutopfer.", "Grüße an Mark und Paula aus dem Büro.",
+        "Die Bäckerei Schmidt liefert Brot und Brötchen.", "Ende Mai kommt die neue Version der Software.",
+        "Max. Gewicht 20 kg, Min. Bestellwert 10 Euro.", "Frau und Herr sind Anreden, Dr. ist ein Titel.",
     ],
     "en": [
         "Will Power is the title of the new book.", "Mark the calendar: Bill Payment is due in May.",
@@ -98,6 +104,9 @@ NEGATIVES = {
         "Kind regards from the Support Team", "The Customer Service desk in London opens on Monday.",
         "Apple and Amazon reported results in April.", "Our Sales Manager visited New York and Boston.",
         "The Royal Mail parcel arrived at the Post Office.", "Payment Terms: Net 30 Days.",
+        "Happy Birthday from the Finance Department!", "Thanks for the Quick Reply.", "Dear Valued Customer,",
+        "The Chief Executive Officer signed the Annual Report.", "Grace period ends in March.",
+        "Hope to see you at the Summer Party in June.", "Will you call Customer Care on Monday?",
     ],
     "fr": [
         "La Poste livre le colis lundi à Paris.", "Bonjour à tous, la Réunion commence à midi.",
