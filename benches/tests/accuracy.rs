@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use anonymizer_core::detect::Scanner;
-use anonymizer_core::rule::BUILTIN_DETECTORS;
+use anonymizer_core::rule::{Region, BUILTIN_DETECTORS};
 use importd_bench::corpus::{corpus, KINDS};
 use importd_bench::labelled::{load, Table};
 
@@ -47,7 +47,7 @@ fn every_builtin_detector_meets_its_floors_on_independent_data() {
     for case in load("faker/corpus.jsonl") {
         let region = case.region.clone().unwrap_or_else(|| "DE".into());
         let scanner = scanners.entry(region.clone()).or_insert_with(|| {
-            Scanner::builtin_only(&names).expect("built-ins").with_region(&region).expect("a known region")
+            Scanner::builtin_only(&names).expect("built-ins").with_region(Region::new(&region).expect("a known region"))
         });
         let text = case.text.as_str();
         scanner.scan(text, &mut found);

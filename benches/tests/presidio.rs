@@ -6,6 +6,7 @@
 //! invalid IBAN found. Run with `--nocapture` to see the table and every miss.
 
 use anonymizer_core::detect::Scanner;
+use anonymizer_core::rule::Region;
 use importd_bench::labelled::{load, Table};
 
 /// The detectors a Presidio test's recognizer corresponds to.
@@ -30,7 +31,7 @@ fn presidio_recognizer_cases() {
         let test = case.test.as_deref().expect("each case names its test");
         let mut scanner = Scanner::builtin_only(detectors(test)).expect("built-in detectors");
         if let Some(region) = &case.region {
-            scanner = scanner.with_region(region).expect("a known region");
+            scanner = scanner.with_region(Region::new(region).expect("a known region"));
         }
         let text = case.text.as_str();
         scanner.scan(text, &mut found);

@@ -8,13 +8,16 @@
 
 mod card;
 pub(crate) mod checksum;
+mod date_of_birth;
 mod email;
 mod header;
 mod iban;
 mod ip;
+mod names;
 mod national;
 mod phone;
 mod scanner;
+mod street_address;
 mod url;
 
 pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like_data, ColumnLabels};
@@ -41,7 +44,16 @@ pub(crate) enum Check {
     Checked,
     /// A national identifier (`national/`).
     National(national::Kind),
+    // The `person` group: their searches and checks read words around a candidate (see
+    // `READ_SPAN`); person_name's search is code, not a pattern.
+    PersonName,
+    StreetAddress,
+    DateOfBirth,
 }
+
+/// How far the checks of the `person` group read from the start of a candidate (a
+/// salutation, a number, a birth word): names, streets and dates that follow it.
+pub(crate) const READ_SPAN: usize = names::READ_SPAN;
 
 impl Check {
     /// Detectors of digit groups, whose candidates may swallow a neighbouring number.
@@ -59,8 +71,11 @@ impl Check {
     /// after byte `b`: numbers resume after the group separators of [`scanner`]'s
     /// `next_group`; URL candidates end at whitespace, `<`, `>`, quotes; e-mail candidates
     /// at whitespace; IPv6 candidates at what no address holds.
+    /// Candidates of the `person` group are single words or numbers (a failed one resumes
+    /// at its end): never inside one after whitespace.
     pub(crate) fn resumes_after(self, b: u8) -> bool {
         match self {
+            Check::PersonName | Check::StreetAddress | Check::DateOfBirth => b.is_ascii_whitespace(),
             Check::Pattern => true,
             Check::Email => b.is_ascii_whitespace(),
             Check::Iban | Check::Card | Check::Phone | Check::Ipv4 | Check::National(_) => {
@@ -97,6 +112,10 @@ pub(crate) fn builtin(name: &str) -> Option<(&'static str, Check)> {
         "ipv6" => (ip::V6_PATTERN, Check::Ipv6),
         "url" => (url::PATTERN, Check::Url),
         "phone" => (phone::PATTERN, Check::Phone),
+        // No pattern: `search` finds its candidates.
+        "person_name" => ("", Check::PersonName),
+        "street_address" => (street_address::PATTERN, Check::StreetAddress),
+        "date_of_birth" => (date_of_birth::PATTERN, Check::DateOfBirth),
         _ => return national::builtin(name).map(|(p, k)| (p, Check::National(k))),
     })
 }
@@ -114,6 +133,17 @@ pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize, regio
         Check::Url => url::trim(text, start, end),
         Check::Phone => phone::find(text, start, end, region),
         Check::National(kind) => national::find(kind, text, start, end),
+        Check::PersonName => names::find(text, start, end),
+        Check::StreetAddress => street_address::find(text, start, end),
+        Check::DateOfBirth => date_of_birth::find(text, start, end),
+    }
+}
+
+/// The next candidate at or after `from` of a detector whose search is code, not a pattern.
+pub(crate) fn search(check: Check, text: &str, from: usize) -> Option<Option<(usize, usize)>> {
+    match check {
+        Check::PersonName => Some(names::search(text, from)),
+        _ => None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::{builtin, checksum, national, validate, Check};
+use super::{builtin, checksum, national, search, validate, Check};
 use crate::rule::{bounded_regex, Checksum, CustomDetector, Region};
 
 /// About how many bytes of searched text pass between two calls of a search's progress hook.
@@ -60,6 +60,8 @@ struct Signals {
     letter_digit: bool,
     digit_letter: bool,
     ahv_prefix: bool,
+    /// An ASCII upper-case letter or a byte starting a non-ASCII character (names).
+    upper: bool,
 }
 
 impl Signals {
@@ -93,12 +95,14 @@ impl Signals {
                     }
                 }
                 b'A'..=b'Z' | b'a'..=b'z' => {
+                    s.upper |= c.is_ascii_uppercase();
                     let prev = |k: usize| if i >= k { b[i - k] } else { 0 };
                     if prev(1).is_ascii_digit() || matches!(prev(1), b' ' | b'-') && prev(2).is_ascii_digit() {
                         s.digit_letter = true;
                     }
                 }
                 b'@' => s.at = true,
+                0xC3..=0xFF => s.upper = true,
                 b'.' => {
                     s.dots += 1;
                     if i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"www") {
@@ -140,6 +144,9 @@ impl Signals {
             Check::Ipv4 => self.digits >= 4 && self.dots >= 3,
             Check::Ipv6 => self.colons >= 2,
             Check::Url => self.url_mark,
+            Check::PersonName => self.upper,
+            Check::StreetAddress => self.upper && self.digits >= 1,
+            Check::DateOfBirth => self.digits >= 4,
         }
     }
 }
@@ -226,23 +233,27 @@ impl Scanner {
             searched.from = searched.from.min(pos);
             searched.to = searched.to.max(limit);
             let mut told = pos;
-            while let Some(m) = self.regexes[d].find_at(text, pos) {
-                if m.start() >= limit {
+            let next = |pos: usize| match search(check, text, pos) {
+                Some(found) => found,
+                None => self.regexes[d].find_at(text, pos).map(|m| (m.start(), m.end())),
+            };
+            while let Some((m_start, m_end)) = next(pos) {
+                if m_start >= limit {
                     break;
                 }
-                searched.matched = searched.matched.max(m.end());
+                searched.matched = searched.matched.max(m_end);
                 // A shortened finding (phone numbers) resumes the search right after it.
-                pos = match self.validate(d, text, m.start(), m.end()) {
+                pos = match self.validate(d, text, m_start, m_end) {
                     // An empty match (a custom pattern like `\b`) is not a finding.
                     Some((start, end)) if start < end => {
                         out.push(Finding { start, end, detector: d });
                         limit = limit.max(end);
-                        end.max(m.start() + 1)
+                        end.max(m_start + 1)
                     }
                     // Numbers are tried again from the next group: "+49 170 1234567 4111 …"
                     // must not hide the card that starts in the middle of the candidate.
-                    None if self.checks[d].numeric() => next_group(text, m.start()),
-                    _ => m.end().max(m.start() + 1),
+                    None if self.checks[d].numeric() => next_group(text, m_start),
+                    _ => m_end.max(m_start + 1),
                 };
                 while pos < text.len() && !text.is_char_boundary(pos) {
                     pos += 1;

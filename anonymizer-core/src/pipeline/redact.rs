@@ -29,18 +29,25 @@
 //!   before a candidate (a phone number's label: 16 separators and the word's last 16
 //!   characters; the group before it; context words of national identifiers and custom
 //!   `context`, 40 characters and the one before) and at most [`READ_AHEAD`] after (context
-//!   words, 40 characters); regex word boundaries one. Numeric candidates are at most [`LONGEST`] bytes; e-mail addresses, URLs and
-//!   IPv6 addresses can be longer but never hold whitespace, where the copy ends.
+//!   words, 40 characters); regex word boundaries one. Numeric candidates are at most
+//!   [`LONGEST`] bytes; e-mail addresses, URLs and IPv6 addresses can be longer but never
+//!   hold whitespace, where the copy ends. The `person` group's candidates are single words
+//!   or numbers (a salutation, a first name, a house number, a birth word); their checks read
+//!   what follows, spaces included, but at most [`READ_SPAN`] bytes from the candidate's
+//!   start (the name, street or date, at most 64 bytes, and what ends it), and
+//!   `street_address` reads at most 40 bytes before it (the street before a house number,
+//!   within [`READ_BEHIND_CHARS`] characters).
 //! - *The search in a window is the whole-cell search.* A detector's search is a chain of
 //!   steps, each from where the last one left off: after a finding, at its end; after a
 //!   failed number, at the next group (after a space, `-`, `/` or `.`); after another failed
 //!   match, at its end. A window's search for one detector starts right after a byte after
 //!   which that detector's whole-cell search is never inside a failed match (a group
-//!   separator for numbers, whitespace or `<>"'` for URLs, whitespace for e-mail addresses;
-//!   anywhere for custom patterns without `validate` or `context`, whose candidates never
-//!   fail; after whitespace for those with them, whose failed matches resume at their end),
-//!   and no finding runs across that point (it would be a candidate near this zone or a
-//!   merged one, starting in the window). Nor does a dropped candidate (one made only of
+//!   separator for numbers, whitespace or `<>"'` for URLs, whitespace for e-mail addresses
+//!   and for the `person` group, whose failed candidates are single words; anywhere for
+//!   custom patterns without `validate` or `context`, whose candidates never fail; after
+//!   whitespace for those with them, whose failed matches resume at their end), and no
+//!   finding runs across that point (it would be a candidate near this zone or a merged
+//!   one, starting in the window). Nor does a dropped candidate (one made only of
 //!   replacement text): the search never starts inside a run of replacement text, only at
 //!   its start. From there both searches take the same steps on the same text. The window
 //!   takes matches up
@@ -50,7 +57,8 @@
 //!   of pass k too; then it was replaced, or it overlapped a replaced finding and is in that
 //!   finding's zone. A new candidate overlaps a replacement or reads it, so it starts at
 //!   most [`REACH_BEFORE`] bytes before a zone (a number of at most [`LONGEST`] bytes
-//!   whose context words after it reach into the zone), inside it (a longer candidate
+//!   whose context words after it reach into the zone; a `person` candidate reading the
+//!   zone from [`READ_SPAN`] bytes before), inside it (a longer candidate
 //!   freed by a replacement overlapped it in pass k: "https://…/4111111111111111" lost to
 //!   the card, then "https://…/" is found), or at most [`READ_BEHIND`] bytes after it, or
 //!   where a number's search now lands differently: within the group the zone ends in,
@@ -67,7 +75,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::detect::{Scanner, CONTEXT_CHARS};
+use crate::detect::{Scanner, CONTEXT_CHARS, READ_SPAN};
 use crate::rule::Redaction;
 
 mod text;
@@ -86,20 +94,31 @@ const LONGEST: usize = 64;
 /// Characters a validator reads before a candidate: a phone number's label (16 separators
 /// and 16 characters of word, and one before), the group before it; 24 bytes of "Tel"
 /// context; context words (national identifiers, custom `context`) within
-/// [`CONTEXT_CHARS`] characters, and the one before such a word.
+/// [`CONTEXT_CHARS`] characters, and the one before such a word; a street's name before its
+/// house number (40 bytes).
 const READ_BEHIND_CHARS: usize = CONTEXT_CHARS + 1;
 
 /// [`READ_BEHIND_CHARS`] in bytes, at most.
 const READ_BEHIND: usize = 4 * READ_BEHIND_CHARS;
 
 /// Bytes read after a candidate: context words within [`CONTEXT_CHARS`] characters (at most
-/// 4 bytes each); the cheap pass that rules detectors out needs their marks (an e-mail's
-/// `@` is at most 65 bytes in) in the copy.
-const READ_AHEAD: usize = 4 * CONTEXT_CHARS;
+/// 4 bytes each); the `person` group's checks up to [`READ_SPAN`] bytes from its start; the
+/// cheap pass that rules detectors out needs their marks (an e-mail's `@` is at most 65
+/// bytes in) in the copy.
+const READ_AHEAD: usize = max(4 * CONTEXT_CHARS, READ_SPAN + 16);
 
 /// How far before a zone a window's search starts: a candidate ending within
-/// [`READ_AHEAD`] bytes of the zone reads it (its context words).
-const REACH_BEFORE: usize = LONGEST + READ_AHEAD;
+/// [`READ_AHEAD`] bytes of the zone reads it (its context words), and a `person` candidate
+/// reads it from [`READ_SPAN`] bytes before.
+const REACH_BEFORE: usize = max(LONGEST + READ_AHEAD, READ_SPAN + 16);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
 
 /// Bytes after the right context looked through for whitespace to end the copy at, and
 /// the first step by which a copy grows when a search needs more.

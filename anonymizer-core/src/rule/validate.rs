@@ -33,6 +33,10 @@ pub const BUILTIN_DETECTORS: &[&str] = &[
     "it_fiscal_code",
     "pl_pesel",
     "be_national_number",
+    // The `person` group.
+    "person_name",
+    "street_address",
+    "date_of_birth",
 ];
 
 /// Named alphabets for `encrypt`.
