@@ -224,7 +224,7 @@ def g(s, *sizes, sep=" "):
 KINDS = {
     # detector: (generator, is_valid, forms (written, needs context), labels)
     "de_tax_id": (de_tax_id, idnr.is_valid,
-                  [(lambda s: s, False), (lambda s: g(s, 2, 3, 3, 3), False)],
+                  [(lambda s: s, True), (lambda s: g(s, 2, 3, 3, 3), False)],
                   ["Steuer-ID:", "Steuerliche Identifikationsnummer", "IdNr."]),
     "de_vat_id": (de_vat_id, lambda s: vat.is_valid(s),
                   [(lambda s: "DE" + s, False), (lambda s: "DE " + g(s, 3, 3, 3), False),
@@ -267,10 +267,10 @@ KINDS = {
                ["NIE", "NIE:", "número de extranjero"]),
     "it_fiscal_code": (it_fiscal_code, codicefiscale.is_valid, [(lambda s: s, False)],
                        ["codice fiscale", "C.F.", "CF:"]),
-    "pl_pesel": (pl_pesel, pesel.is_valid, [(lambda s: s, False)], ["PESEL", "PESEL:", "nr PESEL"]),
+    "pl_pesel": (pl_pesel, pesel.is_valid, [(lambda s: s, True)], ["PESEL", "PESEL:", "nr PESEL"]),
     "be_national_number": (be_national_number, nn.is_valid,
                            [(lambda s: "%s.%s.%s-%s.%s" % (s[:2], s[2:4], s[4:6], s[6:9], s[9:]), False),
-                            (lambda s: s, False)],
+                            (lambda s: s, True)],
                            ["Rijksregisternummer", "numéro national", "INSZ"]),
 }
 

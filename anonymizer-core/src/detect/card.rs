@@ -12,9 +12,19 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     (start + 13..=end)
         .rev()
         .filter(|&e| e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'-')))
-        .find(|&e| valid(&text[start..e]) && super::isolated(text, start, e) && !continues_group(text, start, e))
+        .find(|&e| {
+            valid(&text[start..e])
+                && super::isolated(text, start, e)
+                && !continues_group(text, start, e)
+                && (bytes[start] != b'1' || super::national::near(text, start, e, CARD_WORDS))
+        })
         .map(|e| (start, e))
 }
+
+/// Words that say a card number is near: a 15-digit number starting with 1 (UATP, e.g.
+/// AirPlus) needs one, as French social security numbers have the same shape.
+const CARD_WORDS: &[&str] =
+    &["card", "karte", "carte", "tarjeta", "carta", "kaart", "karta", "kart", "credit", "kredit", "uatp", "airplus"];
 
 /// Whether a grouped candidate continues a chain of groups before it: "9893 " before
 /// "0249 3465 2503 27" (3–4 letters and digits, at least one a digit, then the candidate's
@@ -24,24 +34,31 @@ fn continues_group(text: &str, start: usize, end: usize) -> bool {
     let candidate = &text[start..end];
     let Some(sep) = candidate.bytes().find(|b| matches!(b, b' ' | b'-')) else { return false };
     let Some(before) = text[..start].strip_suffix(char::from(sep)) else { return false };
-    let group = &before[before.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).len()..];
-    (3..=4).contains(&group.len()) && group.bytes().any(|b| b.is_ascii_digit())
+    let rest = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric());
+    let group = &before[rest.len()..];
+    // The group itself follows the same separator, or starts the text or a word: a card
+    // after another card written with dashes ("…-1881 4012 8888 …") is no chain.
+    let starts_chain = rest.is_empty()
+        || rest.ends_with(char::from(sep))
+        || rest.ends_with(|c: char| !c.is_alphanumeric() && !matches!(c, '-' | ' '));
+    (3..=4).contains(&group.len()) && group.bytes().any(|b| b.is_ascii_digit()) && starts_chain
 }
 
 /// Whether card networks issue numbers of `len` digits that start with `prefix` (the
 /// number's first four digits): Visa 4 (13, 16, 19), Mastercard 51–55 and 2221–2720 (16),
-/// Mir 2200–2204, Amex 34/37 (15), Diners 300–305/3095/36/38/39, JCB 3528–3589, UATP 1
-/// (15), Maestro 50/56–59/6, Discover 6011/644–649/65, UnionPay 62, RuPay 60/65/81/82, Troy
+/// Mir 2200–2204, Amex 34/37 (15), Diners 300–305/3095/36/38/39, JCB 35 (16–19) and
+/// 2131/1800 (15), UATP 1 (15), Maestro 50/56–59/6, Discover 6011/644–649/65, UnionPay 62, RuPay 60/65/81/82, Troy
 /// 9792.
 fn issued(prefix: u32, len: u32) -> bool {
     let (p1, p2, p3) = (prefix / 1000, prefix / 100, prefix / 10);
     match p1 {
         1 => len == 15,
+        2 if prefix == 2131 => len == 15,
         2 => (2200..=2204).contains(&prefix) || ((2221..=2720).contains(&prefix) && len == 16),
         3 => {
             (matches!(p2, 34 | 37) && len == 15)
                 || ((300..=305).contains(&p3) || prefix == 3095 || matches!(p2, 36 | 38 | 39)) && len >= 14
-                || (3528..=3589).contains(&prefix) && len >= 16
+                || p2 == 35 && len >= 16
         }
         4 => matches!(len, 13 | 16 | 19),
         5 => ((51..=55).contains(&p2) && len == 16) || matches!(p2, 50 | 56..=59),
@@ -121,6 +138,11 @@ mod tests {
             // The tail of an IBAN whose check failed is not a card.
             ("Konto DE64 9893 0249 3465 2503 27 bitte", &[]),
             ("IT58-A096-1880-4999-3844-9213-639", &[]),
+            // Three cards in a row, written three ways (Presidio's case).
+            (
+                "4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881",
+                &["4012888888881881", "4012-8888-8888-1881", "4012 8888 8888 1881"],
+            ),
         ];
         s.assert_cases(cases);
     }

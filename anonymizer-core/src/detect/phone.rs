@@ -48,8 +48,10 @@ pub(crate) fn find(text: &str, start: usize, end: usize, region: Region) -> Opti
 }
 
 /// What comes before a number starting at `start` allows it: not glued to a letter, digit or
-/// `+.,/-`, and not the tail of a grouped IBAN or card ("DE89 3704 0044 0532 …": the group
-/// before is 4 characters with a digit, read from its last five characters only).
+/// `+.,/-`, not the tail of a grouped IBAN or card ("DE89 3704 0044 0532 …": the group
+/// before is 4 characters with a digit), and not the next group of a chain of digit groups
+/// ("1 67 04 04 028 414 20": a group of 1–4 digits before it); read from its last five
+/// characters only.
 fn start_ok(text: &str, start: usize) -> bool {
     let before = text[..start].chars().next_back();
     if before.is_some_and(|c| c.is_alphanumeric() || c == '+' || c == '.' || c == ',' || c == '/' || c == '-') {
@@ -74,6 +76,14 @@ fn start_ok(text: &str, start: usize) -> bool {
             && group.iter().all(|c| c.is_ascii_alphanumeric())
             && group.iter().any(|c| c.is_ascii_digit())
         {
+            return false;
+        }
+        // The next group of a chain of digit groups ("1 67 04 04 028 414 20", a spaced
+        // identifier) is not where a phone number starts: a group of 1–4 digits before it.
+        let digits_before = group[..n].iter().take_while(|c| c.is_ascii_digit()).count();
+        let word_start =
+            group.get(digits_before).is_none_or(|c| !c.is_alphanumeric() && !matches!(c, '.' | ',' | '-' | '/' | '+'));
+        if (1..=4).contains(&digits_before) && (digits_before < n || (n == 4 && fifth_ok) || n < 4) && word_start {
             return false;
         }
     }
@@ -117,9 +127,12 @@ impl Shape {
             *shape.digits.get_mut(shape.n)? = b;
             shape.n += 1;
         }
-        // A bare digit run right after an identifier label ("Kd.-Nr. 0012345678", "order no.
-        // 0123456789", "n° 0612345678") is an identifier, not a phone number.
-        if shape.n == s.len() && after_id_label(&text[..start]) {
+        // A number right after an identifier label ("Kd.-Nr. 0012345678", "order no.
+        // 0123456789", "n° 0612345678") is an identifier, not a phone number; after a case or
+        // amount label ("Vorgang 391 376 2739"), a grouped one too. An international number
+        // is one wherever it stands.
+        let bare = shape.n == s.len();
+        if !s.starts_with('+') && after_id_label(&text[..start], if bare { ID_LABELS } else { CASE_LABELS }) {
             return None;
         }
         for g in s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()) {
@@ -128,6 +141,14 @@ impl Shape {
             shape.groups += 1;
         }
         let lens = &shape.lens[..shape.groups];
+        // Dots mixed with dashes or slashes are no phone number's (85.07.30-033.28).
+        if s.contains('.') && (s.contains('-') || s.contains('/')) {
+            return None;
+        }
+        // Dotted quads (192.168.0.1) are addresses, whatever plan their digits fit.
+        if shape.groups == 4 && s.bytes().filter(|&c| c == b'.').count() == 3 && lens.iter().all(|&l| l <= 3) {
+            return None;
+        }
         let mut seps = s.bytes().filter(|c| matches!(c, b'.' | b'/' | b'-'));
         // Dates: three groups like 01.10.2024, 1/10/24, 2024-01-02.
         if let (3, Some(a), Some(b), None) = (shape.groups, seps.next(), seps.next(), seps.next()) {
@@ -163,14 +184,21 @@ impl Shape {
             }
             return (8..=13).contains(&digits.len()) && lens.iter().all(|&g| g <= 8);
         }
-        // US: (415) 555-0132, 415-555-0132, 415.555.0132, 415 555 0132.
-        digits.len() == 10 && lens == [3, 3, 4] && !digits.starts_with(b"0") && !digits.starts_with(b"1")
+        // US: (415) 555-0132, 415-555-0132, 415.555.0132, 415 555 0132, with an area code and
+        // exchange the North American plan has, or the 555 exchange of fictional numbers.
+        digits.len() == 10
+            && lens == [3, 3, 4]
+            && !digits.starts_with(b"0")
+            && !digits.starts_with(b"1")
+            && (plan::national(Region::US, digits).is_some() || digits[3..6] == *b"555")
     }
 
     /// A valid number of the region's own plan. With the trunk prefix: grouped, or a mobile
     /// number if written as one run. Without it: grouped numbers of 8 or more digits where
     /// the region has no trunk prefix (IT, ES, DK, NO, …), and mobile numbers of 10 or more
-    /// digits (CN 138 0013 8000, US 415 555 0132).
+    /// digits where they are written without it (CN 138 0013 8000; NANP regions such as the
+    /// US, 415 555 0132, whose trunk prefix is 1). A German "170 8771108" drops the `0`
+    /// nobody drops: it is no number.
     fn region_national(&self, region: Region) -> bool {
         let Some(n) = plan::national(region, self.digits()) else {
             return false;
@@ -178,9 +206,54 @@ impl Shape {
         if n.trunk {
             return self.groups > 1 || n.mobile;
         }
-        (self.groups > 1 && !n.region_has_trunk && n.len >= 8) || (n.mobile && n.len >= 10)
+        let mobile_written_bare = !n.trunk_zero || MOBILE_WITHOUT_TRUNK.contains(&region.as_str());
+        (self.groups > 1 && !n.region_has_trunk && n.len >= 8) || (n.mobile && n.len >= 10 && mobile_written_bare)
     }
 }
+
+/// Labels of cases and amounts: a number after them is no phone number even when grouped.
+const CASE_LABELS: &[&str] = &[
+    "nr",
+    "no",
+    "ref",
+    "referenz",
+    "reference",
+    "référence",
+    "order",
+    "auftrag",
+    "bestellung",
+    "rechnung",
+    "invoice",
+    "ticket",
+    "dossier",
+    "facture",
+    "commande",
+    "vorgang",
+    "aktenzeichen",
+    "case",
+    "betrag",
+    "summe",
+    "amount",
+    "montant",
+    "importe",
+    "importo",
+    "kwota",
+    "bedrag",
+    "expediente",
+    "pratica",
+    "sprawa",
+    "zaak",
+    "pedido",
+    "factura",
+    "fattura",
+    "faktura",
+    "ordine",
+    "bestelling",
+    "zamówienie",
+];
+
+/// Regions whose trunk prefix is `0` but whose mobile numbers are written without it.
+const MOBILE_WITHOUT_TRUNK: &[&str] = &["CN"];
 
 /// Labels of identifiers in German, English and French, as the last word before a number.
 const ID_LABELS: &[&str] = &[
@@ -213,6 +286,25 @@ const ID_LABELS: &[&str] = &[
     "client",
 ];
 
+/// Words that say a phone number follows after all ("Tel.-Nr.", "Rufnummer", "numéro de
+/// téléphone"), looked for in the 24 bytes before it.
+const PHONE_WORDS: &[&str] = &[
+    "tel",
+    "tél",
+    "fon",
+    "phone",
+    "mobil",
+    "móvil",
+    "movil",
+    "handy",
+    "fax",
+    "portable",
+    "ruf",
+    "durchwahl",
+    "cell",
+    "whatsapp",
+];
+
 /// Separators a label may stand before its number: "Kd.-Nr.: " has three; a label further
 /// away is not this number's. (Bounded so that validation reads a bounded context.)
 const LABEL_GAP: usize = 16;
@@ -223,7 +315,7 @@ const LABEL_WORD: usize = 16;
 /// Whether the text before a number ends with an identifier label ("Kd.-Nr. ", "order no. ",
 /// "Rechnungsnummer: ", "ticket #"). Reads at most `LABEL_GAP` separators, the last
 /// `LABEL_WORD` characters of the word before them and 24 bytes of context.
-fn after_id_label(before: &str) -> bool {
+fn after_id_label(before: &str, labels: &[&str]) -> bool {
     let mut rest = before.chars().rev().peekable();
     let mut gap = 0;
     while rest.next_if(|c| matches!(c, ' ' | '.' | ':' | '-' | '\u{a0}')).is_some() {
@@ -247,10 +339,10 @@ fn after_id_label(before: &str) -> bool {
         from += 1;
     }
     let context = before[from..].to_lowercase();
-    if ["tel", "fon", "phone", "mobil", "handy", "fax", "portable"].iter().any(|p| context.contains(p)) {
+    if PHONE_WORDS.iter().any(|p| context.contains(p)) {
         return false;
     }
-    ID_LABELS.contains(&word.as_str()) || ID_LABELS.iter().any(|l| l.chars().count() > 3 && word.ends_with(l))
+    labels.contains(&word.as_str()) || labels.iter().any(|l| l.chars().count() > 3 && word.ends_with(l))
 }
 
 #[cfg(test)]

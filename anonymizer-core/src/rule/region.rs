@@ -7,6 +7,8 @@ pub struct Region([u8; 2]);
 impl Region {
     /// Germany, the default.
     pub const DE: Region = Region(*b"DE");
+    /// The United States (the North American plan).
+    pub const US: Region = Region(*b"US");
 
     /// The region of an ISO 3166 alpha-2 code (any case) that has a numbering plan.
     pub fn new(code: &str) -> Option<Region> {

@@ -6,6 +6,12 @@ there are drawn at random and kept when stdnum validates them. Decoys (dates, am
 order numbers, versions, times, and checksum-broken copies of real identifiers, checked
 invalid by stdnum) are written around them.
 
+Identifiers that are a plain run of digits shared by several kinds (9, 10, 11 digits: BSN or
+SSN, NHS or Austrian SV-Nr, Steuer-IdNr or PESEL or Belgian NN), and NHS numbers in any form
+(3-3-4 is also a North American phone number), are written with a label, as people write
+them and as the spec's detectors need them; every other value is unlabelled in one sentence
+in five.
+
 Run with the versions named in the header line of the output:
     python make_corpus.py   (Faker 40.63.0, python-stdnum 2.2, phonenumbers 9.0.43)
 Each line: {"text", "spans": [[start, end, kind]] in code points, "region", "lang"}."""
@@ -255,7 +261,9 @@ def sentence(kind):
     lang = HOME.get(kind) or rng.choice(list(LANGS))
     label_lang = lang if lang in labels else ("en" if lang == "us" else next(iter(labels)))
     value = make(lang)
-    use_label = rng.random() < 0.8
+    shared_run = value.isdigit() and kind in ("nl_bsn", "us_ssn", "at_social_security", "de_tax_id", "pl_pesel",
+                                             "be_national_number")
+    use_label = shared_run or kind == "uk_nhs" or rng.random() < 0.8
     t = rng.choice(TEMPLATES[lang] if use_label else UNLABELLED[lang])
     label = rng.choice(labels.get(label_lang) or labels[next(iter(labels))])
     before, after = t.split("{pii}")

@@ -159,6 +159,8 @@ pub(crate) struct National {
     pub(crate) mobile: bool,
     /// The region has a trunk prefix at all.
     pub(crate) region_has_trunk: bool,
+    /// The region's trunk prefix is `0` (most of the world; NANP's is `1`).
+    pub(crate) trunk_zero: bool,
     /// Significant digits (without the trunk prefix).
     pub(crate) len: usize,
 }
@@ -177,7 +179,8 @@ pub(crate) fn national(region: Region, digits: &[u8]) -> Option<National> {
         Some((nsn, k)) => (true, nsn, k),
         None => (false, digits, valid(digits)?),
     };
-    Some(National { trunk, mobile: c.has_mobile && kind == 0, region_has_trunk, len: nsn.len() })
+    let trunk_zero = plan.national_prefix.as_deref() == Some(&b"0"[..]);
+    Some(National { trunk, mobile: c.has_mobile && kind == 0, region_has_trunk, trunk_zero, len: nsn.len() })
 }
 
 #[cfg(test)]

@@ -93,3 +93,27 @@ fn every_regions_international_numbers_and_the_regions_national_ones() {
         assert!(s.found(text).is_empty(), "{text}: {:?}", s.found(text));
     }
 }
+
+#[test]
+fn addresses_chains_labels_and_dropped_trunk_prefixes_are_no_numbers() {
+    let s = Scanner::builtin_only(&["phone"]).unwrap();
+    for decoy in [
+        // A dotted quad is an address, though 1708771108 fits the German mobile plan.
+        "Telefonnummer: 170.87.71.108 (alt)",
+        // Inside a chain of digit groups (a spaced identifier).
+        "Ticket 1 67 04 04 028 414 20 offen",
+        // After an identifier or amount label, grouped too.
+        "Vorgang 391 376 2739",
+        "Betrag 0171 1234567",
+        "case 415 555 0132",
+        // A German mobile number without its trunk prefix: nobody writes it so.
+        "ruft an: 1708771108",
+    ] {
+        assert!(s.found(decoy).is_empty(), "{decoy}: {:?}", s.found(decoy));
+    }
+    // Phone words after a label keep the number: "Rufnummer", "Notfall", "Kontakte".
+    assert_eq!(s.found("Rufnummer 030 1234567"), ["030 1234567"]);
+    assert_eq!(s.found("Notfall: 0171 1234567"), ["0171 1234567"]);
+    assert_eq!(s.found("Kontakte: 0171 1234567"), ["0171 1234567"]);
+    assert_eq!(s.found("Zimmer 12, 030 1234567"), ["030 1234567"]);
+}
