@@ -8,7 +8,7 @@ use toml::de::DeValue;
 use super::diagnostic::did_you_mean;
 use super::model::*;
 use super::syntax::{type_name, Reader, Table, Value};
-use super::validate::{Walker, ACTIONS, ALPHABETS, BUILTIN_DETECTORS, ON_INVALID};
+use super::validate::{expand_detectors, Walker, ACTIONS, ALPHABETS, BUILTIN_DETECTORS, DETECTOR_GROUPS, ON_INVALID};
 use crate::detect::Scanner;
 
 /// Edits (Levenshtein) within which an `alphabet` of lowercase letters is a misspelt name.
@@ -258,6 +258,7 @@ impl Walker<'_, '_> {
                 let mut all_known = true;
                 for d in detect {
                     let known = BUILTIN_DETECTORS.contains(&d.get_ref().as_str())
+                        || DETECTOR_GROUPS.iter().any(|(g, _)| g == d.get_ref())
                         || self.custom.iter().any(|c| c.name == *d.get_ref());
                     if !known {
                         let all: Vec<&str> = BUILTIN_DETECTORS
@@ -265,13 +266,17 @@ impl Walker<'_, '_> {
                             .copied()
                             .chain(self.custom.iter().map(|c| c.name.as_str()))
                             .collect();
-                        let hint = did_you_mean(d.get_ref(), all.iter().copied())
-                            .unwrap_or_else(|| format!("known detectors: {}", all.join(", ")));
+                        let groups: Vec<&str> = DETECTOR_GROUPS.iter().map(|(g, _)| *g).collect();
+                        let hint = did_you_mean(d.get_ref(), all.iter().chain(&groups).copied()).unwrap_or_else(|| {
+                            format!("known detectors: {}; groups: {}", all.join(", "), groups.join(", "))
+                        });
                         self.r.error(d.span(), format!("unknown detector \"{}\"", d.get_ref()), Some(hint));
                         all_known = false;
                     }
                     names.push(d.into_inner());
                 }
+                // Groups (`contact`, `all`, …) stand for their members.
+                let names = expand_detectors(&names);
                 let locale = self.fake_locale(t);
                 let with = match Reader::get(t, "with") {
                     None => RedactWith::Template("<{kind}>".into()),

@@ -29,7 +29,10 @@ pub use plan::{reveal, RulePlan};
 pub(crate) use plan::{ColumnPlan, FilterPlan, Op, Redaction};
 pub use schema::json_schema;
 pub use suggest::suggest;
-pub use validate::{bounded_regex, parse_rules, ALPHABETS, BUILTIN_DETECTORS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
+pub use validate::{
+    bounded_regex, expand_detectors, parse_rules, ALPHABETS, BUILTIN_DETECTORS, DETECTOR_GROUPS, REGEX_NEST_LIMIT,
+    REGEX_SIZE_LIMIT,
+};
 
 use std::path::Path;
 

@@ -201,7 +201,7 @@ enum Action {
     },
     /// Finds personal data inside free text and replaces each finding.
     Redact {
-        /// Detector names: `email`, `phone`, `iban`, `credit_card`, `ipv4`, `ipv6`, `url`, the national identifiers (`de_tax_id`, `us_ssn`, …), or custom ones from `[detectors]`.
+        /// Detector names or groups: `email`, `phone`, `url` (group `contact`); `iban`, `credit_card` (`financial`); `ipv4`, `ipv6` (`network`); the national identifiers `de_tax_id`, `us_ssn`, … (`national_id`); `person_name`, `street_address`, `date_of_birth` (`person`); `all` for every built-in; or custom ones from `[detectors]`.
         detect: Option<Vec<String>>,
         /// A template such as `"<{kind}>"` (default), `"pseudonym"` for a keyed token of the found value, or `"fake"` for a realistic fake of its kind.
         with: Option<String>,

@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::model::*;
 use super::region::Region;
 use super::syntax::{Reader, Table, Value};
-use super::validate::{bounded_regex, Walker, BUILTIN_DETECTORS};
+use super::validate::{bounded_regex, Walker, BUILTIN_DETECTORS, DETECTOR_GROUPS};
 
 impl Walker<'_, '_> {
     pub(super) fn input(&mut self, t: &Table<'_>) -> InputOptions {
@@ -96,6 +96,14 @@ impl Walker<'_, '_> {
                 self.r.error(
                     k.span(),
                     format!("detector `{name}` is built in and cannot be redefined"),
+                    Some("choose another name".into()),
+                );
+                continue;
+            }
+            if DETECTOR_GROUPS.iter().any(|(g, _)| *g == name) {
+                self.r.error(
+                    k.span(),
+                    format!("`{name}` names a group of built-in detectors and cannot be a detector's name"),
                     Some("choose another name".into()),
                 );
                 continue;

@@ -20,10 +20,15 @@ struct Profile {
     texty: usize,
 }
 
-fn profile(col: &StringArray, scanner: &Scanner) -> Profile {
+/// Profiles a column's sampled values. A value is also read after its column's name as a
+/// label (`"steuer id: 45078298314"`), as a person would read the table: identifiers that
+/// are plain digit runs are found only next to a word of their kind.
+fn profile(name: &str, col: &StringArray, scanner: &Scanner) -> Profile {
     let mut p =
         Profile { whole: vec![0; scanner.names().len()], inside: vec![0; scanner.names().len()], ..Default::default() };
     let mut found: Vec<Finding> = Vec::new();
+    let label: String = name.chars().map(|c| if c == '_' || c == '-' { ' ' } else { c }).collect();
+    let mut labelled = String::new();
     for i in 0..col.len() {
         if col.is_null(i) {
             continue;
@@ -33,12 +38,18 @@ fn profile(col: &StringArray, scanner: &Scanner) -> Profile {
             continue;
         }
         p.values += 1;
+        labelled.clear();
+        labelled.push_str(&label);
+        labelled.push_str(": ");
+        let at = labelled.len();
+        labelled.push_str(v);
+        scanner.scan(&labelled, &mut found);
+        for f in found.iter().filter(|f| f.start == at && f.end == labelled.len()) {
+            p.whole[f.detector] += 1;
+        }
         scanner.scan(v, &mut found);
         let mut seen = vec![false; scanner.names().len()];
         for f in &found {
-            if f.start == 0 && f.end == v.len() {
-                p.whole[f.detector] += 1;
-            }
             seen[f.detector] = true;
         }
         for (d, s) in seen.iter().enumerate() {
@@ -133,12 +144,14 @@ pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> Strin
         let name = field.name();
         let key = toml_key(name);
         let Some(col) = array.as_any().downcast_ref::<StringArray>() else { continue };
-        let p = profile(col, &scanner);
+        let p = profile(name, col, &scanner);
         let n = p.values;
         let share = |d: &str| p.whole[idx(d)] as f64 / n.max(1) as f64;
-        let best = ["email", "iban", "credit_card", "phone", "ipv4", "ipv6", "url"]
-            .into_iter()
-            .map(|d| (d, share(d)))
+        // The detector most values are entirely a finding of, if at least half are.
+        let best = names
+            .iter()
+            .map(|d| (d.as_str(), share(d)))
+            .filter(|(d, _)| *d != "date_of_birth")
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .filter(|(_, s)| *s >= 0.5);
         let hint = name_hint(name);
@@ -156,6 +169,13 @@ pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> Strin
                 IP.to_string(),
             ),
             (Some(("url", _)), _) => (of("url", "URLs"), "\"drop\"".to_string()),
+            (Some(("person_name", _)), _) => (of("person_name", "names of people"), "\"drop\"".to_string()),
+            (Some(("street_address", _)), _) => (of("street_address", "street addresses"), "\"drop\"".to_string()),
+            // A national identifier: a keyed token keeps joins, with the kind as its domain.
+            (Some((id, _)), _) => (
+                of(id, &format!("valid `{id}` identifiers")),
+                format!("{{ action = \"pseudonymize\", domain = \"{id}\" }}"),
+            ),
             (_, Some("name")) => (format!("the column name `{name}` suggests personal names"), "\"drop\"".to_string()),
             (_, Some("street")) => {
                 (format!("the column name `{name}` suggests street addresses"), "\"drop\"".to_string())
@@ -179,23 +199,20 @@ pub fn suggest(batch: &RecordBatch, origin: &str, input: &InputOptions) -> Strin
             (_, Some("credit_card")) => (format!("the column name `{name}` suggests card numbers"), CARD.to_string()),
             (_, Some("ip")) => (format!("the column name `{name}` suggests IP addresses"), IP.to_string()),
             (_, hint) => {
-                let found: Vec<&str> = ["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"]
-                    .into_iter()
-                    .filter(|d| p.inside[idx(d)] > 0)
-                    .collect();
+                let found: Vec<&str> = names.iter().map(String::as_str).filter(|d| p.inside[idx(d)] > 0).collect();
                 let texty = hint == Some("text") || (p.texty * 3 >= n && n > 0);
                 let list = |ds: &[&str]| ds.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ");
+                // Free text gets every detector: what a sample lacks, the next file may hold.
                 if texty && !found.is_empty() {
                     let total: usize = found.iter().map(|d| p.inside[idx(d)]).sum();
                     (
                         format!("free text: {total} findings ({}) in {n} sampled values", found.join(", ")),
-                        format!("{{ action = \"redact\", detect = [{}] }}", list(&found)),
+                        "{ action = \"redact\", detect = [\"all\"] }".to_string(),
                     )
                 } else if texty {
                     (
                         format!("free text with no personal data found in {n} sampled values; redact to be safe"),
-                        "{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\"] }"
-                            .to_string(),
+                        "{ action = \"redact\", detect = [\"all\"] }".to_string(),
                     )
                 } else if hint == Some("id") {
                     (format!("the column name `{name}` suggests an identifier"), "\"pseudonymize\"".to_string())
@@ -268,6 +285,7 @@ mod tests {
             ("PLZ", col(vec!["80331", "10115", "75008"])),
             ("bemerkung", col(vec!["ruft an unter +49 170 1234567", "alles ok", "mail an x@example.com"])),
             ("status \"x\"", col(vec!["active", "active", "test"])),
+            ("steuer_id", col(vec!["45078298314", "36574261809", "10344467591"])),
         ])
         .unwrap();
         let draft = suggest(&batch, "sample.csv", &InputOptions::default());
@@ -279,7 +297,12 @@ mod tests {
             "{draft}"
         );
         assert!(draft.contains("PLZ = { action = \"truncate\", keep_first = 2 }"), "{draft}");
-        assert!(draft.contains("bemerkung = { action = \"redact\", detect = [\"email\", \"phone\"] }"), "{draft}");
+        assert!(draft.contains("bemerkung = { action = \"redact\", detect = [\"all\"] }"), "{draft}");
+        assert!(draft.contains("# free text: 2 findings (email, phone) in 3 sampled values"), "{draft}");
+        // Plain digit runs are tax ids next to the column's name (python-stdnum validates
+        // them: 45078298314, 36574261809, 10344467591).
+        assert!(draft.contains("steuer_id = { action = \"pseudonymize\", domain = \"de_tax_id\" }"), "{draft}");
+        assert!(draft.contains("# 100 % of 3 sampled values are valid `de_tax_id` identifiers"), "{draft}");
         assert!(draft.contains("\"status \\\"x\\\"\" = \"keep\""), "{draft}");
         crate::parse_rules(&draft, "draft.toml").unwrap();
     }

@@ -39,6 +39,41 @@ pub const BUILTIN_DETECTORS: &[&str] = &[
     "date_of_birth",
 ];
 
+/// Detector groups: a group's name in `detect` means all of its members, `all` every
+/// built-in detector. The one table of groups (the spec's, `rules/README.md`'s).
+pub const DETECTOR_GROUPS: &[(&str, &[&str])] = &[
+    ("contact", &["email", "phone", "url"]),
+    ("financial", &["iban", "credit_card"]),
+    ("network", &["ipv4", "ipv6"]),
+    ("national_id", NATIONAL_IDS),
+    ("person", &["person_name", "street_address", "date_of_birth"]),
+    ("all", BUILTIN_DETECTORS),
+];
+
+/// The `national_id` group, as ordered in [`BUILTIN_DETECTORS`].
+const NATIONAL_IDS: &[&str] = {
+    let (_, ids) = BUILTIN_DETECTORS.split_at(7);
+    let (ids, _) = ids.split_at(16);
+    ids
+};
+
+/// `detect` with every group name replaced by its members, each detector once, in the
+/// order first named.
+pub fn expand_detectors<S: AsRef<str>>(detect: &[S]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in detect {
+        let name = name.as_ref();
+        let single = [name];
+        let members = DETECTOR_GROUPS.iter().find(|(g, _)| *g == name).map_or(&single[..], |(_, m)| *m);
+        for m in members {
+            if !out.iter().any(|o| o == m) {
+                out.push(m.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Named alphabets for `encrypt`.
 pub const ALPHABETS: &[(&str, &str)] = &[
     ("digits", "0123456789"),

@@ -140,3 +140,35 @@ fn a_misspelt_fake_kind_or_locale_is_an_error_at_its_place_with_a_hint() {
         assert!(item.hint.as_deref().unwrap_or_default().contains(hint), "{rule}: {d}");
     }
 }
+
+#[test]
+fn detector_groups_stand_for_their_members_each_once() {
+    let rules = crate::parse_rules(
+        "version = 1\n[columns]\nnotes = { action = \"redact\", detect = [\"contact\", \"email\", \"financial\", \"person\"] }\n",
+        "r.toml",
+    )
+    .unwrap();
+    let Action::Redact { detect, .. } = &rules.columns[0].1.action else { panic!("a redact rule") };
+    assert_eq!(
+        detect,
+        &["email", "phone", "url", "iban", "credit_card", "person_name", "street_address", "date_of_birth"]
+    );
+    let rules =
+        crate::parse_rules("version = 1\n[columns]\nnotes = { action = \"redact\", detect = [\"all\"] }\n", "r.toml")
+            .unwrap();
+    let Action::Redact { detect, .. } = &rules.columns[0].1.action else { panic!("a redact rule") };
+    assert_eq!(detect, crate::rule::BUILTIN_DETECTORS);
+    // The spec's national_id group, member by member.
+    let national = crate::rule::DETECTOR_GROUPS.iter().find(|(g, _)| *g == "national_id").unwrap().1;
+    assert_eq!(national.len(), 16);
+    assert!(national.iter().all(|d| d.contains('_') && !["person_name", "street_address"].contains(d)));
+    assert_eq!((national[0], national[15]), ("de_tax_id", "be_national_number"));
+    // A typo of a group gets a hint; a custom detector cannot take a group's name.
+    let d = parse_rules("version = 1\n[columns]\nn = { action = \"redact\", detect = [\"contcat\"] }\n", "r.toml")
+        .unwrap_err();
+    assert_eq!(d.items[0].line, 3);
+    assert_eq!(d.items[0].hint.as_deref(), Some("did you mean \"contact\"?"), "{d}");
+    let (line, message) = first_problem("version = 1\n[detectors.person]\npattern = \"x\"\n").unwrap();
+    assert_eq!(line, 2);
+    assert!(message.contains("names a group"), "{message}");
+}
