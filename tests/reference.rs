@@ -75,6 +75,12 @@ fn fakes_match_the_python_reference_for_every_kind_and_locale() {
     s.write("fakes.toml", &rules);
     let out = s.anonymize(s.path("fakes.toml").to_str().unwrap(), "fakes.csv", "out.csv");
     assert!(out.status.success(), "{}", stderr(&out));
+    // The summary names the lists the fakes came from.
+    assert!(
+        stderr(&out).contains("fake lists    fake-v1") || stdout(&out).contains("fake lists    fake-v1"),
+        "{}",
+        stderr(&out)
+    );
     let check = Command::new("python3")
         .arg(repo().join("tests/reference/check_fake.py"))
         .args([s.path("fakes.csv"), s.path("out.csv")])

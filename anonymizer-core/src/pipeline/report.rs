@@ -31,6 +31,9 @@ pub struct RunReport {
     /// ([`Rules::shown_name`](crate::rule::Rules::shown_name)): the author's text, not data.
     pub rules_name: Option<String>,
     pub rules_description: Option<String>,
+    /// The version of the lists fakes came from ([`FAKE_LISTS_VERSION`](crate::transform::FAKE_LISTS_VERSION)),
+    /// when the rules make fakes.
+    pub fake_lists: Option<String>,
 }
 
 impl RunReport {

@@ -178,6 +178,7 @@ pub fn run(
         report.rules_sha256 = plan.rules().sha256.clone();
         report.rules_name = plan.rules().shown_name();
         report.rules_description = plan.rules().shown_description();
+        report.fake_lists = plan.rules().uses_fake().then(|| crate::transform::FAKE_LISTS_VERSION.to_string());
         Ok(report)
     })
 }

@@ -354,6 +354,14 @@ impl Rules {
         self.description.as_deref().and_then(|d| shown_text(d, DESCRIPTION_SHOWN_CHARS))
     }
 
+    /// Whether any rule makes fakes (`fake`, or `redact` with `with = "fake"`): reports and
+    /// audit records then name the version of the lists the fakes come from.
+    pub fn uses_fake(&self) -> bool {
+        let fakes =
+            |r: &Rule| matches!(r.action, Action::Fake { .. } | Action::Redact { with: RedactWith::Fake(_), .. });
+        self.columns.iter().any(|(_, r)| fakes(r)) || self.patterns.iter().any(|p| fakes(&p.rule))
+    }
+
     /// The rule for an exact column name, if any.
     pub fn column_rule(&self, name: &str) -> Option<&Rule> {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, r)| r)

@@ -189,5 +189,8 @@ pub fn summary(r: &RunReport, input: &Path, output: &Path) -> String {
         s.push_str(&format!("  description   {description}\n"));
     }
     s.push_str(&format!("  rules sha256  {}\n", &r.rules_sha256[..16.min(r.rules_sha256.len())]));
+    if let Some(v) = &r.fake_lists {
+        s.push_str(&format!("  fake lists    {v}\n"));
+    }
     s
 }

@@ -166,6 +166,10 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     body.insert("rules_name".into(), json!(rules.shown_name()));
     body.insert("rules_description".into(), json!(rules.shown_description()));
     body.insert("key_id".into(), json!(tenant.keys.key_id()));
+    if rules.uses_fake() {
+        // The lists fakes come from: the same value gives the same fake only under one version.
+        body.insert("fake_lists".into(), json!(anonymizer_core::transform::FAKE_LISTS_VERSION));
+    }
     crash_point!("job.after_started");
     if !d.audited(&tenant.id, id, "import_started") {
         if let Err(e) = d.audit(&tenant.id, "import_started", body.clone()) {
