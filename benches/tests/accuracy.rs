@@ -4,7 +4,9 @@
 //!   values come from the same formats the detectors encode, so it guards regressions only;
 //! - on an independent corpus (`data/faker/corpus.jsonl`: values from Faker kept when
 //!   python-stdnum or libphonenumber's Python port validates them, decoys that include
-//!   checksum-broken identifiers), every built-in detector running at once, as
+//!   checksum-broken identifiers; `data/faker/negatives.jsonl`: sentences without personal
+//!   data full of capitalized nouns, cities, jobs, months, amounts and article numbers),
+//!   every built-in detector running at once, as
 //!   `detect = ["all"]` does: checksum-validated kinds must reach precision and recall ≥ 0.99,
 //!   the others ≥ 0.95, except `phone`'s precision (≥ 0.70): a phone number has no check,
 //!   and many of the decoys, identifiers whose check failed, are valid phone numbers by
@@ -47,7 +49,8 @@ fn every_builtin_detector_meets_its_floors_on_independent_data() {
     let mut table = Table::default();
     let mut misses = Vec::new();
     let mut found = Vec::new();
-    for case in load("faker/corpus.jsonl") {
+    let cases = load("faker/corpus.jsonl").into_iter().chain(load("faker/negatives.jsonl"));
+    for case in cases {
         let region = case.region.clone().unwrap_or_else(|| "DE".into());
         let scanner = scanners.entry(region.clone()).or_insert_with(|| {
             Scanner::builtin_only(&names).expect("built-ins").with_region(Region::new(&region).expect("a known region"))
@@ -80,9 +83,11 @@ fn every_builtin_detector_meets_its_floors_on_independent_data() {
         let (precision, recall) = match kind.as_str() {
             k if CHECKSUMMED.contains(&k) => (0.99, 0.99),
             "phone" => (0.70, 0.85),
+            // Labelled in `person_accuracy`; here their findings in the rest are counted.
+            "person_name" | "street_address" | "date_of_birth" => (0.90, 0.0),
             _ => (0.95, 0.95),
         };
-        if t.precision() < precision || t.recall() < recall {
+        if t.precision() < precision || (t.n() > 0 && t.recall() < recall) {
             below.push(format!("{kind} (floors: precision {precision}, recall {recall})"));
         }
     }
