@@ -257,13 +257,23 @@ proptest! {
             Just("192.168.0.1".to_string()),
             Just("https://example.com/x".to_string()),
             Just("1.10.2024".to_string()),
+            // Names, identifiers with their context words, addresses, birth dates.
+            Just("Frau Anna Meier".to_string()),
+            Just("Viele Grüße\nKarl Hoffmann".to_string()),
+            Just("Steuer-ID 45078298314".to_string()),
+            Just("SSN 078-05-1123".to_string()),
+            Just("756.9217.0769.85".to_string()),
+            Just("Hauptstraße 12, 10115 Berlin".to_string()),
+            Just("geb. 12.03.1985".to_string()),
+            Just("ssn".to_string()),
+            Just("518993620".to_string()),
         ], 0..12),
         pseudonym in any::<bool>(),
+        all in any::<bool>(),
     ) {
         let with = if pseudonym { ", with = \"pseudonym\"" } else { "" };
-        let rules = format!(
-            "version = 1\n[columns]\nt = {{ action = \"redact\", detect = [\"email\", \"phone\", \"iban\", \"credit_card\", \"ipv4\", \"url\"]{with} }}\n"
-        );
+        let detect = if all { "\"all\"" } else { "\"email\", \"phone\", \"iban\", \"credit_card\", \"ipv4\", \"url\"" };
+        let rules = format!("version = 1\n[columns]\nt = {{ action = \"redact\", detect = [{detect}]{with} }}\n");
         let text = words.join(" ");
         let input = format!("t\n\"{}\"\n", text.replace('"', "\"\""));
         let once = anonymize(&rules, input.as_bytes(), 3, 1);
@@ -286,9 +296,10 @@ proptest! {
             any::<String>(),
             "[0-9 +()./:,#°àéü@a-zA-Z-]{0,60}",
             "(Tel|Nr|n°|IBAN|à|é) ?[0-9 ./-]{0,30}",
+            "(Herr|Frau|Dear|Mme|geb\\.|SSN|BSN|PESEL|Steuer-ID) ?[A-ZÄÖÜ]?[a-zäöü]{0,8} ?[0-9A-Z ./-]{0,20}",
         ]
     ) {
-        let scanner = anonymizer_core::detect::Scanner::builtin_only(&["email", "phone", "iban", "credit_card", "ipv4", "ipv6", "url"]).unwrap();
+        let scanner = anonymizer_core::detect::Scanner::builtin_only(anonymizer_core::rule::BUILTIN_DETECTORS).unwrap();
         let mut found = Vec::new();
         scanner.scan(&text, &mut found);
         let mut last = 0;
