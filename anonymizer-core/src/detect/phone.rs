@@ -132,7 +132,8 @@ impl Shape {
         // amount label ("Vorgang 391 376 2739"), a grouped one too. An international number
         // is one wherever it stands.
         let bare = shape.n == s.len();
-        if !s.starts_with('+') && after_id_label(&text[..start], if bare { ID_LABELS } else { CASE_LABELS }) {
+        let before = &text[..start];
+        if !s.starts_with('+') && (after_id_label(before, CASE_LABELS) || bare && after_id_label(before, ID_LABELS)) {
             return None;
         }
         for g in s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()) {
@@ -255,36 +256,10 @@ const CASE_LABELS: &[&str] = &[
 /// Regions whose trunk prefix is `0` but whose mobile numbers are written without it.
 const MOBILE_WITHOUT_TRUNK: &[&str] = &["CN"];
 
-/// Labels of identifiers in German, English and French, as the last word before a number.
-const ID_LABELS: &[&str] = &[
-    "nr",
-    "no",
-    "nummer",
-    "number",
-    "num",
-    "id",
-    "ref",
-    "referenz",
-    "reference",
-    "référence",
-    "order",
-    "auftrag",
-    "bestellung",
-    "rechnung",
-    "invoice",
-    "kunde",
-    "kunden",
-    "customer",
-    "account",
-    "konto",
-    "ticket",
-    "n°",
-    "numéro",
-    "commande",
-    "dossier",
-    "facture",
-    "client",
-];
+/// Labels of identifiers (besides [`CASE_LABELS`]), as the last word before a number: a bare
+/// digit run after them is no phone number.
+const ID_LABELS: &[&str] =
+    &["nummer", "number", "num", "id", "kunde", "kunden", "customer", "account", "konto", "n°", "numéro", "client"];
 
 /// Words that say a phone number follows after all ("Tel.-Nr.", "Rufnummer", "numéro de
 /// téléphone"), looked for in the 24 bytes before it.
