@@ -94,3 +94,42 @@ fn fakes_match_the_python_reference_for_every_kind_and_locale() {
         stdout(&check)
     );
 }
+
+/// The same value gets the same fake in every file and in every column with the same
+/// domain, and a fake IBAN passes its check (mod 97, computed here on its own).
+#[test]
+fn the_same_value_gets_the_same_fake_in_two_files_and_fake_ibans_pass_mod_97() {
+    let s = Sandbox::new();
+    let rules = "version = 1\n[columns]\n\
+        name = { action = \"fake\", kind = \"full_name\", locale = \"de\", domain = \"person\" }\n\
+        contact = { action = \"fake\", kind = \"full_name\", locale = \"de\", domain = \"person\" }\n\
+        iban = { action = \"fake\", kind = \"iban\", locale = \"de\" }\n";
+    s.write("fake.toml", rules);
+    s.write("a.csv", "name,contact,iban\nAnna Meier,Karl Huber,DE89370400440532013000\nKarl Huber,Anna Meier,x\n");
+    s.write("b.csv", "name,contact,iban\nOtto Lang,Karl Huber,AT611904300234573201\nAnna Meier,Otto Lang,y\n");
+    for (input, output) in [("a.csv", "a.out.csv"), ("b.csv", "b.out.csv")] {
+        let out = s.anonymize(s.path("fake.toml").to_str().unwrap(), input, output);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let rows = |f: &str| -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(s.path(f)).unwrap();
+        text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    };
+    let (a, b) = (rows("a.out.csv"), rows("b.out.csv"));
+    let anna = &a[0][0];
+    assert!(!anna.is_empty() && anna != "Anna Meier", "{a:?}");
+    // Anna Meier: file a row 0 `name`, file a row 1 `contact`, file b row 1 `name`.
+    assert_eq!((&a[1][1], &b[1][0]), (anna, anna), "{a:?} {b:?}");
+    // Karl Huber in both files and both columns; Otto Lang likewise.
+    assert_eq!((&a[0][1], &b[0][1]), (&a[1][0], &a[1][0]), "{a:?} {b:?}");
+    assert_eq!(&b[0][0], &b[1][1], "{b:?}");
+    assert_ne!(&a[0][1], anna);
+    for iban in [&a[0][2], &a[1][2], &b[0][2], &b[1][2]] {
+        assert!(iban.starts_with("DE") && iban.len() == 22, "{iban}");
+        let moved: String = iban[4..].chars().chain(iban[..4].chars()).collect();
+        let digits: String =
+            moved.chars().map(|c| c.to_digit(36).expect("alphanumeric").to_string()).collect::<Vec<_>>().concat();
+        let rem = digits.bytes().fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+        assert_eq!(rem, 1, "{iban} fails mod 97");
+    }
+}
