@@ -298,6 +298,14 @@ impl Walker<'_, '_> {
                         Some("remove `locale`, or write with = \"fake\"".into()),
                     );
                 }
+                let fakeable = names.iter().any(|d| FakeKind::for_detector(d).is_some());
+                if let (Some(v), RedactWith::Fake(_), false) = (Reader::get(t, "with"), &with, fakeable) {
+                    self.r.error(
+                        v.span(),
+                        "`with = \"fake\"` needs a detector with a fake (person_name, email, phone, iban, street_address): for these detectors it would be the default template",
+                        Some("name one of those detectors, or use a template or \"pseudonym\"".into()),
+                    );
+                }
                 Action::Redact { detect: names, with }
             }
             "fake" => {

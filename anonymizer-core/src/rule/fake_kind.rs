@@ -16,6 +16,19 @@ pub enum FakeKind {
 }
 
 impl FakeKind {
+    /// The fake kind `redact` with `with = "fake"` puts in place of a built-in detector's
+    /// finding; `None`: the detector has no fake, its findings become `<{kind}>`.
+    pub fn for_detector(detector: &str) -> Option<FakeKind> {
+        Some(match detector {
+            "person_name" => FakeKind::FullName,
+            "email" => FakeKind::Email,
+            "phone" => FakeKind::Phone,
+            "iban" => FakeKind::Iban,
+            "street_address" => FakeKind::Street,
+            _ => return None,
+        })
+    }
+
     /// Every kind with its name in rule files.
     pub const ALL: [(&'static str, FakeKind); 10] = [
         ("first_name", FakeKind::FirstName),

@@ -13,7 +13,6 @@ use super::model::*;
 use crate::detect::{ColumnLabels, Scanner};
 use crate::error::{Error, ErrorKind, SchemaProblem};
 use crate::key::KeySet;
-use crate::transform::fake::kind_for_detector;
 use crate::transform::{DateShifter, Encryptor, Faker, Noiser, Pseudonymizer};
 
 /// What one output column does.
@@ -272,7 +271,7 @@ impl RulePlan {
                             RedactWith::Fake(locale) => Redaction::Fake(
                                 detect
                                     .iter()
-                                    .map(|d| match kind_for_detector(d) {
+                                    .map(|d| match FakeKind::for_detector(d) {
                                         Some(kind) => Ok(Faker::new(&keys.fake, kind, *locale, d)),
                                         None => Err(format!("<{d}>")),
                                     })

@@ -128,15 +128,32 @@ impl Walker<'_, '_> {
                 None => Vec::new(),
                 Some(v) => {
                     let words = self.r.string_list(v, "`context`").unwrap_or_default();
-                    let words: Vec<String> = words.into_iter().map(|w| w.into_inner().trim().to_lowercase()).collect();
-                    if words.is_empty() || words.iter().any(String::is_empty) {
+                    if words.is_empty() {
                         self.r.error(
                             v.span(),
                             format!("[detectors.{name}] `context` needs words, none of them empty"),
                             Some("for example: context = [\"Kundennr\", \"customer\"]".into()),
                         );
                     }
-                    words
+                    let mut out = Vec::new();
+                    for w in words {
+                        let span = w.span();
+                        let word = w.into_inner().trim().to_lowercase();
+                        // A word is looked for where a word begins, within 40 characters.
+                        let starts_word = word.chars().next().is_some_and(char::is_alphanumeric);
+                        if !starts_word || word.chars().count() > crate::detect::CONTEXT_CHARS {
+                            self.r.error(
+                                span,
+                                format!(
+                                    "[detectors.{name}] context word \"{word}\" could never be found: a context word starts with a letter or digit and has at most {} characters",
+                                    crate::detect::CONTEXT_CHARS
+                                ),
+                                Some("for example: context = [\"Kundennr\", \"customer\"]".into()),
+                            );
+                        }
+                        out.push(word);
+                    }
+                    out
                 }
             };
             match Reader::get(dt, "pattern") {

@@ -130,18 +130,5 @@ impl Faker {
     }
 }
 
-/// The fake kind `redact` with `with = "fake"` puts in place of a built-in detector's
-/// finding; `None`: the detector has no fake, its findings become `<{kind}>`.
-pub fn kind_for_detector(detector: &str) -> Option<FakeKind> {
-    Some(match detector {
-        "person_name" => FakeKind::FullName,
-        "email" => FakeKind::Email,
-        "phone" => FakeKind::Phone,
-        "iban" => FakeKind::Iban,
-        "street_address" => FakeKind::Street,
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,6 @@ use super::*;
 use crate::key::MasterKey;
 use crate::rule::FakeLocale;
 use crate::rule::{bounded_regex, CustomDetector, BUILTIN_DETECTORS};
-use crate::transform::fake::kind_for_detector;
 use crate::transform::{Faker, Pseudonymizer};
 
 /// The redaction this module replaced, kept as the reference: whole-cell passes to a
@@ -87,7 +86,7 @@ fn fakes(scanner: &Scanner, locale: FakeLocale) -> Redaction {
         scanner
             .names()
             .iter()
-            .map(|d| match kind_for_detector(d) {
+            .map(|d| match crate::rule::FakeKind::for_detector(d) {
                 Some(kind) => Ok(Faker::new(&keys.fake, kind, locale, d)),
                 None => Err(format!("<{d}>")),
             })

@@ -172,3 +172,20 @@ fn detector_groups_stand_for_their_members_each_once() {
     assert_eq!(line, 2);
     assert!(message.contains("names a group"), "{message}");
 }
+
+#[test]
+fn settings_that_could_never_take_effect_are_errors_at_their_line() {
+    // `with = "fake"` where no detector has a fake.
+    let (line, message) =
+        first_problem("version = 1\n[columns]\nn = { action = \"redact\", detect = [\"ipv4\"], with = \"fake\" }\n")
+            .unwrap();
+    assert_eq!(line, 3);
+    assert!(message.contains("needs a detector with a fake"), "{message}");
+    // Context words that no text can hold where they are looked for.
+    for word in ["#kunde", "a-context-word-longer-than-forty-characters-x"] {
+        let rules = format!("version = 1\n[detectors.k]\npattern = \"K[0-9]+\"\ncontext = [\"{word}\"]\n");
+        let (line, message) = first_problem(&rules).unwrap();
+        assert_eq!(line, 4, "{word}");
+        assert!(message.contains("could never be found"), "{message}");
+    }
+}
