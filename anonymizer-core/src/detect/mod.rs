@@ -145,6 +145,7 @@ pub(crate) fn search(check: Check, text: &str, from: usize) -> Option<Option<(us
         Check::PersonName => Some(names::search(text, from)),
         Check::StreetAddress => Some(street_address::search(text, from)),
         Check::Phone => Some(phone::search::search(text, from)),
+        Check::Card => Some(card::search::search(text, from)),
         _ => None,
     }
 }
