@@ -1,5 +1,7 @@
 //! The scanner: the detectors one rule names, run over a cell after one cheap pass over its
-//! bytes (an `@`, enough digits, `://`, …) has ruled out the detectors that cannot match.
+//! bytes (an `@`, enough digits, `://`, …, see `signals.rs`) and, for short cells, one pass
+//! of a set of the national identifiers' patterns have ruled out the detectors that cannot
+//! match.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
