@@ -5,6 +5,8 @@
 
 pub(crate) const PATTERN: &str = r"(?-u:\b)[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)";
 
+pub(crate) mod search;
+
 /// The longest valid card number at the start of a candidate that may run on into a
 /// following number, cut back at separators.
 pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {

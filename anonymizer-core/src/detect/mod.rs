@@ -143,6 +143,9 @@ pub(crate) fn validate(check: Check, text: &str, start: usize, end: usize, regio
 pub(crate) fn search(check: Check, text: &str, from: usize) -> Option<Option<(usize, usize)>> {
     match check {
         Check::PersonName => Some(names::search(text, from)),
+        Check::StreetAddress => Some(street_address::search(text, from)),
+        Check::Phone => Some(phone::search::search(text, from)),
+        Check::Card => Some(card::search::search(text, from)),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 //! their label and long digit runs are refused before any plan is looked at.
 
 mod plan;
+pub(crate) mod search;
 
 use crate::rule::Region;
 

@@ -31,8 +31,32 @@ use words::{
     US_STATES,
 };
 
-/// A number starting a word.
+/// A number starting a word. [`search`] finds what it matches, without a regex call per number.
 pub(crate) const PATTERN: &str = r"(?-u:\b)[0-9]{1,5}";
+
+/// The first match of [`PATTERN`] at or after `from`: up to five digits starting at an ASCII
+/// word boundary (no ASCII letter, digit or `_` before them). A number is the most common
+/// token of a cell, and a regex call costs more than this loop over a sentence.
+pub(crate) fn search(text: &str, from: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = from;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            if i == 0 || !word(b[i - 1]) {
+                let run = b[i..].iter().take(5).take_while(|c| c.is_ascii_digit()).count();
+                return Some((i, i + run));
+            }
+            // Inside a word or a longer number: past its digits.
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
 
 /// How far before a number its check reads: the street name.
 pub(crate) const READ_BEFORE: usize = 40;
