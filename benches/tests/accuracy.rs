@@ -37,7 +37,9 @@ fn every_builtin_detector_meets_its_floors_on_independent_data() {
     let mut misses = Vec::new();
     let mut found = Vec::new();
     let cases = load("faker/corpus.jsonl").into_iter().chain(load("faker/negatives.jsonl"));
+    let mut sentences = 0usize;
     for case in cases {
+        sentences += 1;
         let region = case.region.clone().unwrap_or_else(|| "DE".into());
         let scanner = scanners.entry(region.clone()).or_insert_with(|| {
             Scanner::builtin_only(&names).expect("built-ins").with_region(Region::new(&region).expect("a known region"))
@@ -70,12 +72,16 @@ fn every_builtin_detector_meets_its_floors_on_independent_data() {
         let (precision, recall) = match kind.as_str() {
             k if checksummed(k) => (0.99, 0.99),
             "phone" => (0.70, 0.85),
-            // Labelled in `person_accuracy`; here their findings in the rest are counted.
-            "person_name" | "street_address" | "date_of_birth" => (0.90, 0.0),
+            // Labelled in `person_accuracy`; here their false findings are counted.
+            "person_name" | "street_address" | "date_of_birth" => (0.0, 0.0),
             _ => (0.95, 0.95),
         };
-        if t.precision() < precision || (t.n() > 0 && t.recall() < recall) {
+        if t.n() > 0 && (t.precision() < precision || t.recall() < recall) {
             below.push(format!("{kind} (floors: precision {precision}, recall {recall})"));
+        }
+        // Kinds without labels here: at most 5 false findings per 1,000 sentences.
+        if t.n() == 0 && f64::from(t.fp) * 1000.0 / sentences as f64 > 5.0 {
+            below.push(format!("{kind} ({} false findings in {sentences} sentences)", t.fp));
         }
     }
     assert!(below.is_empty(), "below their floors: {}", below.join(", "));

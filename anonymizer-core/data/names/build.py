@@ -9,7 +9,12 @@ Writes, next to this script, gzip'd UTF-8 text files with one entry per line, so
 - first.txt.gz: first names of every locale below (female and male);
 - last.txt.gz: surnames;
 - cities.txt.gz: city names of the address locales (DE, AT, CH, US, UK, FR, NL, BE), whole
-  (several words kept: "Bad Ischl"), for `street_address` (a postal code before a known city).
+  (several words kept: "Bad Ischl"), for `street_address` (a postal code before a known city);
+- places.txt.gz: country names (every locale's spelling) and the cities of every name locale,
+  whole, for `person_name`: a name that is part of a place's name ("Hong Kong", "Saudi
+  Arabia", "San Costantino Calabro") is a place.
+The hand-written `tr_common.txt` (the most common Turkish names, see SOURCES.md) is added to
+the first names and surnames.
 
 Normalization: Unicode NFC; entries of several words are split into their words; a kept word
 starts with an upper-case letter, continues in letters (with inner `-` or `'`), has at least
@@ -78,9 +83,29 @@ def main():
                 c = " ".join(unicodedata.normalize("NFC", c).split())
                 if c and c[0].isupper() and not any(ch.isdigit() for ch in c):
                     cities.add(c)
+    places = set(cities)
+    for loc in LOCALES:
+        with open(os.path.join(DATA, loc, "address.json"), encoding="utf-8") as f:
+            address = json.load(f)
+        for c in flat(address.get("city", [])) if loc not in CITY_LOCALES else []:
+            places.add(" ".join(unicodedata.normalize("NFC", c).split()))
+        for c in flat(address.get("country", {}).get("name", [])):
+            places.add(" ".join(unicodedata.normalize("NFC", c.replace("&", "and")).split()))
+    places = {p for p in places if p and p[0].isupper() and not any(ch.isdigit() for ch in p)}
+    section = None
+    with open(os.path.join(HERE, "tr_common.txt"), encoding="utf-8") as f:
+        for line in f:
+            line = unicodedata.normalize("NFC", line.strip())
+            if not line or line.startswith("#"):
+                continue
+            if line in ("[first]", "[last]"):
+                section = line
+                continue
+            (first if section == "[first]" else last).add(line)
     write("first.txt.gz", first)
     write("last.txt.gz", last)
     write("cities.txt.gz", cities)
+    write("places.txt.gz", places)
     print("mimesis", mimesis.__version__)
 
 

@@ -55,6 +55,9 @@ pub(crate) enum Check {
 /// salutation, a number, a birth word): names, streets and dates that follow it.
 pub(crate) const READ_SPAN: usize = names::READ_SPAN;
 
+/// How far `person_name` reads before a candidate, in bytes (see [`names::READ_BACK`]).
+pub(crate) const READ_BACK: usize = names::READ_BACK;
+
 impl Check {
     /// Detectors of digit groups, whose candidates may swallow a neighbouring number.
     pub(crate) fn numeric(self) -> bool {

@@ -36,7 +36,10 @@
 //!   what follows, spaces included, but at most [`READ_SPAN`] bytes from the candidate's
 //!   start (the name, street or date, at most 64 bytes, and what ends it), and
 //!   `street_address` reads at most 40 bytes before it (the street before a house number,
-//!   within [`READ_BEHIND_CHARS`] characters).
+//!   within [`READ_BEHIND_CHARS`] characters); `person_name` reads at most three words of at
+//!   most 44 bytes each before a name ([`READ_BACK`]: a lower-case salutation and particles,
+//!   an unknown first name and the article before it, a place's word), and a longer word
+//!   before it is no part of a name.
 //! - *The search in a window is the whole-cell search.* A detector's search is a chain of
 //!   steps, each from where the last one left off: after a finding, at its end; after a
 //!   failed number, at the next group (after a space, `-`, `/` or `.`); after another failed
@@ -75,7 +78,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::detect::{Scanner, CONTEXT_CHARS, READ_SPAN};
+use crate::detect::{Scanner, CONTEXT_CHARS, READ_BACK, READ_SPAN};
 use crate::rule::Redaction;
 
 mod text;
@@ -95,8 +98,8 @@ const LONGEST: usize = 64;
 /// and 16 characters of word, and one before), the group before it; 24 bytes of "Tel"
 /// context; context words (national identifiers, custom `context`) within
 /// [`CONTEXT_CHARS`] characters, and the one before such a word; a street's name before its
-/// house number (40 bytes).
-const READ_BEHIND_CHARS: usize = CONTEXT_CHARS + 1;
+/// house number (40 bytes); the words `person_name` reads before a name ([`READ_BACK`]).
+const READ_BEHIND_CHARS: usize = max(CONTEXT_CHARS + 1, READ_BACK);
 
 /// [`READ_BEHIND_CHARS`] in bytes, at most.
 const READ_BEHIND: usize = 4 * READ_BEHIND_CHARS;

@@ -43,7 +43,7 @@ const SALUTATIONS: &[&str] = &[
     "Mrs", "Ms", "Mx", "Mister", "Mme", "Mlle", "Mmes", "Monsieur", "Madame", "Mademoiselle", "Maître", "Me", "Sig",
     "Signor", "Signore", "Signora", "Signorina", "Dott", "Dottor", "Dottore", "Dottoressa", "Avv", "Sr", "Sra", "Srta",
     "Señor", "Señora", "Señorita", "Dña", "Dra", "Dhr", "Mevr", "Mevrouw", "Meneer", "Mw", "Pan", "Pani", "Panna",
-    "Państwo", "Sayın", "Av", "Lord", "Lady",
+    "Państwo", "Sayın", "Bayan", "Av", "Lord", "Lady",
 ];
 /// Salutations written in lower case in running text ("la señora García", "il signor
 /// Rossi", "mevrouw Jansen", "pani Nowak"): the capitalized word after them is a name.
@@ -53,7 +53,7 @@ pub(crate) const LOWER_SALUTATIONS: &[&str] = &[
     "dott", "dottor", "dottoressa", "meneer", "mevrouw", "mevr", "dhr", "pan", "pani", "pana", "panu", "panią", "panem",
     "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "bay", "bayan", "sayın",
 ];
-const WEAK_SALUTATIONS: &[&str] = &["Bay", "Bayan", "Miss", "M", "Don", "Doña", "Dame", "Sir", "Hanım", "Bey"];
+const WEAK_SALUTATIONS: &[&str] = &["Bay", "Miss", "M", "Don", "Doña", "Dame", "Sir", "Hanım", "Bey"];
 #[rustfmt::skip]
 const GREETINGS: &[&str] = &[
     "Hallo", "Hi", "Hey", "Hei", "Moin", "Servus", "Liebe", "Lieber", "Dear", "Hello", "Dearest", "Bonjour", "Bonsoir",
@@ -105,7 +105,10 @@ const STOPS: &[&str] = &[
     "Strasse", "Tel", "Telefon", "Fax", "Mail", "Email", "Adresse", "Rechnung", "Bestellung", "Kundennummer", "Vielen",
     "Dank", "Danke", "Bitte", "Thanks", "Please", "Merci", "Gracias", "Grazie", "Hallo", "Hello", "Hi", "Firma", "Rada",
     "Miasta", "Bank", "Banco", "Banca", "Hotel", "Grand", "Palais", "Corte", "Consiglio", "Conseil", "Gemeente",
-    "Stadt", "Gemeinde",
+    "Stadt", "Gemeinde", "Unser", "Unsere", "Unseren", "Unserem", "Unserer", "Euer", "Eure", "Ihr", "Ihre", "Our",
+    "Your", "Their", "His", "Her", "Its", "Nasz", "Nasza", "Nasze", "Notre", "Nos", "Votre", "Nuestro", "Nuestra",
+    "Nostro", "Nostra", "Onze", "Ons", "Mijn", "Uw", "Bizim", "Sizin", "Artikel", "Article", "Produkt", "Product",
+    "Emeritus", "Sözleşme",
 ];
 /// First names of the lists that are common words, places or months in the eight languages.
 #[rustfmt::skip]
@@ -130,13 +133,15 @@ const AMBIGUOUS_NAMES: &[&str] = &[
     "Wood", "Walker", "Hunter", "Carter", "Parker", "Porter", "Mason", "Cooper", "Baker", "Fisher", "Miller", "Taylor",
     "Turner", "Marshall", "Sterling", "Temple", "Noble", "Urban", "Vital", "Rex", "Dom", "Don", "Fee", "Elf", "Tanne",
     "Linde", "Birke", "Dorf", "Adler", "Falk", "Hase", "Fuchs", "Bär", "Löwe", "Engel", "Kaiser", "Herzog", "Graf",
-    "Fürst", "Ritter", "Kind", "Karte",
+    "Fürst", "Ritter", "Kind", "Karte", "Gül", "Deniz", "Umut", "Kara", "Şen", "Nur", "Sultan", "Melek", "Yıldız",
+    "Efe", "Koç",
 ];
 
-/// First names, surnames and the tables in one map; cities apart.
+/// First names, surnames and the tables in one map; cities and places apart.
 pub(crate) struct Lexicon {
     words: HashMap<&'static str, Kind, BuildHasherDefault<Fx>>,
     cities: HashSet<&'static str, BuildHasherDefault<Fx>>,
+    places: HashSet<&'static str, BuildHasherDefault<Fx>>,
 }
 
 static LEXICON: OnceLock<Lexicon> = OnceLock::new();
@@ -151,6 +156,7 @@ impl Lexicon {
         let first = unpack(include_bytes!("../../../data/names/first.txt.gz"));
         let last = unpack(include_bytes!("../../../data/names/last.txt.gz"));
         let cities = unpack(include_bytes!("../../../data/names/cities.txt.gz"));
+        let places = unpack(include_bytes!("../../../data/names/places.txt.gz"));
         let mut words: HashMap<&'static str, Kind, BuildHasherDefault<Fx>> = HashMap::default();
         words.reserve(first.len() / 6 + last.len() / 6 + 1024);
         let mut add = |w: &'static str, k: Kind| *words.entry(w).or_insert(0) |= k;
@@ -164,7 +170,8 @@ impl Lexicon {
         STOPS.iter().for_each(|w| add(w, STOP));
         AMBIGUOUS_NAMES.iter().for_each(|w| add(w, AMBIGUOUS));
         let cities = cities.lines().filter(|l| !l.is_empty()).collect();
-        Lexicon { words, cities }
+        let places = places.lines().filter(|l| !l.is_empty()).collect();
+        Lexicon { words, cities, places }
     }
 
     /// The kind of a word (0 when unknown). A hyphenated word not in the lists is a first
@@ -180,6 +187,12 @@ impl Lexicon {
                 let first = parts.next().unwrap_or(0);
                 parts.fold(first & (FIRST | LAST), |acc, k| acc & k & (FIRST | LAST))
             }
+            // Turkish names in the lists are partly ASCII-folded ("Yilmaz"): a word with a
+            // letter only Turkish writes is looked up folded too.
+            None if word.contains(['ı', 'İ', 'ş', 'Ş', 'ğ', 'Ğ']) => {
+                let folded: String = word.chars().map(fold_turkish).collect();
+                self.words.get(folded.as_str()).copied().unwrap_or(0) & (FIRST | LAST)
+            }
             None => 0,
         }
     }
@@ -187,6 +200,31 @@ impl Lexicon {
     /// Whether `name` (words separated by single spaces) is a known city.
     pub(crate) fn is_city(&self, name: &str) -> bool {
         self.cities.contains(name)
+    }
+
+    /// Whether `name` (words separated by single spaces) is a known country or city of any
+    /// of the name locales.
+    pub(crate) fn is_place(&self, name: &str) -> bool {
+        self.places.contains(name)
+    }
+}
+
+/// A Turkish letter as mimesis' folded lists write it.
+fn fold_turkish(c: char) -> char {
+    match c {
+        'ı' => 'i',
+        'İ' => 'I',
+        'ş' => 's',
+        'Ş' => 'S',
+        'ğ' => 'g',
+        'Ğ' => 'G',
+        'ç' => 'c',
+        'Ç' => 'C',
+        'ö' => 'o',
+        'Ö' => 'O',
+        'ü' => 'u',
+        'Ü' => 'U',
+        c => c,
     }
 }
 

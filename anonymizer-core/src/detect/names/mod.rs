@@ -33,6 +33,10 @@ use word::{after_space, capitalized, char_at, char_before, ends_phrase, line_end
 /// redaction windows rely on it: see `pipeline/redact.rs`).
 pub(crate) const READ_SPAN: usize = 112;
 
+/// How far a candidate's check reads before the word that started it, in bytes: three words
+/// of at most [`capped_run_start`]'s 44 bytes and the spaces and dots between them.
+pub(crate) const READ_BACK: usize = 3 * (lexicon::LONGEST_WORD + 4 + 2);
+
 /// The longest name, in bytes and in words.
 const NAME_BYTES: usize = 64;
 const NAME_WORDS: usize = 4;
@@ -90,6 +94,10 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     let text = &text[..limit];
     let word = text.get(start..end)?;
     let kind = lexicon().kind(word);
+    if is_particle(word) && kind & (SALUTE | WEAK | GREET | CLOSE | LABEL) == 0 {
+        // "Di", "De", "Van" capitalized: part of a name after another part, never one alone.
+        return None;
+    }
     let mut found = None;
     if kind & (SALUTE | WEAK | STOP) == 0 && capitalized(word) {
         if let Some(s) = lower_salutation_before(text, start) {
@@ -114,8 +122,68 @@ pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize
     if found.is_none() && kind & LAST != 0 && kind & (FIRST | AMBIGUOUS | STOP) == 0 {
         found = before_surname(text, start, end);
     }
-    found
+    found.filter(|&(s, e)| !in_place_name(text, s, e))
 }
+
+/// Places named after people, or whose words are names ("San Costantino Calabro", "Hong
+/// Kong", "Saudi Arabia", "Svalbard and Jan Mayen"): the found words, alone or with up to two
+/// words before or after them, are a known country or city of two words or more. Reads two
+/// words each side.
+fn in_place_name(text: &str, s: usize, e: usize) -> bool {
+    let lex = lexicon();
+    let word_before = |at: usize| {
+        text[..at]
+            .strip_suffix(' ')
+            .and_then(|b| capped_run_start(b, |c| c.is_alphabetic() || c == '\'' || c == '&').filter(|&w| w < b.len()))
+    };
+    let word_after = |at: usize| after_space(text, at).map(|w| word_end(text, w)).filter(|&w| w > at + 1);
+    let prev = word_before(s);
+    let starts = [Some(s), prev, prev.and_then(word_before)];
+    let next = word_after(e);
+    let ends = [Some(e), next, next.and_then(word_after)];
+    starts.iter().flatten().any(|&a| {
+        // Two words at least: "Allen", "Charlotte", "Davis" are names and towns.
+        ends.iter().flatten().any(|&b| {
+            let name = &text[a..b];
+            name.contains(' ') && lex.is_place(&name.replace(" & ", " and ").replace(" et ", " and "))
+        })
+    })
+}
+
+/// Where the run of characters for which `keep` holds that ends `text` starts, when it is at
+/// most [`LONGEST_WORD`](lexicon::LONGEST_WORD) bytes long: what the detector reads behind a
+/// word is bounded, as the redaction windows need.
+fn capped_run_start(text: &str, keep: impl Fn(char) -> bool) -> Option<usize> {
+    let mut from = text.len().saturating_sub(lexicon::LONGEST_WORD + 4);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let w = from + run_start(&text[from..], keep);
+    // A run reaching the cap may go on before it: a word too long to be a name's.
+    (w > from || from == 0).then_some(w)
+}
+
+/// Words a place's name starts with: a name after them is a place or a saint's ("San
+/// Costantino", "Sankt Peter", "St. Anna").
+const PLACE_PREFIXES: &[&str] =
+    &["San", "Santa", "Santo", "Sant", "Saint", "Sainte", "St", "Sankt", "São", "Bad", "Port", "Fort", "Mount"];
+
+/// Whether the word ending right before `at` (and a space) is a [`PLACE_PREFIXES`] word.
+fn after_place_prefix(text: &str, at: usize) -> bool {
+    let Some(b) = text[..at].strip_suffix(' ') else { return false };
+    let b = b.strip_suffix('.').or_else(|| b.strip_suffix('\'')).unwrap_or(b);
+    let w = capped_run_start(b, char::is_alphabetic).unwrap_or(b.len());
+    PLACE_PREFIXES.contains(&&b[w..])
+}
+
+/// Lower-case words that make the capitalized word after them a noun ("dem Artikel", "the
+/// Baker", "le Boulanger"), not a first name.
+#[rustfmt::skip]
+const DETERMINERS: &[&str] = &[
+    "der", "die", "das", "dem", "den", "des", "ein", "eine", "einem", "einen", "einer", "eines", "unser", "unsere",
+    "the", "a", "an", "our", "your", "this", "that", "le", "la", "les", "un", "une", "du", "notre", "el", "los", "las",
+    "una", "il", "lo", "gli", "uno", "nostro", "het", "een", "onze", "nasz", "nasza", "bir",
+];
 
 /// Where a name starts whose word at `at` follows a salutation written in lower case
 /// ("señora García", "meneer van Dijk": then the particles start it).
@@ -125,7 +193,7 @@ fn lower_salutation_before(text: &str, at: usize) -> Option<usize> {
     for _ in 0..3 {
         let before = text[..p].strip_suffix(' ')?;
         let core = before.strip_suffix('.').unwrap_or(before);
-        let w = run_start(core, |c| c.is_alphabetic() || c == '\'');
+        let w = capped_run_start(core, |c| c.is_alphabetic() || c == '\'')?;
         let word = &core[w..];
         if core.len() == before.len() && is_particle(word) && word.starts_with(char::is_lowercase) {
             (start, p) = (w, w);
@@ -141,7 +209,7 @@ fn lower_salutation_before(text: &str, at: usize) -> Option<usize> {
 /// word looks like a noun or a function word.
 fn before_surname(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let before = text[..start].strip_suffix(' ')?;
-    let w = run_start(before, |c| c.is_alphabetic() || c == '-' || c == '\'');
+    let w = capped_run_start(before, |c| c.is_alphabetic() || c == '-' || c == '\'')?;
     let word = &before[w..];
     let k = lexicon().kind(word);
     const NOUN_ENDINGS: &[&str] =
@@ -152,12 +220,19 @@ fn before_surname(text: &str, start: usize, end: usize) -> Option<(usize, usize)
     if char_before(text, w).is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '.') {
         return None;
     }
-    // Not after an article or a word that makes it a noun phrase ("der Wagner").
+    // Not after an article or a word that makes it a noun phrase ("der Wagner", "dem
+    // Artikel Wiese"), nor in a place's name ("San Marco Rossi").
     if let Some(prev) = text[..w].strip_suffix(' ') {
-        let p = run_start(prev, char::is_alphabetic);
-        if lexicon().kind(&prev[p..]) & STOP != 0 && prev[p..].starts_with(char::is_uppercase) {
+        let p = capped_run_start(prev, char::is_alphabetic)?;
+        let prev_word = &prev[p..];
+        if lexicon().kind(prev_word) & STOP != 0 && prev_word.starts_with(char::is_uppercase)
+            || DETERMINERS.contains(&prev_word)
+        {
             return None;
         }
+    }
+    if after_place_prefix(text, w) {
+        return None;
     }
     Some((w, extend(text, w, end, LAST)))
 }
@@ -299,7 +374,7 @@ fn first_name(text: &str, start: usize, end: usize, kind: Kind) -> Option<(usize
             .any(|w| b.ends_with(w) && !char_before(b, b.len() - w.len()).is_some_and(char::is_alphabetic))
     });
     let typed = after_space(text, end).is_some_and(|w| super::street_address::is_type(&text[w..word_end(text, w)]));
-    if street || typed {
+    if street || typed || after_place_prefix(text, start) {
         return None;
     }
     let ok = if kind & AMBIGUOUS != 0 { k & LAST != 0 && k & AMBIGUOUS == 0 } else { true };

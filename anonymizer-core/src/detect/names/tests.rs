@@ -71,3 +71,36 @@ fn odd_text_does_not_panic() {
     let long = "Frau Anna ".repeat(2000);
     assert!(!s.found(&long).is_empty());
 }
+
+/// The most common Turkish names (TÜİK's rankings, `data/names/tr_common.txt`) in their
+/// Turkish spelling, also where mimesis lists them ASCII-folded ("Yilmaz").
+#[test]
+fn common_turkish_names_in_their_own_spelling() {
+    let cases: &[(&str, &[&str])] = &[
+        ("Ayşe Yılmaz ile görüştüm", &["Ayşe Yılmaz"]),
+        ("İbrahim Öztürk aradı", &["İbrahim Öztürk"]),
+        ("Lütfen Bayan Şahin ile görüşün", &["Şahin"]),
+        ("Mustafa Çelik ve Emine Kılıç geldi", &["Mustafa Çelik", "Emine Kılıç"]),
+    ];
+    scanner().assert_cases(cases);
+}
+
+/// Places whose words are names, and nouns after articles and possessives, are not names
+/// (false findings in `benches/data/faker/negatives.jsonl`).
+#[test]
+fn places_and_noun_phrases_are_not_names() {
+    let s = scanner();
+    for text in [
+        "La consegna a San Costantino Calabro è arrivata",
+        "die Rechnung aus Hong Kong",
+        "the invoice from Saudi Arabia until May",
+        "from Svalbard & Jan Mayen Islands",
+        "Unser Bäcker prüft die Rechnung",
+        "Kunde fragt nach dem Artikel Wiese in Rochlitz",
+        "La consegna a Canneto Di Monteverdi",
+    ] {
+        assert!(s.found(text).is_empty(), "{text}: {:?}", s.found(text));
+    }
+    // A name that is also a town is still a name after a salutation.
+    assert_eq!(s.found("Dear Ms Allen, thank you"), ["Allen"]);
+}
