@@ -1,12 +1,13 @@
 //! `iban`: ISO 13616 IBANs of every country of the registry, in capitals as banks print
-//! them, grouped in fours by spaces or by dashes, or not grouped. A candidate is a finding
+//! them or all in lower case as people type them (not mixed: `GI75 aWBK …` is no IBAN),
+//! grouped in fours by spaces or by dashes, or not grouped. A candidate is a finding
 //! when its country is in the registry, it has the country's length and BBAN structure
 //! (which positions are digits, letters, or either) and a valid mod-97 check, and it is not
 //! glued to a letter or digit. Mixed separators and groups of other sizes are not IBANs.
 
 /// Two capitals, two check digits, then the BBAN: groups of four by one kind of separator
 /// (the last group 1–4 characters), or one run. The longest IBAN has 34 characters.
-pub(crate) const PATTERN: &str = r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?-u:\b)";
+pub(crate) const PATTERN: &str = r"(?i)(?-u:\b)[A-Z]{2}[0-9]{2}(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?|[A-Z0-9]{11,30})(?-u:\b)";
 
 /// The most characters of an IBAN (ISO 13616).
 const MAX_LEN: usize = 34;
@@ -133,14 +134,20 @@ fn length(structure: &str) -> usize {
 /// reached, then checked.
 pub(crate) fn find(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let cand = &text.as_bytes()[start..end];
-    let len = length(structure(cand.get(..2)?)?);
+    let country = [cand.first()?.to_ascii_uppercase(), cand.get(1)?.to_ascii_uppercase()];
+    let len = length(structure(&country)?);
     let mut compact = [0u8; MAX_LEN];
     let mut n = 0;
+    // Letters all in capitals or all in lower case; the check reads them in capitals.
+    let lower = cand[..2].iter().all(u8::is_ascii_lowercase);
     for (i, &b) in cand.iter().enumerate() {
         if b == b' ' || b == b'-' {
             continue;
         }
-        compact[n] = b;
+        if b.is_ascii_alphabetic() && b.is_ascii_lowercase() != lower {
+            return None;
+        }
+        compact[n] = b.to_ascii_uppercase();
         n += 1;
         if n == len {
             let at = i + 1;
@@ -242,10 +249,22 @@ mod tests {
             "DE89/3704/0044/0532/0130/00",
             "XDE89370400440532013000",
             "DE89370400440532013000X",
-            "de89 3704 0044 0532 0130 00",
+            // Mixed case: Presidio's invalid cases.
+            "GI75 aWBK 0000 0000 7099 453",
+            "De89370400440532013000",
         ] {
             assert!(s.found(bad).is_empty(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ibans_typed_in_lower_case_are_found() {
+        let s = Scanner::builtin_only(&["iban"]).unwrap();
+        for iban in ["de89 3704 0044 0532 0130 00", "gb29nwbk60161331926819", "lv80-bank-0000-4351-9500-1"] {
+            assert_eq!(s.found(&format!("Konto {iban}.")), [iban], "{iban}");
+        }
+        // Lower case with a broken check stays no IBAN.
+        assert!(s.found("de89 3704 0044 0532 0130 01").is_empty());
     }
 
     /// A seeded IBAN of a country's structure, with its check digits; `wrong` puts a letter

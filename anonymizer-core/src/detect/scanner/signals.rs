@@ -37,7 +37,7 @@ pub(super) struct Signals {
     digits: usize,
     dots: usize,
     colons: usize,
-    upper_upper_digit_digit: bool,
+    letter_letter_digit_digit: bool,
     url_mark: bool,
     /// National identifiers: the longest run of digits and of upper-case letters, a letter
     /// right before a digit (or before `[ .-]` and a digit), a digit before a letter (or
@@ -84,8 +84,8 @@ impl Signals {
                     if at(i).is_ascii_alphabetic() || matches!(at(i), b' ' | b'-') && at(i + 1).is_ascii_alphabetic() {
                         s.digit_letter = true;
                     }
-                    if run.len() >= 2 && before(1).is_ascii_uppercase() && before(2).is_ascii_uppercase() {
-                        s.upper_upper_digit_digit = true;
+                    if run.len() >= 2 && before(1).is_ascii_alphabetic() && before(2).is_ascii_alphabetic() {
+                        s.letter_letter_digit_digit = true;
                     }
                     if run.windows(3).any(|w| w == b"756") {
                         s.ahv_prefix = true;
@@ -153,10 +153,10 @@ impl Signals {
                     }
                     if i >= 3
                         && b[i - 1].is_ascii_digit()
-                        && b[i - 2].is_ascii_uppercase()
-                        && b[i - 3].is_ascii_uppercase()
+                        && b[i - 2].is_ascii_alphabetic()
+                        && b[i - 3].is_ascii_alphabetic()
                     {
-                        s.upper_upper_digit_digit = true;
+                        s.letter_letter_digit_digit = true;
                     }
                 }
                 b'A'..=b'Z' | b'a'..=b'z' => {
@@ -203,7 +203,7 @@ impl Signals {
                     }
             }
             Check::Email => self.at,
-            Check::Iban => self.upper_upper_digit_digit,
+            Check::Iban => self.letter_letter_digit_digit,
             Check::Card => self.digits >= 13,
             Check::Phone => self.digits >= 7,
             Check::Ipv4 => self.digits >= 4 && self.dots >= 3,
