@@ -28,6 +28,7 @@ pub(crate) fn find(text: &str, start: usize, end: usize, region: Region) -> Opti
         if !start_ok(text, s) {
             return None;
         }
+        let label = label_before(&text[..s]);
         let ends = (s + 7..=end).rev().filter(|&e| {
             e == end || (bytes[e - 1].is_ascii_digit() && matches!(bytes[e], b' ' | b'.' | b'/' | b'-' | b')'))
         });
@@ -35,7 +36,7 @@ pub(crate) fn find(text: &str, start: usize, end: usize, region: Region) -> Opti
         let mut national = [(0, Shape::default()); 12];
         let mut kept = 0;
         for e in ends {
-            let Some(shape) = Shape::of(text, s, e) else { continue };
+            let Some(shape) = Shape::of(text, s, e, label) else { continue };
             if shape.international_or_common() {
                 return Some((s, e));
             }
@@ -111,11 +112,10 @@ impl Shape {
     /// `text[start..end]` unless its neighbours, parentheses or shape refuse it: glued to a
     /// letter or digit, before a decimal part, unbalanced, a date, an identifier after its
     /// label.
-    fn of(text: &str, start: usize, end: usize) -> Option<Shape> {
+    fn of(text: &str, start: usize, end: usize, label: Label) -> Option<Shape> {
         let s = &text[start..end];
         let after = text[end..].chars().next();
-        if !start_ok(text, start)
-            || after.is_some_and(|c| c.is_alphanumeric() || c == '@')
+        if after.is_some_and(|c| c.is_alphanumeric() || c == '@')
             || (after == Some('.') || after == Some(',')) && text[end + 1..].starts_with(|c: char| c.is_ascii_digit())
         {
             return None;
@@ -133,8 +133,7 @@ impl Shape {
         // amount label ("Vorgang 391 376 2739"), a grouped one too. An international number
         // is one wherever it stands.
         let bare = shape.n == s.len();
-        let before = &text[..start];
-        if !s.starts_with('+') && (after_id_label(before, CASE_LABELS) || bare && after_id_label(before, ID_LABELS)) {
+        if !s.starts_with('+') && (label == Label::Case || bare && label == Label::Id) {
             return None;
         }
         for g in s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()) {
@@ -288,27 +287,53 @@ const LABEL_GAP: usize = 16;
 /// Characters of the label word read: more than any label has.
 const LABEL_WORD: usize = 16;
 
-/// Whether the text before a number ends with an identifier label ("Kd.-Nr. ", "order no. ",
-/// "Rechnungsnummer: ", "ticket #"). Reads at most `LABEL_GAP` separators, the last
-/// `LABEL_WORD` characters of the word before them and 24 bytes of context.
-fn after_id_label(before: &str, labels: &[&str]) -> bool {
+/// What label the text before a number ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    /// None, or one that a phone word near overrules ("Tel.-Nr.", "Telefonnummer").
+    None,
+    /// An identifier's ("Kd.-Nr.", "customer", "n°"): a bare digit run after it is no phone number.
+    Id,
+    /// A case's or an amount's ("Vorgang", "Betrag", "ticket #"): no number after it is one.
+    Case,
+}
+
+/// The label the text before a number ends with ("Kd.-Nr. ", "order no. ", "Rechnungsnummer:
+/// ", "ticket #"). Reads at most `LABEL_GAP` separators, the last `LABEL_WORD` characters of
+/// the word before them and 24 bytes of context; allocates only when a label is found.
+fn label_before(before: &str) -> Label {
     let mut rest = before.chars().rev().peekable();
     let mut gap = 0;
     while rest.next_if(|c| matches!(c, ' ' | '.' | ':' | '-' | '\u{a0}')).is_some() {
         gap += 1;
         if gap > LABEL_GAP {
-            return false;
+            return Label::None;
         }
     }
     if rest.peek() == Some(&'#') {
-        return true;
+        return Label::Case;
     }
     // A word longer than `LABEL_WORD` is no label itself and ends like its last characters.
-    let mut word = Vec::new();
-    while let Some(c) = rest.next_if(|c| word.len() < LABEL_WORD && (c.is_alphanumeric() || *c == '°')) {
-        word.push(c);
+    let mut word = ['\0'; LABEL_WORD];
+    let mut n = 0;
+    while let Some(c) = rest.next_if(|c| n < LABEL_WORD && (c.is_alphanumeric() || *c == '°')) {
+        word[n] = c;
+        n += 1;
     }
-    let word: String = word.into_iter().rev().collect::<String>().to_lowercase();
+    if n == 0 {
+        return Label::None;
+    }
+    let word: String = word[..n].iter().rev().flat_map(|c| c.to_lowercase()).collect();
+    let is = |labels: &[&str]| {
+        labels.contains(&word.as_str()) || labels.iter().any(|l| l.chars().count() > 3 && word.ends_with(l))
+    };
+    let label = if is(CASE_LABELS) {
+        Label::Case
+    } else if is(ID_LABELS) {
+        Label::Id
+    } else {
+        return Label::None;
+    };
     // "Tel.-Nr.", "Telefonnummer", "phone no." label a phone number after all.
     let mut from = before.len().saturating_sub(24);
     while !before.is_char_boundary(from) {
@@ -316,9 +341,9 @@ fn after_id_label(before: &str, labels: &[&str]) -> bool {
     }
     let context = before[from..].to_lowercase();
     if PHONE_WORDS.iter().any(|p| context.contains(p)) {
-        return false;
+        return Label::None;
     }
-    labels.contains(&word.as_str()) || labels.iter().any(|l| l.chars().count() > 3 && word.ends_with(l))
+    label
 }
 
 #[cfg(test)]

@@ -31,6 +31,11 @@ pub(crate) const AMBIGUOUS: Kind = 1 << 7;
 /// Never part of a name: pronouns, articles, "Team", weekdays, months.
 pub(crate) const STOP: Kind = 1 << 8;
 
+/// A salutation written in lower case in running text ([`LOWER_SALUTATIONS`]).
+pub(crate) const LOWER_SALUTE: Kind = 1 << 9;
+/// A lower-case particle inside names ("van", "de la"; see `names::PARTICLES`).
+pub(crate) const PARTICLE: Kind = 1 << 10;
+
 /// Words that start a search of the name detector.
 pub(crate) const NAME_TRIGGER: Kind = FIRST | LAST | SALUTE | WEAK | GREET | CLOSE | LABEL;
 
@@ -169,6 +174,8 @@ impl Lexicon {
         LABELS.iter().for_each(|w| add(w, LABEL));
         STOPS.iter().for_each(|w| add(w, STOP));
         AMBIGUOUS_NAMES.iter().for_each(|w| add(w, AMBIGUOUS));
+        LOWER_SALUTATIONS.iter().for_each(|w| add(w, LOWER_SALUTE));
+        super::PARTICLES.iter().for_each(|w| add(w, PARTICLE));
         let cities = cities.lines().filter(|l| !l.is_empty()).collect();
         let places = places.lines().filter(|l| !l.is_empty()).collect();
         Lexicon { words, cities, places }

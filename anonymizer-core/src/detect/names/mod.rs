@@ -24,7 +24,7 @@ pub(crate) mod lexicon;
 pub(crate) mod word;
 
 use lexicon::{
-    closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, LOWER_SALUTATIONS, NAME_TRIGGER, SALUTE,
+    closings, lexicon, Kind, AMBIGUOUS, CLOSE, FIRST, GREET, LABEL, LAST, LOWER_SALUTE, NAME_TRIGGER, PARTICLE, SALUTE,
     STOP, WEAK,
 };
 use word::{after_space, capitalized, char_at, char_before, ends_phrase, line_ends, run_start, word_end, word_start};
@@ -44,7 +44,7 @@ const NAME_WORDS: usize = 4;
 /// Lower-case words inside names ("Jan van der Berg", "José de la Cruz"); also capitalized
 /// before another part ("Giuseppe Di Stefano").
 #[rustfmt::skip]
-const PARTICLES: &[&str] = &[
+pub(crate) const PARTICLES: &[&str] = &[
     "van", "von", "vom", "zu", "der", "den", "de", "del", "della", "dei", "degli", "di", "da", "das", "dos", "du",
     "des", "la", "le", "ter", "ten", "te", "y", "bin", "ibn", "al", "el", "'t",
 ];
@@ -193,13 +193,15 @@ fn lower_salutation_before(text: &str, at: usize) -> Option<usize> {
     for _ in 0..3 {
         let before = text[..p].strip_suffix(' ')?;
         let core = before.strip_suffix('.').unwrap_or(before);
+        // Most words before a capitalized one are neither: one hash look-up tells.
         let w = capped_run_start(core, |c| c.is_alphabetic() || c == '\'')?;
         let word = &core[w..];
-        if core.len() == before.len() && is_particle(word) && word.starts_with(char::is_lowercase) {
+        let kind = lexicon().kind(word);
+        if core.len() == before.len() && kind & PARTICLE != 0 {
             (start, p) = (w, w);
             continue;
         }
-        let ok = LOWER_SALUTATIONS.contains(&word) && !char_before(text, w).is_some_and(char::is_alphanumeric);
+        let ok = kind & LOWER_SALUTE != 0 && !char_before(text, w).is_some_and(char::is_alphanumeric);
         return ok.then_some(start);
     }
     None
