@@ -120,13 +120,53 @@ impl Shape {
         {
             return None;
         }
-        if s.matches('(').count() != s.matches(')').count() || s.contains("  ") {
-            return None;
-        }
+        // One pass over the candidate (it is ASCII: digits, separators, a leading `+`): its
+        // digits, its groups (runs between separators) and what its separators say.
         let mut shape = Shape::default();
-        for b in s.bytes().filter(u8::is_ascii_digit) {
-            *shape.digits.get_mut(shape.n)? = b;
-            shape.n += 1;
+        let (mut open, mut close, mut dots, mut dash, mut slash) = (0usize, 0usize, 0usize, false, false);
+        let (mut seps, mut n_seps) = ([0u8; 2], 0usize);
+        let (mut prev, mut group) = (0u8, 0usize);
+        let mut end_group = |shape: &mut Shape, group: &mut usize| -> Option<()> {
+            if *group > 0 {
+                // At most one group per digit (a group holds a digit, or is the `+`).
+                *shape.lens.get_mut(shape.groups)? = u8::try_from(*group).ok()?;
+                shape.groups += 1;
+                *group = 0;
+            }
+            Some(())
+        };
+        for &b in s.as_bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    *shape.digits.get_mut(shape.n)? = b;
+                    shape.n += 1;
+                    group += 1;
+                }
+                b' ' | b'.' | b'/' | b'-' | b'(' | b')' => {
+                    match b {
+                        b' ' if prev == b' ' => return None,
+                        b'(' => open += 1,
+                        b')' => close += 1,
+                        b'.' => dots += 1,
+                        b'-' => dash = true,
+                        b'/' => slash = true,
+                        _ => {}
+                    }
+                    if matches!(b, b'.' | b'/' | b'-') {
+                        if let Some(slot) = seps.get_mut(n_seps) {
+                            *slot = b;
+                        }
+                        n_seps += 1;
+                    }
+                    end_group(&mut shape, &mut group)?;
+                }
+                _ => group += 1,
+            }
+            prev = b;
+        }
+        end_group(&mut shape, &mut group)?;
+        if open != close {
+            return None;
         }
         // A number right after an identifier label ("Kd.-Nr. 0012345678", "order no.
         // 0123456789", "n° 0612345678") is an identifier, not a phone number; after a case or
@@ -136,26 +176,22 @@ impl Shape {
         if !s.starts_with('+') && (label == Label::Case || bare && label == Label::Id) {
             return None;
         }
-        for g in s.split([' ', '.', '/', '-', '(', ')']).filter(|g| !g.is_empty()) {
-            // At most one group per digit (a group holds a digit, or is the `+`).
-            *shape.lens.get_mut(shape.groups)? = u8::try_from(g.len()).ok()?;
-            shape.groups += 1;
-        }
         let lens = &shape.lens[..shape.groups];
         // Dots mixed with dashes or slashes are no phone number's (85.07.30-033.28).
-        if s.contains('.') && (s.contains('-') || s.contains('/')) {
+        if dots > 0 && (dash || slash) {
             return None;
         }
         // Dotted quads (192.168.0.1) are addresses, whatever plan their digits fit.
-        if shape.groups == 4 && s.bytes().filter(|&c| c == b'.').count() == 3 && lens.iter().all(|&l| l <= 3) {
+        if shape.groups == 4 && dots == 3 && lens.iter().all(|&l| l <= 3) {
             return None;
         }
-        let mut seps = s.bytes().filter(|c| matches!(c, b'.' | b'/' | b'-'));
         // Dates: three groups like 01.10.2024, 1/10/24, 2024-01-02.
-        if let (3, Some(a), Some(b), None) = (shape.groups, seps.next(), seps.next(), seps.next()) {
-            if a == b && matches!(lens, [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2]) {
-                return None;
-            }
+        if shape.groups == 3
+            && n_seps == 2
+            && seps[0] == seps[1]
+            && matches!(lens, [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2])
+        {
+            return None;
         }
         shape.international = s.starts_with('+') || (s.starts_with("00") && !s.starts_with("000"));
         let body = s.trim_start_matches('(');
