@@ -126,7 +126,7 @@ impl Shape {
         let (mut open, mut close, mut dots, mut dash, mut slash) = (0usize, 0usize, 0usize, false, false);
         let (mut seps, mut n_seps) = ([0u8; 2], 0usize);
         let (mut prev, mut group) = (0u8, 0usize);
-        let mut end_group = |shape: &mut Shape, group: &mut usize| -> Option<()> {
+        let end_group = |shape: &mut Shape, group: &mut usize| -> Option<()> {
             if *group > 0 {
                 // At most one group per digit (a group holds a digit, or is the `+`).
                 *shape.lens.get_mut(shape.groups)? = u8::try_from(*group).ok()?;
