@@ -4,6 +4,7 @@
 //! `run_examples` runs the file's own `[[examples]]`.
 
 mod action;
+mod detector;
 mod diagnostic;
 mod examples;
 mod fake_kind;
