@@ -18,6 +18,8 @@ mod national;
 mod phone;
 mod scanner;
 mod street_address;
+#[cfg(test)]
+mod testing;
 mod url;
 
 pub use header::{column_label, header_looks_like_data, is_plain_name, looks_like_data, ColumnLabels};

@@ -348,13 +348,8 @@ mod tests {
         let mut names = names;
         names.extend(["phone".to_string(), "credit_card".to_string()]);
         let s = Scanner::new(&names, &custom).unwrap();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::detect::testing::Seeded::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..500 {
             let candidates: Vec<Finding> = (0..next(60))
                 .map(|_| {

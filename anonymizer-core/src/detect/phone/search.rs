@@ -41,21 +41,13 @@ pub(crate) fn search(text: &str, from: usize) -> Option<(usize, usize)> {
 mod tests {
     #[test]
     fn search_finds_what_the_pattern_finds() {
-        let re = regex::Regex::new(super::super::PATTERN).unwrap();
         let alphabet = ["0", "1", "2", "9", "9", "7", " ", ".", "/", "(", ")", "-", "+", "a", "é", "\n"];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        for _ in 0..20_000 {
-            let text: String = (0..next(40)).map(|_| alphabet[next(alphabet.len())]).collect();
-            for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-                let want = re.find_at(&text, from).map(|m| (m.start(), m.end()));
-                assert_eq!(super::search(&text, from), want, "{text:?} from {from}");
-            }
-        }
+        crate::detect::testing::assert_search_finds_what_the_pattern_finds(
+            super::super::PATTERN,
+            super::search,
+            &alphabet,
+            40,
+            20_000,
+        );
     }
 }

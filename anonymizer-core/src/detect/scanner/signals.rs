@@ -223,15 +223,9 @@ mod tests {
     #[test]
     fn one_pass_gives_what_the_byte_by_byte_pass_gave() {
         let alphabet = ["0", "5", "6", "7", "A", "Z", "a", "z", " ", ".", "-", ":", "/", "@", "w", "W", "é", "Ü", "_"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::detect::testing::Seeded::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let text: String = (0..next(30)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let text = rng.text(&alphabet, 30);
             assert_eq!(Signals::of(&text), Signals::reference(&text), "{text:?}");
         }
         for text in ["756.1234.5678.97", "IBAN DE89 3704", "https://x", "www.x", "AB12", "12 ab", "x-12", "ABCDEF"] {

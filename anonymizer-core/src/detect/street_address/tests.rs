@@ -49,20 +49,12 @@ fn pages_versions_articles_amounts_and_order_numbers_are_not_addresses() {
 
 #[test]
 fn search_finds_what_the_pattern_finds() {
-    let re = regex::Regex::new(super::PATTERN).unwrap();
     let alphabet = ["0", "1", "9", " ", "a", "Z", "_", ".", "-", "/", "é", "ß", "\n"];
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
-    for _ in 0..3000 {
-        let text: String = (0..next(24)).map(|_| alphabet[next(alphabet.len())]).collect();
-        for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let want = re.find_at(&text, from).map(|m| (m.start(), m.end()));
-            assert_eq!(super::search(&text, from), want, "{text:?} from {from}");
-        }
-    }
+    crate::detect::testing::assert_search_finds_what_the_pattern_finds(
+        super::PATTERN,
+        super::search,
+        &alphabet,
+        24,
+        3000,
+    );
 }
