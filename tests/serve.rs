@@ -338,6 +338,32 @@ fn audit_import_records_carry_the_rule_files_name_and_description() {
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
 
+/// Where rules make fakes, the import's audit record names the lists they come from (the
+/// same value gives the same fake only under one list version); elsewhere it does not.
+#[test]
+fn audit_records_name_the_fake_lists_where_rules_make_fakes() {
+    let site = Site::new("");
+    site.replace_rules(
+        "acme",
+        &RULES.replace(
+            "email = { action = \"pseudonymize\", prefix = \"u_\" }",
+            "email = { action = \"fake\", kind = \"email\" }",
+        ),
+    );
+    site.drop_file("acme", "good.csv", &orders_csv("acme-good", 2));
+    site.drop_file("globex", "plain.csv", &orders_csv("globex-plain", 2));
+    assert!(site.run_once().status.success());
+    let started = |tenant: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(site.path(&format!("state/audit/{tenant}.jsonl"))).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["event"] == "import_started")
+            .unwrap_or_else(|| panic!("no import_started for {tenant}"))
+    };
+    assert_eq!(started("acme")["fake_lists"], "fake-v1");
+    assert!(started("globex").get("fake_lists").is_none());
+}
+
 #[test]
 fn a_broken_file_is_quarantined_with_a_reason_and_no_values() {
     let site = Site::new("");
