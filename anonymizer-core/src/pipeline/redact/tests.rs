@@ -388,6 +388,23 @@ fn eight_mib_cell_of_back_to_back_findings_is_linear() {
     }
 }
 
+/// The attack on the new detectors: a cell of back-to-back names after salutations,
+/// identifiers next to their context words, streets and birth dates, every detector at once
+/// (`detect = ["all"]`): 4× the bytes costs less than 8× the time.
+#[test]
+fn a_cell_of_names_identifiers_and_addresses_with_every_detector_is_linear() {
+    let names: Vec<&str> = BUILTIN_DETECTORS.to_vec();
+    let scanner = Scanner::builtin_only(&names).unwrap();
+    let with = templates(&scanner, "*");
+    let unit = "Frau Anna Meier, Steuer-ID 45078298314, Hauptstraße 12, 10115 Berlin, geb. 12.03.1985; ";
+    let small = if cfg!(debug_assertions) { 64 << 10 } else { 512 << 10 };
+    let cell = |bytes: usize| unit.repeat(bytes / unit.len());
+    let (a, b) = (cell(small), cell(4 * small));
+    let ta = (0..2).map(|_| time_redaction(&scanner, &with, &a)).min().unwrap_or_default();
+    let tb = (0..2).map(|_| time_redaction(&scanner, &with, &b)).min().unwrap_or_default();
+    assert!(tb < 8 * ta, "{} KiB took {ta:?}, {} KiB took {tb:?}", small >> 10, (4 * small) >> 10);
+}
+
 #[test]
 fn a_long_cell_stops_when_cancelled() {
     let scanner = Scanner::builtin_only(&["email", "phone"]).unwrap();
