@@ -38,6 +38,7 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
         file: escape_name(&c.name),
         at_ms,
         audit_offset: d.audit_len(&c.tenant)?,
+        source: None,
     })?;
     crash_point!("claim.after_record");
     crash_point!("claim.before_rename");

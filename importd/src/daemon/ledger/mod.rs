@@ -40,6 +40,10 @@ pub enum Entry {
         /// (0 in ledgers of earlier versions: the whole log is searched).
         #[serde(default)]
         audit_offset: u64,
+        /// An object-store drop file: its key and the version claimed (ETag). A shared
+        /// ledger claims each (tenant, dataset, key, ETag) once across daemons.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<Source>,
     },
     Abandoned {
         id: ImportId,
@@ -117,6 +121,15 @@ impl Entry {
     }
 }
 
+/// The object a drop file was read from (object-store drop folders): the key relative to
+/// the drop prefix (`<tenant>/<dataset>/<name>`), pinned to the version claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub key: String,
+    pub etag: String,
+    pub size: u64,
+}
+
 /// Where an import stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
@@ -146,6 +159,8 @@ pub struct ImportState {
     pub phase: Phase,
     /// The tenant's audit log length when the import was claimed.
     pub audit_offset: u64,
+    /// The drop object it was claimed from (object-store drop folders only).
+    pub source: Option<Source>,
 }
 
 /// (tenant, dataset, SHA-256 of the content): what makes two files the same import.
@@ -166,8 +181,40 @@ pub trait Ledger: Send + fmt::Debug {
     /// published (`publishing`): until it is settled, a twin must wait, not import again.
     fn publishing(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
 
-    /// Every import that is not finished, oldest first.
+    /// Every import that is not finished, oldest first. A shared ledger returns only the
+    /// imports this daemon holds the lease of.
     fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
+
+    // Leases: only a ledger shared by several daemons has them. The embedded ledger is
+    // owned by one daemon (the state lock), so every import is always its own.
+
+    /// Whether several daemons share this ledger (leases, takeovers, fencing apply).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Renews the lease of every import this daemon holds; returns those it lost (another
+    /// daemon took them over after the lease ran out: they must stop without recording more).
+    fn renew(&mut self) -> Result<Vec<ImportId>, LedgerError> {
+        Ok(Vec::new())
+    }
+
+    /// Takes over up to `limit` unfinished imports whose lease ran out (their daemon died or
+    /// stalled), each with a new fencing token; returns them, oldest first.
+    fn take_over(&mut self, _limit: usize) -> Result<Vec<ImportId>, LedgerError> {
+        Ok(Vec::new())
+    }
+
+    /// Whether this daemon still holds the import's lease with at least `margin` left:
+    /// asked right before a step that cannot be undone (publishing an object).
+    fn holds(&mut self, _id: &ImportId, _margin: std::time::Duration) -> Result<bool, LedgerError> {
+        Ok(true)
+    }
+
+    /// Whether the ledger answers now (`/readyz`).
+    fn ping(&mut self) -> Result<(), LedgerError> {
+        Ok(())
+    }
 }
 
 /// Why the ledger could not do what was asked.
@@ -180,6 +227,14 @@ pub enum LedgerError {
     Durability(String),
     /// The ledger cannot be read as a ledger (damaged, or from a newer importd).
     Corrupt(String),
+    /// Shared ledger: this daemon no longer holds the import's lease (its fencing token is
+    /// stale); the step was not recorded and the import belongs to another daemon now.
+    Fenced,
+    /// Shared ledger: the drop object (this key and ETag) was already claimed by a daemon.
+    Taken,
+    /// Shared ledger: another import of the same content for the same dataset is publishing
+    /// right now; try again after it settled.
+    Busy,
 }
 
 impl fmt::Display for LedgerError {
@@ -188,6 +243,9 @@ impl fmt::Display for LedgerError {
             LedgerError::Write(m) => write!(f, "the ledger could not be written ({m})"),
             LedgerError::Durability(m) => write!(f, "the ledger could not be made durable ({m})"),
             LedgerError::Corrupt(m) => write!(f, "the ledger is damaged ({m})"),
+            LedgerError::Fenced => write!(f, "this daemon lost the import's lease to another daemon"),
+            LedgerError::Taken => write!(f, "another daemon claimed the file first"),
+            LedgerError::Busy => write!(f, "another import of the same content is publishing"),
         }
     }
 }
@@ -197,7 +255,7 @@ impl std::error::Error for LedgerError {}
 /// The state machine: the state `entry` leads `current` to, or `None` when the entry does
 /// not apply (a step for an import the ledger does not know).
 pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState> {
-    if let Entry::Claimed { tenant, dataset, file, audit_offset, .. } = entry {
+    if let Entry::Claimed { tenant, dataset, file, audit_offset, source, .. } = entry {
         if current.is_some() {
             return None; // an id is claimed once
         }
@@ -210,6 +268,7 @@ pub fn step(current: Option<&ImportState>, entry: &Entry) -> Option<ImportState>
             size: None,
             phase: Phase::Claimed,
             audit_offset: *audit_offset,
+            source: source.clone(),
         });
     }
     let mut st = current?.clone();

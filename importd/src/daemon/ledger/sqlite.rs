@@ -48,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
     // 2: where in the tenant's audit log an import's records start (bounded audit reads at start).
     "ALTER TABLE imports ADD COLUMN audit_offset INTEGER NOT NULL DEFAULT 0;",
+    // 3: the drop object an import was claimed from (object-store drop folders), as JSON.
+    "ALTER TABLE imports ADD COLUMN source TEXT;",
 ];
 
 /// The SQLite ledger.
@@ -157,10 +159,14 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
         _ => 0,
     };
     let state = serde_json::to_string(&next.phase).map_err(|e| LedgerError::Write(e.to_string()))?;
+    let source = match &next.source {
+        Some(s) => Some(serde_json::to_string(s).map_err(|e| LedgerError::Write(e.to_string()))?),
+        None => None,
+    };
     tx.execute(
         "INSERT INTO imports (id, tenant, dataset, file, claimed_at_ms, attempts, sha256, size, phase, state, finished,
-            audit_offset)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            audit_offset, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, sha256 = excluded.sha256,
             size = excluded.size, phase = excluded.phase, state = excluded.state, finished = excluded.finished",
         params![
@@ -176,6 +182,7 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
             state,
             next.phase.is_finished(),
             to_i64(next.audit_offset),
+            source,
         ],
     )
     .map_err(classify)?;
@@ -195,7 +202,7 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
     Ok(())
 }
 
-const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state, audit_offset";
+const COLUMNS: &str = "tenant, dataset, file, attempts, sha256, size, state, audit_offset, source";
 
 fn row_state(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ImportState> {
     let state: String = r.get(at + 6)?;
@@ -210,6 +217,12 @@ fn row_state(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ImportState> 
         size: r.get::<_, Option<i64>>(at + 5)?.map(|n| u64::try_from(n).unwrap_or(0)),
         phase,
         audit_offset: u64::try_from(r.get::<_, i64>(at + 7)?).unwrap_or(0),
+        source: match r.get::<_, Option<String>>(at + 8)? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(at + 8, rusqlite::types::Type::Text, Box::new(e))
+            })?),
+            None => None,
+        },
     })
 }
 
@@ -305,6 +318,7 @@ mod tests {
             file: "f".into(),
             at_ms: 1,
             audit_offset: 7,
+            source: None,
         }
     }
 
