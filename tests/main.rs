@@ -2,8 +2,8 @@
 //! A test target of the `importd` package (importd/Cargo.toml), so the binary it drives is
 //! always the one just built (`CARGO_BIN_EXE_importd`).
 
-mod site; // a daemon site: config, two tenants, drop folders, reading stored rows back
 mod servers; // PostgreSQL and an S3-compatible server on loopback, for the many-daemon tests
+mod site; // a daemon site: config, two tenants, drop folders, reading stored rows back
 mod support; // locating the binary; a sandbox folder with keys, rules and inputs
 
 mod bad_input; // every kind of bad input: one clear sentence with its place, exit 1, nothing written

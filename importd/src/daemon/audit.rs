@@ -103,15 +103,8 @@ impl AuditLog {
             return Err((io::Error::other("the audit log refuses appends after a failed fsync"), true));
         }
         let import_id = body.get("import_id").and_then(Value::as_str).map(String::from);
-        let mut record = Map::new();
-        record.insert("seq".into(), Value::from(self.seq + 1));
-        record.insert("at".into(), Value::from(now_rfc3339()));
-        record.insert("event".into(), Value::from(event));
-        record.extend(body);
-        let content = serde_json::to_string(&Value::Object(record)).map_err(|e| (io::Error::other(e), false))?;
-        let mac = mac(&self.key, &self.prev, content.as_bytes());
-        let hex = data_encoding::HEXLOWER.encode(mac.as_ref());
-        let line = format!("{},\"mac\":\"{hex}\"}}\n", &content[..content.len() - 1]);
+        let (mut line, mac) = seal(&self.key, &self.prev, self.seq + 1, event, body);
+        line.push('\n');
         let len = self.file.metadata().map_err(|e| (e, false))?.len();
         let failed = match self.file.write_all(line.as_bytes()) {
             Err(e) => Some((e, false)),
@@ -126,7 +119,7 @@ impl AuditLog {
         if let Some(id) = import_id {
             self.recorded.insert((id, event.to_string()));
         }
-        self.prev.copy_from_slice(mac.as_ref());
+        self.prev = mac;
         self.seq += 1;
         Ok(())
     }
@@ -166,6 +159,28 @@ fn last_line(file: &mut File, len: u64) -> io::Result<(u64, Option<String>)> {
     }
 }
 
+/// One record of a chain: the line (without its line feed) for record `seq` of `event` with
+/// the fields of `body` (plus `seq`, `at` and `event` first), chained onto the previous
+/// record's MAC `prev`, and its own MAC, which the next record chains onto. The same for a
+/// log file and for the chain a shared ledger keeps.
+pub fn seal(key: &hmac::Key, prev: &[u8; 32], seq: u64, event: &str, body: Map<String, Value>) -> (String, [u8; 32]) {
+    let mut record = Map::new();
+    record.insert("seq".into(), Value::from(seq));
+    record.insert("at".into(), Value::from(now_rfc3339()));
+    record.insert("event".into(), Value::from(event));
+    record.extend(body);
+    let mut line = Value::Object(record).to_string();
+    let tag = mac(key, prev, line.as_bytes());
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(tag.as_ref());
+    // The object's closing brace moves after the MAC.
+    line.pop();
+    line.push_str(",\"mac\":\"");
+    line.push_str(&data_encoding::HEXLOWER.encode(&bytes));
+    line.push_str("\"}");
+    (line, bytes)
+}
+
 fn mac(key: &hmac::Key, prev: &[u8; 32], content: &[u8]) -> hmac::Tag {
     let mut ctx = hmac::Context::with_key(key);
     ctx.update(prev);
@@ -202,10 +217,15 @@ pub enum Verdict {
 
 /// Checks every record of the log at `path` with the tenant's audit key.
 pub fn verify(path: &Path, key: &hmac::Key) -> io::Result<Verdict> {
-    let reader = BufReader::new(File::open(path)?);
+    verify_lines(BufReader::new(File::open(path)?).split(b'\n'), key)
+}
+
+/// Checks a chain given as its records' lines (without line feeds), first to last: a log
+/// file's lines or the records a shared ledger keeps.
+pub fn verify_lines(lines: impl Iterator<Item = io::Result<Vec<u8>>>, key: &hmac::Key) -> io::Result<Verdict> {
     let mut prev = [0u8; 32];
     let mut n = 0u64;
-    for (expected_seq, line) in (1u64..).zip(reader.split(b'\n')) {
+    for (expected_seq, line) in (1u64..).zip(lines) {
         let line = line?;
         n = expected_seq;
         let Ok(text) = std::str::from_utf8(&line) else {

@@ -63,7 +63,7 @@ impl Daemon {
             )));
         }
         probe_rename(&settings)?;
-        let ledger = SqliteLedger::open(state)
+        let mut ledger = SqliteLedger::open(state)
             .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
         let unfinished = ledger
             .unfinished()

@@ -172,18 +172,18 @@ pub trait Ledger: Send + fmt::Debug {
     fn append(&mut self, entry: &Entry) -> Result<(), LedgerError>;
 
     /// What the ledger knows about one import.
-    fn get(&self, id: &ImportId) -> Result<Option<ImportState>, LedgerError>;
+    fn get(&mut self, id: &ImportId) -> Result<Option<ImportState>, LedgerError>;
 
     /// The import that committed this content for this dataset, if any.
-    fn committed(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
+    fn committed(&mut self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
 
     /// An unfinished import of this content for this dataset whose output may already be
     /// published (`publishing`): until it is settled, a twin must wait, not import again.
-    fn publishing(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
+    fn publishing(&mut self, identity: &Identity) -> Result<Option<ImportId>, LedgerError>;
 
     /// Every import that is not finished, oldest first. A shared ledger returns only the
     /// imports this daemon holds the lease of.
-    fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
+    fn unfinished(&mut self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
 
     // Leases: only a ledger shared by several daemons has them. The embedded ledger is
     // owned by one daemon (the state lock), so every import is always its own.

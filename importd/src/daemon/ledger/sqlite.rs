@@ -256,11 +256,11 @@ impl Ledger for SqliteLedger {
         result
     }
 
-    fn get(&self, id: &ImportId) -> Result<Option<ImportState>, LedgerError> {
+    fn get(&mut self, id: &ImportId) -> Result<Option<ImportState>, LedgerError> {
         load(&self.conn, id)
     }
 
-    fn committed(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
+    fn committed(&mut self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
         let (tenant, dataset, sha256) = identity;
         self.conn
             .query_row(
@@ -273,7 +273,7 @@ impl Ledger for SqliteLedger {
             .map_err(classify)
     }
 
-    fn publishing(&self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
+    fn publishing(&mut self, identity: &Identity) -> Result<Option<ImportId>, LedgerError> {
         let (tenant, dataset, sha256) = identity;
         self.conn
             .query_row(
@@ -287,7 +287,7 @@ impl Ledger for SqliteLedger {
             .map_err(classify)
     }
 
-    fn unfinished(&self) -> Result<Vec<(ImportId, ImportState)>, LedgerError> {
+    fn unfinished(&mut self) -> Result<Vec<(ImportId, ImportState)>, LedgerError> {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT id, {COLUMNS} FROM imports WHERE finished = 0 ORDER BY id"))
@@ -440,7 +440,7 @@ mod tests {
         .map(|e| serde_json::to_string(e).map(|s| s + "\n"))
         .collect::<Result<_, _>>()?;
         std::fs::write(dir.path().join("ledger.jsonl"), lines.concat() + "{\"ev\":\"done\",\"id\":\"b")?;
-        let l = SqliteLedger::open(dir.path())?;
+        let mut l = SqliteLedger::open(dir.path())?;
         assert!(!dir.path().join("ledger.jsonl").exists(), "renamed aside");
         assert!(dir.path().join("ledger.jsonl.imported").exists());
         assert_eq!(l.committed(&("t".into(), "d".into(), "h".into()))?, Some(id("a")));
