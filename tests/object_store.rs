@@ -198,6 +198,13 @@ fn put_read_head_copy_and_delete() {
     assert_eq!(dir.head("t/reason.json").unwrap().unwrap().size, 12);
     assert_eq!(dir.head("t/reason.json").unwrap().unwrap().name, "reason.json");
 
+    // Keys are sent as they are: spaces, non-ASCII letters and `%` are part of the name.
+    dir.put("t/a b/ü %20.csv", b"odd".to_vec()).unwrap();
+    assert_eq!(names(&dir.list("t/a b").unwrap()), ["ü %20.csv"]);
+    assert_eq!(dir.read("t/a b/ü %20.csv").unwrap(), b"odd");
+    assert!(dir.head("t/a b/ü 2.csv").unwrap().is_none());
+    dir.delete("t/a b/ü %20.csv").unwrap();
+
     dir.copy("t/reason.json", "u/copied.json").unwrap();
     assert_eq!(dir.read("u/copied.json").unwrap(), b"{\"kind\":\"x\"}");
     let err = dir.copy("t/missing.json", "u/x.json").unwrap_err();
@@ -256,6 +263,11 @@ fn keys_that_leave_the_prefix_are_refused_before_any_request() {
     let e = dir.head("t/ok").unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
     assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    for (bucket, prefix) in [("bucket", "../up"), ("bucket", "p/"), ("Bucket", "p"), ("bucket/x", "p")] {
+        let url = S3Url { bucket: bucket.into(), prefix: prefix.into() };
+        let e = ObjectDir::open_with(&url, &options).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{url}: {e}");
+    }
     let unknown = [("AWS_NO_SUCH_OPTION".to_string(), "1".to_string())];
     let e = ObjectDir::open_with(&S3Url::parse("s3://bucket").unwrap(), &unknown).unwrap_err();
     assert_eq!(e.to_string(), "cannot use s3://bucket: AWS_NO_SUCH_OPTION is not an option of the S3 client");

@@ -106,6 +106,8 @@ impl fmt::Display for Fetch {
     }
 }
 
+impl std::error::Error for Fetch {}
+
 impl ObjectDir {
     /// Opens `url` with the `AWS_*` environment variables object_store knows (see the
     /// module's documentation). Makes no request.
@@ -122,6 +124,12 @@ impl ObjectDir {
     /// bucket always comes from `url`. Makes no request.
     pub fn open_with(url: &S3Url, options: &[(String, String)]) -> io::Result<ObjectDir> {
         let bad = |why: String| io::Error::new(ErrorKind::InvalidInput, format!("cannot use {url}: {why}"));
+        // The fields are public: a location built by hand is held to the same rules.
+        match S3Url::parse(&url.to_string()) {
+            Ok(parsed) if parsed == *url => {}
+            Ok(_) => return Err(bad("the bucket name or the prefix is malformed".into())),
+            Err(why) => return Err(bad(why)),
+        }
         let (control, transfer) = client::build(url, options).map_err(bad)?;
         let root = Path::parse(&url.prefix).map_err(|_| bad("the prefix is not a plain path".into()))?;
         Ok(ObjectDir {
