@@ -1,6 +1,6 @@
 //! The durable record of every import, behind the [`Ledger`] trait: embedded SQLite by
-//! default (`sqlite.rs`: WAL, `synchronous = FULL`, one transaction per step); a PostgreSQL
-//! backend for many daemons will implement the same trait. `jsonl.rs` reads the JSON Lines
+//! default (`sqlite.rs`: WAL, `synchronous = FULL`, one transaction per step); PostgreSQL
+//! for many daemons sharing one ledger (`postgres/`: row leases with fencing tokens). `jsonl.rs` reads the JSON Lines
 //! ledger of earlier versions once, for the one-time import.
 //!
 //! The life of an import is the state machine in [`step`] (ARCHITECTURE.md draws it with
@@ -16,6 +16,7 @@
 //! stops: nothing may be trusted to be durable any more.
 
 pub mod jsonl;
+pub mod postgres;
 pub mod sqlite;
 
 use std::fmt;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::daemon::import_id::ImportId;
 use crate::daemon::outcome::Reason;
+pub use self::postgres::PostgresLedger;
 pub use sqlite::SqliteLedger;
 
 /// One ledger line.
