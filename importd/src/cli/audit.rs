@@ -1,8 +1,11 @@
-//! `importd audit verify`: checks a tenant's audit chain.
+//! `importd audit verify`: checks a tenant's audit chain, in `<state_dir>/audit/` or, with a
+//! shared ledger, in PostgreSQL.
 
 use std::path::Path;
 
-use crate::daemon::audit::{verify, Verdict};
+use crate::daemon::audit::{verify, verify_lines, Verdict};
+use crate::daemon::ledger::PostgresLedger;
+use crate::daemon::places::LedgerKind;
 use crate::exit::Failure;
 
 /// `importd audit verify`: exit 0 if the tenant's chain holds, 1 naming the first broken record.
@@ -15,17 +18,33 @@ pub fn verify_command(config: &Path, tenant: &str) -> Result<(), Failure> {
             tenant.escape_debug()
         )));
     };
-    let path = settings.audit_path(&t.id);
-    match verify(&path, t.keys.audit_key()) {
-        Ok(Verdict::Intact { records }) => {
-            println!("{}: {records} records, chain intact", path.display());
+    let (place, verdict) = match &settings.ledger {
+        LedgerKind::Sqlite => {
+            let path = settings.audit_path(&t.id);
+            let shown = path.display().to_string();
+            let verdict = verify(&path, t.keys.audit_key())
+                .map_err(|e| Failure::runtime(format!("error: {shown}: cannot read the audit log ({})", e.kind())))?;
+            (shown, verdict)
+        }
+        LedgerKind::Postgres(url) => {
+            let shown = format!("the ledger's audit chain of tenant {}", t.id);
+            let node = format!("{}:audit-verify", settings.cluster.node);
+            let lines = PostgresLedger::connect(url, &node, settings.cluster.lease)
+                .and_then(|mut l| l.audit_lines(t.id.as_str()))
+                .map_err(|e| Failure::runtime(format!("error: {shown} cannot be read ({e})")))?;
+            let verdict = verify_lines(lines.into_iter().map(Ok), t.keys.audit_key())
+                .map_err(|e| Failure::runtime(format!("error: {shown} cannot be read ({})", e.kind())))?;
+            (shown, verdict)
+        }
+    };
+    match verdict {
+        Verdict::Intact { records } => {
+            println!("{place}: {records} records, chain intact");
             Ok(())
         }
-        Ok(Verdict::Broken { line, seq, why }) => Err(Failure::runtime(format!(
-            "error: {}:{line}: record{} is broken: {why}",
-            path.display(),
+        Verdict::Broken { line, seq, why } => Err(Failure::runtime(format!(
+            "error: {place}:{line}: record{} is broken: {why}",
             seq.map(|s| format!(" seq {s}")).unwrap_or_default()
         ))),
-        Err(e) => Err(Failure::runtime(format!("error: {}: cannot read the audit log ({})", path.display(), e.kind()))),
     }
 }

@@ -14,15 +14,24 @@ use std::time::{Duration, SystemTime};
 use anonymizer_core::{KeySet, Rules};
 use serde::Deserialize;
 
+use crate::daemon::places::{check_apart, Cluster, LedgerKind, Place, TenantPlaces};
 use crate::exit::Failure;
 
 /// `importd.toml` as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
-    drop_dir: PathBuf,
-    storage_dir: PathBuf,
+    /// A folder, or `s3://bucket/prefix`.
+    drop_dir: String,
+    /// A folder, or `s3://bucket/prefix`.
+    storage_dir: String,
     state_dir: PathBuf,
+    /// `"sqlite"` (default) or `"postgres://…"`, shared by several daemons.
+    ledger: Option<String>,
+    /// This daemon's name in a shared ledger.
+    node: Option<String>,
+    /// How long a claim in a shared ledger holds without renewal.
+    lease_ms: Option<u64>,
     #[serde(default = "default_settle_ms")]
     settle_ms: u64,
     #[serde(default)]
@@ -59,6 +68,10 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct TenantConfig {
     key_file: PathBuf,
+    /// This tenant's own object-store drop prefix (`s3://…`), instead of the global one.
+    drop_dir: Option<String>,
+    /// This tenant's own object-store storage prefix (`s3://…`), instead of the global one.
+    storage_dir: Option<String>,
     #[serde(default)]
     datasets: BTreeMap<String, DatasetConfig>,
 }
@@ -213,9 +226,13 @@ fn check_name(what: &str, name: &str) -> Result<(), String> {
 /// The validated configuration the daemon runs on.
 #[derive(Debug)]
 pub struct Settings {
+    /// The local drop folder (tenants whose drop is an object store do not use it).
     pub drop_dir: PathBuf,
+    /// The local storage folder (tenants whose storage is an object store do not use it).
     pub storage_dir: PathBuf,
     pub state_dir: PathBuf,
+    pub ledger: LedgerKind,
+    pub cluster: Cluster,
     pub settle: Duration,
     pub scan_interval: Duration,
     pub workers: usize,
@@ -240,6 +257,8 @@ pub struct Settings {
 pub struct Tenant {
     pub id: TenantId,
     pub keys: Arc<KeySet>,
+    /// Where its drop folders and storage are.
+    pub places: TenantPlaces,
     pub datasets: BTreeMap<DatasetId, Dataset>,
 }
 
@@ -307,15 +326,25 @@ impl Settings {
         let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
         let cfg_err = |msg: String| Failure::config(format!("error: {shown}: {msg}"));
 
-        let drop_dir = abs(&raw.drop_dir);
-        let storage_dir = abs(&raw.storage_dir);
         let state_dir = abs(&raw.state_dir);
+        let place = |key: &str, raw: &str| Place::parse(raw, &base).map_err(|e| cfg_err(format!("{key}: {e}")));
+        let drop_place = place("drop_dir", &raw.drop_dir)?;
+        let storage_place = place("storage_dir", &raw.storage_dir)?;
+        let local = |p: &Place, unused: &str| match p {
+            Place::Local(path) => path.clone(),
+            Place::Object(_) => state_dir.join(unused),
+        };
+        let drop_dir = local(&drop_place, "unused-drop");
+        let storage_dir = local(&storage_place, "unused-storage");
+        let ledger = LedgerKind::parse(raw.ledger.as_deref()).map_err(cfg_err)?;
+        let cluster = Cluster::new(raw.node.clone(), raw.lease_ms, &state_dir).map_err(cfg_err)?;
         for (key, dir) in [("drop_dir", &drop_dir), ("storage_dir", &storage_dir), ("state_dir", &state_dir)] {
             std::fs::create_dir_all(dir)
                 .map_err(|e| cfg_err(format!("{key} {} cannot be created ({})", dir.display(), e.kind())))?;
         }
         let dev = |d: &Path| std::fs::metadata(d).map(|m| m.dev()).ok();
-        if dev(&drop_dir) != dev(&state_dir) {
+        let local_drop = matches!(drop_place, Place::Local(_)) || raw.tenants.values().any(|t| t.drop_dir.is_none());
+        if matches!(drop_place, Place::Local(_)) && local_drop && dev(&drop_dir) != dev(&state_dir) {
             return Err(cfg_err(format!(
                 "drop_dir {} and state_dir {} are on different filesystems; files are claimed by an atomic rename, so they must share one",
                 drop_dir.display(),
@@ -368,9 +397,20 @@ impl Settings {
                     },
                 );
             }
+            let own = |key: &str, raw: &Option<String>, global: &Place| match raw {
+                None => Ok(global.clone()),
+                Some(url) if url.starts_with("s3://") => place(&format!("tenant `{name}`: {key}"), url),
+                Some(_) => Err(cfg_err(format!(
+                    "tenant `{name}`: {key} must be an s3:// URL (a tenant's own local folder is not supported; use the global {key})"
+                ))),
+            };
+            let places = TenantPlaces::new(own("drop_dir", &t.drop_dir, &drop_place)?, own("storage_dir", &t.storage_dir, &storage_place)?)
+                .map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             let id = TenantId(name);
-            tenants.insert(id.clone(), Tenant { id, keys: Arc::new(key.key_set()), datasets });
+            tenants.insert(id.clone(), Tenant { id, keys: Arc::new(key.key_set()), places, datasets });
         }
+        let apart: Vec<(&str, &TenantPlaces)> = tenants.values().map(|t: &Tenant| (t.id.as_str(), &t.places)).collect();
+        check_apart(&apart).map_err(cfg_err)?;
         let workers =
             if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
         let max_memory_bytes = raw.max_memory_mb.saturating_mul(1 << 20);
@@ -401,6 +441,8 @@ impl Settings {
             drop_dir,
             storage_dir,
             state_dir,
+            ledger,
+            cluster,
             settle: Duration::from_millis(raw.settle_ms),
             scan_interval: Duration::from_millis(raw.scan_interval_ms.max(10)),
             workers,

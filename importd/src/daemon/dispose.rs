@@ -88,11 +88,6 @@ fn finish_quarantined(
     let dataset = d.dataset(&st.tenant, &st.dataset).map(|(_, ds)| ds);
     let rules_sha256 = dataset.map(|ds| ds.current().sha256.clone());
     let rules_name = dataset.and_then(|ds| ds.current().shown_name());
-    let folder = match dataset {
-        Some(ds) => format!("quarantine/{tenant}/{}/{id}", ds.id),
-        None => format!("quarantine/{tenant}/_unknown/{id}"),
-    };
-    let dir = d.state_dir()?.create_dir_all(&folder)?;
     let mut record = import_fields(id, st);
     record.insert("tenant".into(), json!(st.tenant));
     record.insert("kind".into(), json!(reason.kind));
@@ -102,6 +97,18 @@ fn finish_quarantined(
     record.insert("rules_sha256".into(), json!(rules_sha256));
     record.insert("attempts".into(), json!(st.attempts));
     record.insert("at".into(), json!(crate::daemon::audit::now_rfc3339()));
+    let object = st.source.as_ref().zip(d.tenant(tenant.as_str()).filter(|t| t.places.drop_store.is_some()));
+    if let Some((source, t)) = object {
+        let text = serde_json::to_string_pretty(&Value::Object(record)).map_err(io::Error::other)?;
+        let json = format!("{text}\n").into_bytes();
+        crate::daemon::objects::quarantine_object(d, t, id, st, source, &input_name(&st.file), json)?;
+        return audit_quarantined(d, tenant, id, st, reason, rules_sha256, rules_name);
+    }
+    let folder = match dataset {
+        Some(ds) => format!("quarantine/{tenant}/{}/{id}", ds.id),
+        None => format!("quarantine/{tenant}/_unknown/{id}"),
+    };
+    let dir = d.state_dir()?.create_dir_all(&folder)?;
     if missing(dir.stat(OsStr::new("reason.json")))? {
         let staged = Staged::in_dir(dir.try_clone()?, OsStr::new("reason.json"))?;
         let text = serde_json::to_string_pretty(&Value::Object(record)).map_err(io::Error::other)?;
@@ -124,6 +131,18 @@ fn finish_quarantined(
         processing.sync()?;
     }
     crash_point!("dispose.after_quarantine_move");
+    audit_quarantined(d, tenant, id, st, reason, rules_sha256, rules_name)
+}
+
+fn audit_quarantined(
+    d: &Daemon,
+    tenant: &TenantId,
+    id: &ImportId,
+    st: &ImportState,
+    reason: &Reason,
+    rules_sha256: Option<String>,
+    rules_name: Option<String>,
+) -> io::Result<()> {
     if !d.audited(tenant, id, "quarantined") {
         let mut body = import_fields(id, st);
         body.insert("kind".into(), json!(reason.kind));
@@ -159,6 +178,10 @@ fn input_name(file: &str) -> String {
 
 /// Deletes the claimed input, or moves it to the archive when `keep_input_days` is set.
 fn dispose_input(d: &Daemon, tenant: &TenantId, id: &ImportId, st: &ImportState) -> io::Result<()> {
+    let object = st.source.as_ref().zip(d.tenant(tenant.as_str()).filter(|t| t.places.drop_store.is_some()));
+    if let Some((source, t)) = object {
+        return crate::daemon::objects::dispose_object(d, t, id, st, source);
+    }
     let processing = d.processing_dir()?;
     let entry = OsStr::new(id.as_str());
     if missing(processing.stat(entry))? {
@@ -190,6 +213,7 @@ fn missing<T>(r: io::Result<T>) -> io::Result<bool> {
 pub fn prune_archive(d: &Daemon) {
     let Some(days) = d.settings.keep_input_days else { return };
     let max_age = i64::from(days) * 86_400;
+    crate::daemon::objects::prune_object_archives(d, max_age * 1000);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let Ok(archive) = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from)) else { return };
     for tenant in archive.subfolders() {

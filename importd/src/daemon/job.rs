@@ -15,13 +15,14 @@ use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions
 use serde_json::{json, Map, Value};
 
 use crate::daemon::claim;
+use crate::daemon::objects::{self, Output};
 use crate::daemon::config::OnDuplicate;
 use crate::daemon::dispose::{finish, quarantine};
 use crate::daemon::intake::{self, open_claimed, Opened, Refusal};
 use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
 use crate::daemon::outcome::{Outcome, Reason, ReasonKind};
 use crate::daemon::publish::Staged;
-use crate::daemon::state::Daemon;
+use crate::daemon::state::{is_fenced, Daemon};
 use crate::daemon::watch::Candidate;
 
 /// What a worker is asked to do.
@@ -37,7 +38,7 @@ pub enum Work {
 pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     let started = Instant::now();
     let id = match work {
-        Work::New(c) => match claim::claim(d, &c) {
+        Work::New(c) => match c.object.as_ref().map_or_else(|| claim::claim(d, &c), |o| objects::claim(d, &c, o)) {
             Ok(Some(id)) => id,
             Ok(None) => return Outcome::Vanished,
             Err(e) => return Outcome::NotClaimed(e.to_string()),
@@ -102,6 +103,20 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         };
         let message = format!("the import was started {} times without finishing; last cause: {cause}", st.attempts);
         return quarantine(d, id, &st, Reason::new(ReasonKind::AttemptsExhausted, message));
+    }
+    if let Some(source) = &st.source {
+        // An object-store drop file: spooled at the claim, or again by a daemon that took
+        // the import over.
+        match objects::spool(d, id, &tenant.id, source) {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Err(e) = d.record(Entry::Abandoned { id: id.clone() }) {
+                    return retry_later(d, id, &st, e.to_string());
+                }
+                return Outcome::Vanished;
+            }
+            Err(e) => return retry(d, id, &st, format!("downloading the claimed object failed ({e})")),
+        }
     }
     let opened = d
         .processing_dir()
@@ -176,7 +191,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
             return retry(d, id, &st, format!("the audit log could not be written ({})", e.kind()));
         }
     }
-    let staged = match stage_output(d, &output) {
+    let staged = match stage_output(d, tenant, &output) {
         Ok(s) => s,
         Err(e) => return retry(d, id, &st, format!("creating the output failed ({})", e.kind())),
     };
@@ -228,9 +243,12 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         return retry(d, id, &st, e.to_string());
     }
     crash_point!("job.before_publish");
-    // The commit point: the rename. Before it nothing is visible; after it the output is
-    // published and is never deleted again.
-    if let Err(e) = staged.commit() {
+    // The commit point: the rename (or the upload's completion). Before it nothing is
+    // visible; after it the output is published and is never deleted again.
+    if let Err(e) = staged.commit(d, id) {
+        if is_fenced(&e.error) {
+            return Outcome::LostLease;
+        }
         if e.published {
             // Renamed, but the folder's fsync failed: the output may not survive a crash and
             // nothing can be trusted to be durable any more. Stop; recovery finishes it.
@@ -241,6 +259,11 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     }
     crash_point!("job.after_publish");
     if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit }) {
+        if is_fenced(&e) {
+            // Another daemon took the import over; it finds the output published and
+            // records the commit itself.
+            return Outcome::LostLease;
+        }
         // Published: the output stays, and the import stays `publishing`. Its resume (or
         // recovery) finds the output and records the commit; it never runs again.
         return retry_later(d, id, &st, e.to_string());
@@ -253,11 +276,14 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
 }
 
 /// The output's folder (`<storage>/<tenant>/<dataset>/date=…`, through handles) and a staged
-/// file in it.
-fn stage_output(d: &Daemon, output: &str) -> io::Result<Staged> {
+/// file in it, or a local file to upload to the tenant's object store.
+fn stage_output(d: &Daemon, tenant: &crate::daemon::config::Tenant, output: &str) -> io::Result<Output> {
+    if let Some(store) = &tenant.places.storage_store {
+        return objects::stage_object(d, store, output);
+    }
     let (folder, name) = output.rsplit_once('/').ok_or_else(|| io::Error::other("output path without a folder"))?;
     let dir = d.storage_dir()?.create_dir_all(folder)?;
-    Ok(Staged::in_dir(dir, std::ffi::OsStr::new(name))?.never_replacing())
+    Ok(Output::Local(Staged::in_dir(dir, std::ffi::OsStr::new(name))?.never_replacing()))
 }
 
 fn finish_recorded(d: &Daemon, id: &ImportId) -> Outcome {
@@ -288,8 +314,13 @@ pub fn settle_publishing(d: &Daemon, id: &ImportId, st: &ImportState) -> io::Res
     Ok(false)
 }
 
-/// Whether `<storage>/<output>` exists (looked up through handles, no link followed).
+/// Whether `<storage>/<output>` exists (looked up through handles, no link followed; or in
+/// the tenant's object store).
 pub fn output_visible(d: &Daemon, output: &str) -> io::Result<bool> {
+    let tenant = output.split('/').next().and_then(|t| d.tenant(t));
+    if let Some(store) = tenant.and_then(|t| t.places.storage_store.as_ref()) {
+        return objects::object_visible(store, output);
+    }
     let Some((folder, name)) = output.rsplit_once('/') else { return Ok(false) };
     let dir = match d.storage_dir()?.open_dir(folder) {
         Ok(dir) => dir,
@@ -319,7 +350,7 @@ fn transform(
     name: &str,
     rules: Arc<Rules>,
     keys: &KeySet,
-    staged: &Staged,
+    staged: &Output,
 ) -> Result<RunReport, Step> {
     let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
     let mut src = file.try_clone().map_err(|e| transient("reading the input failed", e))?;
@@ -414,8 +445,12 @@ fn problem_line(p: &InputProblem) -> Option<u64> {
 
 /// Records a rollback and asks to be resumed after a backoff that doubles per attempt.
 fn retry(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Outcome {
+    if let Err(e) = d.record(Entry::RolledBack { id: id.clone(), cause: cause.clone(), cancelled: false }) {
+        if is_fenced(&e) {
+            return Outcome::LostLease;
+        }
+    }
     tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, cause = %cause, "import failed for a transient reason; it is rolled back and retried");
-    let _ = d.record(Entry::RolledBack { id: id.clone(), cause, cancelled: false });
     let attempts = d.import(id).ok().flatten().map_or(1, |s| s.attempts).max(1);
     later(id, Duration::from_millis(500u64.saturating_mul(1 << (attempts - 1).min(7))))
 }

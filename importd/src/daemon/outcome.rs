@@ -29,6 +29,9 @@ pub enum Outcome {
     /// folder and is tried again after a backoff.
     /// The claim failed (why: an I/O or ledger error, never a value).
     NotClaimed(String),
+    /// Shared ledger: this daemon lost the import's lease (it stalled past it) and stopped
+    /// without recording more; the daemon that took it over finishes it.
+    LostLease,
 }
 
 impl Outcome {
@@ -42,6 +45,7 @@ impl Outcome {
             Outcome::Vanished => "vanished",
             Outcome::Stopped => "stopped",
             Outcome::NotClaimed(_) => "not_claimed",
+            Outcome::LostLease => "lost_lease",
         }
     }
 }

@@ -25,9 +25,28 @@ pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
     if removed > 0 {
         tracing::info!(files = removed, "removed temporary output files left by an interrupted run");
     }
+    if let Ok(outgoing) = d.state_dir()?.open_dir("outgoing") {
+        // Outputs for an object store that were never uploaded.
+        for entry in outgoing.entries()? {
+            let _ = outgoing.remove_file(&entry.name);
+        }
+    }
     let processing = d.processing_dir()?;
     let mut resume = Vec::new();
-    for (id, st) in d.unfinished()? {
+    let unfinished = if d.shared() {
+        // A shared ledger: this node's own imports (a restart of the same daemon), taken
+        // back at once; other daemons' imports only once their lease ran out (the loop).
+        let mut own = Vec::new();
+        for id in d.resume_own()? {
+            if let Some(st) = d.import(&id)? {
+                own.push((id, st));
+            }
+        }
+        own
+    } else {
+        d.unfinished()?
+    };
+    for (id, st) in unfinished {
         if !id.is_safe() {
             tracing::error!("the ledger holds an import id that is not a plain name; it is left alone");
             continue;
@@ -59,7 +78,7 @@ pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
             Phase::Done | Phase::Abandoned => continue,
         };
         crash_point!("recover.after_step");
-        if runnable && !present {
+        if runnable && !present && st.source.is_none() {
             // The claim's rename never happened (the file is still in the drop folder), or
             // the claimed file is gone: nothing to import under this id.
             if !matches!(st.phase, Phase::Claimed) {
@@ -72,7 +91,20 @@ pub fn recover(d: &Daemon) -> io::Result<Vec<ImportId>> {
     }
     for entry in processing.entries()? {
         let known = entry.name.to_str().is_some_and(|n| resume.iter().any(|id| id.as_str() == n));
-        if !known {
+        if entry.name.to_str().is_some_and(|n| n.starts_with('.') && n.ends_with(".download")) {
+            let _ = processing.remove_file(&entry.name); // a download cut short
+        } else if !known && d.shared() {
+            // A spooled copy of an object-store drop file whose import another daemon took
+            // over while this one was down: the object is the original; the copy goes.
+            let id = entry.name.to_str().map(|n| ImportId(n.to_string()));
+            let spooled = match &id {
+                Some(id) if id.is_safe() => d.import(id)?.is_some_and(|st| st.source.is_some()),
+                _ => false,
+            };
+            if spooled {
+                let _ = processing.remove_file(&entry.name);
+            }
+        } else if !known {
             tracing::warn!(entry = %crate::daemon::intake::escape_name(&entry.name), "processing/ holds an entry the ledger does not know; it is left alone");
         }
     }

@@ -40,7 +40,9 @@ pub fn run(settings: Settings, once: bool) -> Result<(), Failure> {
 async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     crate::daemon::watch::create_drop_folders(&settings)
         .map_err(|e| Failure::runtime(format!("error: cannot create the drop folders ({})", e.kind())))?;
-    let d = Arc::new(Daemon::open(settings)?);
+    // Off the async threads: the ledger and the object store block (the PostgreSQL client
+    // runs its own small runtime, which must not start inside this one).
+    let d = Arc::new(tokio::task::block_in_place(|| Daemon::open(settings))?);
     let rd = d.clone();
     let resume = tokio::task::spawn_blocking(move || crate::daemon::recover::recover(&rd))
         .await
@@ -51,7 +53,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 e.kind()
             ))
         })?;
-    d.audit_all("daemon_started");
+    tokio::task::block_in_place(|| d.audit_all("daemon_started"));
     tracing::info!(
         tenants = d.settings.tenants.len(),
         workers = d.settings.workers,
@@ -92,7 +94,13 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     let mut last_prune = now;
     let mut stopping: Option<tokio::time::Instant> = None;
     let mut paused = false;
+    let mut disk_paused = false;
+    let shared = d.shared();
+    d.metrics.ledger_up.store(true, Ordering::Relaxed);
     d.metrics.ready.store(true, Ordering::Relaxed);
+    // Shared ledger: leases are renewed a few times per lease, off the loop.
+    let mut renewals = tokio::time::interval(d.settings.cluster.lease / 4);
+    renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
         let now = Instant::now();
@@ -119,11 +127,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 next_scan = next_scan.min(t);
             }
             let low = tokio::task::block_in_place(|| disk_low(&d));
-            if low != paused {
-                paused = low;
-                d.metrics.intake_paused.store(paused, Ordering::Relaxed);
-                d.metrics.ready.store(!paused, Ordering::Relaxed);
-                if paused {
+            if low != disk_paused {
+                disk_paused = low;
+                d.metrics.intake_paused.store(low, Ordering::Relaxed);
+                if low {
                     tracing::warn!(
                         min_free_mb = d.settings.min_free_bytes >> 20,
                         "free disk space is below the reserve; intake is paused"
@@ -132,6 +139,31 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                     tracing::info!("free disk space is back above the reserve; intake resumes");
                 }
             }
+            if shared {
+                let up = tokio::task::block_in_place(|| d.ping());
+                if up != d.metrics.ledger_up.swap(up, Ordering::Relaxed) {
+                    if up {
+                        tracing::info!("the ledger answers again; intake resumes");
+                    } else {
+                        tracing::warn!("the ledger does not answer; intake is paused until it does");
+                    }
+                }
+                if up && running < d.settings.workers && !disk_paused {
+                    let limit = d.settings.workers - running;
+                    match tokio::task::block_in_place(|| d.take_over(limit)) {
+                        Ok(taken) => {
+                            d.metrics.takeovers.fetch_add(taken.len() as u64, Ordering::Relaxed);
+                            for id in taken {
+                                tracing::info!(import_id = %id, "took over an import whose daemon's lease ran out");
+                                resumes.push((now, id));
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not look for imports to take over"),
+                    }
+                }
+            }
+            paused = disk_paused || (shared && !d.metrics.ledger_up.load(Ordering::Relaxed));
+            d.metrics.ready.store(!paused, Ordering::Relaxed);
             if now.duration_since(last_prune) > Duration::from_secs(3600) {
                 last_prune = now;
                 tokio::task::block_in_place(|| crate::daemon::dispose::prune_archive(&d));
@@ -170,8 +202,8 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
         if once && stopping.is_none() && running == 0 && queue.is_empty() && resumes.is_empty() && settling == 0 {
             break;
         }
-        if once && paused && running == 0 {
-            d.audit_all("daemon_stopped");
+        if once && disk_paused && running == 0 {
+            tokio::task::block_in_place(|| d.audit_all("daemon_stopped"));
             return Err(Failure::runtime(
                 "error: free disk space is below the reserve (min_free_mb); nothing more was imported",
             ));
@@ -191,6 +223,18 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                     (Outcome::NotClaimed(why), Some(p)) => hold(&mut held, p, &why),
                     _ => {}
                 }
+            }
+            _ = renewals.tick(), if shared => {
+                let rd = d.clone();
+                tokio::task::spawn_blocking(move || match rd.renew() {
+                    Ok(lost) => {
+                        rd.metrics.lease_renewals.fetch_add(1, Ordering::Relaxed);
+                        for id in lost {
+                            tracing::warn!(import_id = %id, "the lease of a running import was lost to another daemon; it stops without publishing");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "the leases could not be renewed"),
+                });
             }
             _ = wake.notified(), if stopping.is_none() => {
                 // Debounce: a burst of events (our own claims included) becomes one scan, and
@@ -212,7 +256,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             "error: {problem}; importd stopped without taking more files. Fix the cause and start it again: recovery finishes every interrupted import"
         )));
     }
-    d.audit_all("daemon_stopped");
+    tokio::task::block_in_place(|| d.audit_all("daemon_stopped"));
     tracing::info!(quarantined, "importd stopped");
     if once && !held.is_empty() {
         return Err(Failure::runtime(format!(

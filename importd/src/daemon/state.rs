@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::daemon::audit::AuditLog;
 use crate::daemon::config::{Dataset, Settings, Tenant, TenantId};
-use crate::daemon::ledger::{Entry, Identity, ImportId, ImportState, Ledger, LedgerError, SqliteLedger};
+use crate::daemon::ledger::{
+    Entry, Identity, ImportId, ImportState, Ledger, LedgerError, PostgresLedger, SqliteLedger,
+};
+use crate::daemon::places::LedgerKind;
 use crate::daemon::telemetry::metrics::Metrics;
 use crate::exit::Failure;
 use crate::store::Dir;
@@ -22,10 +25,12 @@ use crate::store::Dir;
 #[derive(Debug)]
 pub struct Daemon {
     pub settings: Settings,
-    ledger: Mutex<Box<dyn Ledger>>,
+    ledger: Mutex<Books>,
     /// Set when something failed that makes carrying on unsafe (a failed fsync): intake
     /// stops and the daemon exits non-zero with this message.
     fatal: Mutex<Option<String>>,
+    /// The tenants' audit logs under `state_dir` (embedded ledger); with a shared ledger the
+    /// chains live in it and this is empty.
     audits: BTreeMap<TenantId, Mutex<AuditLog>>,
     inflight: Mutex<HashSet<Identity>>,
     pub metrics: Arc<Metrics>,
@@ -35,6 +40,33 @@ pub struct Daemon {
     /// Bytes of batches in flight, shared by every import (`max_memory_mb`).
     pub memory: Arc<anonymizer_core::pipeline::MemoryBudget>,
     _lock: File,
+}
+
+/// The ledger, embedded or shared. The shared one also keeps the tenants' audit chains, so
+/// several daemons append to one chain per tenant.
+#[derive(Debug)]
+enum Books {
+    Embedded(SqliteLedger),
+    Shared(PostgresLedger),
+}
+
+impl Books {
+    fn ledger(&mut self) -> &mut dyn Ledger {
+        match self {
+            Books::Embedded(l) => l,
+            Books::Shared(l) => l,
+        }
+    }
+}
+
+/// Whether an error from [`Daemon::record`] means this daemon lost the import's lease.
+pub fn is_fenced(e: &io::Error) -> bool {
+    ledger_error(e).is_some_and(|l| matches!(l, LedgerError::Fenced))
+}
+
+/// The ledger's own error inside an I/O error from the daemon's ledger calls.
+pub fn ledger_error(e: &io::Error) -> Option<&LedgerError> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<LedgerError>())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,14 +94,29 @@ impl Daemon {
                 lock_path.display()
             )));
         }
-        probe_rename(&settings)?;
-        let mut ledger = SqliteLedger::open(state)
-            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
-        let unfinished = ledger
-            .unfinished()
-            .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
+        if settings.tenants.values().any(|t| matches!(t.places.drop, crate::daemon::places::Place::Local(_))) {
+            probe_rename(&settings)?;
+        }
+        let (books, unfinished) = match &settings.ledger {
+            LedgerKind::Sqlite => {
+                let mut ledger = SqliteLedger::open(state)
+                    .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
+                let unfinished = ledger
+                    .unfinished()
+                    .map_err(|e| Failure::runtime(format!("error: {}/ledger.sqlite: {e}", state.display())))?;
+                (Books::Embedded(ledger), unfinished)
+            }
+            LedgerKind::Postgres(url) => {
+                let ledger = PostgresLedger::connect(url, &settings.cluster.node, settings.cluster.lease)
+                    .map_err(|e| Failure::runtime(format!("error: the PostgreSQL ledger: {e}")))?;
+                (Books::Shared(ledger), Vec::new())
+            }
+        };
         let mut audits = BTreeMap::new();
         for (tid, tenant) in &settings.tenants {
+            if matches!(books, Books::Shared(_)) {
+                break;
+            }
             let path = settings.audit_path(tid);
             // Only the records of this tenant's unfinished imports need indexing: they all
             // come after the log's length at the oldest one's claim.
@@ -89,7 +136,7 @@ impl Daemon {
         let memory = Arc::new(anonymizer_core::pipeline::MemoryBudget::new(settings.batch_budget));
         Ok(Daemon {
             settings,
-            ledger: Mutex::new(Box::new(ledger)),
+            ledger: Mutex::new(books),
             fatal: Mutex::new(None),
             audits,
             inflight: Mutex::new(HashSet::new()),
@@ -103,7 +150,7 @@ impl Daemon {
 
     /// Records a step durably. A failed fsync makes the daemon stop (see [`Daemon::fatal`]).
     pub fn record(&self, entry: Entry) -> io::Result<()> {
-        let result = lock(&self.ledger).append(&entry);
+        let result = lock(&self.ledger).ledger().append(&entry);
         self.ledger_result(result)?;
         crash_point!("ledger.after_append");
         Ok(())
@@ -111,25 +158,25 @@ impl Daemon {
 
     /// What the ledger knows about one import.
     pub fn import(&self, id: &ImportId) -> io::Result<Option<ImportState>> {
-        let result = lock(&self.ledger).get(id);
+        let result = lock(&self.ledger).ledger().get(id);
         self.ledger_result(result)
     }
 
     /// The import that committed this content for this dataset, if any.
     pub fn committed(&self, identity: &Identity) -> io::Result<Option<ImportId>> {
-        let result = lock(&self.ledger).committed(identity);
+        let result = lock(&self.ledger).ledger().committed(identity);
         self.ledger_result(result)
     }
 
     /// An import of this content whose output may be published but is not yet recorded.
     pub fn publishing(&self, identity: &Identity) -> io::Result<Option<ImportId>> {
-        let result = lock(&self.ledger).publishing(identity);
+        let result = lock(&self.ledger).ledger().publishing(identity);
         self.ledger_result(result)
     }
 
     /// Every unfinished import, oldest first.
     pub fn unfinished(&self) -> io::Result<Vec<(ImportId, ImportState)>> {
-        let result = lock(&self.ledger).unfinished();
+        let result = lock(&self.ledger).ledger().unfinished();
         self.ledger_result(result)
     }
 
@@ -138,8 +185,46 @@ impl Daemon {
             if matches!(e, LedgerError::Durability(_) | LedgerError::Corrupt(_)) {
                 self.fatal(e.to_string());
             }
-            io::Error::other(e.to_string())
+            io::Error::other(e)
         })
+    }
+
+    /// Whether several daemons share the ledger (leases, takeovers and fencing apply).
+    pub fn shared(&self) -> bool {
+        matches!(*lock(&self.ledger), Books::Shared(_))
+    }
+
+    /// Renews this daemon's leases; returns the imports whose lease was lost.
+    pub fn renew(&self) -> io::Result<Vec<ImportId>> {
+        let result = lock(&self.ledger).ledger().renew();
+        self.ledger_result(result)
+    }
+
+    /// Takes over up to `limit` imports whose daemon's lease ran out.
+    pub fn take_over(&self, limit: usize) -> io::Result<Vec<ImportId>> {
+        let result = lock(&self.ledger).ledger().take_over(limit);
+        self.ledger_result(result)
+    }
+
+    /// Resumes this node's own unfinished imports after a restart (shared ledger): the
+    /// state lock proves the daemon that held them is gone.
+    pub fn resume_own(&self) -> io::Result<Vec<ImportId>> {
+        let result = match &mut *lock(&self.ledger) {
+            Books::Embedded(_) => Ok(Vec::new()),
+            Books::Shared(l) => l.resume_own(),
+        };
+        self.ledger_result(result)
+    }
+
+    /// Whether this daemon still holds the import's lease with `margin` to spare.
+    pub fn holds(&self, id: &ImportId, margin: std::time::Duration) -> io::Result<bool> {
+        let result = lock(&self.ledger).ledger().holds(id, margin);
+        self.ledger_result(result)
+    }
+
+    /// Whether the ledger answers now.
+    pub fn ping(&self) -> bool {
+        lock(&self.ledger).ledger().ping().is_ok()
     }
 
     /// Something failed that makes carrying on unsafe: intake stops, running imports roll
@@ -163,6 +248,12 @@ impl Daemon {
 
     /// Appends one record to the tenant's audit log. A failed fsync makes the daemon stop.
     pub fn audit(&self, tenant: &TenantId, event: &str, body: Map<String, Value>) -> io::Result<()> {
+        if let Books::Shared(l) = &mut *lock(&self.ledger) {
+            let key = self.tenant(tenant.as_str()).map(|t| t.keys.clone());
+            let Some(keys) = key else { return Err(io::Error::other("no audit key for this tenant")) };
+            let result = l.audit_append(tenant.as_str(), keys.audit_key(), event, body);
+            return self.ledger_result(result);
+        }
         let Some(log) = self.audits.get(tenant) else {
             return Err(io::Error::other("no audit log for this tenant"));
         };
@@ -179,6 +270,10 @@ impl Daemon {
 
     /// The tenant's audit log length now.
     pub fn audit_len(&self, tenant: &TenantId) -> io::Result<u64> {
+        if let Books::Shared(l) = &mut *lock(&self.ledger) {
+            let result = l.audit_len(tenant.as_str());
+            return self.ledger_result(result);
+        }
         match self.audits.get(tenant) {
             Some(log) => lock(log).size(),
             None => Err(io::Error::other("no audit log for this tenant")),
@@ -187,6 +282,10 @@ impl Daemon {
 
     /// Whether the tenant's audit log holds `event` for the unfinished import `import_id`.
     pub fn audited(&self, tenant: &TenantId, import_id: &ImportId, event: &str) -> bool {
+        if let Books::Shared(l) = &mut *lock(&self.ledger) {
+            // Unknown counts as not written: the append that follows fails the same way and is retried.
+            return l.audit_has(tenant.as_str(), import_id.as_str(), event).unwrap_or(false);
+        }
         self.audits.get(tenant).is_some_and(|log| lock(log).has(import_id.as_str(), event))
     }
 

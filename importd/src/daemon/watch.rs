@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::daemon::config::{DatasetId, Settings, TenantId};
 use crate::daemon::intake::{escape_name, is_upload_in_progress};
+use crate::daemon::ledger::Source;
 use crate::daemon::telemetry::metrics::Metrics;
 use crate::store::{is_dir, stamp, Dir, DirError, Stamp};
 
@@ -30,6 +31,8 @@ pub struct Candidate {
     pub stamp: Stamp,
     /// When a scan first saw it (for the oldest-pending metric and fairness).
     pub first_seen: Instant,
+    /// An object-store drop file: its key and the version that settled.
+    pub object: Option<Source>,
 }
 
 #[derive(Debug)]
@@ -75,6 +78,11 @@ impl Scanner {
         let mut scan = Scan::default();
         let mut present = HashSet::new();
         let mut warned_now = HashSet::new();
+        self.scan_objects(settings, now, &mut scan, &mut present);
+        if settings.tenants.values().all(|t| t.places.drop_store.is_some()) {
+            self.retain(&present, &warned_now);
+            return scan;
+        }
         let root = match Dir::open(&settings.drop_dir) {
             Ok(d) => d,
             Err(e) => {
@@ -88,6 +96,9 @@ impl Scanner {
         };
         self.warn_unknown(&root, &settings.drop_dir, |name| settings.tenant(name).is_some(), "tenant", &mut warned_now);
         for (tid, tenant) in &settings.tenants {
+            if tenant.places.drop_store.is_some() {
+                continue;
+            }
             let tpath = settings.drop_dir.join(tid.as_str());
             let Some(tdir) = self.open_folder(&root, tid.as_str(), &tpath, tid, metrics, &mut warned_now) else {
                 continue;
@@ -131,6 +142,7 @@ impl Scanner {
                             folder: ddir.id(),
                             stamp,
                             first_seen: seen.first_seen,
+                            object: None,
                         });
                     } else {
                         scan.settling += 1;
@@ -144,6 +156,69 @@ impl Scanner {
         }
         self.retain(&present, &warned_now);
         scan
+    }
+
+    /// Lists every object-store dataset prefix: only `<prefix>/<tenant>/<dataset>/<name>` of
+    /// configured names is ever listed. An object is ready once two listings at least
+    /// `settle` apart saw the same size, ETag and last-modified time.
+    fn scan_objects(&mut self, settings: &Settings, now: Instant, scan: &mut Scan, present: &mut HashSet<PathBuf>) {
+        for (tid, tenant) in &settings.tenants {
+            let Some(store) = &tenant.places.drop_store else { continue };
+            for did in tenant.datasets.keys() {
+                let folder = format!("{tid}/{did}");
+                let entries = match store.list(&folder) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let key = PathBuf::from(format!("{}/{folder}", store.url()));
+                        if self.warn_once(&key, "unreadable", &mut HashSet::new()) {
+                            tracing::warn!(tenant = %tid, dataset = %did, error = %e, "the drop prefix cannot be listed");
+                        }
+                        continue;
+                    }
+                };
+                let mut ready: Vec<Candidate> = Vec::new();
+                for entry in entries {
+                    let name = OsString::from(&entry.name);
+                    if is_upload_in_progress(&name) {
+                        continue;
+                    }
+                    let path = PathBuf::from(format!("{}/{folder}/{}", store.url(), entry.name));
+                    present.insert(path.clone());
+                    let etag = u64::from_le_bytes(
+                        ring::digest::digest(&ring::digest::SHA256, entry.etag.as_bytes()).as_ref()[..8]
+                            .try_into()
+                            .unwrap_or_default(),
+                    );
+                    let stamp: Stamp = (entry.size, entry.last_modified_ms, 0, etag);
+                    let seen = self.seen.entry(path.clone()).or_insert(Seen { stamp, since: now, first_seen: now });
+                    if seen.stamp != stamp {
+                        seen.stamp = stamp;
+                        seen.since = now;
+                    }
+                    scan.oldest = Some(scan.oldest.map_or(seen.first_seen, |o: Instant| o.min(seen.first_seen)));
+                    let due = seen.since + self.settle;
+                    if seen.since < now && now >= due {
+                        let key = format!("{folder}/{}", entry.name);
+                        ready.push(Candidate {
+                            tenant: tid.clone(),
+                            dataset: did.clone(),
+                            path,
+                            name,
+                            folder: (0, 0),
+                            stamp,
+                            first_seen: seen.first_seen,
+                            object: Some(Source { key, etag: entry.etag, size: entry.size }),
+                        });
+                    } else {
+                        scan.settling += 1;
+                        let due = due.max(now + Duration::from_millis(1));
+                        scan.next_ready = Some(scan.next_ready.map_or(due, |n: Instant| n.min(due)));
+                    }
+                }
+                ready.sort_by_key(|c| c.first_seen);
+                scan.ready.extend(ready);
+            }
+        }
     }
 
     /// Opens a tenant or dataset folder below `parent`; a refused one is warned about once
@@ -214,7 +289,7 @@ impl Scanner {
 pub fn create_drop_folders(settings: &Settings) -> std::io::Result<()> {
     std::fs::create_dir_all(&settings.drop_dir)?;
     let root = Dir::open(&settings.drop_dir)?;
-    for (tid, tenant) in &settings.tenants {
+    for (tid, tenant) in settings.tenants.iter().filter(|(_, t)| t.places.drop_store.is_none()) {
         for did in tenant.datasets.keys() {
             match root.create_dir_all(&format!("{tid}/{did}")) {
                 Ok(_) | Err(DirError::Refused(_)) => {}
@@ -317,6 +392,7 @@ mod tests {
             folder: (0, 0),
             stamp: (0, 0, 0, 0),
             first_seen: Instant::now(),
+            object: None,
         }
     }
 

@@ -31,6 +31,16 @@ pub struct Metrics {
     pub oldest_pending_ms: AtomicU64,
     pub rescans: AtomicU64,
     pub scans: AtomicU64,
+    /// Shared ledger: drop objects this daemon claimed, and claims another daemon won first.
+    pub claims_won: AtomicU64,
+    pub claims_lost: AtomicU64,
+    /// Shared ledger: lease renewal rounds, leases lost (this daemon stalled past one),
+    /// imports taken over from daemons whose lease ran out.
+    pub lease_renewals: AtomicU64,
+    pub leases_lost: AtomicU64,
+    pub takeovers: AtomicU64,
+    /// Whether the ledger answered the last check.
+    pub ledger_up: AtomicBool,
     /// Set once recovery finished and intake is not paused.
     pub ready: AtomicBool,
     pub intake_paused: AtomicBool,
@@ -89,6 +99,11 @@ impl Metrics {
                 r(&self.rescans),
             ),
             ("importd_scans_total", "Scans of the drop folders.", r(&self.scans)),
+            ("importd_claims_won_total", "Drop objects this daemon claimed (shared ledger).", r(&self.claims_won)),
+            ("importd_claims_lost_total", "Drop objects another daemon claimed first.", r(&self.claims_lost)),
+            ("importd_lease_renewals_total", "Lease renewal rounds (shared ledger).", r(&self.lease_renewals)),
+            ("importd_leases_lost_total", "Imports whose lease this daemon lost (it stalled past it).", r(&self.leases_lost)),
+            ("importd_takeovers_total", "Imports taken over from daemons whose lease ran out.", r(&self.takeovers)),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
@@ -104,6 +119,11 @@ impl Metrics {
                 "importd_intake_paused",
                 "1 while intake is paused for lack of free disk space.",
                 f64::from(u8::from(self.intake_paused.load(Ordering::Relaxed))),
+            ),
+            (
+                "importd_ledger_up",
+                "1 while the ledger answers; intake pauses while it does not.",
+                f64::from(u8::from(self.ledger_up.load(Ordering::Relaxed))),
             ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");

@@ -27,6 +27,11 @@ pub fn finished(metrics: &Metrics, id: &ImportId, owner: &(String, String), outc
         Outcome::Cancelled => {
             tracing::info!(tenant = %tenant, dataset = %dataset, import_id = %id, "import rolled back for shutdown; it resumes on the next start")
         }
+        Outcome::LostLease => {
+            metrics.leases_lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(tenant = %tenant, dataset = %dataset, import_id = %id, "this daemon lost the import's lease (it stalled past it); it stopped without publishing or recording more, and the daemon that took it over finishes it");
+            return;
+        }
         Outcome::Vanished | Outcome::NotClaimed(_) | Outcome::Stopped => return,
     }
     if matches!(outcome, Outcome::Committed | Outcome::Duplicate | Outcome::Quarantined) {

@@ -20,6 +20,7 @@
 //! database under the same fencing rules.
 
 mod audit;
+mod own;
 mod schema;
 
 use std::collections::HashMap;

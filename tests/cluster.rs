@@ -1,0 +1,378 @@
+//! Many daemons, one PostgreSQL ledger, one S3 server: the promises of one daemon kept by
+//! three. Real servers (tests/servers), real processes, real `kill -9`, `SIGSTOP` past a
+//! lease, and a PostgreSQL restart in the middle; every stored row is checked one by one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use importd::store::s3::{ObjectDir, S3Url};
+
+use crate::servers::postgres::Postgres;
+use crate::servers::s3::S3Server;
+use crate::site::{orders_csv, signal, wait_until, RULES, TENANTS};
+use crate::support::{importd_path, set_mode};
+
+const BUCKET: &str = "importd-cluster";
+const LEASE_MS: u64 = 3000;
+
+/// A folder with keys, rules and one configuration per daemon (`d0.toml`, …), all on the
+/// same ledger and the same drop and storage prefixes.
+struct Cluster {
+    dir: tempfile::TempDir,
+    pg_url: String,
+    env: Vec<(String, String)>,
+    daemons: Vec<Option<Child>>,
+    kills: usize,
+    spawns: usize,
+}
+
+impl Cluster {
+    fn new(pg: &Postgres, s3: &S3Server, n: usize, extra: &str) -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pg_url = pg.url("importd");
+        let mut tenants = String::new();
+        for (i, t) in TENANTS.iter().enumerate() {
+            let key = dir.path().join(format!("keys/{t}.key"));
+            std::fs::create_dir_all(key.parent().expect("keys")).expect("mkdir keys");
+            std::fs::write(&key, format!("{}\n", format!("{:02x}", i + 1).repeat(32))).expect("key");
+            set_mode(&key, 0o600);
+            std::fs::create_dir_all(dir.path().join("rules")).expect("mkdir rules");
+            std::fs::write(dir.path().join(format!("rules/{t}.toml")), RULES).expect("rules");
+            tenants.push_str(&format!(
+                "[tenants.{t}]\nkey_file = \"keys/{t}.key\"\n[tenants.{t}.datasets.orders]\nrules = \"rules/{t}.toml\"\n"
+            ));
+        }
+        for i in 0..n {
+            let cfg = format!(
+                "drop_dir = \"s3://{BUCKET}/drop\"\nstorage_dir = \"s3://{BUCKET}/storage\"\nstate_dir = \"state-{i}\"\n\
+                 ledger = \"{pg_url}\"\nnode = \"d{i}\"\nlease_ms = {LEASE_MS}\nsettle_ms = 200\nscan_interval_ms = 200\n\
+                 workers = 2\nmin_free_mb = 1\nmetrics_addr = \"127.0.0.1:0\"\n{extra}\n{tenants}"
+            );
+            std::fs::write(dir.path().join(format!("d{i}.toml")), cfg).expect("config");
+        }
+        Cluster { dir, pg_url, env: s3.env(), daemons: (0..n).map(|_| None).collect(), kills: 0, spawns: 0 }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn start(&mut self, i: usize) {
+        let log = self.path(&format!("logs/d{i}-{}.log", self.spawns));
+        self.spawns += 1;
+        std::fs::create_dir_all(log.parent().expect("logs")).expect("mkdir logs");
+        let child = Command::new(importd_path())
+            .args(["serve", "--config", &format!("d{i}.toml")])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("log file"))
+            .spawn()
+            .expect("spawn serve");
+        self.daemons[i] = Some(child);
+    }
+
+    fn kill9(&mut self, i: usize) {
+        if let Some(mut child) = self.daemons[i].take() {
+            let _ = child.kill(); // SIGKILL
+            let _ = child.wait();
+            self.kills += 1;
+        }
+    }
+
+    fn child(&self, i: usize) -> &Child {
+        self.daemons[i].as_ref().expect("the daemon runs")
+    }
+
+    fn logs(&self) -> String {
+        let mut all = String::new();
+        for f in crate::site::files_under(&self.path("logs")) {
+            all.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+        }
+        all
+    }
+
+    fn sql(&self) -> postgres::Client {
+        postgres::Client::connect(&self.pg_url, postgres::NoTls).expect("connect to the test PostgreSQL")
+    }
+
+    fn stop_all(&mut self) {
+        for i in 0..self.daemons.len() {
+            if let Some(mut child) = self.daemons[i].take() {
+                signal(&child, "TERM");
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in self.daemons.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The object store as the test sees it (the same prefixes the daemons use).
+fn store(s3: &S3Server, prefix: &str) -> ObjectDir {
+    let url = S3Url::parse(&format!("s3://{BUCKET}/{prefix}")).expect("url");
+    ObjectDir::open_with(&url, &s3.env()).expect("open the test bucket")
+}
+
+/// Every stored `id` of a tenant, with how often it appears, read from the Parquet objects.
+fn stored_ids(storage: &ObjectDir, tenant: &str, scratch: &Path) -> BTreeMap<String, usize> {
+    let mut ids = BTreeMap::new();
+    for (key, _) in storage.list_all(tenant).expect("list storage") {
+        assert!(key.ends_with(".parquet"), "storage holds {key}, which is no output");
+        let local = scratch.join("read.parquet");
+        std::fs::write(&local, storage.read(&key).expect("read output")).expect("write scratch");
+        for id in crate::site::read_column(&local, "id") {
+            *ids.entry(id).or_insert(0) += 1;
+        }
+    }
+    ids
+}
+
+fn rows_of(tenant: &str, file: usize) -> usize {
+    // Mostly small files, every 50th a larger one, so imports overlap kills and stops.
+    if file % 50 == 7 {
+        4000
+    } else {
+        5 + (file * 7 + tenant.len()) % 20
+    }
+}
+
+fn prefix(tenant: &str, file: usize) -> String {
+    format!("{tenant}-f{file}")
+}
+
+#[test]
+#[ignore = "needs PostgreSQL and an S3-compatible server (.ci/run installs them)"]
+fn three_daemons_kill9_sigstop_and_a_postgres_restart_store_every_row_exactly_once() {
+    let Some(mut pg) = Postgres::start() else { return };
+    let Some(s3) = S3Server::start() else { return };
+    s3.create_bucket(BUCKET);
+    let mut c = Cluster::new(&pg, &s3, 3, "");
+    let drop = store(&s3, "drop");
+    let storage = store(&s3, "storage");
+    for i in 0..3 {
+        c.start(i);
+    }
+    const FILES: usize = 260; // per tenant: 520 in all
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let upload = |t: &str, f: usize| {
+        let body = orders_csv(&prefix(t, f), rows_of(t, f));
+        drop.put(&format!("{t}/orders/orders-{f}.csv"), body).expect("upload");
+    };
+    // Files arrive in waves while daemons are killed (-9) and restarted at random.
+    let mut file = 0;
+    let mut pg_restarted = false;
+    while file < FILES || c.kills < 30 {
+        for _ in 0..8 {
+            if file < FILES {
+                for t in TENANTS {
+                    upload(t, file);
+                }
+                file += 1;
+            }
+        }
+        let victim = (next() % 3) as usize;
+        std::thread::sleep(Duration::from_millis(150 + next() % 400));
+        c.kill9(victim);
+        std::thread::sleep(Duration::from_millis(next() % 300));
+        c.start(victim);
+        if file >= FILES / 2 && !pg_restarted {
+            // PostgreSQL goes away and comes back while imports run.
+            pg.restart();
+            pg_restarted = true;
+        }
+    }
+    assert!(c.kills >= 30, "only {} kills", c.kills);
+    let mut db = c.sql();
+    let settled = |db: &mut postgres::Client, secs: u64| {
+        wait_until(Duration::from_secs(secs), || {
+            let left: usize = TENANTS.iter().map(|t| drop.list(&format!("{t}/orders")).map_or(1, |l| l.len())).sum();
+            let open: i64 = db.query_one("SELECT count(*) FROM imports WHERE NOT finished", &[]).map_or(1, |r| r.get(0));
+            left == 0 && open == 0
+        })
+    };
+    assert!(settled(&mut db, 300), "files were left unprocessed after the kills; logs:\n{}", tail(&c.logs()));
+
+    // One daemon stalls (SIGSTOP) while it holds an import, past its lease; the import must
+    // land once through another daemon, and the stalled one must not commit after SIGCONT.
+    let big = FILES; // a large file, so the import is still running when the daemon stops
+    let big_rows = 200_000;
+    drop.put(&format!("acme/orders/orders-{big}.csv"), orders_csv(&prefix("acme", big), big_rows)).expect("upload");
+    let mut stalled = None;
+    let held = wait_until(Duration::from_secs(60), || {
+        let rows = db
+            .query("SELECT id, owner FROM imports WHERE NOT finished AND file = $1 AND owner IS NOT NULL", &[&format!("orders-{big}.csv")])
+            .unwrap_or_default();
+        if let Some(r) = rows.first() {
+            let owner: String = r.get(1);
+            stalled = Some((r.get::<_, String>(0), owner));
+            return true;
+        }
+        false
+    });
+    assert!(held, "no daemon claimed the large file; logs:\n{}", tail(&c.logs()));
+    let (big_id, owner) = stalled.expect("held");
+    let n: usize = owner.trim_start_matches('d').parse().expect("node name d<i>");
+    signal(c.child(n), "STOP");
+    let stopped_at = Instant::now();
+    let taken = wait_until(Duration::from_secs(90), || {
+        db.query_one("SELECT phase FROM imports WHERE id = $1", &[&big_id])
+            .map(|r| r.get::<_, String>(0) == "done")
+            .unwrap_or(false)
+    });
+    assert!(taken, "the stalled daemon's import was not finished by another daemon");
+    assert!(stopped_at.elapsed() > Duration::from_millis(LEASE_MS), "finished before the lease could run out");
+    signal(c.child(n), "CONT");
+    // Give the woken daemon time to try to go on with what it held.
+    std::thread::sleep(Duration::from_millis(3 * LEASE_MS));
+    let committers: Vec<String> = db
+        .query("SELECT node FROM steps WHERE import_id = $1 AND ev = 'committed'", &[&big_id])
+        .expect("steps")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(committers.len(), 1, "the import was committed {} times: {committers:?}", committers.len());
+    assert_ne!(committers[0], owner, "the daemon that stalled past its lease committed");
+
+    // Everything settles: no drop object left, no unfinished import.
+    assert!(settled(&mut db, 120), "files were left unprocessed; logs:\n{}", tail(&c.logs()));
+    c.stop_all();
+
+    // Row by row: every expected id exactly once, nothing else, per tenant.
+    let scratch = tempfile::tempdir().expect("scratch");
+    for t in TENANTS {
+        let ids = stored_ids(&storage, t, scratch.path());
+        let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+        for f in 0..FILES {
+            for id in crate::site::expected_ids(&prefix(t, f), rows_of(t, f)) {
+                expected.insert(id, 1);
+            }
+        }
+        if t == "acme" {
+            for id in crate::site::expected_ids(&prefix(t, big), big_rows) {
+                expected.insert(id, 1);
+            }
+        }
+        let missing = expected.keys().filter(|k| !ids.contains_key(*k)).count();
+        let doubled = ids.values().filter(|n| **n > 1).count();
+        let foreign = ids.keys().filter(|k| !expected.contains_key(*k)).count();
+        assert_eq!((missing, doubled, foreign), (0, 0, 0), "{t}: rows missing, doubled, or not this tenant's");
+        // The tenant's audit chain in the ledger holds, checked by the CLI.
+        let out = Command::new(importd_path())
+            .args(["audit", "verify", "--config", "d0.toml", "--tenant", t])
+            .envs(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(c.dir.path())
+            .output()
+            .expect("audit verify");
+        assert!(out.status.success(), "{t}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(c.logs().contains("lost the import's lease"), "the woken daemon did not notice it lost its lease");
+    eprintln!("cluster: {} files, {} kill -9, PostgreSQL restarted once, one SIGSTOP past the lease", 2 * FILES + 1, c.kills);
+}
+
+#[test]
+fn a_tenant_prefix_pointing_into_another_tenants_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = format!(
+        "drop_dir = \"s3://{BUCKET}/drop\"\nstorage_dir = \"s3://{BUCKET}/storage\"\nstate_dir = \"state\"\n"
+    );
+    for (i, t) in TENANTS.iter().enumerate() {
+        let key = dir.path().join(format!("{t}.key"));
+        std::fs::write(&key, format!("{}\n", format!("{:02x}", i + 1).repeat(32))).expect("key");
+        set_mode(&key, 0o600);
+        std::fs::write(dir.path().join(format!("{t}.toml")), RULES).expect("rules");
+        cfg.push_str(&format!("[tenants.{t}]\nkey_file = \"{t}.key\"\n"));
+        if i == 1 {
+            // globex's storage prefix points into acme's area.
+            cfg.push_str(&format!("storage_dir = \"s3://{BUCKET}/storage/{}\"\n", TENANTS[0]));
+        }
+        cfg.push_str(&format!("[tenants.{t}.datasets.orders]\nrules = \"{t}.toml\"\n"));
+    }
+    std::fs::write(dir.path().join("importd.toml"), cfg).expect("config");
+    let out = Command::new(importd_path())
+        .args(["serve", "--config", "importd.toml", "--once"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("overlap") && err.contains("`acme`") && err.contains("`globex`"), "{err}");
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+#[test]
+#[ignore = "needs an S3-compatible server (.ci/run installs it)"]
+fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_copies() {
+    let Some(s3) = S3Server::start() else { return };
+    let bucket = "importd-single";
+    s3.create_bucket(bucket);
+    let site = crate::site::Site::new(&format!(
+        "drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\"\nkeep_input_days = 7"
+    ));
+    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
+    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
+    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    for t in TENANTS {
+        for f in 0..3 {
+            drop.put(&format!("{t}/orders/o{f}.csv"), orders_csv(&prefix(t, f), 10)).expect("upload");
+        }
+        drop.put(&format!("{t}/orders/x.csv.part"), b"an upload in progress".to_vec()).expect("upload");
+    }
+    drop.put("acme/orders/broken.csv", b"id,email\n\"unterminated\n".to_vec()).expect("upload");
+    let out = Command::new(importd_path())
+        .args(["serve", "--config", "importd.toml", "--once"])
+        .envs(s3.env())
+        .current_dir(site.dir.path())
+        .output()
+        .expect("serve --once");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one file is quarantined: {err}");
+    let scratch = tempfile::tempdir().expect("scratch");
+    for t in TENANTS {
+        let ids = stored_ids(&storage, t, scratch.path());
+        let expected: Vec<String> = (0..3).flat_map(|f| crate::site::expected_ids(&prefix(t, f), 10).collect::<Vec<_>>()).collect();
+        assert_eq!(ids.len(), expected.len(), "{t}: {ids:?}");
+        assert!(expected.iter().all(|id| ids.get(id) == Some(&1)), "{t}: a row is missing or doubled");
+        // Imported inputs are gone from the drop prefix (archived as copies), uploads in
+        // progress stay.
+        let left: Vec<String> = drop.list(&format!("{t}/orders")).expect("list").into_iter().map(|e| e.name).collect();
+        assert_eq!(left, vec!["x.csv.part".to_string()], "{t}");
+        let archived = drop.list_all(&format!("{t}/orders/.importd/archive")).expect("list archive");
+        assert_eq!(archived.len(), 3, "{t}: {archived:?}");
+    }
+    let quarantined: Vec<String> =
+        drop.list_all("acme/orders/.importd/quarantine").expect("list").into_iter().map(|(k, _)| k).collect();
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    let reason = quarantined.iter().find(|k| k.ends_with("/reason.json")).expect("reason.json");
+    let reason: serde_json::Value = serde_json::from_slice(&drop.read(reason).expect("read")).expect("json");
+    assert_eq!(reason["kind"], "input", "{reason}");
+    assert!(quarantined.iter().any(|k| k.ends_with("/input.csv")), "{quarantined:?}");
+    // The audit log is local with the embedded ledger, and it holds.
+    for t in TENANTS {
+        let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", t]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
