@@ -41,7 +41,12 @@ fn started(id: &ImportId, sha: &str) -> Entry {
 }
 
 fn publishing(id: &ImportId) -> Entry {
-    Entry::Publishing { id: id.clone(), output: format!("out/{id}.parquet"), output_sha256: "o".into(), audit: Value::Null }
+    Entry::Publishing {
+        id: id.clone(),
+        output: format!("out/{id}.parquet"),
+        output_sha256: "o".into(),
+        audit: Value::Null,
+    }
 }
 
 fn committed(id: &ImportId, sha: &str) -> Entry {
@@ -67,10 +72,9 @@ fn history(db: &mut Client, id: &ImportId) -> Vec<(String, String)> {
 fn two_daemons_racing_for_one_drop_object_claim_it_once() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.url("race");
-    let daemons: Vec<_> =
-        ["a", "b"].iter().map(|n| Arc::new(Mutex::new(ledger(&url, n, LONG)))).collect::<Vec<_>>();
+    let daemons: Vec<_> = ["a", "b"].iter().map(|n| Arc::new(Mutex::new(ledger(&url, n, LONG)))).collect::<Vec<_>>();
     let barrier = Arc::new(Barrier::new(8));
-    let results: Vec<_> = (0..8)
+    let handles: Vec<_> = (0..8)
         .map(|i| {
             let (daemon, barrier) = (Arc::clone(&daemons[i % 2]), Arc::clone(&barrier));
             thread::spawn(move || {
@@ -79,8 +83,8 @@ fn two_daemons_racing_for_one_drop_object_claim_it_once() {
                 (id, daemon.lock().unwrap().append(&entry))
             })
         })
-        .map(|h| h.join().unwrap())
         .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let won: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
     assert_eq!(won.len(), 1, "exactly one claim wins: {results:?}");
     assert!(results.iter().all(|(_, r)| matches!(r, Ok(()) | Err(LedgerError::Taken))), "{results:?}");
@@ -124,7 +128,10 @@ fn a_daemon_whose_lease_ran_out_is_taken_over_and_fenced_without_a_trace() {
     let taken = &before[2];
     assert_eq!(taken, &("taken_over".to_string(), "new".to_string()));
     let from: String = db
-        .query_one("SELECT entry::json->>'from' FROM steps WHERE import_id = $1 AND ev = 'taken_over'", &[&id.to_string()])
+        .query_one(
+            "SELECT entry::json->>'from' FROM steps WHERE import_id = $1 AND ev = 'taken_over'",
+            &[&id.to_string()],
+        )
         .unwrap()
         .get(0);
     assert_eq!(from, "old", "the history names the daemon that lost the lease");
@@ -136,7 +143,8 @@ fn a_daemon_whose_lease_ran_out_is_taken_over_and_fenced_without_a_trace() {
     assert_eq!(new.committed(&identity("h")).unwrap(), Some(id.clone()));
     let st = new.get(&id).unwrap().unwrap();
     assert_eq!((st.phase, st.attempts), (Phase::Done, 2));
-    let owner: Option<String> = db.query_one("SELECT owner FROM imports WHERE id = $1", &[&id.to_string()]).unwrap().get(0);
+    let owner: Option<String> =
+        db.query_one("SELECT owner FROM imports WHERE id = $1", &[&id.to_string()]).unwrap().get(0);
     assert_eq!(owner, None, "done releases the lease");
     assert!(new.unfinished().unwrap().is_empty());
 
@@ -239,7 +247,8 @@ fn takeovers_under_contention_give_each_expired_import_to_exactly_one_daemon() {
     drop(claimers);
     thread::sleep(lease + Duration::from_millis(200));
 
-    let takers: Vec<_> = (0..DAEMONS).map(|i| Arc::new(Mutex::new(ledger(&url, &format!("taker-{i}"), LONG)))).collect();
+    let takers: Vec<_> =
+        (0..DAEMONS).map(|i| Arc::new(Mutex::new(ledger(&url, &format!("taker-{i}"), LONG)))).collect();
     let barrier = Arc::new(Barrier::new(DAEMONS * THREADS));
     let t0 = Instant::now();
     let handles: Vec<_> = (0..DAEMONS * THREADS)
@@ -321,8 +330,13 @@ fn four_daemons_appending_to_one_audit_chain_keep_it_one_verifiable_chain() {
                 let mut l = ledger(&url, &format!("d{d}"), LONG);
                 barrier.wait();
                 for n in 0..100 {
-                    l.audit_append("acme", &audit_key(), "rules_reloaded", body(&[("daemon", json!(d)), ("n", json!(n))]))
-                        .expect("audit append");
+                    l.audit_append(
+                        "acme",
+                        &audit_key(),
+                        "rules_reloaded",
+                        body(&[("daemon", json!(d)), ("n", json!(n))]),
+                    )
+                    .expect("audit append");
                 }
             })
         })
@@ -339,7 +353,10 @@ fn four_daemons_appending_to_one_audit_chain_keep_it_one_verifiable_chain() {
     assert_eq!(verdict, Verdict::Intact { records: 400 });
 
     let changed = sql(&url)
-        .execute("UPDATE audit_records SET line = replace(line, '\"n\":', '\"n\":1') WHERE tenant = 'acme' AND seq = 123", &[])
+        .execute(
+            "UPDATE audit_records SET line = replace(line, '\"n\":', '\"n\":1') WHERE tenant = 'acme' AND seq = 123",
+            &[],
+        )
         .unwrap();
     assert_eq!(changed, 1);
     let verdict = verify_lines(l.audit_lines("acme").unwrap().into_iter().map(Ok), &audit_key()).unwrap();

@@ -150,9 +150,8 @@ impl Drop for Postgres {
 /// The folder holding `initdb`, `pg_ctl` and `postgres`: `initdb`'s in PATH (links followed),
 /// or the newest /usr/lib/postgresql/<version>/bin.
 fn find_bin() -> Option<PathBuf> {
-    let in_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|p| p.join("initdb")).find(|p| p.is_file())
-    });
+    let in_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("initdb")).find(|p| p.is_file()));
     if let Some(dir) = in_path.and_then(|p| p.canonicalize().ok()).and_then(|p| p.parent().map(Path::to_path_buf)) {
         return Some(dir);
     }

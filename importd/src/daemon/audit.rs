@@ -343,6 +343,24 @@ mod tests {
     }
 
     #[test]
+    fn sealed_lines_kept_elsewhere_verify_like_a_log_file() -> Result<(), Box<dyn std::error::Error>> {
+        let (mut prev, mut lines) = ([0u8; 32], Vec::new());
+        for seq in 1..=3 {
+            let (line, mac) = seal(&key(), &prev, seq, "committed", body(seq));
+            assert!(
+                !line.contains('\n')
+                    && line.ends_with(&format!("\"mac\":\"{}\"}}", data_encoding::HEXLOWER.encode(&mac)))
+            );
+            lines.push(line.into_bytes());
+            prev = mac;
+        }
+        assert_eq!(verify_lines(lines.clone().into_iter().map(Ok), &key())?, Verdict::Intact { records: 3 });
+        lines.swap(1, 2);
+        assert!(matches!(verify_lines(lines.into_iter().map(Ok), &key())?, Verdict::Broken { line: 2, .. }));
+        Ok(())
+    }
+
+    #[test]
     fn mac_is_hmac_over_previous_mac_and_content() -> Result<(), Box<dyn std::error::Error>> {
         // Independent check with Python:
         // python3 -c "import hmac,hashlib;print(hmac.new(bytes([7]*32), bytes(32)+b'{\"seq\":1}', hashlib.sha256).hexdigest())"

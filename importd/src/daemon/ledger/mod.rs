@@ -23,9 +23,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::postgres::PostgresLedger;
 pub use crate::daemon::import_id::ImportId;
 use crate::daemon::outcome::Reason;
-pub use self::postgres::PostgresLedger;
 pub use sqlite::SqliteLedger;
 
 /// One ledger line.

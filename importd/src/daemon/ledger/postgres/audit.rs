@@ -30,7 +30,8 @@ impl PostgresLedger {
             let mut tx = client.transaction()?;
             if let Some(id) = &import_id {
                 // FOR SHARE: a takeover cannot slip in between this check and the commit.
-                let row = tx.query_opt("SELECT owner, lease_token FROM imports WHERE id = $1 FOR SHARE", &[&id.as_str()])?;
+                let row =
+                    tx.query_opt("SELECT owner, lease_token FROM imports WHERE id = $1 FOR SHARE", &[&id.as_str()])?;
                 if let Some(row) = row {
                     let owner: Option<String> = row.try_get(0)?;
                     let token: Option<i64> = row.try_get(1)?;
@@ -49,7 +50,9 @@ impl PostgresLedger {
             let seq: i64 = head.try_get(0)?;
             let mac: Vec<u8> = head.try_get(1)?;
             let (Ok(seq), Ok(prev)) = (u64::try_from(seq), <[u8; 32]>::try_from(mac.as_slice())) else {
-                return Err(Failed::Ledger(LedgerError::Corrupt(format!("the audit chain head of tenant {tenant} is damaged"))));
+                return Err(Failed::Ledger(LedgerError::Corrupt(format!(
+                    "the audit chain head of tenant {tenant} is damaged"
+                ))));
             };
             let (line, mac) = audit::seal(key, &prev, seq + 1, event, body);
             let next = i64::try_from(seq + 1).unwrap_or(i64::MAX);
@@ -57,7 +60,10 @@ impl PostgresLedger {
                 "INSERT INTO audit_records (tenant, seq, import_id, event, line) VALUES ($1, $2, $3, $4, $5)",
                 &[&tenant, &next, &import_id.as_ref().map(ImportId::as_str), &event, &line],
             )?;
-            tx.execute("UPDATE audit_heads SET seq = $2, mac = $3 WHERE tenant = $1", &[&tenant, &next, &mac.as_slice()])?;
+            tx.execute(
+                "UPDATE audit_heads SET seq = $2, mac = $3 WHERE tenant = $1",
+                &[&tenant, &next, &mac.as_slice()],
+            )?;
             tx.commit()?;
             Ok(())
         })
