@@ -202,7 +202,8 @@ fn three_daemons_kill9_sigstop_and_a_postgres_restart_store_every_row_exactly_on
     let settled = |db: &mut postgres::Client, secs: u64| {
         wait_until(Duration::from_secs(secs), || {
             let left: usize = TENANTS.iter().map(|t| drop.list(&format!("{t}/orders")).map_or(1, |l| l.len())).sum();
-            let open: i64 = db.query_one("SELECT count(*) FROM imports WHERE NOT finished", &[]).map_or(1, |r| r.get(0));
+            let open: i64 =
+                db.query_one("SELECT count(*) FROM imports WHERE NOT finished", &[]).map_or(1, |r| r.get(0));
             left == 0 && open == 0
         })
     };
@@ -216,7 +217,10 @@ fn three_daemons_kill9_sigstop_and_a_postgres_restart_store_every_row_exactly_on
     let mut stalled = None;
     let held = wait_until(Duration::from_secs(60), || {
         let rows = db
-            .query("SELECT id, owner FROM imports WHERE NOT finished AND file = $1 AND owner IS NOT NULL", &[&format!("orders-{big}.csv")])
+            .query(
+                "SELECT id, owner FROM imports WHERE NOT finished AND file = $1 AND owner IS NOT NULL",
+                &[&format!("orders-{big}.csv")],
+            )
             .unwrap_or_default();
         if let Some(r) = rows.first() {
             let owner: String = r.get(1);
@@ -252,6 +256,7 @@ fn three_daemons_kill9_sigstop_and_a_postgres_restart_store_every_row_exactly_on
     // Everything settles: no drop object left, no unfinished import.
     assert!(settled(&mut db, 120), "files were left unprocessed; logs:\n{}", tail(&c.logs()));
     c.stop_all();
+    let logs = c.logs();
 
     // Row by row: every expected id exactly once, nothing else, per tenant.
     let scratch = tempfile::tempdir().expect("scratch");
@@ -281,16 +286,26 @@ fn three_daemons_kill9_sigstop_and_a_postgres_restart_store_every_row_exactly_on
             .expect("audit verify");
         assert!(out.status.success(), "{t}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    assert!(c.logs().contains("lost the import's lease"), "the woken daemon did not notice it lost its lease");
-    eprintln!("cluster: {} files, {} kill -9, PostgreSQL restarted once, one SIGSTOP past the lease", 2 * FILES + 1, c.kills);
+    let about_it: Vec<&str> = logs.lines().filter(|l| l.contains(&big_id)).collect();
+    assert!(
+        about_it
+            .iter()
+            .any(|l| l.contains("lost the import's lease") || l.contains("lease of a running import was lost")),
+        "the woken daemon did not notice it lost its lease:\n{}",
+        about_it.join("\n")
+    );
+    eprintln!(
+        "cluster: {} files, {} kill -9, PostgreSQL restarted once, one SIGSTOP past the lease",
+        2 * FILES + 1,
+        c.kills
+    );
 }
 
 #[test]
 fn a_tenant_prefix_pointing_into_another_tenants_is_refused_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = format!(
-        "drop_dir = \"s3://{BUCKET}/drop\"\nstorage_dir = \"s3://{BUCKET}/storage\"\nstate_dir = \"state\"\n"
-    );
+    let mut cfg =
+        format!("drop_dir = \"s3://{BUCKET}/drop\"\nstorage_dir = \"s3://{BUCKET}/storage\"\nstate_dir = \"state\"\n");
     for (i, t) in TENANTS.iter().enumerate() {
         let key = dir.path().join(format!("{t}.key"));
         std::fs::write(&key, format!("{}\n", format!("{:02x}", i + 1).repeat(32))).expect("key");
@@ -353,7 +368,8 @@ fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_
     let scratch = tempfile::tempdir().expect("scratch");
     for t in TENANTS {
         let ids = stored_ids(&storage, t, scratch.path());
-        let expected: Vec<String> = (0..3).flat_map(|f| crate::site::expected_ids(&prefix(t, f), 10).collect::<Vec<_>>()).collect();
+        let expected: Vec<String> =
+            (0..3).flat_map(|f| crate::site::expected_ids(&prefix(t, f), 10).collect::<Vec<_>>()).collect();
         assert_eq!(ids.len(), expected.len(), "{t}: {ids:?}");
         assert!(expected.iter().all(|id| ids.get(id) == Some(&1)), "{t}: a row is missing or doubled");
         // Imported inputs are gone from the drop prefix (archived as copies), uploads in
@@ -375,4 +391,56 @@ fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_
         let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", t]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `GET path` against a daemon's metrics listener.
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let mut body = String::new();
+    s.read_to_string(&mut body)?;
+    Ok(body)
+}
+
+#[test]
+#[ignore = "needs PostgreSQL and an S3-compatible server (.ci/run installs them)"]
+fn readyz_is_false_while_postgres_is_down_and_intake_resumes_when_it_is_back() {
+    let Some(mut pg) = Postgres::start() else { return };
+    let Some(s3) = S3Server::start() else { return };
+    s3.create_bucket(BUCKET);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut c = Cluster::new(&pg, &s3, 1, "");
+    let cfg = std::fs::read_to_string(c.path("d0.toml")).expect("config");
+    std::fs::write(c.path("d0.toml"), cfg.replace("127.0.0.1:0", &format!("127.0.0.1:{port}"))).expect("config");
+    let drop = store(&s3, "drop");
+    let storage = store(&s3, "storage");
+    c.start(0);
+    let ready = |want: bool| {
+        wait_until(Duration::from_secs(30), || {
+            http_get(port, "/readyz").is_ok_and(|r| r.starts_with(if want { "HTTP/1.1 200" } else { "HTTP/1.1 503" }))
+        })
+    };
+    assert!(ready(true), "never ready; logs:\n{}", tail(&c.logs()));
+    drop.put("acme/orders/before.csv", orders_csv("before", 5)).expect("upload");
+    let stored =
+        |n: usize| wait_until(Duration::from_secs(60), || storage.list_all("acme").is_ok_and(|o| o.len() == n));
+    assert!(stored(1), "the first file was not imported; logs:\n{}", tail(&c.logs()));
+
+    pg.stop();
+    assert!(ready(false), "/readyz stayed ready while PostgreSQL was down");
+    let metrics = http_get(port, "/metrics").expect("metrics");
+    assert!(metrics.contains("importd_ledger_up 0"), "{metrics}");
+    drop.put("acme/orders/during.csv", orders_csv("during", 5)).expect("upload");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(storage.list_all("acme").expect("list").len(), 1, "imported while the ledger was down");
+
+    pg.restart();
+    assert!(ready(true), "not ready again after PostgreSQL came back; logs:\n{}", tail(&c.logs()));
+    assert!(stored(2), "the file dropped during the outage was not imported; logs:\n{}", tail(&c.logs()));
+    let scratch = tempfile::tempdir().expect("scratch");
+    let ids = stored_ids(&storage, "acme", scratch.path());
+    assert_eq!(ids.len(), 10, "{ids:?}");
+    assert!(ids.values().all(|n| *n == 1), "a row was stored twice: {ids:?}");
+    c.stop_all();
 }

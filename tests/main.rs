@@ -9,8 +9,8 @@ mod support; // locating the binary; a sandbox folder with keys, rules and input
 mod bad_input; // every kind of bad input: one clear sentence with its place, exit 1, nothing written
 mod canary; // unique canaries in every column never reach stdout, stderr or any other file
 mod cases; // tests/cases/: the bad-input corpus through the CLI and the daemon, one runner
-mod cluster; // three daemons on one PostgreSQL ledger and one S3 server: kill -9, SIGSTOP, PostgreSQL restarts
 mod cli; // anonymize, rules check, keys new, demo: outputs, exit codes, summaries
+mod cluster; // three daemons on one PostgreSQL ledger and one S3 server: kill -9, SIGSTOP, PostgreSQL restarts
 mod crash; // the failpoint matrix: a crash at every step between claim and done, restart, invariants
 mod faults; // disk full, failing fsync, read-only state, storage removed: retried, never partial
 mod formats;

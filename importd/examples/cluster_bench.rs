@@ -59,7 +59,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let files: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let rate: f64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(4.0);
-    let binary = std::env::current_exe().expect("exe").parent().and_then(|p| p.parent()).expect("target dir").join("importd");
+    let binary =
+        std::env::current_exe().expect("exe").parent().and_then(|p| p.parent()).expect("target dir").join("importd");
     assert!(binary.exists(), "build the daemon first: cargo build --release -p importd");
     let Some(pg) = servers::postgres::Postgres::start() else { return };
     let Some(s3) = servers::s3::S3Server::start() else { return };
@@ -103,7 +104,9 @@ fn run(
         std::fs::write(&key, format!("{}\n", format!("{:02x}", i + 1).repeat(32))).expect("key");
         support::set_mode(&key, 0o600);
         std::fs::write(dir.path().join(format!("{t}.toml")), RULES).expect("rules");
-        tenants.push_str(&format!("[tenants.{t}]\nkey_file = \"{t}.key\"\n[tenants.{t}.datasets.orders]\nrules = \"{t}.toml\"\n"));
+        tenants.push_str(&format!(
+            "[tenants.{t}]\nkey_file = \"{t}.key\"\n[tenants.{t}.datasets.orders]\nrules = \"{t}.toml\"\n"
+        ));
     }
     let mut daemons: Vec<Child> = Vec::new();
     for i in 0..n {
@@ -125,7 +128,8 @@ fn run(
         );
     }
     std::thread::sleep(Duration::from_secs(2));
-    let drop = ObjectDir::open_with(&S3Url::parse(&format!("s3://{bucket}/drop")).expect("url"), &s3.env()).expect("drop");
+    let drop =
+        ObjectDir::open_with(&S3Url::parse(&format!("s3://{bucket}/drop")).expect("url"), &s3.env()).expect("drop");
     let mut uploaded = std::collections::HashMap::new();
     let start = now_s();
     let begun = Instant::now();

@@ -397,15 +397,20 @@ impl Settings {
                     },
                 );
             }
-            let own = |key: &str, raw: &Option<String>, global: &Place| match raw {
+            let own = |key: &str, raw: &Option<String>, global: &Place| {
+                match raw {
                 None => Ok(global.clone()),
                 Some(url) if url.starts_with("s3://") => place(&format!("tenant `{name}`: {key}"), url),
                 Some(_) => Err(cfg_err(format!(
                     "tenant `{name}`: {key} must be an s3:// URL (a tenant's own local folder is not supported; use the global {key})"
                 ))),
+            }
             };
-            let places = TenantPlaces::new(own("drop_dir", &t.drop_dir, &drop_place)?, own("storage_dir", &t.storage_dir, &storage_place)?)
-                .map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
+            let places = TenantPlaces::new(
+                own("drop_dir", &t.drop_dir, &drop_place)?,
+                own("storage_dir", &t.storage_dir, &storage_place)?,
+            )
+            .map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             let id = TenantId(name);
             tenants.insert(id.clone(), Tenant { id, keys: Arc::new(key.key_set()), places, datasets });
         }

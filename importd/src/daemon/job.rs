@@ -15,11 +15,11 @@ use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions
 use serde_json::{json, Map, Value};
 
 use crate::daemon::claim;
-use crate::daemon::objects::{self, Output};
 use crate::daemon::config::OnDuplicate;
 use crate::daemon::dispose::{finish, quarantine};
 use crate::daemon::intake::{self, open_claimed, Opened, Refusal};
 use crate::daemon::ledger::{Entry, ImportId, ImportState, Phase};
+use crate::daemon::objects::{self, Output};
 use crate::daemon::outcome::{Outcome, Reason, ReasonKind};
 use crate::daemon::publish::Staged;
 use crate::daemon::state::{is_fenced, Daemon};
@@ -47,6 +47,7 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     };
     let owner = d.import(&id).ok().flatten().map(|s| (s.tenant, s.dataset)).unwrap_or_default();
     let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| after_panic(d, &id));
+    d.lease_released(&id);
     crate::daemon::telemetry::finished(&d.metrics, &id, &owner, &outcome, started.elapsed());
     outcome
 }
@@ -195,7 +196,8 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Ok(s) => s,
         Err(e) => return retry(d, id, &st, format!("creating the output failed ({})", e.kind())),
     };
-    let report = match transform(d, &file, &meta, &st.file, rules, &tenant.keys, &staged) {
+    let lost = d.lease_flag(id);
+    let report = match transform(d, (&file, &meta), &st.file, rules, &tenant.keys, &staged, lost) {
         Ok(r) => r,
         Err(step) => {
             // The rollback: the staged output is removed (and its folder fsynced) before the
@@ -345,12 +347,12 @@ enum Step {
 /// fails if the file does not still have the size and mtime it was opened with.
 fn transform(
     d: &Daemon,
-    file: &File,
-    meta: &std::fs::Metadata,
+    (file, meta): (&File, &std::fs::Metadata),
     name: &str,
     rules: Arc<Rules>,
     keys: &KeySet,
     staged: &Output,
+    lost: Arc<AtomicBool>,
 ) -> Result<RunReport, Step> {
     let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
     let mut src = file.try_clone().map_err(|e| transient("reading the input failed", e))?;
@@ -361,7 +363,7 @@ fn transform(
     // Cancellation (shutdown past its grace) is also seen inside long cells, not only
     // between batches.
     let plan = Arc::new(RulePlan::new(rules, keys, &source.header).map_err(classify)?.with_cancel(d.cancel.clone()));
-    let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone() });
+    let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone(), lost });
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
         ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), &d.settings.parquet)
@@ -497,10 +499,13 @@ fn hash(file: &File, size: u64) -> io::Result<Option<String>> {
     Ok(Some(data_encoding::HEXLOWER.encode(ctx.finish().as_ref())))
 }
 
-/// A source that fails once the shutdown grace period is over, so a long import stops.
+/// A source that fails once the shutdown grace period is over, or once a shared ledger
+/// reports the import's lease lost, so a long import stops.
 struct Cancellable {
     inner: Box<dyn BatchSource>,
     cancel: Arc<AtomicBool>,
+    /// Raised when a shared ledger's lease on the import was lost.
+    lost: Arc<AtomicBool>,
 }
 
 impl BatchSource for Cancellable {
@@ -509,7 +514,7 @@ impl BatchSource for Cancellable {
     }
 
     fn next_batch(&mut self) -> Result<Option<InputBatch>, Error> {
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancel.load(Ordering::Relaxed) || self.lost.load(Ordering::Relaxed) {
             return Err(ErrorKind::Input { path: None, problem: InputProblem::Io(io::ErrorKind::Interrupted) }.into());
         }
         self.inner.next_batch()

@@ -33,6 +33,9 @@ pub struct Daemon {
     /// chains live in it and this is empty.
     audits: BTreeMap<TenantId, Mutex<AuditLog>>,
     inflight: Mutex<HashSet<Identity>>,
+    /// Shared ledger: a flag per running import, raised when its lease is found lost, so the
+    /// import stops at its next batch instead of running to a commit it cannot record.
+    leases: Mutex<std::collections::HashMap<ImportId, Arc<AtomicBool>>>,
     pub metrics: Arc<Metrics>,
     /// Set when the shutdown grace period is over: running imports roll back.
     pub cancel: Arc<AtomicBool>,
@@ -47,14 +50,14 @@ pub struct Daemon {
 #[derive(Debug)]
 enum Books {
     Embedded(SqliteLedger),
-    Shared(PostgresLedger),
+    Shared(Box<PostgresLedger>),
 }
 
 impl Books {
     fn ledger(&mut self) -> &mut dyn Ledger {
         match self {
             Books::Embedded(l) => l,
-            Books::Shared(l) => l,
+            Books::Shared(l) => l.as_mut(),
         }
     }
 }
@@ -109,7 +112,7 @@ impl Daemon {
             LedgerKind::Postgres(url) => {
                 let ledger = PostgresLedger::connect(url, &settings.cluster.node, settings.cluster.lease)
                     .map_err(|e| Failure::runtime(format!("error: the PostgreSQL ledger: {e}")))?;
-                (Books::Shared(ledger), Vec::new())
+                (Books::Shared(Box::new(ledger)), Vec::new())
             }
         };
         let mut audits = BTreeMap::new();
@@ -140,6 +143,7 @@ impl Daemon {
             fatal: Mutex::new(None),
             audits,
             inflight: Mutex::new(HashSet::new()),
+            leases: Mutex::new(std::collections::HashMap::new()),
             metrics: Arc::new(Metrics::default()),
             cancel: Arc::new(AtomicBool::new(false)),
             pool: Arc::new(pool),
@@ -194,10 +198,28 @@ impl Daemon {
         matches!(*lock(&self.ledger), Books::Shared(_))
     }
 
-    /// Renews this daemon's leases; returns the imports whose lease was lost.
+    /// Renews this daemon's leases; returns the imports whose lease was lost (their running
+    /// imports are told to stop).
     pub fn renew(&self) -> io::Result<Vec<ImportId>> {
         let result = lock(&self.ledger).ledger().renew();
-        self.ledger_result(result)
+        let lost = self.ledger_result(result)?;
+        let leases = lock(&self.leases);
+        for id in &lost {
+            if let Some(flag) = leases.get(id) {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        Ok(lost)
+    }
+
+    /// The flag a running import watches: raised when its lease is lost.
+    pub fn lease_flag(&self, id: &ImportId) -> Arc<AtomicBool> {
+        lock(&self.leases).entry(id.clone()).or_default().clone()
+    }
+
+    /// The import stopped running here.
+    pub fn lease_released(&self, id: &ImportId) {
+        lock(&self.leases).remove(id);
     }
 
     /// Takes over up to `limit` imports whose daemon's lease ran out.

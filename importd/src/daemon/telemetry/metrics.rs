@@ -102,7 +102,11 @@ impl Metrics {
             ("importd_claims_won_total", "Drop objects this daemon claimed (shared ledger).", r(&self.claims_won)),
             ("importd_claims_lost_total", "Drop objects another daemon claimed first.", r(&self.claims_lost)),
             ("importd_lease_renewals_total", "Lease renewal rounds (shared ledger).", r(&self.lease_renewals)),
-            ("importd_leases_lost_total", "Imports whose lease this daemon lost (it stalled past it).", r(&self.leases_lost)),
+            (
+                "importd_leases_lost_total",
+                "Imports whose lease this daemon lost (it stalled past it).",
+                r(&self.leases_lost),
+            ),
             ("importd_takeovers_total", "Imports taken over from daemons whose lease ran out.", r(&self.takeovers)),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");

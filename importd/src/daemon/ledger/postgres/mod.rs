@@ -303,6 +303,9 @@ impl Ledger for PostgresLedger {
                 "WITH expired AS (
                     SELECT id, owner FROM imports
                     WHERE NOT finished AND (lease_until IS NULL OR lease_until < now())
+                        -- a file claimed from a local drop folder is only in its daemon's
+                        -- processing/: only that node can resume it
+                        AND (source_key IS NOT NULL OR owner = $2)
                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
                  ), taken AS (
                     UPDATE imports i SET owner = $2, lease_token = nextval('importd_lease_tokens'),

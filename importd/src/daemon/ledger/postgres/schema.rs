@@ -35,8 +35,10 @@ const MIGRATIONS: &[&str] = &[
         lease_until timestamptz
      );
      CREATE INDEX imports_unfinished ON imports (id) WHERE NOT finished;
+     -- A drop object is claimed once while an import of it is unfinished; once that one is
+     -- done (the object deleted), the same key and ETag uploaded again is a new file.
      CREATE UNIQUE INDEX imports_source ON imports (tenant, dataset, source_key, source_etag)
-        WHERE source_key IS NOT NULL;
+        WHERE source_key IS NOT NULL AND NOT finished;
      CREATE UNIQUE INDEX imports_publishing ON imports (tenant, dataset, sha256) WHERE phase = 'publishing';
      CREATE TABLE committed (
         tenant text NOT NULL,
