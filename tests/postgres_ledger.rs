@@ -423,3 +423,44 @@ fn migrations_run_once_across_daemons_and_a_newer_schema_is_refused() {
     let refused = PostgresLedger::connect(&url, "old-importd", LONG);
     assert!(matches!(&refused, Err(LedgerError::Corrupt(m)) if m.contains("newer")), "{refused:?}");
 }
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn the_same_object_uploaded_again_after_its_import_is_done_is_claimed_anew() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("again");
+    let mut a = ledger(&url, "a", LONG);
+    let mut b = ledger(&url, "b", LONG);
+    let (first, claim) = claimed("acme/orders/x.csv", "\"e1\"");
+    a.append(&claim).expect("first claim");
+    // While the first import of this key and ETag is unfinished, nobody claims it again.
+    let (_, again) = claimed("acme/orders/x.csv", "\"e1\"");
+    assert!(matches!(b.append(&again), Err(LedgerError::Taken)));
+    a.append(&Entry::Abandoned { id: first }).expect("abandoned");
+    // Done with it (the object was deleted): the same bytes under the same name are a new file.
+    let (second, claim) = claimed("acme/orders/x.csv", "\"e1\"");
+    b.append(&claim).expect("a new upload of the same object is claimed");
+    assert!(b.get(&second).expect("get").is_some());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn a_file_claimed_from_a_local_drop_folder_is_resumed_only_by_its_own_node() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("local");
+    let mut a = ledger(&url, "a", SHORT);
+    let (id, mut claim) = claimed("unused", "unused");
+    if let Entry::Claimed { source, .. } = &mut claim {
+        *source = None; // a local drop file: it lives in a's processing/ only
+    }
+    a.append(&claim).expect("claim");
+    thread::sleep(SHORT * 2);
+    let mut b = ledger(&url, "b", LONG);
+    assert_eq!(b.take_over(10).expect("take over"), Vec::<ImportId>::new(), "another node took a local claim");
+    // The node itself, restarted, takes it back at once.
+    let mut a2 = ledger(&url, "a", LONG);
+    assert_eq!(a2.resume_own().expect("resume own"), vec![id.clone()]);
+    // The old incarnation's token is stale: it records nothing more.
+    assert!(matches!(a.append(&started(&id, "h")), Err(LedgerError::Fenced)));
+    a2.append(&Entry::Abandoned { id }).expect("the restarted node holds it");
+}
