@@ -444,3 +444,46 @@ fn readyz_is_false_while_postgres_is_down_and_intake_resumes_when_it_is_back() {
     assert!(ids.values().all(|n| *n == 1), "a row was stored twice: {ids:?}");
     c.stop_all();
 }
+
+#[test]
+#[ignore = "needs an S3-compatible server (.ci/run installs it)"]
+fn local_folders_and_s3_mix_an_s3_drop_into_local_storage_and_a_local_drop_into_s3() {
+    let Some(s3) = S3Server::start() else { return };
+    let bucket = "importd-mixed";
+    s3.create_bucket(bucket);
+    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
+    // acme: the global local drop, its own S3 storage; globex: its own S3 drop, the global
+    // local storage.
+    let site = crate::site::Site::new("");
+    let cfg = std::fs::read_to_string(site.path("importd.toml")).expect("config");
+    let cfg = cfg
+        .replace(
+            "[tenants.acme]\nkey_file = \"keys/acme.key\"\n",
+            &format!("[tenants.acme]\nkey_file = \"keys/acme.key\"\nstorage_dir = \"s3://{bucket}/out\"\n"),
+        )
+        .replace(
+            "[tenants.globex]\nkey_file = \"keys/globex.key\"\n",
+            &format!("[tenants.globex]\nkey_file = \"keys/globex.key\"\ndrop_dir = \"s3://{bucket}/in\"\n"),
+        );
+    site.write("importd.toml", cfg);
+    let globex_drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
+    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    site.drop_file("acme", "a.csv", &orders_csv("acme-local", 7));
+    globex_drop.put("globex/orders/g.csv", orders_csv("globex-s3", 9)).expect("upload");
+    let out = Command::new(importd_path())
+        .args(["serve", "--config", "importd.toml", "--once"])
+        .envs(s3.env())
+        .current_dir(site.dir.path())
+        .output()
+        .expect("serve --once");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scratch = tempfile::tempdir().expect("scratch");
+    let want =
+        |p: &str, n: usize| -> BTreeMap<String, usize> { crate::site::expected_ids(p, n).map(|i| (i, 1)).collect() };
+    assert_eq!(stored_ids(&storage, "acme", scratch.path()), want("acme-local", 7), "acme in S3");
+    assert_eq!(site.stored_ids("globex"), want("globex-s3", 9), "globex in the local storage");
+    assert!(site.outputs("acme").is_empty(), "acme's output went to the local storage");
+    assert!(storage.list_all("globex").expect("list").is_empty(), "globex's output went to S3");
+    assert!(site.files("drop/acme/orders").is_empty(), "the local input stayed");
+    assert!(globex_drop.list("globex/orders").expect("list").is_empty(), "the S3 input stayed");
+}
