@@ -53,6 +53,9 @@ impl LedgerKind {
         match raw {
             None | Some("sqlite") => Ok(LedgerKind::Sqlite),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                // Checked now (exit 2), never echoed: it may hold a password.
+                <postgres::Config as std::str::FromStr>::from_str(url)
+                    .map_err(|_| "ledger is not a valid PostgreSQL URL (postgres://user@host/database)".to_string())?;
                 Ok(LedgerKind::Postgres(url.to_string()))
             }
             Some(other) => Err(format!(
@@ -142,8 +145,8 @@ mod tests {
     fn places(drop: &str, storage: &str) -> TenantPlaces {
         let base = Path::new("/base");
         TenantPlaces {
-            drop: Place::parse(drop, base).unwrap_or(Place::Local(PathBuf::from("/x"))),
-            storage: Place::parse(storage, base).unwrap_or(Place::Local(PathBuf::from("/y"))),
+            drop: Place::parse(drop, base).expect("a valid place"),
+            storage: Place::parse(storage, base).expect("a valid place"),
             drop_store: None,
             storage_store: None,
         }
@@ -151,15 +154,15 @@ mod tests {
 
     #[test]
     fn a_tenant_prefix_pointing_into_another_tenants_is_refused() {
-        let acme = places("s3://b/drop", "s3://b/storage");
-        let beta = places("s3://b/drop", "s3://b/storage/acme");
+        let acme = places("s3://bkt/drop", "s3://bkt/storage");
+        let beta = places("s3://bkt/drop", "s3://bkt/storage/acme");
         let err = check_apart(&[("acme", &acme), ("beta", &beta)]).err().unwrap_or_default();
         assert!(err.contains("`acme`") && err.contains("`beta`") && err.contains("overlap"), "{err}");
         // Siblings whose names share a beginning are apart: `acme/` is not inside `acme2/`.
-        let acme2 = places("s3://b/drop", "s3://b/storage");
+        let acme2 = places("s3://bkt/drop", "s3://bkt/storage");
         assert_eq!(check_apart(&[("acme", &acme), ("acme2", &acme2)]), Ok(()));
         // A tenant's own drop and storage may share a prefix with each other.
-        let same = places("s3://b/x", "s3://b/x");
+        let same = places("s3://bkt/x", "s3://bkt/x");
         assert_eq!(check_apart(&[("acme", &same)]), Ok(()));
     }
 
@@ -167,6 +170,8 @@ mod tests {
     fn ledgers_and_places_parse() {
         assert_eq!(LedgerKind::parse(None), Ok(LedgerKind::Sqlite));
         assert!(matches!(LedgerKind::parse(Some("postgres://u@h/db")), Ok(LedgerKind::Postgres(_))));
+        let err = LedgerKind::parse(Some("postgres://u:secret@h:notaport/db")).err().unwrap_or_default();
+        assert!(err.contains("not a valid") && !err.contains("secret"), "{err}");
         let err = LedgerKind::parse(Some("mysql://root:secret@h/db")).err().unwrap_or_default();
         assert!(!err.contains("secret"), "{err}");
         assert_eq!(Place::parse("drop", Path::new("/b")), Ok(Place::Local(PathBuf::from("/b/drop"))));
