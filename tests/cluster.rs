@@ -443,6 +443,13 @@ fn readyz_is_false_while_postgres_is_down_and_intake_resumes_when_it_is_back() {
     assert_eq!(ids.len(), 10, "{ids:?}");
     assert!(ids.values().all(|n| *n == 1), "a row was stored twice: {ids:?}");
     c.stop_all();
+    // Daemon events go into the shared chains too.
+    let started: i64 = c
+        .sql()
+        .query_one("SELECT count(*) FROM audit_records WHERE event = 'daemon_started' AND tenant = 'acme'", &[])
+        .expect("count")
+        .get(0);
+    assert!(started >= 1, "daemon_started is missing from the shared audit chain");
 }
 
 #[test]

@@ -46,6 +46,7 @@ fn publishing(id: &ImportId) -> Entry {
         output: format!("out/{id}.parquet"),
         output_sha256: "o".into(),
         audit: Value::Null,
+        reimport: false,
     }
 }
 
@@ -463,4 +464,74 @@ fn a_file_claimed_from_a_local_drop_folder_is_resumed_only_by_its_own_node() {
     // The old incarnation's token is stale: it records nothing more.
     assert!(matches!(a.append(&started(&id, "h")), Err(LedgerError::Fenced)));
     a2.append(&Entry::Abandoned { id }).expect("the restarted node holds it");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn content_another_daemon_committed_meanwhile_is_not_published_again() {
+    // The attack: identical files on two daemons, both past their duplicate check; one
+    // commits, then the other reaches `publishing`.
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("twins_committed");
+    let mut a = ledger(&url, "a", LONG);
+    let mut b = ledger(&url, "b", LONG);
+    let (x, claim) = claimed("acme/orders/x.csv", "e");
+    a.append(&claim).unwrap();
+    let (y, claim) = claimed("acme/orders/y.csv", "e");
+    b.append(&claim).unwrap();
+    a.append(&started(&x, "same")).unwrap();
+    b.append(&started(&y, "same")).unwrap();
+    a.append(&publishing(&x)).unwrap();
+    a.append(&committed(&x, "same")).unwrap();
+    assert!(matches!(b.append(&publishing(&y)), Err(LedgerError::Busy)), "a committed twin was published again");
+    // Unless the dataset imports duplicates on purpose.
+    let mut again = publishing(&y);
+    if let Entry::Publishing { reimport, .. } = &mut again {
+        *reimport = true;
+    }
+    b.append(&again).unwrap();
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn a_lease_that_ran_short_is_given_up_and_never_taken_over_under_a_running_import() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("short");
+    let mut a = ledger(&url, "a", SHORT);
+    let (id, claim) = claimed("acme/orders/x.csv", "e");
+    a.append(&claim).unwrap();
+    thread::sleep(SHORT * 2);
+    // Its own running import is not taken over by the same daemon (the run would inherit
+    // the new token and never be fenced).
+    assert_eq!(a.take_over(10).unwrap(), Vec::<ImportId>::new());
+    // Given up: taken over at once, and the old token is fenced.
+    a.release(&id).unwrap();
+    let mut b = ledger(&url, "b", LONG);
+    assert_eq!(b.take_over(10).unwrap(), vec![id.clone()]);
+    assert!(matches!(a.append(&started(&id, "h")), Err(LedgerError::Fenced)));
+    b.append(&started(&id, "h")).unwrap();
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn a_stale_daemon_cannot_add_records_to_an_import_another_daemon_finished() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("audit_after_done");
+    let mut old = ledger(&url, "old", SHORT);
+    let mut new = ledger(&url, "new", LONG);
+    let (id, claim) = claimed("acme/orders/a.csv", "e");
+    old.append(&claim).unwrap();
+    let of = |id: &ImportId| body(&[("import_id", json!(id.to_string()))]);
+    thread::sleep(SHORT + Duration::from_millis(200));
+    assert_eq!(new.take_over(1).unwrap(), vec![id.clone()]);
+    new.audit_append("acme", &audit_key(), "committed", of(&id)).unwrap();
+    new.append(&Entry::Abandoned { id: id.clone() }).unwrap();
+    let r = old.audit_append("acme", &audit_key(), "committed", of(&id));
+    assert!(matches!(r, Err(LedgerError::Fenced)), "{r:?}");
+    // And no daemon writes one import's record twice.
+    let (other, claim) = claimed("acme/orders/b.csv", "e");
+    new.append(&claim).unwrap();
+    new.audit_append("acme", &audit_key(), "import_started", of(&other)).unwrap();
+    assert!(new.audit_append("acme", &audit_key(), "import_started", of(&other)).is_err());
+    assert_eq!(new.audit_len("acme").unwrap(), 2);
 }

@@ -416,6 +416,17 @@ impl Settings {
         }
         let apart: Vec<(&str, &TenantPlaces)> = tenants.values().map(|t: &Tenant| (t.id.as_str(), &t.places)).collect();
         check_apart(&apart).map_err(cfg_err)?;
+        if matches!(ledger, LedgerKind::Postgres(_)) {
+            // A daemon that takes an import over must see what the one before it published.
+            let local_out =
+                |t: &Tenant| matches!(t.places.drop, Place::Object(_)) && matches!(t.places.storage, Place::Local(_));
+            if let Some(t) = tenants.values().find(|t| local_out(t)) {
+                return Err(cfg_err(format!(
+                    "tenant `{}`: with a shared ledger an s3:// drop_dir needs an s3:// storage_dir (another daemon that takes an import over must see its output)",
+                    t.id
+                )));
+            }
+        }
         let workers =
             if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
         let max_memory_bytes = raw.max_memory_mb.saturating_mul(1 << 20);

@@ -48,6 +48,12 @@ pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     let owner = d.import(&id).ok().flatten().map(|s| (s.tenant, s.dataset)).unwrap_or_default();
     let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| after_panic(d, &id));
     d.lease_released(&id);
+    if matches!(outcome, Outcome::LostLease | Outcome::Vanished) {
+        // Whoever finishes the import now, it is not this run: a lease that only ran short
+        // is given up so a daemon (this one too) takes it over at once, and a spooled copy
+        // of an object-store file (the object is the original) is not kept here.
+        objects::let_go(d, &id);
+    }
     crate::daemon::telemetry::finished(&d.metrics, &id, &owner, &outcome, started.elapsed());
     outcome
 }
@@ -106,6 +112,10 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         return quarantine(d, id, &st, Reason::new(ReasonKind::AttemptsExhausted, message));
     }
     if let Some(source) = &st.source {
+        if source.size > d.settings.max_file_bytes {
+            let refusal = Refusal::TooLarge { size: source.size, limit: d.settings.max_file_bytes };
+            return quarantine(d, id, &st, refusal.reason());
+        }
         // An object-store drop file: spooled at the claim, or again by a daemon that took
         // the import over.
         match objects::spool(d, id, &tenant.id, source) {
@@ -116,7 +126,7 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
                 }
                 return Outcome::Vanished;
             }
-            Err(e) => return retry(d, id, &st, format!("downloading the claimed object failed ({e})")),
+            Err(e) => return retry(d, id, &st, format!("downloading the claimed object failed ({})", e.kind())),
         }
     }
     let opened = d
@@ -164,7 +174,10 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         }
     }
     let rules = dataset.current();
-    let date = chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).format("%Y-%m-%d");
+    // The claim's date (in the id): every attempt, on any daemon, writes the same key.
+    let date = id
+        .date()
+        .unwrap_or_else(|| chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).format("%Y-%m-%d").to_string());
     let output = format!("{}/{}/date={date}/{id}.parquet", tenant.id, dataset.id);
     if let Err(e) =
         d.record(Entry::Started { id: id.clone(), sha256: sha256.clone(), size: meta.len(), output: output.clone() })
@@ -238,8 +251,13 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         return Outcome::Stopped;
     }
     // Before the commit point: recovery must find what it needs to finish a published output.
-    let publishing =
-        Entry::Publishing { id: id.clone(), output: output.clone(), output_sha256: output_sha, audit: audit.clone() };
+    let publishing = Entry::Publishing {
+        id: id.clone(),
+        output: output.clone(),
+        output_sha256: output_sha,
+        audit: audit.clone(),
+        reimport: dataset.on_duplicate == OnDuplicate::Import,
+    };
     if let Err(e) = d.record(publishing) {
         drop(staged);
         return retry(d, id, &st, e.to_string());
@@ -257,7 +275,9 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
             d.fatal(format!("the output folder could not be fsynced after publishing ({})", e.error.kind()));
             return Outcome::Stopped;
         }
-        return retry(d, id, &st, format!("publishing the output failed ({})", e.error.kind()));
+        // Not known to be published: an upload's completion may have landed although its
+        // answer was lost. The import stays `publishing`; its resume looks (settle_publishing).
+        return retry_later(d, id, &st, format!("publishing the output failed ({})", e.error.kind()));
     }
     crash_point!("job.after_publish");
     if let Err(e) = d.record(Entry::Committed { id: id.clone(), sha256, output, audit }) {

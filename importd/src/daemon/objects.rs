@@ -214,6 +214,17 @@ pub fn prune_object_archives(d: &Daemon, max_age_ms: i64) {
     }
 }
 
+/// After a run that did not finish the import here (its lease was lost or ran short, or
+/// another daemon finished it): the lease is given up and a spooled copy removed.
+pub fn let_go(d: &Daemon, id: &ImportId) {
+    if let Err(e) = d.release(id) {
+        tracing::warn!(import_id = %id, error = %e, "the import's lease could not be given up; it is taken over when it runs out");
+    }
+    if d.import(id).ok().flatten().is_some_and(|st| st.source.is_some()) {
+        let _ = remove_spool(d, id);
+    }
+}
+
 /// Whether the drop key still holds the version that was claimed: a new upload under the
 /// same name since then is a new file, claimed on its own, never deleted with the old one.
 /// (S3 has no conditional delete; a new upload between this look and the delete is the one

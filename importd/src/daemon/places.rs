@@ -58,10 +58,8 @@ impl LedgerKind {
                     .map_err(|_| "ledger is not a valid PostgreSQL URL (postgres://user@host/database)".to_string())?;
                 Ok(LedgerKind::Postgres(url.to_string()))
             }
-            Some(other) => Err(format!(
-                "ledger `{}` is not \"sqlite\" or a \"postgres://…\" URL",
-                other.chars().take(12).collect::<String>().escape_debug()
-            )),
+            // Not echoed, not even in part: it may hold a password.
+            Some(_) => Err("ledger is neither \"sqlite\" nor a \"postgres://…\" URL".into()),
         }
     }
 }

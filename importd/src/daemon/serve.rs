@@ -98,9 +98,20 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     let shared = d.shared();
     d.metrics.ledger_up.store(true, Ordering::Relaxed);
     d.metrics.ready.store(true, Ordering::Relaxed);
-    // Shared ledger: leases are renewed a few times per lease, off the loop.
-    let mut renewals = tokio::time::interval(d.settings.cluster.lease / 4);
-    renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if shared {
+        // Leases are renewed a few times per lease by a task of their own, so a long scan
+        // (a slow object store, many datasets) never lets them run out; one round at a time.
+        let rd = d.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(rd.settings.cluster.lease / 4);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let r = rd.clone();
+                let _ = tokio::task::spawn_blocking(move || renew(&r)).await;
+            }
+        });
+    }
 
     loop {
         let now = Instant::now();
@@ -224,18 +235,6 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                     _ => {}
                 }
             }
-            _ = renewals.tick(), if shared => {
-                let rd = d.clone();
-                tokio::task::spawn_blocking(move || match rd.renew() {
-                    Ok(lost) => {
-                        rd.metrics.lease_renewals.fetch_add(1, Ordering::Relaxed);
-                        for id in lost {
-                            tracing::warn!(import_id = %id, "the lease of a running import was lost to another daemon; it stops without publishing");
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "the leases could not be renewed"),
-                });
-            }
             _ = wake.notified(), if stopping.is_none() => {
                 // Debounce: a burst of events (our own claims included) becomes one scan, and
                 // scans stay at least 100 ms apart.
@@ -272,6 +271,19 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// One round of lease renewals; the imports whose lease was lost are told to stop.
+fn renew(d: &Daemon) {
+    match d.renew() {
+        Ok(lost) => {
+            d.metrics.lease_renewals.fetch_add(1, Ordering::Relaxed);
+            for id in lost {
+                tracing::warn!(import_id = %id, "the lease of a running import was lost to another daemon; it stops without publishing");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the leases could not be renewed"),
+    }
 }
 
 /// Holds back a file whose claim failed, with a doubling backoff (1 s … 60 s); warns on the

@@ -212,6 +212,12 @@ impl Daemon {
         Ok(lost)
     }
 
+    /// Gives up this daemon's lease on an import it stopped working on.
+    pub fn release(&self, id: &ImportId) -> io::Result<()> {
+        let result = lock(&self.ledger).ledger().release(id);
+        self.ledger_result(result)
+    }
+
     /// The flag a running import watches: raised when its lease is lost.
     pub fn lease_flag(&self, id: &ImportId) -> Arc<AtomicBool> {
         lock(&self.leases).entry(id.clone()).or_default().clone()
@@ -320,7 +326,7 @@ impl Daemon {
 
     /// Appends `event` to every tenant's audit log (daemon started/stopped); failures are logged.
     pub fn audit_all(&self, event: &str) {
-        for tid in self.audits.keys() {
+        for tid in self.settings.tenants.keys() {
             if let Err(e) = self.audit(tid, event, Map::new()) {
                 tracing::error!(tenant = %tid, error = %e.kind(), "could not write the audit record `{event}`");
             }

@@ -63,6 +63,11 @@ pub enum Entry {
         output: String,
         output_sha256: String,
         audit: serde_json::Value,
+        /// The dataset imports content again (`on_duplicate = "import"`): a committed twin
+        /// does not stop this one. Otherwise a shared ledger refuses (`Busy`) to publish
+        /// content another daemon committed meanwhile, and the import becomes a duplicate.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reimport: bool,
     },
     RolledBack {
         id: ImportId,
@@ -205,6 +210,12 @@ pub trait Ledger: Send + fmt::Debug {
     /// stalled), each with a new fencing token; returns them, oldest first.
     fn take_over(&mut self, _limit: usize) -> Result<Vec<ImportId>, LedgerError> {
         Ok(Vec::new())
+    }
+
+    /// Gives up this daemon's lease on an import it stopped working on (its lease ran short):
+    /// any daemon, this one included, may take it over at once.
+    fn release(&mut self, _id: &ImportId) -> Result<(), LedgerError> {
+        Ok(())
     }
 
     /// Whether this daemon still holds the import's lease with at least `margin` left:

@@ -381,6 +381,7 @@ mod tests {
                 output: "o".into(),
                 output_sha256: "s".into(),
                 audit: serde_json::Value::Null,
+                reimport: false,
             },
             Entry::RolledBack { id: id("a"), cause: "c".into(), cancelled: true },
             Entry::Duplicate { id: id("a"), sha256: "h".into(), of: id("b") },
@@ -416,6 +417,7 @@ mod tests {
             output: "o".into(),
             output_sha256: "s".into(),
             audit: serde_json::Value::Null,
+            reimport: false,
         };
         l.append(&publishing)?;
         l.append(&Entry::Quarantined { id: id("b"), reason: Reason::new(ReasonKind::Internal, "x") })?;

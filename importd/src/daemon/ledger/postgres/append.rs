@@ -95,6 +95,16 @@ impl PostgresLedger {
             Err(e) if violates(&e, "imports_publishing") => return Err(Failed::Ledger(LedgerError::Busy)),
             other => other?,
         };
+        if let Entry::Publishing { reimport: false, .. } = entry {
+            // Another daemon may have committed the same content since this one looked.
+            let twin = tx.query_opt(
+                "SELECT 1 FROM committed WHERE tenant = $1 AND dataset = $2 AND sha256 = $3 AND import_id <> $4",
+                &[&next.tenant, &next.dataset, &next.sha256, &id.as_str()],
+            )?;
+            if twin.is_some() {
+                return Err(Failed::Ledger(LedgerError::Busy));
+            }
+        }
         if let Entry::Committed { sha256, .. } = entry {
             tx.execute(
                 "INSERT INTO committed (tenant, dataset, sha256, import_id) VALUES ($1, $2, $3, $4)

@@ -36,7 +36,9 @@ impl PostgresLedger {
                     let owner: Option<String> = row.try_get(0)?;
                     let token: Option<i64> = row.try_get(1)?;
                     let ours = owner.as_deref() == Some(me.node.as_str()) && token.is_some() && me.token(id) == token;
-                    if owner.is_some() && !ours {
+                    // A finished import (no owner) gets no more records: they were written
+                    // before its `done` by whoever finished it.
+                    if !ours {
                         me.held.remove(id);
                         return Err(Failed::Ledger(LedgerError::Fenced));
                     }

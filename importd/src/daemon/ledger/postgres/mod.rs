@@ -296,6 +296,7 @@ impl Ledger for PostgresLedger {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let running: Vec<String> = self.held.keys().map(|id| id.0.clone()).collect();
         self.with(|me, client| {
             // One statement, so one transaction: lock the expired rows no other daemon is
             // taking right now, give each a new lease, and keep who had it in the history.
@@ -306,6 +307,9 @@ impl Ledger for PostgresLedger {
                         -- a file claimed from a local drop folder is only in its daemon's
                         -- processing/: only that node can resume it
                         AND (source_key IS NOT NULL OR owner = $2)
+                        -- never one this daemon still runs (its lease ran short): that run
+                        -- would inherit the new token
+                        AND NOT (id = ANY($4::text[]))
                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
                  ), taken AS (
                     UPDATE imports i SET owner = $2, lease_token = nextval('importd_lease_tokens'),
@@ -318,7 +322,7 @@ impl Ledger for PostgresLedger {
                     FROM taken
                  )
                  SELECT id, lease_token FROM taken ORDER BY id",
-                &[&i64::try_from(limit).unwrap_or(i64::MAX), &me.node, &me.lease_ms()],
+                &[&i64::try_from(limit).unwrap_or(i64::MAX), &me.node, &me.lease_ms(), &running],
             )?;
             let mut taken = Vec::with_capacity(rows.len());
             for row in rows {
@@ -327,6 +331,18 @@ impl Ledger for PostgresLedger {
                 taken.push(id);
             }
             Ok(taken)
+        })
+    }
+
+    fn release(&mut self, id: &ImportId) -> Result<(), LedgerError> {
+        let Some(token) = self.held.remove(id) else { return Ok(()) };
+        self.with(|me, client| {
+            client.execute(
+                "UPDATE imports SET lease_until = now() - interval '1 millisecond'
+                 WHERE id = $1 AND owner = $2 AND lease_token = $3 AND NOT finished",
+                &[&id.as_str(), &me.node, &token],
+            )?;
+            Ok(())
         })
     }
 

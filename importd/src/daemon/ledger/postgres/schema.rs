@@ -65,7 +65,8 @@ const MIGRATIONS: &[&str] = &[
         line text NOT NULL,
         PRIMARY KEY (tenant, seq)
      );
-     CREATE INDEX audit_records_import ON audit_records (tenant, import_id, event) WHERE import_id IS NOT NULL;
+     -- One record per import and event, whatever the daemons do.
+     CREATE UNIQUE INDEX audit_records_import ON audit_records (tenant, import_id, event) WHERE import_id IS NOT NULL;
      CREATE TABLE audit_heads (tenant text PRIMARY KEY, seq bigint NOT NULL, mac bytea NOT NULL);",
 ];
 
