@@ -180,9 +180,11 @@ fn an_upload_that_fails_midway_leaves_no_object() {
     assert!(dir.head("t/d/out.parquet").unwrap().is_none());
     assert!(dir.list_all("").unwrap().is_empty());
     assert_eq!(s.pending_uploads("aborted"), 0, "the multipart upload was not aborted");
-    let log = s.log();
-    assert!(log.contains("\"PUT /aborted/storage/t/d/out.parquet?partNumber=1&"), "no part was sent:\n{log}");
-    assert!(log.contains("\"DELETE /aborted/storage/t/d/out.parquet?uploadId="), "not aborted:\n{log}");
+    // moto writes a request's log line after answering it: wait for the lines, not the
+    // answers (the test above already saw no pending upload).
+    let logged = |what: &str| crate::site::wait_until(Duration::from_secs(10), || s.log().contains(what));
+    assert!(logged("\"PUT /aborted/storage/t/d/out.parquet?partNumber=1&"), "no part was sent:\n{}", s.log());
+    assert!(logged("\"DELETE /aborted/storage/t/d/out.parquet?uploadId="), "not aborted:\n{}", s.log());
     feed.join().unwrap();
 }
 

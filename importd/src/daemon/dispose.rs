@@ -17,6 +17,9 @@ use crate::daemon::state::Daemon;
 pub fn quarantine(d: &Daemon, id: &ImportId, st: &ImportState, reason: Reason) -> Outcome {
     tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, file = %st.file, kind = %reason.kind, line = %reason.line.map(|l| l.to_string()).unwrap_or_default(), "the file is quarantined: {}", first_line(&reason.message));
     if let Err(e) = d.record(Entry::Quarantined { id: id.clone(), reason }) {
+        if crate::daemon::state::is_fenced(&e) {
+            return Outcome::LostLease;
+        }
         tracing::error!(import_id = %id, error = %e, "the ledger could not be written; the import is retried");
         return Outcome::Retry { id: id.clone(), delay: std::time::Duration::from_secs(5) };
     }
@@ -49,6 +52,7 @@ pub fn finish(d: &Daemon, id: &ImportId, st: &ImportState) -> Outcome {
             d.audit_forget(&tenant, id);
             o
         }
+        Err(e) if crate::daemon::state::is_fenced(&e) => Outcome::LostLease,
         Err(e) => {
             tracing::error!(tenant = %st.tenant, import_id = %id, error = %e, "finishing the import failed; it is tried again");
             Outcome::Retry { id: id.clone(), delay: std::time::Duration::from_secs(2) }

@@ -165,6 +165,10 @@ pub fn object_visible(store: &ObjectDir, output: &str) -> io::Result<bool> {
 /// to `.importd/archive/<id>` first when inputs are kept. Idempotent. The local spool goes too.
 pub fn dispose_object(d: &Daemon, tenant: &Tenant, id: &ImportId, st: &ImportState, source: &Source) -> io::Result<()> {
     let store = drop_store(tenant)?;
+    // A daemon that stalled past its lease must not delete what may be a new upload.
+    if !d.holds(id, std::time::Duration::ZERO)? {
+        return Err(io::Error::other(LedgerError::Fenced));
+    }
     if still_claimed(store, source)? {
         if d.settings.keep_input_days.is_some() {
             store.copy(&source.key, &format!("{}/{}/{KEPT}/archive/{id}", st.tenant, st.dataset))?;

@@ -125,7 +125,9 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             });
             d.metrics.scans.fetch_add(1, Ordering::Relaxed);
             last_scan = now;
-            held.retain(|p, _| p.exists());
+            // Local files that are gone need no backoff; an object's key is kept until its
+            // backoff ends (it cannot be looked up from here).
+            held.retain(|p, (until, _)| if p.starts_with("s3:") { *until > now } else { p.exists() });
             let mut busy = claiming.clone();
             busy.extend(held.iter().filter(|(_, (until, _))| *until > now).map(|(p, _)| p.clone()));
             queue.extend(scan.ready, &busy);
@@ -164,7 +166,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                     match tokio::task::block_in_place(|| d.take_over(limit)) {
                         Ok(taken) => {
                             d.metrics.takeovers.fetch_add(taken.len() as u64, Ordering::Relaxed);
-                            for id in taken {
+                            for id in taken.into_iter().filter(|id| id.is_safe()) {
                                 tracing::info!(import_id = %id, "took over an import whose daemon's lease ran out");
                                 resumes.push((now, id));
                             }
