@@ -64,20 +64,58 @@ fn main() {
     assert!(binary.exists(), "build the daemon first: cargo build --release -p importd");
     let Some(pg) = servers::postgres::Postgres::start() else { return };
     let Some(s3) = servers::s3::S3Server::start() else { return };
-    println!("daemons | burst files/s | paced p50 ms | paced p99 ms | files");
+    println!("daemons | burst files/s | burst CPU cores: importd / moto / PostgreSQL | paced p50 / p95 / p99 ms | files");
     for n in 1..=3 {
         let burst = run(&binary, &pg, &s3, n, files, None);
-        let paced = run(&binary, &pg, &s3, n, files / 3, Some(rate));
+        let paced = run(&binary, &pg, &s3, n, files * 2 / 3, Some(rate));
         let mut lat = paced.latencies_ms.clone();
         lat.sort_by(f64::total_cmp);
         let q = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
-        println!("{n} | {:.1} | {:.0} | {:.0} | {}+{}", burst.files_per_s, q(0.5), q(0.99), files, files / 3);
+        let [d, m, p] = burst.cores;
+        println!(
+            "{n} | {:.1} | {d:.2} / {m:.2} / {p:.2} | {:.0} / {:.0} / {:.0} | {}+{}",
+            burst.files_per_s,
+            q(0.5),
+            q(0.95),
+            q(0.99),
+            files,
+            files * 2 / 3
+        );
     }
 }
 
 struct Run {
     files_per_s: f64,
     latencies_ms: Vec<f64>,
+    /// Cores used during the run by the daemons, moto and PostgreSQL.
+    cores: [f64; 3],
+}
+
+/// CPU seconds (user + system) used so far by the processes whose command line matches.
+fn cpu_seconds(matches: impl Fn(&str) -> bool) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.is_empty() || !matches(&cmdline) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+        total += (ticks(11) + ticks(12)) / tick; // utime, stime
+    }
+    total
+}
+
+fn usage() -> [f64; 3] {
+    [
+        cpu_seconds(|c| c.contains("importd serve")),
+        cpu_seconds(|c| c.contains("moto")),
+        cpu_seconds(|c| c.starts_with("postgres")),
+    ]
 }
 
 fn now_s() -> f64 {
@@ -128,6 +166,7 @@ fn run(
         );
     }
     std::thread::sleep(Duration::from_secs(2));
+    let before = usage();
     let drop =
         ObjectDir::open_with(&S3Url::parse(&format!("s3://{bucket}/drop")).expect("url"), &s3.env()).expect("drop");
     let mut uploaded = std::collections::HashMap::new();
@@ -163,6 +202,9 @@ fn run(
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    let after = usage();
+    let wall = now_s() - start;
+    let cores = [0, 1, 2].map(|i| (after[i] - before[i]) / wall);
     for mut d in daemons {
         let _ = Command::new("kill").args(["-TERM", &d.id().to_string()]).status();
         let _ = d.wait();
@@ -170,5 +212,5 @@ fn run(
     assert_eq!(commits.len(), files, "not every file was committed in time ({} of {files})", commits.len());
     let last = commits.iter().map(|c| c.1).fold(0.0, f64::max);
     let latencies_ms = commits.iter().filter_map(|(f, at)| uploaded.get(f).map(|u| (at - u) * 1000.0)).collect();
-    Run { files_per_s: files as f64 / (last - start), latencies_ms }
+    Run { files_per_s: files as f64 / (last - start), latencies_ms, cores }
 }
