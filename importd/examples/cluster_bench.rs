@@ -64,7 +64,9 @@ fn main() {
     assert!(binary.exists(), "build the daemon first: cargo build --release -p importd");
     let Some(pg) = servers::postgres::Postgres::start() else { return };
     let Some(s3) = servers::s3::S3Server::start() else { return };
-    println!("daemons | burst files/s | burst CPU cores: importd / moto / PostgreSQL | paced p50 / p95 / p99 ms | files");
+    println!(
+        "daemons | burst files/s | burst CPU cores: importd / moto / PostgreSQL | paced p50 / p95 / p99 ms | files"
+    );
     for n in 1..=3 {
         let burst = run(&binary, &pg, &s3, n, files, None);
         let paced = run(&binary, &pg, &s3, n, files * 2 / 3, Some(rate));
