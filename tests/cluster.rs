@@ -11,7 +11,7 @@ use importd::store::s3::{ObjectDir, S3Url};
 
 use crate::servers::postgres::Postgres;
 use crate::servers::s3::S3Server;
-use crate::site::{orders_csv, signal, wait_until, RULES, TENANTS};
+use crate::site::{http_get, orders_csv, signal, wait_until, RULES, TENANTS};
 use crate::support::{importd_path, set_mode};
 
 const BUCKET: &str = "importd-cluster";
@@ -391,16 +391,6 @@ fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_
         let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", t]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-}
-
-/// `GET path` against a daemon's metrics listener.
-fn http_get(port: u16, path: &str) -> std::io::Result<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
-    let mut body = String::new();
-    s.read_to_string(&mut body)?;
-    Ok(body)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! quarantined as `header_looks_like_data` and no value reaches a log line, `reason.json`,
 //! the ledger, the audit log or the metrics.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use crate::site::*;
@@ -29,15 +29,6 @@ fn keyed_jsonl() -> Vec<u8> {
     out
 }
 
-/// `GET path` against the metrics listener.
-fn get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
-    let mut body = String::new();
-    s.read_to_string(&mut body)?;
-    Ok(body)
-}
-
 #[test]
 fn a_header_row_of_data_is_quarantined_and_no_value_leaks_anywhere() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -47,10 +38,10 @@ fn a_header_row_of_data_is_quarantined_and_no_value_leaks_anywhere() {
     site.drop_file("acme", "contacts.csv", &headerless_csv());
     site.drop_file("acme", "visits.jsonl", &keyed_jsonl());
     assert!(wait_until(Duration::from_secs(60), || site.reasons("acme").len() == 2), "{}", site.logs());
-    assert!(wait_until(Duration::from_secs(10), || get(port, "/healthz").is_ok()), "metrics never served");
-    let quarantined = || get(port, "/metrics").is_ok_and(|m| m.contains("outcome=\"quarantined\"} 2"));
+    assert!(wait_until(Duration::from_secs(10), || http_get(port, "/healthz").is_ok()), "metrics never served");
+    let quarantined = || http_get(port, "/metrics").is_ok_and(|m| m.contains("outcome=\"quarantined\"} 2"));
     assert!(wait_until(Duration::from_secs(10), quarantined), "the metrics never counted both");
-    let metrics = get(port, "/metrics").expect("metrics");
+    let metrics = http_get(port, "/metrics").expect("metrics");
     assert!(!metrics.to_lowercase().contains("canary"), "a value in the metrics:\n{metrics}");
     signal(&child, "TERM");
     assert!(wait_exit(&mut child, Duration::from_secs(30)).success());

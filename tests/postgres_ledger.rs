@@ -58,6 +58,20 @@ fn identity(sha: &str) -> (String, String, String) {
     ("acme".into(), "orders".into(), sha.into())
 }
 
+/// Daemons `a` and `b`, each with an import of the same content (`same`) started: `x` on
+/// `a`, `y` on `b`.
+fn twins_started(url: &str) -> (PostgresLedger, PostgresLedger, ImportId, ImportId) {
+    let mut a = ledger(url, "a", LONG);
+    let mut b = ledger(url, "b", LONG);
+    let (x, claim) = claimed("acme/orders/x.csv", "e");
+    a.append(&claim).unwrap();
+    let (y, claim) = claimed("acme/orders/y.csv", "e");
+    b.append(&claim).unwrap();
+    a.append(&started(&x, "same")).unwrap();
+    b.append(&started(&y, "same")).unwrap();
+    (a, b, x, y)
+}
+
 fn sql(url: &str) -> Client {
     Client::connect(url, NoTls).expect("connect for inspection")
 }
@@ -188,14 +202,7 @@ fn renewing_keeps_a_lease_past_its_length_and_reports_it_lost_after_a_takeover()
 fn two_imports_of_the_same_content_are_never_publishing_together() {
     let Some(pg) = Postgres::start() else { return };
     let url = pg.url("twins");
-    let mut a = ledger(&url, "a", LONG);
-    let mut b = ledger(&url, "b", LONG);
-    let (x, claim) = claimed("acme/orders/x.csv", "e");
-    a.append(&claim).unwrap();
-    let (y, claim) = claimed("acme/orders/y.csv", "e");
-    b.append(&claim).unwrap();
-    a.append(&started(&x, "same")).unwrap();
-    b.append(&started(&y, "same")).unwrap();
+    let (mut a, mut b, x, y) = twins_started(&url);
     a.append(&publishing(&x)).unwrap();
     assert!(matches!(b.append(&publishing(&y)), Err(LedgerError::Busy)));
     assert!(matches!(b.get(&y).unwrap().unwrap().phase, Phase::Started { .. }), "the refused step left nothing");
@@ -473,14 +480,7 @@ fn content_another_daemon_committed_meanwhile_is_not_published_again() {
     // commits, then the other reaches `publishing`.
     let Some(pg) = Postgres::start() else { return };
     let url = pg.url("twins_committed");
-    let mut a = ledger(&url, "a", LONG);
-    let mut b = ledger(&url, "b", LONG);
-    let (x, claim) = claimed("acme/orders/x.csv", "e");
-    a.append(&claim).unwrap();
-    let (y, claim) = claimed("acme/orders/y.csv", "e");
-    b.append(&claim).unwrap();
-    a.append(&started(&x, "same")).unwrap();
-    b.append(&started(&y, "same")).unwrap();
+    let (mut a, mut b, x, y) = twins_started(&url);
     a.append(&publishing(&x)).unwrap();
     a.append(&committed(&x, "same")).unwrap();
     assert!(matches!(b.append(&publishing(&y)), Err(LedgerError::Busy)), "a committed twin was published again");

@@ -30,16 +30,7 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
     };
     let processing = d.processing_dir()?;
     let id = ImportId::new()?;
-    let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
-    d.record(Entry::Claimed {
-        id: id.clone(),
-        tenant: c.tenant.to_string(),
-        dataset: c.dataset.to_string(),
-        file: escape_name(&c.name),
-        at_ms,
-        audit_offset: d.audit_len(&c.tenant)?,
-        source: None,
-    })?;
+    d.record(claimed(d, c, &id)?)?;
     crash_point!("claim.after_record");
     crash_point!("claim.before_rename");
     match folder.rename_new(&c.name, &processing, OsStr::new(id.as_str())) {
@@ -71,6 +62,19 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
             }
         }
     }
+}
+
+/// The `claimed` step for a candidate under a new id (its drop object, if it is one).
+pub fn claimed(d: &Daemon, c: &Candidate, id: &ImportId) -> io::Result<Entry> {
+    Ok(Entry::Claimed {
+        id: id.clone(),
+        tenant: c.tenant.to_string(),
+        dataset: c.dataset.to_string(),
+        file: escape_name(&c.name),
+        at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64),
+        audit_offset: d.audit_len(&c.tenant)?,
+        source: c.object.clone(),
+    })
 }
 
 /// Moves a wrongly claimed entry back into the drop folder: under its name, or, if that is

@@ -18,7 +18,6 @@ use std::io;
 
 use crate::daemon::config::Tenant;
 use crate::daemon::import_id::ImportId;
-use crate::daemon::intake::escape_name;
 use crate::daemon::ledger::{Entry, ImportState, LedgerError, Source};
 use crate::daemon::publish::{PublishError, Staged};
 use crate::daemon::state::{ledger_error, Daemon};
@@ -33,16 +32,7 @@ pub const KEPT: &str = ".importd";
 /// listing (the new version is listed and claimed on its own).
 pub fn claim(d: &Daemon, c: &Candidate, source: &Source) -> io::Result<Option<ImportId>> {
     let id = ImportId::new()?;
-    let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |t| t.as_millis() as u64);
-    let claimed = d.record(Entry::Claimed {
-        id: id.clone(),
-        tenant: c.tenant.to_string(),
-        dataset: c.dataset.to_string(),
-        file: escape_name(&c.name),
-        at_ms,
-        audit_offset: d.audit_len(&c.tenant)?,
-        source: Some(source.clone()),
-    });
+    let claimed = d.record(crate::daemon::claim::claimed(d, c, &id)?);
     match claimed {
         Ok(()) => d.metrics.claims_won.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         Err(e) if ledger_error(&e).is_some_and(|l| matches!(l, LedgerError::Taken)) => {

@@ -126,14 +126,7 @@ impl Scanner {
                     }
                     present.insert(path.clone());
                     let stamp = stamp(&entry.stat);
-                    let seen = self.seen.entry(path.clone()).or_insert(Seen { stamp, since: now, first_seen: now });
-                    if seen.stamp != stamp {
-                        seen.stamp = stamp;
-                        seen.since = now;
-                    }
-                    scan.oldest = Some(scan.oldest.map_or(seen.first_seen, |o: Instant| o.min(seen.first_seen)));
-                    let due = seen.since + self.settle;
-                    if seen.since < now && now >= due {
+                    if let Some(first_seen) = self.settled(&path, stamp, now, &mut scan) {
                         ready.push(Candidate {
                             tenant: tid.clone(),
                             dataset: did.clone(),
@@ -141,13 +134,9 @@ impl Scanner {
                             name,
                             folder: ddir.id(),
                             stamp,
-                            first_seen: seen.first_seen,
+                            first_seen,
                             object: None,
                         });
-                    } else {
-                        scan.settling += 1;
-                        let due = due.max(now + Duration::from_millis(1));
-                        scan.next_ready = Some(scan.next_ready.map_or(due, |n: Instant| n.min(due)));
                     }
                 }
                 ready.sort_by_key(|c| c.first_seen);
@@ -156,6 +145,25 @@ impl Scanner {
         }
         self.retain(&present, &warned_now);
         scan
+    }
+
+    /// Records a sighting of `path` with `stamp`: its first sighting when it held still for
+    /// `settle` across two scans (ready), `None` while it settles (counted in `scan`).
+    fn settled(&mut self, path: &Path, stamp: Stamp, now: Instant, scan: &mut Scan) -> Option<Instant> {
+        let seen = self.seen.entry(path.to_path_buf()).or_insert(Seen { stamp, since: now, first_seen: now });
+        if seen.stamp != stamp {
+            seen.stamp = stamp;
+            seen.since = now;
+        }
+        scan.oldest = Some(scan.oldest.map_or(seen.first_seen, |o: Instant| o.min(seen.first_seen)));
+        let due = seen.since + self.settle;
+        if seen.since < now && now >= due {
+            return Some(seen.first_seen);
+        }
+        scan.settling += 1;
+        let due = due.max(now + Duration::from_millis(1));
+        scan.next_ready = Some(scan.next_ready.map_or(due, |n: Instant| n.min(due)));
+        None
     }
 
     /// Lists every object-store dataset prefix: only `<prefix>/<tenant>/<dataset>/<name>` of
@@ -190,14 +198,7 @@ impl Scanner {
                             .unwrap_or_default(),
                     );
                     let stamp: Stamp = (entry.size, entry.last_modified_ms, 0, etag);
-                    let seen = self.seen.entry(path.clone()).or_insert(Seen { stamp, since: now, first_seen: now });
-                    if seen.stamp != stamp {
-                        seen.stamp = stamp;
-                        seen.since = now;
-                    }
-                    scan.oldest = Some(scan.oldest.map_or(seen.first_seen, |o: Instant| o.min(seen.first_seen)));
-                    let due = seen.since + self.settle;
-                    if seen.since < now && now >= due {
+                    if let Some(first_seen) = self.settled(&path, stamp, now, scan) {
                         let key = format!("{folder}/{}", entry.name);
                         ready.push(Candidate {
                             tenant: tid.clone(),
@@ -206,13 +207,9 @@ impl Scanner {
                             name,
                             folder: (0, 0),
                             stamp,
-                            first_seen: seen.first_seen,
+                            first_seen,
                             object: Some(Source { key, etag: entry.etag, size: entry.size }),
                         });
-                    } else {
-                        scan.settling += 1;
-                        let due = due.max(now + Duration::from_millis(1));
-                        scan.next_ready = Some(scan.next_ready.map_or(due, |n: Instant| n.min(due)));
                     }
                 }
                 ready.sort_by_key(|c| c.first_seen);
