@@ -343,8 +343,7 @@ impl Settings {
                 .map_err(|e| cfg_err(format!("{key} {} cannot be created ({})", dir.display(), e.kind())))?;
         }
         let dev = |d: &Path| std::fs::metadata(d).map(|m| m.dev()).ok();
-        let local_drop = matches!(drop_place, Place::Local(_)) || raw.tenants.values().any(|t| t.drop_dir.is_none());
-        if matches!(drop_place, Place::Local(_)) && local_drop && dev(&drop_dir) != dev(&state_dir) {
+        if matches!(drop_place, Place::Local(_)) && dev(&drop_dir) != dev(&state_dir) {
             return Err(cfg_err(format!(
                 "drop_dir {} and state_dir {} are on different filesystems; files are claimed by an atomic rename, so they must share one",
                 drop_dir.display(),

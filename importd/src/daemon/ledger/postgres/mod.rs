@@ -173,6 +173,17 @@ impl PostgresLedger {
         })
     }
 
+    /// Keeps the leases in `rows` (id, fencing token) as this daemon's; returns the ids.
+    fn hold(&mut self, rows: &[postgres::Row]) -> Result<Vec<ImportId>, Failed> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = ImportId(row.try_get(0)?);
+            self.held.insert(id.clone(), row.try_get(1)?);
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
     /// The fencing token of an import this daemon holds.
     fn token(&self, id: &ImportId) -> Option<i64> {
         self.held.get(id).copied()
@@ -324,13 +335,7 @@ impl Ledger for PostgresLedger {
                  SELECT id, lease_token FROM taken ORDER BY id",
                 &[&i64::try_from(limit).unwrap_or(i64::MAX), &me.node, &me.lease_ms(), &running],
             )?;
-            let mut taken = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id = ImportId(row.try_get(0)?);
-                me.held.insert(id.clone(), row.try_get(1)?);
-                taken.push(id);
-            }
-            Ok(taken)
+            me.hold(&rows)
         })
     }
 

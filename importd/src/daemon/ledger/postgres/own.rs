@@ -2,7 +2,7 @@
 //! process which held them (same `node`) is gone, so they are taken back at once with new
 //! fencing tokens instead of waiting for their leases to run out.
 
-use super::{Failed, PostgresLedger};
+use super::PostgresLedger;
 use crate::daemon::ledger::{ImportId, LedgerError};
 
 impl PostgresLedger {
@@ -23,13 +23,7 @@ impl PostgresLedger {
                  SELECT id, lease_token FROM mine ORDER BY claimed_at_ms, id",
                 &[&me.node, &me.lease_ms()],
             )?;
-            let mut own = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id = ImportId(row.try_get(0)?);
-                me.held.insert(id.clone(), row.try_get(1)?);
-                own.push(id);
-            }
-            Ok::<_, Failed>(own)
+            me.hold(&rows)
         })
     }
 }
