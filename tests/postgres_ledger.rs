@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use importd::daemon::audit::{verify_lines, Verdict};
+use importd::daemon::audit::{verify_lines, AuditKey, Verdict};
 use importd::daemon::ledger::{Entry, ImportId, Ledger, LedgerError, Phase, PostgresLedger, Source};
 use postgres::{Client, NoTls};
 use ring::hmac;
@@ -317,8 +317,8 @@ fn a_postgresql_restart_fails_calls_while_down_and_the_same_ledger_carries_on() 
     assert_eq!(events, ["claimed", "started", "publishing", "committed"], "the failed step was not half-recorded");
 }
 
-fn audit_key() -> hmac::Key {
-    hmac::Key::new(hmac::HMAC_SHA256, &[9u8; 32])
+fn audit_key() -> AuditKey {
+    AuditKey { id: "k9".into(), key: hmac::Key::new(hmac::HMAC_SHA256, &[9u8; 32]) }
 }
 
 fn body(pairs: &[(&str, Value)]) -> Map<String, Value> {
@@ -357,7 +357,7 @@ fn four_daemons_appending_to_one_audit_chain_keep_it_one_verifiable_chain() {
     let seqs: Vec<u64> =
         lines.iter().map(|line| serde_json::from_slice::<Value>(line).unwrap()["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=400).collect::<Vec<_>>());
-    let verdict = verify_lines(lines.into_iter().map(Ok), &audit_key()).unwrap();
+    let verdict = verify_lines(lines.into_iter().map(Ok), &[audit_key()]).unwrap();
     assert_eq!(verdict, Verdict::Intact { records: 400 });
 
     let changed = sql(&url)
@@ -367,7 +367,7 @@ fn four_daemons_appending_to_one_audit_chain_keep_it_one_verifiable_chain() {
         )
         .unwrap();
     assert_eq!(changed, 1);
-    let verdict = verify_lines(l.audit_lines("acme").unwrap().into_iter().map(Ok), &audit_key()).unwrap();
+    let verdict = verify_lines(l.audit_lines("acme").unwrap().into_iter().map(Ok), &[audit_key()]).unwrap();
     assert!(matches!(verdict, Verdict::Broken { line: 123, seq: Some(123), .. }), "{verdict:?}");
 }
 
@@ -395,7 +395,7 @@ fn a_daemon_that_lost_an_imports_lease_cannot_write_its_audit_records() {
     // Records about no held import (daemon events) are anyone's to write.
     old.audit_append("acme", &audit_key(), "daemon_stopped", Map::new()).unwrap();
     assert_eq!(old.audit_len("acme").unwrap(), 3);
-    let verdict = verify_lines(old.audit_lines("acme").unwrap().into_iter().map(Ok), &audit_key()).unwrap();
+    let verdict = verify_lines(old.audit_lines("acme").unwrap().into_iter().map(Ok), &[audit_key()]).unwrap();
     assert_eq!(verdict, Verdict::Intact { records: 3 });
 }
 

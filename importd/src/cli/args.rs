@@ -199,6 +199,7 @@ impl AnonymizeArgs {
             },
             row_group_rows: self.row_group_rows,
             legacy_encodings: self.legacy_encodings,
+            metadata: Vec::new(),
             ..Default::default()
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::daemon::audit::{verify, verify_lines, Verdict};
+use crate::daemon::audit::{verify, verify_lines, AuditKey, Verdict};
 use crate::daemon::ledger::PostgresLedger;
 use crate::daemon::places::LedgerKind;
 use crate::exit::Failure;
@@ -22,7 +22,7 @@ pub fn verify_command(config: &Path, tenant: &str) -> Result<(), Failure> {
         LedgerKind::Sqlite => {
             let path = settings.audit_path(&t.id);
             let shown = path.display().to_string();
-            let verdict = verify(&path, t.keys.audit_key())
+            let verdict = verify(&path, &AuditKey::ring(&t.ring()))
                 .map_err(|e| Failure::runtime(format!("error: {shown}: cannot read the audit log ({})", e.kind())))?;
             (shown, verdict)
         }
@@ -32,7 +32,7 @@ pub fn verify_command(config: &Path, tenant: &str) -> Result<(), Failure> {
             let lines = PostgresLedger::connect(url, &node, settings.cluster.lease)
                 .and_then(|mut l| l.audit_lines(t.id.as_str()))
                 .map_err(|e| Failure::runtime(format!("error: {shown} cannot be read ({e})")))?;
-            let verdict = verify_lines(lines.into_iter().map(Ok), t.keys.audit_key())
+            let verdict = verify_lines(lines.into_iter().map(Ok), &AuditKey::ring(&t.ring()))
                 .map_err(|e| Failure::runtime(format!("error: {shown} cannot be read ({})", e.kind())))?;
             (shown, verdict)
         }

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use anonymizer_core::{KeySet, Rules};
 use serde::Deserialize;
 
+use crate::daemon::keyring::{KeyRing, KeySource};
 use crate::daemon::places::{check_apart, Cluster, LedgerKind, Place, TenantPlaces};
 use crate::exit::Failure;
 
@@ -67,7 +68,10 @@ struct ConfigFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TenantConfig {
-    key_file: PathBuf,
+    /// One key file (a ring of one key, which cannot rotate) …
+    key_file: Option<PathBuf>,
+    /// … or a key ring folder (`ring.json` and one key file per generation).
+    key_dir: Option<PathBuf>,
     /// This tenant's own object-store drop prefix (`s3://…`), instead of the global one.
     drop_dir: Option<String>,
     /// This tenant's own object-store storage prefix (`s3://…`), instead of the global one.
@@ -256,7 +260,8 @@ pub struct Settings {
 #[derive(Debug)]
 pub struct Tenant {
     pub id: TenantId,
-    pub keys: Arc<KeySet>,
+    /// Every key the tenant has used; re-read when `ring.json` changes (`keys rotate`).
+    pub ring: RwLock<LoadedRing>,
     /// Where its drop folders and storage are.
     pub places: TenantPlaces,
     pub datasets: BTreeMap<DatasetId, Dataset>,
@@ -291,6 +296,63 @@ impl FileStamp {
     pub fn of(path: &Path) -> std::io::Result<FileStamp> {
         let m = std::fs::metadata(path)?;
         Ok(FileStamp { len: m.len(), mtime: m.modified().ok(), ino: m.ino() })
+    }
+}
+
+/// The key ring in force and the stamp of the file it was read from.
+#[derive(Debug, Clone)]
+pub struct LoadedRing {
+    pub ring: Arc<KeyRing>,
+    pub stamp: Option<FileStamp>,
+}
+
+impl LoadedRing {
+    pub fn new(ring: KeyRing) -> LoadedRing {
+        LoadedRing { stamp: ring_stamp(&ring.source), ring: Arc::new(ring) }
+    }
+}
+
+fn ring_stamp(source: &KeySource) -> Option<FileStamp> {
+    match source {
+        KeySource::File(_) => None,
+        KeySource::Dir(d) => FileStamp::of(&d.join(crate::daemon::keyring::RING_FILE)).ok(),
+    }
+}
+
+impl Tenant {
+    /// Every key of the tenant, as last read.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        match self.ring.read() {
+            Ok(r) => r.ring.clone(),
+            Err(poisoned) => poisoned.into_inner().ring.clone(),
+        }
+    }
+
+    /// The active key's sub-keys: what new imports use.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.ring().active().keys.clone()
+    }
+
+    /// Reads the ring again if `ring.json` changed (`keys rotate`). Returns the active key ids
+    /// before and after when the active key changed; a ring that no longer loads is refused
+    /// (the one in force stays) with the error.
+    pub fn refresh_ring(&self) -> Result<Option<(String, String)>, String> {
+        let current = match self.ring.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let stamp = ring_stamp(&current.ring.source);
+        if stamp.is_none() || stamp == current.stamp {
+            return Ok(None);
+        }
+        let fresh = LoadedRing::new(KeyRing::load(&current.ring.source)?);
+        let before = current.ring.active().id().to_string();
+        let after = fresh.ring.active().id().to_string();
+        match self.ring.write() {
+            Ok(mut w) => *w = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok((before != after).then_some((before, after)))
     }
 }
 
@@ -363,8 +425,12 @@ impl Settings {
         let mut tenants = BTreeMap::new();
         for (name, t) in raw.tenants {
             check_name("tenant name", &name).map_err(cfg_err)?;
-            let key_path = abs(&t.key_file);
-            let key = crate::exit::key(&key_path).map_err(|f| cfg_err(format!("tenant `{name}`: {}", f.message)))?;
+            let source = match (&t.key_file, &t.key_dir) {
+                (Some(f), None) => KeySource::File(abs(f)),
+                (None, Some(d)) => KeySource::Dir(abs(d)),
+                _ => return Err(cfg_err(format!("tenant `{name}` needs exactly one of key_file and key_dir"))),
+            };
+            let ring = KeyRing::load(&source).map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             if t.datasets.is_empty() {
                 return Err(cfg_err(format!("tenant `{name}` has no [tenants.{name}.datasets.<name>]")));
             }
@@ -411,7 +477,7 @@ impl Settings {
             )
             .map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             let id = TenantId(name);
-            tenants.insert(id.clone(), Tenant { id, keys: Arc::new(key.key_set()), places, datasets });
+            tenants.insert(id.clone(), Tenant { id, ring: RwLock::new(LoadedRing::new(ring)), places, datasets });
         }
         let apart: Vec<(&str, &TenantPlaces)> = tenants.values().map(|t: &Tenant| (t.id.as_str(), &t.places)).collect();
         check_apart(&apart).map_err(cfg_err)?;
@@ -496,6 +562,7 @@ impl Settings {
                     row_group_rows: raw.output.row_group_rows.unwrap_or(d.row_group_rows).max(1),
                     legacy_encodings: raw.output.legacy_encodings.unwrap_or(d.legacy_encodings),
                     row_group_bytes,
+                    metadata: Vec::new(),
                 }
             },
             log_format: raw.log_format,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anonymizer_core::error::{InputProblem, OutputProblem};
-use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetWriter};
+use anonymizer_core::io::{open_source, BatchSink, BatchSource, Input, InputBatch, ParquetOptions, ParquetWriter};
 use anonymizer_core::{run, Error, ErrorKind, KeySet, RulePlan, Rules, RunOptions, RunReport};
 use serde_json::{json, Map, Value};
 
@@ -194,7 +194,9 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
     // The rule file's own `name` and `description` (the author's words, one line, capped).
     body.insert("rules_name".into(), json!(rules.shown_name()));
     body.insert("rules_description".into(), json!(rules.shown_description()));
-    body.insert("key_id".into(), json!(tenant.keys.key_id()));
+    // The active key now: this import uses it on every attempt's run, and names it.
+    let keys = tenant.keys();
+    body.insert("key_id".into(), json!(keys.key_id()));
     if rules.uses_fake() {
         // The lists fakes come from: the same value gives the same fake only under one version.
         body.insert("fake_lists".into(), json!(anonymizer_core::transform::FAKE_LISTS_VERSION));
@@ -210,7 +212,8 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         Err(e) => return retry(d, id, &st, format!("creating the output failed ({})", e.kind())),
     };
     let lost = d.lease_flag(id);
-    let report = match transform(d, (&file, &meta), &st.file, rules, &tenant.keys, &staged, lost) {
+    let parquet = output_options(d, id, &rules, &keys);
+    let report = match transform(d, (&file, &meta), &st.file, rules, &keys, (&staged, &parquet), lost) {
         Ok(r) => r,
         Err(step) => {
             // The rollback: the staged output is removed (and its folder fsynced) before the
@@ -357,6 +360,24 @@ pub fn output_visible(d: &Daemon, output: &str) -> io::Result<bool> {
 }
 
 /// Why the transform stopped.
+/// The output's Parquet settings, with the footer naming where it came from: import id,
+/// rule file, key id, importd version and, where rules make fakes, the fake lists' version.
+fn output_options(d: &Daemon, id: &ImportId, rules: &Rules, keys: &KeySet) -> ParquetOptions {
+    let mut parquet = d.settings.parquet.clone();
+    parquet.metadata = vec![
+        ("importd.import_id".into(), id.to_string()),
+        ("importd.rules_sha256".into(), rules.sha256.clone()),
+        ("importd.key_id".into(), keys.key_id().to_string()),
+        ("importd.version".into(), env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    if rules.uses_fake() {
+        parquet
+            .metadata
+            .push(("importd.fake_lists".into(), anonymizer_core::transform::FAKE_LISTS_VERSION.to_string()));
+    }
+    parquet
+}
+
 enum Step {
     Cancelled,
     Quarantine(Reason),
@@ -371,7 +392,7 @@ fn transform(
     name: &str,
     rules: Arc<Rules>,
     keys: &KeySet,
-    staged: &Output,
+    (staged, parquet): (&Output, &ParquetOptions),
     lost: Arc<AtomicBool>,
 ) -> Result<RunReport, Step> {
     let transient = |what: &str, e: io::Error| Step::Transient(format!("{what} ({})", e.kind()));
@@ -386,7 +407,7 @@ fn transform(
     let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone(), lost });
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
-        ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), &d.settings.parquet)
+        ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), parquet)
             .map_err(classify)?,
     );
     let opts = RunOptions { pool: Some(d.pool.clone()), memory: Some(d.memory.clone()), ..Default::default() };

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
 
-use crate::daemon::audit::AuditLog;
+use crate::daemon::audit::{AuditKey, AuditLog};
 use crate::daemon::config::{Dataset, Settings, Tenant, TenantId};
 use crate::daemon::ledger::{
     Entry, Identity, ImportId, ImportState, Ledger, LedgerError, PostgresLedger, SqliteLedger,
@@ -126,7 +126,7 @@ impl Daemon {
             let mine: Vec<_> = unfinished.iter().filter(|(_, st)| st.tenant == tid.as_str()).collect();
             let ids: HashSet<String> = mine.iter().map(|(id, _)| id.as_str().to_string()).collect();
             let scan_from = mine.iter().map(|(_, st)| st.audit_offset).min().unwrap_or(u64::MAX);
-            let log = AuditLog::open(&path, tenant.keys.audit_key().clone(), &ids, scan_from).map_err(|e| {
+            let log = AuditLog::open(&path, AuditKey::of(&tenant.keys()), &ids, scan_from).map_err(|e| {
                 Failure::runtime(format!("error: {}: cannot open the audit log ({})", path.display(), e.kind()))
             })?;
             audits.insert(tid.clone(), Mutex::new(log));
@@ -277,15 +277,22 @@ impl Daemon {
     /// Appends one record to the tenant's audit log. A failed fsync makes the daemon stop.
     pub fn audit(&self, tenant: &TenantId, event: &str, body: Map<String, Value>) -> io::Result<()> {
         if let Books::Shared(l) = &mut *lock(&self.ledger) {
-            let key = self.tenant(tenant.as_str()).map(|t| t.keys.clone());
+            let key = self.tenant(tenant.as_str()).map(|t| t.keys());
             let Some(keys) = key else { return Err(io::Error::other("no audit key for this tenant")) };
-            let result = l.audit_append(tenant.as_str(), keys.audit_key(), event, body);
+            let result = l.audit_append(tenant.as_str(), &AuditKey::of(&keys), event, body);
             return self.ledger_result(result);
         }
         let Some(log) = self.audits.get(tenant) else {
             return Err(io::Error::other("no audit log for this tenant"));
         };
-        let result = lock(log).append(event, body);
+        let mut log = lock(log);
+        if let Some(keys) = self.tenant(tenant.as_str()).map(|t| t.keys()) {
+            // After `keys rotate` the chain goes on under the new active key.
+            if log.key_id() != keys.key_id() {
+                log.set_key(AuditKey::of(&keys));
+            }
+        }
+        let result = log.append(event, body);
         result.map_err(|(e, durability)| {
             if durability {
                 self.fatal(format!("the audit log of tenant {tenant} could not be fsynced ({})", e.kind()));

@@ -40,6 +40,8 @@ pub struct ParquetOptions {
     /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
     /// its lengths apart from its bytes, which compresses smaller and faster.
     pub legacy_encodings: bool,
+    /// Key-value pairs written into the file's footer (who wrote it, from what).
+    pub metadata: Vec<(String, String)>,
 }
 
 impl Default for ParquetOptions {
@@ -49,6 +51,7 @@ impl Default for ParquetOptions {
             row_group_rows: 128 * 1024,
             row_group_bytes: 64 << 20,
             legacy_encodings: false,
+            metadata: Vec::new(),
         }
     }
 }
@@ -70,6 +73,7 @@ pub struct ParquetWriter<W: Write + Send> {
     row_group_rows: usize,
     row_group_bytes: usize,
     legacy_encodings: bool,
+    metadata: Vec<(String, String)>,
 }
 
 enum State<W: Write + Send> {
@@ -111,13 +115,20 @@ impl<W: Write + Send> ParquetWriter<W> {
             row_group_rows: opts.row_group_rows.max(1),
             row_group_bytes: opts.row_group_bytes.max(1),
             legacy_encodings: opts.legacy_encodings,
+            metadata: opts.metadata.clone(),
         })
     }
 
     fn open(&self, out: W, first: &RecordBatch) -> Result<OpenFile<W>, Error> {
         let mut builder = WriterProperties::builder()
             .set_compression(self.compression)
-            .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")));
+            .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata((!self.metadata.is_empty()).then(|| {
+                self.metadata
+                    .iter()
+                    .map(|(k, v)| parquet::file::metadata::KeyValue::new(k.clone(), v.clone()))
+                    .collect()
+            }));
         for (field, array) in self.schema.fields().iter().zip(first.columns()) {
             let path = ColumnPath::from(field.name().as_str());
             match dictionary_plan(array, self.row_group_rows) {

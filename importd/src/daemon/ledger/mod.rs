@@ -170,6 +170,33 @@ pub struct ImportState {
     pub source: Option<Source>,
 }
 
+/// One committed output, as storage should hold it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOutput {
+    pub tenant: String,
+    pub dataset: String,
+    pub import_id: ImportId,
+    /// Relative to the storage root: `<tenant>/<dataset>/date=<day>/<import id>.parquet`.
+    pub path: String,
+    /// The SHA-256 of the bytes it holds: the committed output's, or the last finished
+    /// rewrite's (an erasure).
+    pub sha256: String,
+    /// A rewrite was begun and not ended: the SHA-256 the output holds once it is replaced.
+    /// Until the rewrite is ended, storage may hold either.
+    pub pending: Option<String>,
+}
+
+/// A committed output replaced by a new version of itself (`subject erase`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub path: String,
+    pub before: String,
+    pub after: String,
+    pub rows_removed: u64,
+    /// Why (`subject_erase`): a word, never a value.
+    pub cause: String,
+}
+
 /// (tenant, dataset, SHA-256 of the content): what makes two files the same import.
 pub type Identity = (String, String, String);
 
@@ -191,6 +218,25 @@ pub trait Ledger: Send + fmt::Debug {
     /// Every import that is not finished, oldest first. A shared ledger returns only the
     /// imports this daemon holds the lease of.
     fn unfinished(&mut self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
+
+    // After the import: what storage should hold (`verify`), rewrites of committed outputs
+    // (`subject erase`), and forgetting a tenant (`tenant offboard`).
+
+    /// Every committed output of the tenant, by path.
+    fn outputs(&mut self, tenant: &str) -> Result<Vec<StoredOutput>, LedgerError>;
+
+    /// Records that the output at `rewrite.path` is about to be replaced: it must hold
+    /// `rewrite.before` now and no other rewrite may be pending on it (`Busy`). From here
+    /// until [`Ledger::end_rewrite`], storage may hold either version.
+    fn begin_rewrite(&mut self, tenant: &str, rewrite: &Rewrite) -> Result<(), LedgerError>;
+
+    /// Ends the pending rewrite of `path`: the output holds `sha256` now (the rewrite's
+    /// `after` when the new file was published, its `before` when it was not).
+    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError>;
+
+    /// Deletes every record of the tenant (imports, steps, outputs, rewrites, and the audit
+    /// chain of a shared ledger); returns how many rows went. Offboarding only.
+    fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError>;
 
     // Leases: only a ledger shared by several daemons has them. The embedded ledger is
     // owned by one daemon (the state lock), so every import is always its own.
@@ -264,6 +310,11 @@ impl fmt::Display for LedgerError {
 }
 
 impl std::error::Error for LedgerError {}
+
+/// The SHA-256 of the (first) output named in a `committed` audit body.
+pub fn output_sha256(audit: &serde_json::Value) -> Option<&str> {
+    audit.get("outputs")?.get(0)?.get("sha256")?.as_str()
+}
 
 /// The state machine: the state `entry` leads `current` to, or `None` when the entry does
 /// not apply (a step for an import the ledger does not know).

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
 
-use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase};
+use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase, Rewrite, StoredOutput};
 
 /// Schema migrations; entry `i` takes `user_version` from `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -50,6 +50,34 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE imports ADD COLUMN audit_offset INTEGER NOT NULL DEFAULT 0;",
     // 3: the drop object an import was claimed from (object-store drop folders), as JSON.
     "ALTER TABLE imports ADD COLUMN source TEXT;",
+    // 4: every committed output as storage should hold it (`verify`), and rewrites of them
+    // (`subject erase`); filled from the committed steps already recorded.
+    "CREATE TABLE outputs (
+        path TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pending TEXT
+     ) WITHOUT ROWID;
+     CREATE INDEX outputs_tenant ON outputs (tenant);
+     CREATE TABLE rewrites (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        path TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        rows_removed INTEGER NOT NULL,
+        cause TEXT NOT NULL,
+        begun_at_ms INTEGER NOT NULL,
+        ended_sha256 TEXT,
+        ended_at_ms INTEGER
+     );
+     INSERT OR IGNORE INTO outputs (path, tenant, dataset, import_id, sha256)
+        SELECT json_extract(s.entry, '$.output'), i.tenant, i.dataset, s.import_id,
+               json_extract(s.entry, '$.audit.outputs[0].sha256')
+        FROM steps s JOIN imports i ON i.id = s.import_id
+        WHERE s.ev = 'committed' AND json_extract(s.entry, '$.audit.outputs[0].sha256') IS NOT NULL;",
 ];
 
 /// The SQLite ledger.
@@ -142,6 +170,22 @@ impl SqliteLedger {
         moved.map_err(|e| LedgerError::Write(format!("ledger.jsonl could not be renamed aside ({})", e.kind())))
     }
 
+    /// Refuses writes after a failed fsync.
+    fn writable(&self) -> Result<(), LedgerError> {
+        match &self.poisoned {
+            Some(why) => Err(LedgerError::Durability(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Remembers a failed fsync.
+    fn note(&mut self, result: Result<(), LedgerError>) -> Result<(), LedgerError> {
+        if let Err(LedgerError::Durability(why)) = &result {
+            self.poisoned = Some(why.clone());
+        }
+        result
+    }
+
     fn append_tx(&mut self, entry: &Entry) -> Result<(), LedgerError> {
         let tx = self.conn.transaction().map_err(classify)?;
         apply(&tx, entry)?;
@@ -186,12 +230,19 @@ fn apply(tx: &Transaction<'_>, entry: &Entry) -> Result<(), LedgerError> {
         ],
     )
     .map_err(classify)?;
-    if let Entry::Committed { sha256, .. } = entry {
+    if let Entry::Committed { sha256, output, audit, .. } = entry {
         tx.execute(
             "INSERT OR IGNORE INTO committed (tenant, dataset, sha256, import_id) VALUES (?1, ?2, ?3, ?4)",
             params![next.tenant, next.dataset, sha256, id.as_str()],
         )
         .map_err(classify)?;
+        if let Some(output_sha) = super::output_sha256(audit) {
+            tx.execute(
+                "INSERT OR IGNORE INTO outputs (path, tenant, dataset, import_id, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![output, next.tenant, next.dataset, id.as_str(), output_sha],
+            )
+            .map_err(classify)?;
+        }
     }
     let json = serde_json::to_string(entry).map_err(|e| LedgerError::Write(e.to_string()))?;
     tx.execute(
@@ -299,6 +350,103 @@ impl Ledger for SqliteLedger {
             .map_err(classify)?;
         Ok(rows)
     }
+
+    fn outputs(&mut self, tenant: &str) -> Result<Vec<StoredOutput>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT tenant, dataset, import_id, path, sha256, pending FROM outputs WHERE tenant = ?1 ORDER BY path",
+            )
+            .map_err(classify)?;
+        let rows = stmt
+            .query_map([tenant], |r| {
+                Ok(StoredOutput {
+                    tenant: r.get(0)?,
+                    dataset: r.get(1)?,
+                    import_id: ImportId(r.get(2)?),
+                    path: r.get(3)?,
+                    sha256: r.get(4)?,
+                    pending: r.get(5)?,
+                })
+            })
+            .map_err(classify)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(classify)?;
+        Ok(rows)
+    }
+
+    fn begin_rewrite(&mut self, tenant: &str, rw: &Rewrite) -> Result<(), LedgerError> {
+        self.writable()?;
+        let tx = self.conn.transaction().map_err(classify)?;
+        let now: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT sha256, pending FROM outputs WHERE tenant = ?1 AND path = ?2",
+                params![tenant, rw.path],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(classify)?;
+        match now {
+            None => return Err(LedgerError::Write(format!("no committed output {} is recorded", rw.path))),
+            Some((_, Some(_))) => return Err(LedgerError::Busy),
+            Some((sha, None)) if sha != rw.before => {
+                return Err(LedgerError::Write(format!("the output {} is recorded with another SHA-256", rw.path)))
+            }
+            Some(_) => {}
+        }
+        tx.execute(
+            "UPDATE outputs SET pending = ?3 WHERE tenant = ?1 AND path = ?2",
+            params![tenant, rw.path, rw.after],
+        )
+        .map_err(classify)?;
+        tx.execute(
+            "INSERT INTO rewrites (tenant, path, before, after, rows_removed, cause, begun_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![tenant, rw.path, rw.before, rw.after, to_i64(rw.rows_removed), rw.cause, to_i64(now_ms())],
+        )
+        .map_err(classify)?;
+        let result = tx.commit().map_err(classify);
+        self.note(result)
+    }
+
+    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError> {
+        self.writable()?;
+        let tx = self.conn.transaction().map_err(classify)?;
+        tx.execute(
+            "UPDATE rewrites SET ended_sha256 = ?3, ended_at_ms = ?4
+             WHERE tenant = ?1 AND path = ?2 AND ended_sha256 IS NULL",
+            params![tenant, path, sha256, to_i64(now_ms())],
+        )
+        .map_err(classify)?;
+        tx.execute(
+            "UPDATE outputs SET sha256 = ?3, pending = NULL WHERE tenant = ?1 AND path = ?2",
+            params![tenant, path, sha256],
+        )
+        .map_err(classify)?;
+        let result = tx.commit().map_err(classify);
+        self.note(result)
+    }
+
+    fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError> {
+        self.writable()?;
+        let tx = self.conn.transaction().map_err(classify)?;
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM steps WHERE import_id IN (SELECT id FROM imports WHERE tenant = ?1)",
+            "DELETE FROM imports WHERE tenant = ?1",
+            "DELETE FROM committed WHERE tenant = ?1",
+            "DELETE FROM outputs WHERE tenant = ?1",
+            "DELETE FROM rewrites WHERE tenant = ?1",
+        ] {
+            n += tx.execute(sql, [tenant]).map_err(classify)? as u64;
+        }
+        let result = tx.commit().map_err(classify);
+        self.note(result).map(|()| n)
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -466,6 +614,44 @@ mod tests {
         c.pragma_update(None, "user_version", 99)?;
         drop(c);
         assert!(matches!(SqliteLedger::open(dir.path()), Err(LedgerError::Corrupt(m)) if m.contains("newer")));
+        Ok(())
+    }
+
+    #[test]
+    fn committed_outputs_are_listed_and_a_rewrite_is_pending_until_ended() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut l = SqliteLedger::open(dir.path())?;
+        let audit = serde_json::json!({ "outputs": [{ "path": "t/d/date=2026-01-01/a.parquet", "sha256": "s1" }] });
+        for e in [
+            claimed("a"),
+            started("a"),
+            Entry::Committed { id: id("a"), sha256: "h".into(), output: "t/d/date=2026-01-01/a.parquet".into(), audit },
+        ] {
+            l.append(&e)?;
+        }
+        let outs = l.outputs("t")?;
+        assert_eq!(outs.len(), 1);
+        assert_eq!((outs[0].sha256.as_str(), outs[0].pending.as_deref()), ("s1", None));
+        assert!(l.outputs("other")?.is_empty());
+
+        let rw = |before: &str| Rewrite {
+            path: "t/d/date=2026-01-01/a.parquet".into(),
+            before: before.into(),
+            after: "s2".into(),
+            rows_removed: 3,
+            cause: "subject_erase".into(),
+        };
+        assert!(matches!(l.begin_rewrite("t", &rw("wrong")), Err(LedgerError::Write(_))));
+        l.begin_rewrite("t", &rw("s1"))?;
+        assert!(matches!(l.begin_rewrite("t", &rw("s1")), Err(LedgerError::Busy)));
+        assert_eq!(l.outputs("t")?[0].pending.as_deref(), Some("s2"));
+        drop(l);
+        let mut l = SqliteLedger::open(dir.path())?;
+        l.end_rewrite("t", "t/d/date=2026-01-01/a.parquet", "s2")?;
+        assert_eq!((l.outputs("t")?[0].sha256.as_str(), l.outputs("t")?[0].pending.as_deref()), ("s2", None));
+
+        assert!(l.forget_tenant("t")? >= 4);
+        assert!(l.outputs("t")?.is_empty() && l.get(&id("a"))?.is_none());
         Ok(())
     }
 }

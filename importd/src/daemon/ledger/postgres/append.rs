@@ -105,12 +105,19 @@ impl PostgresLedger {
                 return Err(Failed::Ledger(LedgerError::Busy));
             }
         }
-        if let Entry::Committed { sha256, .. } = entry {
+        if let Entry::Committed { sha256, output, audit, .. } = entry {
             tx.execute(
                 "INSERT INTO committed (tenant, dataset, sha256, import_id) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
                 &[&next.tenant, &next.dataset, sha256, &id.as_str()],
             )?;
+            if let Some(output_sha) = crate::daemon::ledger::output_sha256(audit) {
+                tx.execute(
+                    "INSERT INTO outputs (path, tenant, dataset, import_id, sha256) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT DO NOTHING",
+                    &[output, &next.tenant, &next.dataset, &id.as_str(), &output_sha],
+                )?;
+            }
         }
         history(&mut tx, id, entry, &self.node)?;
         tx.commit()?;

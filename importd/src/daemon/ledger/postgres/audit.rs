@@ -8,7 +8,6 @@
 //! written only by that daemon with its current fencing token, checked in the same
 //! transaction: a daemon that lost the lease cannot add records to the import's history.
 
-use ring::hmac;
 use serde_json::{Map, Value};
 
 use super::{Failed, PostgresLedger};
@@ -21,7 +20,7 @@ impl PostgresLedger {
     pub fn audit_append(
         &mut self,
         tenant: &str,
-        key: &hmac::Key,
+        key: &audit::AuditKey,
         event: &str,
         body: Map<String, Value>,
     ) -> Result<(), LedgerError> {

@@ -21,6 +21,7 @@
 
 mod append;
 mod audit;
+mod outputs;
 mod own;
 mod schema;
 
@@ -32,7 +33,7 @@ use std::time::Duration;
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
-use super::{step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError};
+use super::{step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Rewrite, StoredOutput};
 use schema::{row_state, COLUMNS};
 
 /// The PostgreSQL ledger of one daemon.
@@ -217,6 +218,22 @@ fn place(config: &Config) -> String {
 }
 
 impl Ledger for PostgresLedger {
+    fn outputs(&mut self, tenant: &str) -> Result<Vec<StoredOutput>, LedgerError> {
+        self.with(|_, client| outputs::outputs(client, tenant))
+    }
+
+    fn begin_rewrite(&mut self, tenant: &str, rewrite: &Rewrite) -> Result<(), LedgerError> {
+        self.with(|_, client| outputs::begin_rewrite(client, tenant, rewrite))
+    }
+
+    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError> {
+        self.with(|_, client| outputs::end_rewrite(client, tenant, path, sha256))
+    }
+
+    fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError> {
+        self.with(|_, client| outputs::forget_tenant(client, tenant))
+    }
+
     fn append(&mut self, entry: &Entry) -> Result<(), LedgerError> {
         match entry {
             Entry::Claimed { .. } => {

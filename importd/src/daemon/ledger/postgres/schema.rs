@@ -68,6 +68,35 @@ const MIGRATIONS: &[&str] = &[
      -- One record per import and event, whatever the daemons do.
      CREATE UNIQUE INDEX audit_records_import ON audit_records (tenant, import_id, event) WHERE import_id IS NOT NULL;
      CREATE TABLE audit_heads (tenant text PRIMARY KEY, seq bigint NOT NULL, mac bytea NOT NULL);",
+    // 2: every committed output as storage should hold it (`verify`), and rewrites of them
+    // (`subject erase`); filled from the committed steps already recorded.
+    "CREATE TABLE outputs (
+        path text PRIMARY KEY,
+        tenant text NOT NULL,
+        dataset text NOT NULL,
+        import_id text NOT NULL,
+        sha256 text NOT NULL,
+        pending text
+     );
+     CREATE INDEX outputs_tenant ON outputs (tenant);
+     CREATE TABLE rewrites (
+        seq bigserial PRIMARY KEY,
+        tenant text NOT NULL,
+        path text NOT NULL,
+        before text NOT NULL,
+        after text NOT NULL,
+        rows_removed bigint NOT NULL,
+        cause text NOT NULL,
+        begun_at timestamptz NOT NULL DEFAULT now(),
+        ended_sha256 text,
+        ended_at timestamptz
+     );
+     INSERT INTO outputs (path, tenant, dataset, import_id, sha256)
+        SELECT s.entry::jsonb ->> 'output', i.tenant, i.dataset, s.import_id,
+               s.entry::jsonb -> 'audit' -> 'outputs' -> 0 ->> 'sha256'
+        FROM steps s JOIN imports i ON i.id = s.import_id
+        WHERE s.ev = 'committed' AND s.entry::jsonb -> 'audit' -> 'outputs' -> 0 ->> 'sha256' IS NOT NULL
+        ON CONFLICT DO NOTHING;",
 ];
 
 /// The advisory lock that serializes migrations across daemons ("importd" in ASCII).
