@@ -62,9 +62,13 @@ pub enum AuditCommand {
 
 #[derive(Debug, Args)]
 pub struct RevealArgs {
-    /// The tenant's key file.
+    /// The tenant's key file, or its key ring folder (`key_dir`).
     #[arg(long, short = 'k')]
     pub key_file: PathBuf,
+    /// With a key ring: the key the value was encrypted under (an output's `importd.key_id`).
+    /// Needed when the ring holds more than one key.
+    #[arg(long)]
+    pub key_id: Option<String>,
     /// The rule file that encrypted the column.
     #[arg(long, short = 'r')]
     pub rules: PathBuf,
@@ -248,5 +252,33 @@ pub enum KeysCommand {
         /// Where to write the key.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Start a key ring folder (for `key_dir`): one active key, fresh or taken from a key file.
+    Ring {
+        /// The folder to create.
+        #[arg(long)]
+        dir: PathBuf,
+        /// A tenant's existing key file, to keep using it as the ring's first key.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Add a new active key to a tenant's ring; the previous one is retired (kept for
+    /// `reveal`, `subject` and audit verification, never used to write again).
+    Rotate {
+        /// The daemon's configuration file.
+        #[arg(long, short = 'c', default_value = "importd.toml")]
+        config: PathBuf,
+        /// The tenant whose key to rotate.
+        #[arg(long, short = 't')]
+        tenant: String,
+    },
+    /// List a tenant's keys: id, created, active or retired.
+    List {
+        /// The daemon's configuration file.
+        #[arg(long, short = 'c', default_value = "importd.toml")]
+        config: PathBuf,
+        /// The tenant whose keys to list.
+        #[arg(long, short = 't')]
+        tenant: String,
     },
 }

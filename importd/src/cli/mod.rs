@@ -33,5 +33,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),
+        Command::Keys(KeysCommand::Ring { dir, from }) => keys::new_ring(dir, from.as_deref()),
+        Command::Keys(KeysCommand::Rotate { config, tenant }) => keys::rotate(config, tenant),
+        Command::Keys(KeysCommand::List { config, tenant }) => keys::list(config, tenant),
     }
 }

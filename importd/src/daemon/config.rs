@@ -345,7 +345,18 @@ impl Tenant {
         if stamp.is_none() || stamp == current.stamp {
             return Ok(None);
         }
-        let fresh = LoadedRing::new(KeyRing::load(&current.ring.source)?);
+        let fresh = match KeyRing::load(&current.ring.source) {
+            Ok(ring) => LoadedRing::new(ring),
+            Err(e) => {
+                // Refused once per version: the ring in force stays until the file changes.
+                let kept = LoadedRing { ring: current.ring.clone(), stamp };
+                match self.ring.write() {
+                    Ok(mut w) => *w = kept,
+                    Err(poisoned) => *poisoned.into_inner() = kept,
+                }
+                return Err(e);
+            }
+        };
         let before = current.ring.active().id().to_string();
         let after = fresh.ring.active().id().to_string();
         match self.ring.write() {

@@ -208,6 +208,11 @@ pub fn write_manifest(dir: &Path, manifest: &RingManifest) -> std::io::Result<()
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, dir.join(RING_FILE))?;
+    sync_dir(dir)
+}
+
+/// Fsyncs a folder, so the names in it are durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 

@@ -120,6 +120,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 d.metrics.rescans.fetch_add(1, Ordering::Relaxed);
             }
             let scan = tokio::task::block_in_place(|| {
+                reload_rings(&d);
                 reload_rules(&d, &mut refused_rules);
                 scanner.scan(&d.settings, &d.metrics)
             });
@@ -349,6 +350,23 @@ fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
                     let headlines: Vec<&str> = text.lines().filter(|l| l.contains("error:")).collect();
                     tracing::error!(tenant = %tenant.id, dataset = %ds.id, file = %ds.rules_path.display(), problems = %headlines.join(" | "), "the changed rule file has errors and is refused; the previous rules stay in force");
                 }
+            }
+        }
+    }
+}
+
+/// Re-reads key rings whose `ring.json` changed (`keys rotate`): new imports use the new
+/// active key, and the audit chain goes on under it. A ring that no longer loads is refused
+/// (once per version) and the one in force stays.
+fn reload_rings(d: &Daemon) {
+    for tenant in d.settings.tenants.values() {
+        match tenant.refresh_ring() {
+            Ok(None) => {}
+            Ok(Some((before, after))) => {
+                tracing::info!(tenant = %tenant.id, key_id = %after, previous_key_id = %before, "the key ring changed; new imports use the new active key");
+            }
+            Err(e) => {
+                tracing::error!(tenant = %tenant.id, problem = %e, "the changed key ring cannot be used and is refused; the keys in force stay");
             }
         }
     }
