@@ -472,6 +472,21 @@ fn keep_input_days_archives_the_input_instead_of_deleting_it() {
 }
 
 #[test]
+fn keep_quarantine_days_removes_quarantined_originals_past_their_retention_and_keeps_younger_ones() {
+    let site = Site::new("keep_quarantine_days = 0\n[limits]\nmax_rows = 2");
+    site.drop_file("acme", "old.csv", &orders_csv("acme-old", 5));
+    assert_eq!(site.run_once().status.code(), Some(1), "quarantined");
+    assert_eq!(site.reasons("acme").len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The next start prunes what is older than 0 days; a file quarantined in the same run is
+    // younger than a second and stays until the next prune.
+    site.drop_file("globex", "new.csv", &orders_csv("globex-new", 5));
+    site.run_once();
+    assert!(site.files("state/quarantine/acme").is_empty(), "{:?}", site.files("state/quarantine/acme"));
+    assert_eq!(site.reasons("globex").len(), 1, "the new quarantine stays");
+}
+
+#[test]
 fn files_over_the_configured_limits_are_quarantined_with_the_limit_named() {
     let site = Site::new("[limits]\nmax_file_bytes = 5000\nmax_rows = 50\nmax_field_bytes = 40\nmax_columns = 3");
     site.drop_file("acme", "big.csv", &orders_csv("acme-big", 200));

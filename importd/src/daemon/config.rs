@@ -43,6 +43,9 @@ struct ConfigFile {
     scan_interval_ms: u64,
     /// Keep disposed inputs under `<state_dir>/archive/` for this many days instead of deleting them.
     keep_input_days: Option<u32>,
+    /// Delete quarantined originals (and their reasons) this many days after quarantine;
+    /// unset keeps them until an operator removes them.
+    keep_quarantine_days: Option<u32>,
     /// Intake pauses while the storage or state filesystem has less free space than this.
     #[serde(default = "default_min_free_mb")]
     min_free_mb: u64,
@@ -242,6 +245,7 @@ pub struct Settings {
     pub workers: usize,
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub keep_input_days: Option<u32>,
+    pub keep_quarantine_days: Option<u32>,
     pub min_free_bytes: u64,
     /// Bytes of batches in flight, all imports together: see [`batch_budget`].
     pub batch_budget: u64,
@@ -540,6 +544,7 @@ impl Settings {
             workers,
             metrics_addr,
             keep_input_days: raw.keep_input_days,
+            keep_quarantine_days: raw.keep_quarantine_days,
             min_free_bytes: raw.min_free_mb.saturating_mul(1 << 20),
             batch_budget,
             shutdown_grace: Duration::from_millis(raw.shutdown_grace_ms),

@@ -212,21 +212,44 @@ fn missing<T>(r: io::Result<T>) -> io::Result<bool> {
     }
 }
 
-/// Removes archived inputs older than `keep_input_days` (judged by ctime: the rename into the
-/// archive set it; mtime is still the upload's). Folders are walked through handles.
-pub fn prune_archive(d: &Daemon) {
-    let Some(days) = d.settings.keep_input_days else { return };
-    let max_age = i64::from(days) * 86_400;
-    crate::daemon::objects::prune_object_archives(d, max_age * 1000);
+/// Retention: removes archived inputs older than `keep_input_days` and quarantined imports
+/// older than `keep_quarantine_days` (judged by ctime: the rename into the archive or the
+/// quarantine set it; mtime is still the upload's), local and object-store alike. Folders are
+/// walked through handles.
+pub fn prune_kept(d: &Daemon) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let Ok(archive) = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from)) else { return };
-    for tenant in archive.subfolders() {
-        for dataset in tenant.subfolders() {
-            for entry in dataset.entries().unwrap_or_default() {
-                #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
-                let archived = entry.stat.st_ctime as i64;
-                if !crate::store::is_dir(&entry.stat) && now.saturating_sub(archived) > max_age {
-                    let _ = dataset.remove_file(&entry.name);
+    let days = |n: Option<u32>| n.map(|n| i64::from(n) * 86_400);
+    if let Some(max_age) = days(d.settings.keep_input_days) {
+        crate::daemon::objects::prune_object_kept(d, "archive", max_age * 1000);
+        let Ok(archive) = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from)) else { return };
+        for tenant in archive.subfolders() {
+            for dataset in tenant.subfolders() {
+                for entry in dataset.entries().unwrap_or_default() {
+                    #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
+                    let archived = entry.stat.st_ctime as i64;
+                    if !crate::store::is_dir(&entry.stat) && now.saturating_sub(archived) > max_age {
+                        let _ = dataset.remove_file(&entry.name);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(max_age) = days(d.settings.keep_quarantine_days) {
+        crate::daemon::objects::prune_object_kept(d, "quarantine", max_age * 1000);
+        let Ok(quarantine) = d.state_dir().and_then(|s| s.open_dir("quarantine").map_err(io::Error::from)) else {
+            return;
+        };
+        for tenant in quarantine.subfolders() {
+            for dataset in tenant.subfolders() {
+                for entry in dataset.entries().unwrap_or_default() {
+                    #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
+                    let quarantined = entry.stat.st_ctime as i64;
+                    let Some(name) = entry.name.to_str() else { continue };
+                    if crate::store::is_dir(&entry.stat) && now.saturating_sub(quarantined) > max_age {
+                        if let Err(e) = crate::store::tree::remove_tree(&dataset, name) {
+                            tracing::warn!(error = %e.kind(), "a quarantined import past keep_quarantine_days could not be removed");
+                        }
+                    }
                 }
             }
         }

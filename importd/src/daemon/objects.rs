@@ -192,16 +192,17 @@ pub fn quarantine_object(
     remove_spool(d, id)
 }
 
-/// Removes archived inputs older than `keep_input_days` from every object-store drop prefix.
-pub fn prune_object_archives(d: &Daemon, max_age_ms: i64) {
+/// Removes archived inputs (`kind` "archive") or quarantined objects ("quarantine") older
+/// than `max_age_ms` from every object-store drop prefix.
+pub fn prune_object_kept(d: &Daemon, kind: &str, max_age_ms: i64) {
     let now = chrono::Utc::now().timestamp_millis();
     for tenant in d.settings.tenants.values() {
         let Some(store) = &tenant.places.drop_store else { continue };
         for ds in tenant.datasets.keys() {
-            let folder = format!("{}/{ds}/{KEPT}/archive", tenant.id);
-            for entry in store.list(&folder).unwrap_or_default() {
+            let folder = format!("{}/{ds}/{KEPT}/{kind}", tenant.id);
+            for (key, entry) in store.list_all(&folder).unwrap_or_default() {
                 if now.saturating_sub(entry.last_modified_ms) > max_age_ms {
-                    let _ = store.delete(&format!("{folder}/{}", entry.name));
+                    let _ = store.delete(&key);
                 }
             }
         }

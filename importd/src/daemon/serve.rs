@@ -91,7 +91,8 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     let mut settling = usize::MAX; // unknown until the first scan
     let mut next_scan = now;
     let mut last_scan = now;
-    let mut last_prune = now;
+    // Retention runs at the first scan, then hourly.
+    let mut last_prune: Option<Instant> = None;
     let mut stopping: Option<tokio::time::Instant> = None;
     let mut paused = false;
     let mut disk_paused = false;
@@ -178,9 +179,9 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
             paused = disk_paused || (shared && !d.metrics.ledger_up.load(Ordering::Relaxed));
             d.metrics.ready.store(!paused, Ordering::Relaxed);
-            if now.duration_since(last_prune) > Duration::from_secs(3600) {
-                last_prune = now;
-                tokio::task::block_in_place(|| crate::daemon::dispose::prune_archive(&d));
+            if last_prune.is_none_or(|t| now.duration_since(t) > Duration::from_secs(3600)) {
+                last_prune = Some(now);
+                tokio::task::block_in_place(|| crate::daemon::dispose::prune_kept(&d));
             }
         }
         if stopping.is_none() && d.fatal_problem().is_some() {

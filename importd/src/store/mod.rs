@@ -6,5 +6,6 @@
 
 pub mod local;
 pub mod s3;
+pub mod tree;
 
 pub use local::{is_dir, stamp, sync_failure, Dir, DirError, Refusal, Stamp};
