@@ -37,7 +37,7 @@ fn footer(path: &Path, key: &str) -> Option<String> {
 }
 
 /// A site whose tenant `acme` uses a key ring started from its key file.
-fn ring_site() -> Site {
+pub fn ring_site() -> Site {
     let site = Site::new("");
     let out = site.run(&["keys", "ring", "--dir", "keys/acme-ring", "--from", "keys/acme.key"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -17,7 +17,8 @@ mod formats;
 mod header; // a header row that is really data is quarantined; no value leaks into logs, reasons, ledger, audit or metrics // Excel CSV without [input], JSON Lines, gzip, every output format read back, DuckDB, bombs
 mod isolation; // symlinked tenant and dataset folders, a folder swapped between scan and claim: refused
 mod keys; // key rings: rotate, imports under the active key, earlier outputs and the audit chain across generations
-mod object_store; // the S3 layer against moto: listings, ETag-pinned downloads, multipart uploads, refused keys, timeouts
+mod object_store;
+mod offboard; // tenant offboard: every file and key of one tenant gone, the other's byte for byte, backups unlinkable // the S3 layer against moto: listings, ETag-pinned downloads, multipart uploads, refused keys, timeouts
 mod postgres_ledger; // the shared PostgreSQL ledger: claim races, lease takeover and fencing, restarts, audit chain
 mod reference; // output equals the independent Python implementation of the spec
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass

@@ -32,6 +32,30 @@ pub enum Command {
     /// Work with the tenants' audit logs.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Tenants' lifecycle.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Crypto-shredding: delete every file of the tenant (storage, quarantine, archive, drop
+    /// folders), write a final audit record, forget it in the ledger and destroy every key of
+    /// its ring; prints a deletion report and keeps the audit chain beside it.
+    Offboard {
+        /// The daemon's configuration file (it must still name the tenant).
+        #[arg(long, short = 'c', default_value = "importd.toml")]
+        config: PathBuf,
+        /// The tenant to offboard.
+        #[arg(long, short = 't')]
+        tenant: String,
+        /// The tenant's name again: offboarding cannot be undone.
+        #[arg(long)]
+        confirm: Option<String>,
+        /// Where to write report.json and the audit chain (default ./offboard-<tenant>/).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

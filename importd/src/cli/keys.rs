@@ -66,6 +66,13 @@ pub fn new_ring(dir: &Path, from: Option<&Path>) -> Result<(), Failure> {
         key.key_id(),
         dir.display()
     );
+    if let Some(path) = from {
+        println!(
+            "the ring holds a copy of {}: once the tenant uses key_dir, destroy that file (and its backups), or \
+             offboarding cannot destroy every copy of the key",
+            path.display()
+        );
+    }
     Ok(())
 }
 

@@ -7,13 +7,14 @@ pub mod args;
 pub mod audit;
 pub mod demo;
 pub mod keys;
+pub mod offboard;
 pub mod preview;
 pub mod reveal;
 pub mod rules;
 pub mod serve;
 
 use crate::exit::Failure;
-use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand};
+use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand, TenantCommand};
 
 /// Runs the parsed command.
 pub fn run(cli: &Cli) -> Result<(), Failure> {
@@ -33,6 +34,9 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),
+        Command::Tenant(TenantCommand::Offboard { config, tenant, confirm, report }) => {
+            offboard::offboard(config, tenant, confirm.as_deref(), report.as_deref())
+        }
         Command::Keys(KeysCommand::Ring { dir, from }) => keys::new_ring(dir, from.as_deref()),
         Command::Keys(KeysCommand::Rotate { config, tenant }) => keys::rotate(config, tenant),
         Command::Keys(KeysCommand::List { config, tenant }) => keys::list(config, tenant),

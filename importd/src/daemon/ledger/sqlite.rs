@@ -429,6 +429,10 @@ impl Ledger for SqliteLedger {
 
     fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError> {
         self.writable()?;
+        // Deleted rows are overwritten, the file is rebuilt (VACUUM: free space in pages
+        // still holds earlier versions of updated rows) and the WAL emptied: nothing of the
+        // tenant stays in the file.
+        self.conn.pragma_update(None, "secure_delete", "ON").map_err(classify)?;
         let tx = self.conn.transaction().map_err(classify)?;
         let mut n = 0;
         for sql in [
@@ -441,7 +445,10 @@ impl Ledger for SqliteLedger {
             n += tx.execute(sql, [tenant]).map_err(classify)? as u64;
         }
         let result = tx.commit().map_err(classify);
-        self.note(result).map(|()| n)
+        self.note(result)?;
+        self.conn.execute_batch("VACUUM").map_err(classify)?;
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(classify)?;
+        Ok(n)
     }
 }
 
