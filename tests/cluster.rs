@@ -391,6 +391,30 @@ fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_
         let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", t]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
+
+    // Offboarding acme deletes its objects in both prefixes (inputs waiting, archive and
+    // quarantine copies, outputs); globex's stay, each with its ETag.
+    let objects = |dir: &ObjectDir| -> Vec<(String, String)> {
+        dir.list_all("").expect("list").into_iter().map(|(k, e)| (k, e.etag)).collect()
+    };
+    let globex = |all: Vec<(String, String)>| -> Vec<(String, String)> {
+        all.into_iter().filter(|(k, _)| k.starts_with("globex/")).collect()
+    };
+    let (drop_before, storage_before) = (globex(objects(&drop)), globex(objects(&storage)));
+    assert!(!drop_before.is_empty() && !storage_before.is_empty());
+    let out = Command::new(importd_path())
+        .args(["tenant", "offboard", "-c", "importd.toml", "-t", "acme", "--confirm", "acme", "--report", "gone"])
+        .envs(s3.env())
+        .current_dir(site.dir.path())
+        .output()
+        .expect("offboard");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for dir in [&drop, &storage] {
+        let left: Vec<String> = objects(dir).into_iter().map(|(k, _)| k).filter(|k| k.starts_with("acme/")).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    assert_eq!(globex(objects(&drop)), drop_before);
+    assert_eq!(globex(objects(&storage)), storage_before);
 }
 
 #[test]

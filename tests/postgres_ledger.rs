@@ -535,3 +535,60 @@ fn a_stale_daemon_cannot_add_records_to_an_import_another_daemon_finished() {
     assert!(new.audit_append("acme", &audit_key(), "import_started", of(&other)).is_err());
     assert_eq!(new.audit_len("acme").unwrap(), 2);
 }
+
+#[test]
+#[ignore = "needs PostgreSQL (.ci/run installs it)"]
+fn committed_outputs_rewrites_and_a_forgotten_tenant_on_the_shared_ledger() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = pg.url("outputs");
+    let mut a = ledger(&url, "a", LONG);
+    let (id, claim) = claimed("acme/orders/x.csv", "\"e1\"");
+    let path = format!("acme/orders/date=2026-12-02/{id}.parquet");
+    let audit = json!({ "outputs": [{ "path": path, "sha256": "s1" }] });
+    a.append(&claim).expect("claim");
+    a.append(&started(&id, "h1")).expect("started");
+    let publish = Entry::Publishing {
+        id: id.clone(),
+        output: path.clone(),
+        output_sha256: "s1".into(),
+        audit: audit.clone(),
+        reimport: false,
+    };
+    a.append(&publish).expect("publishing");
+    a.append(&Entry::Committed { id: id.clone(), sha256: "h1".into(), output: path.clone(), audit })
+        .expect("committed");
+    let outs = a.outputs("acme").expect("outputs");
+    assert_eq!(outs.len(), 1);
+    assert_eq!(
+        (outs[0].path.as_str(), outs[0].sha256.as_str(), outs[0].pending.as_deref()),
+        (path.as_str(), "s1", None)
+    );
+
+    // A rewrite from another process: pending until ended; a second one meanwhile is Busy.
+    let mut b = ledger(&url, "b", LONG);
+    let rw = importd::daemon::ledger::Rewrite {
+        path: path.clone(),
+        before: "s1".into(),
+        after: "s2".into(),
+        rows_removed: 1,
+        cause: "subject_erase".into(),
+    };
+    b.begin_rewrite("acme", &rw).expect("begin");
+    assert!(matches!(a.begin_rewrite("acme", &rw), Err(LedgerError::Busy)));
+    assert_eq!(a.outputs("acme").expect("outputs")[0].pending.as_deref(), Some("s2"));
+    b.end_rewrite("acme", &path, "s2").expect("end");
+    assert_eq!(a.outputs("acme").expect("outputs")[0].sha256, "s2");
+
+    // Forgetting acme removes its rows and its audit chain; another tenant's chain stays.
+    a.audit_append("acme", &audit_key(), "committed", body(&[("import_id", json!(id.as_str()))])).expect("audit");
+    a.audit_append("globex", &audit_key(), "daemon_started", Map::new()).expect("audit");
+    assert!(a.forget_tenant("acme").expect("forget") >= 5);
+    assert!(a.outputs("acme").expect("outputs").is_empty());
+    assert!(a.get(&id).expect("get").is_none());
+    assert!(a.audit_lines("acme").expect("lines").is_empty());
+    let globex = a.audit_lines("globex").expect("lines");
+    assert_eq!(
+        verify_lines(globex.into_iter().map(Ok), &[audit_key()]).expect("verify"),
+        Verdict::Intact { records: 1 }
+    );
+}
