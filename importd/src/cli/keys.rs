@@ -91,6 +91,13 @@ pub fn rotate(config: &Path, tenant: &str) -> Result<(), Failure> {
             ring.source.path().display()
         )));
     };
+    // One rotation at a time: two at once would each write a ring without the other's key.
+    let lock_path = dir.join(".rotate.lock");
+    let lock = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
+        Failure::runtime(format!("error: {}: cannot open the lock file ({})", lock_path.display(), e.kind()))
+    })?;
+    lock.lock()
+        .map_err(|e| Failure::runtime(format!("error: {}: cannot lock it ({})", lock_path.display(), e.kind())))?;
     let mut manifest = read_manifest(dir).map_err(|e| Failure::runtime(format!("error: {e}")))?;
     let key = MasterKey::generate().map_err(|e| Failure::runtime(format!("error: {e}")))?;
     let entry = add_key(dir, &key)?;

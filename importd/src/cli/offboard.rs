@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::cli::keys::configured;
 use crate::daemon::config::{Settings, Tenant};
-use crate::daemon::keyring::{sync_dir, KeySource, RING_FILE};
+use crate::daemon::keyring::{sync_dir, KeySource};
 use crate::daemon::places::{LedgerKind, Place};
 use crate::daemon::records::Records;
 use crate::exit::Failure;
@@ -64,7 +64,11 @@ pub fn offboard(config: &Path, tenant: &str, confirm: Option<&str>, report_dir: 
     body.insert("keys_destroyed".into(), json!(key_ids));
     records.audit(t, "tenant_offboarded", body)?;
     let chain = records.audit_lines(t)?;
-    let audit_copy = report_dir.join("audit.jsonl");
+    // A run cut short and run again finds the first copy there: it is never overwritten.
+    let audit_copy = (1..)
+        .map(|n| report_dir.join(if n == 1 { "audit.jsonl".to_string() } else { format!("audit.{n}.jsonl") }))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| report_dir.join("audit.jsonl"));
     write_file(&audit_copy, &chain.join(&b'\n')).map_err(|e| {
         Failure::runtime(format!("error: {}: cannot write the audit chain ({})", audit_copy.display(), e.kind()))
     })?;
@@ -95,7 +99,7 @@ pub fn offboard(config: &Path, tenant: &str, confirm: Option<&str>, report_dir: 
         "ledger_rows_deleted": rows,
         "keys_destroyed": key_ids,
         "audit_records": chain.len(),
-        "audit_chain": "audit.jsonl",
+        "audit_chain": audit_copy.file_name().map(|n| n.to_string_lossy().into_owned()),
     });
     let report_file = report_dir.join("report.json");
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
@@ -192,14 +196,26 @@ fn destroy_keys(source: &KeySource) -> Result<(), Failure> {
     match source {
         KeySource::File(path) => shred(path).map_err(|e| fail(path, e)),
         KeySource::Dir(dir) => {
-            let manifest =
-                crate::daemon::keyring::read_manifest(dir).map_err(|e| Failure::runtime(format!("error: {e}")))?;
-            for k in &manifest.keys {
-                let path = dir.join(&k.file);
-                shred(&path).map_err(|e| fail(&path, e))?;
+            // Every file of the ring folder: the keys it lists, ring.json, and anything else
+            // (a leftover temporary, a key a crashed rotation wrote but never listed).
+            let entries = match std::fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(fail(dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| fail(dir, e))?;
+                let path = entry.path();
+                let kind = entry.file_type().map_err(|e| fail(&path, e))?;
+                if kind.is_file() {
+                    shred(&path).map_err(|e| fail(&path, e))?;
+                } else {
+                    // A link or a folder is removed, never followed.
+                    let removed =
+                        if kind.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                    removed.map_err(|e| fail(&path, e))?;
+                }
             }
-            let ring = dir.join(RING_FILE);
-            shred(&ring).map_err(|e| fail(&ring, e))?;
             std::fs::remove_dir(dir).map_err(|e| fail(dir, e))?;
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
                 sync_dir(parent).map_err(|e| fail(parent, e))?;
