@@ -178,3 +178,29 @@ fn reveal_picks_the_key_a_value_was_encrypted_under_from_the_ring() {
     assert_eq!(r.status.code(), Some(2));
     assert!(stderr(&r).contains("--key-id"), "{}", stderr(&r));
 }
+
+#[test]
+fn a_rotation_killed_after_the_ring_is_written_is_still_in_the_audit_chain() {
+    use std::os::unix::process::ExitStatusExt;
+    let site = ring_site();
+    let out = Command::new(crate::support::importd_path())
+        .args(["keys", "rotate", "--config", "importd.toml", "--tenant", "acme"])
+        .env("FAILPOINTS", "keys.after_ring_written=return")
+        .current_dir(site.dir.path())
+        .output()
+        .expect("rotate");
+    assert_eq!(out.status.signal(), Some(6), "the crash point was reached: {}", stderr(&out));
+    let ring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.path("keys/acme-ring/ring.json")).expect("ring")).expect("json");
+    let active = ring["keys"][1]["id"].as_str().expect("the new key is active").to_string();
+    let audit = std::fs::read_to_string(site.path("state/audit/acme.jsonl")).expect("audit");
+    let started: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .filter(|r| r["event"] == "key_rotation_started")
+        .collect();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["key_id"].as_str(), Some(active.as_str()), "the intent names the key now active");
+    let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+
 use crate::keys::ring_site;
 use crate::site::{files_under, orders_csv, Site};
-use crate::support::{stderr, stdout};
+use crate::support::{importd_path, stderr, stdout};
 
 /// Every file below the site whose path mentions no `acme`, with its bytes.
 fn everything_but_acme(site: &Site) -> BTreeMap<String, Vec<u8>> {
@@ -122,4 +125,105 @@ fn offboarding_deletes_every_file_and_key_of_the_tenant_and_leaves_the_other_byt
     assert!(site.run_once().status.success(), "{}", site.logs());
     assert!(site.run(&["audit", "verify", "-c", "importd.toml", "-t", "globex"]).status.success());
     assert!(!Path::new(&site.path("drop/acme")).exists());
+}
+
+/// A site where acme has outputs under two keys, an archived input, a quarantined one and a
+/// file still waiting; returns how many of acme's data files there are.
+fn acme_with_data() -> (Site, usize) {
+    let site = acme_site();
+    site.drop_file("acme", "one.csv", &orders_csv("acme-one", 5));
+    site.drop_file("acme", "big.csv", &orders_csv("acme-big", 80));
+    assert_eq!(site.run_once().status.code(), Some(1));
+    assert!(site.run(&["keys", "rotate", "--config", "importd.toml", "--tenant", "acme"]).status.success());
+    site.drop_file("acme", "two.csv", &orders_csv("acme-two", 5));
+    assert!(site.run_once().status.success(), "{}", site.logs());
+    site.drop_file("acme", "waiting.csv", &orders_csv("acme-waiting", 5));
+    let count = ["storage/acme", "state/archive/acme", "state/quarantine/acme", "drop/acme"]
+        .iter()
+        .map(|d| files_under(&site.path(d)).len())
+        .sum();
+    (site, count)
+}
+
+fn offboard(site: &Site, failpoints: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(importd_path());
+    cmd.args(["tenant", "offboard", "-c", "importd.toml", "-t", "acme", "--confirm", "acme", "--report", "gone"]);
+    if let Some(f) = failpoints {
+        cmd.env("FAILPOINTS", f);
+    }
+    cmd.current_dir(site.dir.path()).output().expect("offboard")
+}
+
+/// Nothing of acme is left but its rule file and the key file its ring was started from.
+fn assert_acme_gone(site: &Site) {
+    let left: Vec<String> = files_under(site.dir.path())
+        .into_iter()
+        .map(|p| p.strip_prefix(site.dir.path()).expect("below").to_string_lossy().into_owned())
+        .filter(|rel| rel.contains("acme") && !rel.starts_with("gone/") && !rel.starts_with("logs/"))
+        .collect();
+    assert_eq!(left, vec!["keys/acme.key".to_string(), "rules/acme.toml".to_string()]);
+}
+
+#[test]
+fn an_offboarding_killed_at_every_step_finishes_when_run_again_and_reports_everything() {
+    for point in ["offboard.after_data", "offboard.after_audit", "offboard.after_forget", "offboard.after_one_key"] {
+        let (site, files) = acme_with_data();
+        let out = offboard(&site, Some(&format!("{point}=return")));
+        assert_eq!(out.status.signal(), Some(6), "{point} was never reached: {}", stderr(&out));
+        let out = offboard(&site, None);
+        assert!(out.status.success(), "{point}: the run after the crash: {}", stderr(&out));
+        assert_acme_gone(&site);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(site.path("gone/report.json")).expect("report")).expect("json");
+        assert_eq!(report["files_deleted"].as_u64(), Some(files as u64), "{point}: {report}");
+        assert_eq!(report["keys_destroyed"].as_array().map(Vec::len), Some(2), "{point}: {report}");
+        let chain = std::fs::read_to_string(site.path("gone/audit.jsonl")).expect("chain");
+        assert!(chain.contains("\"tenant_offboarded\""), "{point}");
+    }
+}
+
+#[test]
+fn a_ring_folder_holding_another_tenants_key_is_never_emptied_and_nothing_is_deleted() {
+    let (site, _) = acme_with_data();
+    std::fs::copy(site.path("keys/globex.key"), site.path("keys/acme-ring/globex.key")).expect("copy");
+    let out = offboard(&site, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("globex.key") && stderr(&out).contains("refuses"), "{}", stderr(&out));
+    assert_eq!(site.outputs("acme").len(), 2, "nothing deleted");
+    assert!(site.path("keys/acme-ring/globex.key").exists());
+
+    // Nor can a ring be started in a folder that holds other files, or two tenants share keys.
+    let out = site.run(&["keys", "ring", "--dir", "keys", "--from", "keys/acme.key"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
+    let cfg = std::fs::read_to_string(site.path("importd.toml")).expect("config");
+    site.write(
+        "importd.toml",
+        cfg.replace("key_file = \"keys/globex.key\"", "key_file = \"keys/acme-ring/globex.key\""),
+    );
+    let out = site.run_once();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("share keys"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_symlinked_ring_folder_is_refused_at_start() {
+    let site = ring_site();
+    std::fs::rename(site.path("keys/acme-ring"), site.path("keys/real")).expect("move");
+    std::os::unix::fs::symlink(site.path("keys/real"), site.path("keys/acme-ring")).expect("link");
+    let out = site.run_once();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_drop_folder_with_a_name_that_is_not_utf8_does_not_stop_offboarding() {
+    use std::os::unix::ffi::OsStrExt;
+    let (site, _) = acme_with_data();
+    let odd = site.drop_dir("acme").join(std::ffi::OsStr::from_bytes(b"bad\xff"));
+    std::fs::create_dir_all(&odd).expect("mkdir");
+    std::fs::write(odd.join("x.csv"), b"id\n1\n").expect("write");
+    let out = offboard(&site, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_acme_gone(&site);
 }

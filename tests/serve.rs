@@ -487,6 +487,16 @@ fn keep_quarantine_days_removes_quarantined_originals_past_their_retention_and_k
 }
 
 #[test]
+fn quarantine_retention_runs_when_no_input_was_ever_archived() {
+    let site = Site::new("keep_input_days = 7\nkeep_quarantine_days = 0\n[limits]\nmax_rows = 2");
+    site.drop_file("acme", "old.csv", &orders_csv("acme-old", 5));
+    assert_eq!(site.run_once().status.code(), Some(1), "quarantined");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    site.run_once();
+    assert!(site.files("state/quarantine/acme").is_empty(), "{:?}", site.files("state/quarantine/acme"));
+}
+
+#[test]
 fn files_over_the_configured_limits_are_quarantined_with_the_limit_named() {
     let site = Site::new("[limits]\nmax_file_bytes = 5000\nmax_rows = 50\nmax_field_bytes = 40\nmax_columns = 3");
     site.drop_file("acme", "big.csv", &orders_csv("acme-big", 200));

@@ -55,6 +55,13 @@ pub fn new_ring(dir: &Path, from: Option<&Path>) -> Result<(), Failure> {
     if dir.join(RING_FILE).exists() {
         return Err(Failure::runtime(format!("error: {}: a key ring is already there", dir.display())));
     }
+    // A ring folder holds only its own keys: offboarding destroys everything in it.
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Failure::runtime(format!(
+            "error: {}: the folder is not empty; a key ring needs a folder of its own",
+            dir.display()
+        )));
+    }
     create_private_dir(dir)?;
     let entry = add_key(dir, &key)?;
     let manifest = RingManifest { version: 1, keys: vec![entry] };
@@ -100,6 +107,14 @@ pub fn rotate(config: &Path, tenant: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::runtime(format!("error: {}: cannot lock it ({})", lock_path.display(), e.kind())))?;
     let mut manifest = read_manifest(dir).map_err(|e| Failure::runtime(format!("error: {e}")))?;
     let key = MasterKey::generate().map_err(|e| Failure::runtime(format!("error: {e}")))?;
+    // The intent first, under the key in force: a rotation that is cut short (or whose
+    // records cannot be written afterwards) is still in the chain, naming the new key.
+    let mut records = Records::open(&settings, "keys-rotate")?;
+    let mut body = Map::new();
+    body.insert("key_id".into(), json!(key.key_id()));
+    body.insert("previous".into(), json!(ring.active().id()));
+    records.audit(t, "key_rotation_started", body)?;
+    crash_point!("keys.after_rotation_started");
     let entry = add_key(dir, &key)?;
     let now = entry.created.clone();
     let previous: Vec<String> = manifest
@@ -115,8 +130,8 @@ pub fn rotate(config: &Path, tenant: &str) -> Result<(), Failure> {
     manifest.keys.push(entry);
     write_manifest(dir, &manifest)
         .map_err(|e| Failure::runtime(format!("error: {}: writing the ring failed ({})", dir.display(), e.kind())))?;
+    crash_point!("keys.after_ring_written");
     t.refresh_ring().map_err(|e| Failure::runtime(format!("error: {e}")))?;
-    let mut records = Records::open(&settings, "keys-rotate")?;
     let mut body = Map::new();
     body.insert("key_id".into(), json!(key.key_id()));
     body.insert("previous".into(), json!(previous));

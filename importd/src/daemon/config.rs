@@ -303,6 +303,31 @@ impl FileStamp {
     }
 }
 
+/// Refuses a key file or ring folder that two tenants share, or one inside another tenant's
+/// ring folder: keys never mix, and offboarding one tenant destroys only its own keys.
+fn keys_apart(tenants: &BTreeMap<TenantId, Tenant>) -> Result<(), String> {
+    let places: Vec<(&str, PathBuf, bool)> = tenants
+        .values()
+        .map(|t| {
+            let ring = t.ring();
+            let path = std::fs::canonicalize(ring.source.path()).unwrap_or_else(|_| ring.source.path().to_path_buf());
+            (t.id.as_str(), path, matches!(ring.source, KeySource::Dir(_)))
+        })
+        .collect();
+    for (i, (a, pa, a_dir)) in places.iter().enumerate() {
+        for (b, pb, b_dir) in &places[i + 1..] {
+            if pa == pb || (*a_dir && pb.starts_with(pa)) || (*b_dir && pa.starts_with(pb)) {
+                return Err(format!(
+                    "tenants `{a}` and `{b}` share keys ({} and {}); each tenant needs its own",
+                    pa.display(),
+                    pb.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The key ring in force and the stamp of the file it was read from.
 #[derive(Debug, Clone)]
 pub struct LoadedRing {
@@ -311,8 +336,11 @@ pub struct LoadedRing {
 }
 
 impl LoadedRing {
-    pub fn new(ring: KeyRing) -> LoadedRing {
-        LoadedRing { stamp: ring_stamp(&ring.source), ring: Arc::new(ring) }
+    /// Reads the ring, stamped with `ring.json` as it was before the read: a rotation landing
+    /// during the read changes the stamp again, so it is read once more.
+    pub fn load(source: &KeySource) -> Result<LoadedRing, String> {
+        let stamp = ring_stamp(source);
+        Ok(LoadedRing { ring: Arc::new(KeyRing::load(source)?), stamp })
     }
 }
 
@@ -349,8 +377,8 @@ impl Tenant {
         if stamp.is_none() || stamp == current.stamp {
             return Ok(None);
         }
-        let fresh = match KeyRing::load(&current.ring.source) {
-            Ok(ring) => LoadedRing::new(ring),
+        let fresh = match LoadedRing::load(&current.ring.source) {
+            Ok(ring) => ring,
             Err(e) => {
                 // Refused once per version: the ring in force stays until the file changes.
                 let kept = LoadedRing { ring: current.ring.clone(), stamp };
@@ -445,7 +473,7 @@ impl Settings {
                 (None, Some(d)) => KeySource::Dir(abs(d)),
                 _ => return Err(cfg_err(format!("tenant `{name}` needs exactly one of key_file and key_dir"))),
             };
-            let ring = KeyRing::load(&source).map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
+            let ring = LoadedRing::load(&source).map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             if t.datasets.is_empty() {
                 return Err(cfg_err(format!("tenant `{name}` has no [tenants.{name}.datasets.<name>]")));
             }
@@ -492,8 +520,9 @@ impl Settings {
             )
             .map_err(|e| cfg_err(format!("tenant `{name}`: {e}")))?;
             let id = TenantId(name);
-            tenants.insert(id.clone(), Tenant { id, ring: RwLock::new(LoadedRing::new(ring)), places, datasets });
+            tenants.insert(id.clone(), Tenant { id, ring: RwLock::new(ring), places, datasets });
         }
+        keys_apart(&tenants).map_err(cfg_err)?;
         let apart: Vec<(&str, &TenantPlaces)> = tenants.values().map(|t: &Tenant| (t.id.as_str(), &t.places)).collect();
         check_apart(&apart).map_err(cfg_err)?;
         if matches!(ledger, LedgerKind::Postgres(_)) {

@@ -221,8 +221,8 @@ pub fn prune_kept(d: &Daemon) {
     let days = |n: Option<u32>| n.map(|n| i64::from(n) * 86_400);
     if let Some(max_age) = days(d.settings.keep_input_days) {
         crate::daemon::objects::prune_object_kept(d, "archive", max_age * 1000);
-        let Ok(archive) = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from)) else { return };
-        for tenant in archive.subfolders() {
+        let archive = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from));
+        for tenant in archive.iter().flat_map(|a| a.subfolders()) {
             for dataset in tenant.subfolders() {
                 for entry in dataset.entries().unwrap_or_default() {
                     #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
@@ -236,10 +236,8 @@ pub fn prune_kept(d: &Daemon) {
     }
     if let Some(max_age) = days(d.settings.keep_quarantine_days) {
         crate::daemon::objects::prune_object_kept(d, "quarantine", max_age * 1000);
-        let Ok(quarantine) = d.state_dir().and_then(|s| s.open_dir("quarantine").map_err(io::Error::from)) else {
-            return;
-        };
-        for tenant in quarantine.subfolders() {
+        let quarantine = d.state_dir().and_then(|s| s.open_dir("quarantine").map_err(io::Error::from));
+        for tenant in quarantine.iter().flat_map(|q| q.subfolders()) {
             for dataset in tenant.subfolders() {
                 for entry in dataset.entries().unwrap_or_default() {
                     #[allow(clippy::unnecessary_cast)] // the field type differs between architectures

@@ -118,6 +118,14 @@ impl KeyRing {
                 })
             }
             KeySource::Dir(dir) => {
+                // A ring is written by `keys rotate` and destroyed by offboarding: a link in
+                // it would make either act on a file elsewhere.
+                if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(format!(
+                        "key ring {}: it is a symbolic link; key_dir must name the folder itself",
+                        dir.display()
+                    ));
+                }
                 let manifest = read_manifest(dir)?;
                 let shown = dir.join(RING_FILE);
                 let mut keys = Vec::with_capacity(manifest.keys.len());
@@ -130,7 +138,15 @@ impl KeyRing {
                             entry.file
                         ));
                     }
-                    let key = MasterKey::load(&dir.join(&entry.file)).map_err(|e| e.to_string())?;
+                    let path = dir.join(&entry.file);
+                    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                        return Err(format!(
+                            "key ring {}: the key file `{}` is a symbolic link; a ring holds its key files itself",
+                            shown.display(),
+                            entry.file
+                        ));
+                    }
+                    let key = MasterKey::load(&path).map_err(|e| e.to_string())?;
                     if key.key_id() != entry.id {
                         return Err(format!(
                             "key ring {}: the key file `{}` does not hold key `{}` (its id is {})",
@@ -180,9 +196,20 @@ impl KeyRing {
     }
 }
 
+/// Whether `name` is a file a ring folder may hold: its manifest, the manifest's temporary,
+/// the rotation lock, or a key file named by a key id (`<16 hex digits>.key`).
+pub fn is_ring_file(name: &str) -> bool {
+    let key_named =
+        name.strip_suffix(".key").is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    key_named || matches!(name, RING_FILE | ".ring.json.tmp" | ".rotate.lock")
+}
+
 /// Reads and checks `<dir>/ring.json`.
 pub fn read_manifest(dir: &Path) -> Result<RingManifest, String> {
     let path = dir.join(RING_FILE);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!("key ring {}: it is a symbolic link", path.display()));
+    }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("key ring {}: cannot be read ({})", path.display(), e.kind()))?;
     let manifest: RingManifest = serde_json::from_str(&text).map_err(|e| {

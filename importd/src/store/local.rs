@@ -186,6 +186,18 @@ impl Dir {
         cur.ok_or(DirError::Refused(Refusal::OutsideRoot))
     }
 
+    /// Opens the subfolder `name` (one component, any bytes) without following a link or
+    /// crossing a mount.
+    pub fn open_entry_dir(&self, name: &OsStr) -> Result<Dir, DirError> {
+        one_component(name).map_err(DirError::Io)?;
+        let fd = rfs::openat(&self.fd, name, DIR_FLAGS, Mode::empty()).map_err(DirError::from_errno)?;
+        let dir = Dir::from_fd(fd).map_err(DirError::from_errno)?;
+        if dir.dev != self.dev {
+            return Err(DirError::Refused(Refusal::MountCrossing));
+        }
+        Ok(dir)
+    }
+
     /// `O_DIRECTORY | O_NOFOLLOW` on a symlink says ENOTDIR: tell the two apart by `lstat`.
     fn not_a_dir(&self, rel: &str, e: Errno) -> DirError {
         if e == Errno::NOTDIR {

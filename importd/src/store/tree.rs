@@ -42,10 +42,7 @@ pub fn empty(dir: &Dir) -> io::Result<Removed> {
     let mut removed = Removed::default();
     for entry in dir.entries()? {
         if is_dir(&entry.stat) {
-            let Some(name) = entry.name.to_str() else {
-                return Err(io::Error::other("a folder whose name is not UTF-8 cannot be opened below a root"));
-            };
-            let sub = dir.open_dir(name).map_err(io::Error::from)?;
+            let sub = dir.open_entry_dir(&entry.name).map_err(io::Error::from)?;
             removed.add(empty(&sub)?);
             dir.remove_dir(&entry.name)?;
         } else {

@@ -202,3 +202,30 @@ fn committed_outputs_are_listed_and_a_rewrite_is_pending_until_ended() -> Result
     assert!(l.outputs("t")?.is_empty() && l.get(&id("a"))?.is_none());
     Ok(())
 }
+
+#[test]
+fn migration_4_lists_the_outputs_an_earlier_ledger_committed() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut l = SqliteLedger::open(dir.path())?;
+    let audit = serde_json::json!({ "outputs": [{ "path": "t/d/date=2026-01-01/a.parquet", "sha256": "s1" }] });
+    l.append(&claimed("a"))?;
+    l.append(&started("a"))?;
+    l.append(&Entry::Committed {
+        id: id("a"),
+        sha256: "h".into(),
+        output: "t/d/date=2026-01-01/a.parquet".into(),
+        audit,
+    })?;
+    l.append(&Entry::Done { id: id("a") })?;
+    // The ledger as importd before migration 4 left it.
+    l.conn.execute_batch("DROP TABLE outputs; DROP TABLE rewrites; PRAGMA user_version = 3;")?;
+    drop(l);
+    let mut l = SqliteLedger::open(dir.path())?;
+    let outs = l.outputs("t")?;
+    assert_eq!(outs.len(), 1);
+    assert_eq!(
+        (outs[0].path.as_str(), outs[0].sha256.as_str(), outs[0].import_id.as_str()),
+        ("t/d/date=2026-01-01/a.parquet", "s1", "a")
+    );
+    Ok(())
+}
