@@ -208,10 +208,14 @@ pub fn matches(
             .collect();
         let mut n = 0u64;
         let mut readable = true;
-        while let Ok(Some(batch)) = source.reader.next_batch().map_err(|_| ()) {
-            let Ok(batch) = batch.decode() else {
-                readable = false;
-                break;
+        loop {
+            let batch = match source.reader.next_batch().map(|b| b.map(|b| b.decode())) {
+                Ok(None) => break,
+                Ok(Some(Ok(b))) => b,
+                Ok(Some(Err(_))) | Err(_) => {
+                    readable = false;
+                    break;
+                }
             };
             let mut hit = vec![false; batch.num_rows()];
             for (cols, within) in [(&named, false), (&text, true)] {
