@@ -18,7 +18,8 @@
 /// A crash point between claim and done. With the `failpoints` feature and
 /// `FAILPOINTS="<name>=return"` in the environment the process aborts right here, as a
 /// `kill -9` would (no destructors, no buffers flushed); without the feature it is nothing.
-/// Every name is listed in ARCHITECTURE.md ("Crash points") and crashed by `tests/crash.rs`.
+/// Every name is listed in ARCHITECTURE.md ("Crash points"; the erasure's in "Erasing a
+/// subject") and crashed by `tests/crash.rs` (the erasure's by `tests/subject/crash.rs`).
 macro_rules! crash_point {
     ($name:literal) => {
         #[cfg(all(feature = "failpoints", debug_assertions))]

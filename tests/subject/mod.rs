@@ -223,3 +223,23 @@ fn the_identifier_comes_from_stdin_only_and_bad_requests_are_refused() {
     let out = site.run(&["subject", "find", "--tenant", "acme", "--column", "email", "a@x.de"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_storage_folder_swapped_for_a_symlink_is_not_followed_and_the_answer_says_it_is_incomplete() {
+    let site = Site::new("");
+    site.drop_file("acme", "a.csv", &crate::site::orders_csv("acme-a", 10));
+    assert!(site.run_once().status.success());
+    let output = site.outputs("acme").pop().expect("an output");
+    let folder = output.parent().expect("folder").to_path_buf();
+    let elsewhere = site.path("elsewhere");
+    std::fs::rename(&folder, &elsewhere).expect("move the folder away");
+    std::os::unix::fs::symlink(&elsewhere, &folder).expect("symlink it back");
+    let moved = elsewhere.join(output.file_name().expect("name"));
+    let before = std::fs::read(&moved).expect("read");
+    let out = subject(&site, "erase", "canary.acme-a.3@example.com", &[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("refused") && text.contains("not searched") && text.contains("incomplete"), "{text}");
+    assert_eq!(std::fs::read(&moved).expect("read"), before, "the file behind the link was changed");
+    assert!(!audit(&site).iter().any(|r| r["event"] == "subject_erased"));
+}

@@ -82,6 +82,9 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
             let _ = writeln!(stdout, "{line}");
         }
     }
+    if report.unsearched > 0 {
+        return Err(Failure::runtime("error: the answer is incomplete: some stored files could not be searched"));
+    }
     Ok(())
 }
 

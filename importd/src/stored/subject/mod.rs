@@ -66,6 +66,8 @@ pub struct Report {
     pub raw_copies: u64,
     pub rewritten: u64,
     pub deleted: u64,
+    /// Outputs and raw copies that could not be searched: the answer is incomplete.
+    pub unsearched: u64,
 }
 
 fn runtime(message: String) -> Failure {
@@ -98,7 +100,7 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             Search::Within => format!("the token inside its text under each key ({})", key_ids.join(", ")),
             Search::Not(why) => format!("not searched: {why}"),
         };
-        report.lines.push(format!("dataset {dataset}: column {}: {about}", req.column));
+        report.lines.push(format!("dataset {dataset}: column {}: {about}", req.column.escape_debug()));
         if !free_text.is_empty() {
             report.lines.push(format!(
                 "dataset {dataset}: free text redacted with pseudonyms ({}): searched for the tokens",
@@ -113,19 +115,37 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             let path = o.path.as_str();
             if o.pending.is_some() {
                 report.lines.push(format!("{path}: an erasure is still pending on it; not searched"));
+                report.unsearched += 1;
                 continue;
             }
-            let Some(held) = storage.fetch(path).map_err(runtime)? else {
-                report.lines.push(format!("{path}: missing from storage (run `importd verify`)"));
-                continue;
+            let held = match storage.fetch(path) {
+                Ok(Some(h)) => h,
+                Ok(None) => {
+                    report.lines.push(format!("{path}: missing from storage (run `importd verify`)"));
+                    report.unsearched += 1;
+                    continue;
+                }
+                Err(e) => {
+                    report.lines.push(format!("{e}; not searched"));
+                    report.unsearched += 1;
+                    continue;
+                }
             };
             if held.sha256 != o.sha256 {
                 report.lines.push(format!(
                     "{path}: storage holds bytes the ledger does not record (run `importd verify`); not searched"
                 ));
+                report.unsearched += 1;
                 continue;
             }
-            let opened = scan::open(&held.file).map_err(|e| runtime(format!("{path}: {e}")))?;
+            let opened = match scan::open(&held.file) {
+                Ok(o) => o,
+                Err(e) => {
+                    report.lines.push(format!("{path}: {e}; not searched"));
+                    report.unsearched += 1;
+                    continue;
+                }
+            };
             let keys: Vec<_> = match opened.key_id().and_then(|id| ring.get(id)) {
                 Some(k) => vec![k],
                 None => ring.all().iter().collect(),
@@ -189,6 +209,14 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         report.raw_copies,
         if report.raw_copies == 1 { "y" } else { "ies" },
     ));
+    if report.unsearched > 0 {
+        report.lines.push(format!(
+            "incomplete: {} output{} or raw cop{} could not be searched (named above)",
+            report.unsearched,
+            if report.unsearched == 1 { "" } else { "s" },
+            if report.unsearched == 1 { "y" } else { "ies" },
+        ));
+    }
     Ok(report)
 }
 
@@ -211,6 +239,7 @@ fn raw_copies(
             Ok(x) => x,
             Err(e) => {
                 report.lines.push(format!("{e}; not searched"));
+                report.unsearched += 1;
                 continue;
             }
         };

@@ -113,12 +113,19 @@ pub fn settle(
     for o in outputs {
         let path = o.path.as_str();
         let Some(after) = &o.pending else {
-            if storage.clear(path).map_err(runtime)? {
+            // A folder that cannot be reached is reported by the search that follows.
+            if storage.clear(path).unwrap_or(false) {
                 lines.push(format!("settled {path}: removed what an interrupted erasure left beside it"));
             }
             continue;
         };
-        let now = storage.fetch(path).map_err(runtime)?.map(|h| h.sha256);
+        let now = match storage.fetch(path) {
+            Ok(h) => h.map(|h| h.sha256),
+            Err(e) => {
+                lines.push(format!("cannot settle {path}: {e}"));
+                continue;
+            }
+        };
         if now.as_deref() == Some(after.as_str()) {
             let records_now = match &mut audit {
                 Some(r) => r,
