@@ -42,6 +42,8 @@ fn a_subject_over_two_key_generations_is_found_exported_and_erased_once() {
         })
         .collect();
     assert!(per_output.iter().any(|(_, _, _, n, _)| *n == 0), "the support output holds a masked value only");
+    let footers: Vec<_> = outputs.iter().map(|p| footer(p)).collect();
+    assert!(footers.iter().all(|f| f.contains_key("importd.import_id")), "{footers:?}");
 
     // The stored pseudonyms are the Python reference's, under each key.
     let (tok_a, tok_b) = (token(KEY_A, "email", ANNA, "u_"), token(KEY_B, "email", ANNA, "u_"));
@@ -139,6 +141,8 @@ fn a_subject_over_two_key_generations_is_found_exported_and_erased_once() {
             );
         }
     }
+    let after: Vec<_> = outputs.iter().map(|p| footer(p)).collect();
+    assert_eq!(footers, after, "a rewritten output lost its schema or footer metadata");
     // Rows of others are untouched: bob stays in customers (A) and payments.
     let all_ids: Vec<String> = outputs.iter().flat_map(|p| read_column(p, "id")).collect();
     for id in ["2", "4", "6"] {

@@ -139,9 +139,20 @@ pub fn subject(site: &Site, verb: &str, value: &str, extra: &[&str], env: &[(&st
 
 /// Footer key id of an output.
 pub fn footer_key(path: &Path) -> String {
+    footer(path).get("importd.key_id").cloned().unwrap_or_default()
+}
+
+/// An output's footer metadata (importd's keys) and its Arrow schema.
+pub fn footer(path: &Path) -> BTreeMap<String, String> {
     let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).expect("open")).expect("parquet");
     let kv = b.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
-    kv.iter().find(|k| k.key == "importd.key_id").and_then(|k| k.value.clone()).unwrap_or_default()
+    let mut m: BTreeMap<String, String> = kv
+        .iter()
+        .filter(|k| k.key.starts_with("importd."))
+        .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+        .collect();
+    m.insert("schema".into(), format!("{:?}", b.schema().fields()));
+    m
 }
 
 pub fn rows(path: &Path) -> usize {

@@ -246,7 +246,9 @@ fn raw_copies(
         let mut rows = Vec::new();
         let method =
             raw::matches(&file, &raw::reader_name(&copy), rules, &settings.source, (req.column, req.value), |r| {
-                rows.push(row_json(r))
+                if req.mode == Mode::Export {
+                    rows.push(row_json(r));
+                }
             })
             .map_err(|e| runtime(format!("{label}: {e}")))?;
         if !method.found() {
