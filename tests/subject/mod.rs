@@ -254,3 +254,30 @@ fn a_storage_folder_swapped_for_a_symlink_is_not_followed_and_the_answer_says_it
     assert_eq!(std::fs::read(&moved).expect("read"), before, "the file behind the link was changed");
     assert!(!audit(&site).iter().any(|r| r["event"] == "subject_erased"));
 }
+
+#[test]
+fn an_erasure_beside_a_running_daemon_on_the_embedded_ledger_keeps_one_audit_chain() {
+    use std::time::Duration;
+    let site = Site::new("");
+    let mut daemon = site.spawn();
+    site.drop_file("acme", "a.csv", &crate::site::orders_csv("acme-a", 10));
+    assert!(crate::site::wait_until(Duration::from_secs(30), || site.outputs("acme").len() == 1), "{}", site.logs());
+    // The daemon imports another file while the erasure runs.
+    site.drop_file("acme", "b.csv", &crate::site::orders_csv("acme-b", 10));
+    let out = subject(&site, "erase", "canary.acme-a.3@example.com", &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("erased: 1 row in 1 output"), "{}", stdout(&out));
+    assert!(crate::site::wait_until(Duration::from_secs(30), || site.outputs("acme").len() == 2), "{}", site.logs());
+    crate::site::signal(&daemon, "TERM");
+    crate::site::wait_exit(&mut daemon, Duration::from_secs(30));
+    let ids = site.stored_ids("acme");
+    assert_eq!(ids.len(), 19, "{ids:?}");
+    assert!(!ids.contains_key("acme-a-3"));
+    let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<String> = audit(&site).iter().map(|r| r["event"].as_str().unwrap_or("").to_string()).collect();
+    assert!(
+        events.contains(&"subject_erased".to_string()) && events.contains(&"daemon_stopped".to_string()),
+        "{events:?}"
+    );
+}
