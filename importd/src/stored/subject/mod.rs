@@ -107,11 +107,14 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
                 free_text.join(", ")
             ));
         }
-        if matches!(named, Search::Not(_)) && free_text.is_empty() && rules.rule_for(req.column).is_none() {
+        // Outputs are read only where a stored form can be found; raw copies hold the raw
+        // value wherever the rules name the column.
+        let search_outputs = !matches!(named, Search::Not(_)) || !free_text.is_empty();
+        if !search_outputs && rules.rule_for(req.column).is_none() {
             continue;
         }
         let mut terms = Terms::default();
-        for o in outputs.iter().filter(|o| o.dataset == dataset) {
+        for o in outputs.iter().filter(|o| search_outputs && o.dataset == dataset) {
             let path = o.path.as_str();
             if o.pending.is_some() {
                 report.lines.push(format!("{path}: an erasure is still pending on it; not searched"));

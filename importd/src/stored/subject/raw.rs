@@ -310,3 +310,27 @@ pub fn reader_name(copy: &RawCopy) -> String {
         RawAt::Object { key, .. } => key.rsplit('/').next().unwrap_or_default().to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn the_byte_search_finds_a_value_across_its_block_boundary_and_nothing_else() -> std::io::Result<()> {
+        let needle = b"anna@example.com";
+        for at in [0, (1 << 20) - 5, (1 << 20) - 1, 1 << 20, (2 << 20) + 3] {
+            let mut f = tempfile::tempfile()?;
+            let mut bytes = vec![b'x'; (3 << 20) + 7];
+            bytes[at..at + needle.len()].copy_from_slice(needle);
+            f.write_all(&bytes)?;
+            assert_eq!(contains(&f, needle), Ok(true), "at {at}");
+        }
+        let mut f = tempfile::tempfile()?;
+        f.write_all(&vec![b'x'; (2 << 20) + 1])?;
+        f.write_all(b"anna@example.co")?;
+        assert_eq!(contains(&f, needle), Ok(false), "a near miss at the end");
+        assert_eq!(contains(&f, b""), Ok(false));
+        Ok(())
+    }
+}
