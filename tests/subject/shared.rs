@@ -111,3 +111,48 @@ fn beside_a_running_daemon_on_postgres_and_s3_a_subject_is_found_and_erased() {
     let _ = daemon.kill();
     let _ = daemon.wait();
 }
+
+#[test]
+#[ignore = "needs an S3-compatible server (.ci/run installs it)"]
+fn a_crash_during_an_erasure_on_s3_storage_leaves_old_or_new_and_the_next_run_completes_it() {
+    let Some(s3) = S3Server::start() else { return };
+    s3.create_bucket(BUCKET);
+    let value = "canary.acme-a.3@example.com";
+    let env = s3.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for (i, point) in
+        ["subject.after_note", "subject.after_begin", "subject.after_rename", "subject.after_audit"].iter().enumerate()
+    {
+        let site = Site::new(&format!("storage_dir = \"s3://{BUCKET}/out{i}\""));
+        let storage = ObjectDir::open_with(&S3Url::parse(&format!("s3://{BUCKET}/out{i}")).expect("url"), &s3.env())
+            .expect("storage");
+        site.drop_file("acme", "a.csv", &orders_csv("acme-a", 10));
+        let out = Command::new(crate::support::importd_path())
+            .args(["serve", "--config", "importd.toml", "--once"])
+            .envs(env.iter().copied())
+            .current_dir(site.dir.path())
+            .output()
+            .expect("serve --once");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let scratch = tempfile::tempdir().expect("scratch");
+        let mut crash_env = env.clone();
+        let fp = format!("{point}=return");
+        crash_env.push(("FAILPOINTS", &fp));
+        let out = subject(&site, "erase", value, &[], &crash_env);
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&out.status), Some(6), "{point}: {}", stderr(&out));
+        let n = stored_ids(&storage, scratch.path()).len();
+        assert!(n == 10 || n == 9, "{point}: the object holds {n} rows");
+        let out = subject(&site, "erase", value, &[], &env);
+        assert!(out.status.success(), "{point}: {}", stderr(&out));
+        let ids = stored_ids(&storage, scratch.path());
+        assert_eq!(ids.len(), 9, "{point}");
+        assert!(!ids.contains(&"acme-a-3".to_string()), "{point}");
+        let keys: Vec<String> = storage.list_all("acme").expect("list").into_iter().map(|(k, _)| k).collect();
+        assert!(keys.iter().all(|k| k.ends_with(".parquet")), "{point}: a note was left: {keys:?}");
+        let erased = audit(&site).iter().filter(|r| r["event"] == "subject_erased").count();
+        assert_eq!(erased, 1, "{point}");
+        let verify = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
+        assert!(verify.status.success(), "{point}: {}", stderr(&verify));
+        assert!(ledger_rows(&site).iter().all(|(_, _, pending)| pending.is_none()), "{point}");
+    }
+}
