@@ -24,4 +24,5 @@ mod reference; // output equals the independent Python implementation of the spe
 mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
 mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, audit, metrics
 mod serve_model; // proptest: random drop-folder actions and crashes against the exactly-once model
+mod subject; // subject find/export/erase over key generations, raw copies, crashes at every erase step
 mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data

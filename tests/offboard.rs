@@ -115,6 +115,20 @@ fn offboarding_deletes_every_file_and_key_of_the_tenant_and_leaves_the_other_byt
     let out =
         site.run(&["reveal", "--key-file", "keys/acme-ring", "--rules", "rules/acme.toml", "--column", "email", "x"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let mut find = Command::new(importd_path())
+        .args(["subject", "find", "-c", "importd.toml", "-t", "acme", "--column", "email"])
+        .current_dir(site.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("subject find");
+    std::io::Write::write_all(&mut find.stdin.take().expect("stdin"), b"canary.acme-one.1@example.com\n")
+        .expect("write");
+    let out = find.wait_with_output().expect("subject find");
+    assert_eq!(out.status.code(), Some(2), "no key to recompute pseudonyms with: {}", stderr(&out));
+    assert!(stderr(&out).contains("acme-ring"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("canary"), "the identifier is never echoed");
 
     // The daemon runs on for the other tenant once acme is out of the configuration.
     let cfg = std::fs::read_to_string(site.path("importd.toml")).expect("config");

@@ -10,14 +10,16 @@
 //!   telemetry). Tests drive it in process through this library.
 //!
 //! - [`store`]: the folders, reached through directory handles that never follow a link.
+//! - [`stored`]: what is stored, after the imports: data-subject requests (`subject`).
 //!
-//! Dependencies point one way: `cli` → `daemon` → `store`, `anonymizer-core`; `exit` is a
-//! leaf all use.
+//! Dependencies point one way: `cli` → `stored` → `daemon` → `store`, `anonymizer-core`;
+//! `exit` is a leaf all use.
 
 /// A crash point between claim and done. With the `failpoints` feature and
 /// `FAILPOINTS="<name>=return"` in the environment the process aborts right here, as a
 /// `kill -9` would (no destructors, no buffers flushed); without the feature it is nothing.
-/// Every name is listed in ARCHITECTURE.md ("Crash points") and crashed by `tests/crash.rs`.
+/// Every name is listed in ARCHITECTURE.md ("Crash points"; the erasure's in "Erasing a
+/// subject") and crashed by `tests/crash.rs` (the erasure's by `tests/subject/crash.rs`).
 macro_rules! crash_point {
     ($name:literal) => {
         #[cfg(all(feature = "failpoints", debug_assertions))]
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod daemon;
 pub mod exit;
 pub mod store;
+pub mod stored;
 
 #[cfg(test)]
 mod rooms {

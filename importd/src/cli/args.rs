@@ -35,6 +35,9 @@ pub enum Command {
     /// Tenants' lifecycle.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Answer a data-subject request: the identifier is read from standard input.
+    #[command(subcommand)]
+    Subject(SubjectCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +59,40 @@ pub enum TenantCommand {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCommand {
+    /// List the outputs (and raw copies) that hold the subject, with row counts.
+    Find(SubjectArgs),
+    /// Write the subject's stored rows as JSON Lines (an access request).
+    Export(SubjectArgs),
+    /// Rewrite every affected output without the subject's rows and delete matching raw
+    /// copies; recorded in ledger and audit with counts only.
+    Erase(SubjectArgs),
+}
+
+/// The identifier is read from standard input (one line), never from the command line.
+#[derive(Debug, Args)]
+pub struct SubjectArgs {
+    /// The daemon's configuration file.
+    #[arg(long, short = 'c', default_value = "importd.toml")]
+    pub config: PathBuf,
+    /// The tenant whose data is searched.
+    #[arg(long, short = 't')]
+    pub tenant: String,
+    /// The column (as the input had it) the identifier belongs to, e.g. `email`.
+    #[arg(long)]
+    pub column: String,
+    /// Only this dataset (default: every dataset of the tenant).
+    #[arg(long, short = 'd')]
+    pub dataset: Option<String>,
+    /// erase: say what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// export: write the rows to this new file (mode 0600) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

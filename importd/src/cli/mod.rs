@@ -12,9 +12,10 @@ pub mod preview;
 pub mod reveal;
 pub mod rules;
 pub mod serve;
+pub mod subject;
 
 use crate::exit::Failure;
-use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand, TenantCommand};
+use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand, SubjectCommand, TenantCommand};
 
 /// Runs the parsed command.
 pub fn run(cli: &Cli) -> Result<(), Failure> {
@@ -31,6 +32,9 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Reveal(args) => reveal::run(args),
         Command::Serve(args) => serve::command(args),
         Command::Audit(AuditCommand::Verify { config, tenant }) => audit::verify_command(config, tenant),
+        Command::Subject(SubjectCommand::Find(args)) => subject::run(args, subject::Verb::Find),
+        Command::Subject(SubjectCommand::Export(args)) => subject::run(args, subject::Verb::Export),
+        Command::Subject(SubjectCommand::Erase(args)) => subject::run(args, subject::Verb::Erase),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),

@@ -255,7 +255,8 @@ mod tests {
         let mut entries = Vec::new();
         for (k, status) in keys {
             let file = format!("{}.key", k.key_id());
-            crate::cli::keys::write_key(k, &dir.join(&file)).unwrap();
+            std::fs::write(dir.join(&file), k.to_hex().as_bytes()).unwrap();
+            std::fs::set_permissions(dir.join(&file), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
             entries.push(RingEntry {
                 id: k.key_id(),
                 file,

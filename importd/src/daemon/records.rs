@@ -78,7 +78,7 @@ impl<'a> Records<'a> {
                 log.append(event, body).map_err(|(e, _)| fail(e))
             }
             Opened::Shared(pg) => pg
-                .audit_append(tenant.id.as_str(), &key, event, body)
+                .audit_append_beside(tenant.id.as_str(), &key, event, body)
                 .map_err(|e| Failure::runtime(format!("error: the ledger's audit chain of tenant {}: {e}", tenant.id))),
         }
     }

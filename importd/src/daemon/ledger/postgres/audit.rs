@@ -25,6 +25,30 @@ impl PostgresLedger {
         body: Map<String, Value>,
     ) -> Result<(), LedgerError> {
         let import_id = body.get("import_id").and_then(Value::as_str).map(|s| ImportId(s.to_string()));
+        self.append_record(tenant, key, event, body, import_id)
+    }
+
+    /// Appends a record written by a command beside the daemons (`subject erase`): it may
+    /// name an import (`import_id` in its body) long finished, so no lease is checked and the
+    /// row is not indexed as that import's (several erasures may touch one import's output).
+    pub fn audit_append_beside(
+        &mut self,
+        tenant: &str,
+        key: &audit::AuditKey,
+        event: &str,
+        body: Map<String, Value>,
+    ) -> Result<(), LedgerError> {
+        self.append_record(tenant, key, event, body, None)
+    }
+
+    fn append_record(
+        &mut self,
+        tenant: &str,
+        key: &audit::AuditKey,
+        event: &str,
+        body: Map<String, Value>,
+        import_id: Option<ImportId>,
+    ) -> Result<(), LedgerError> {
         self.with(|me, client| {
             let mut tx = client.transaction()?;
             if let Some(id) = &import_id {

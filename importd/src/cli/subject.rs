@@ -1,0 +1,137 @@
+//! `importd subject find | export | erase`: the identifier comes from standard input (one
+//! line; never the command line, which shell history and `ps` keep), and is never echoed.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+use crate::cli::args::SubjectArgs;
+use crate::exit::Failure;
+use crate::stored::subject::{answer, Mode, Request};
+
+/// Which subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Find,
+    Export,
+    Erase,
+}
+
+/// The longest identifier read.
+const MAX_VALUE_BYTES: u64 = 64 * 1024;
+
+pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
+    if args.dry_run && verb != Verb::Erase {
+        return Err(Failure::usage("error: --dry-run applies to `subject erase` only"));
+    }
+    if args.out.is_some() && verb != Verb::Export {
+        return Err(Failure::usage("error: --out applies to `subject export` only"));
+    }
+    let settings = crate::daemon::config::Settings::load(&args.config)?;
+    let Some(tenant) = settings.tenant(&args.tenant) else {
+        return Err(Failure::usage(format!(
+            "error: {}: no tenant `{}` is configured",
+            args.config.display(),
+            args.tenant.escape_debug()
+        )));
+    };
+    if let Some(d) = &args.dataset {
+        if !tenant.datasets.keys().any(|k| k.as_str() == d) {
+            return Err(Failure::usage(format!(
+                "error: {}: tenant `{}` has no dataset `{}`",
+                args.config.display(),
+                tenant.id,
+                d.escape_debug()
+            )));
+        }
+    }
+    let value = read_value(std::io::stdin().lock())?;
+    let mode = match verb {
+        Verb::Find => Mode::Find,
+        Verb::Export => Mode::Export,
+        Verb::Erase => Mode::Erase { dry_run: args.dry_run },
+    };
+    let req = Request { tenant, column: &args.column, dataset: args.dataset.as_deref(), value: &value, mode };
+    let mut stdout = std::io::stdout().lock();
+    let mut file = match &args.out {
+        Some(path) => {
+            Some(std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| {
+                Failure::runtime(format!(
+                    "error: {}: cannot create it ({}; it must not exist yet)",
+                    path.display(),
+                    e.kind()
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let mut nothing = std::io::sink();
+    let export: &mut dyn Write = match (verb, file.as_mut()) {
+        (Verb::Export, Some(f)) => f,
+        (Verb::Export, None) => &mut stdout,
+        _ => &mut nothing,
+    };
+    let report = answer(&settings, &req, export)?;
+    if let Some(f) = file.as_mut() {
+        f.sync_all().map_err(|e| Failure::runtime(format!("error: the export cannot be written ({})", e.kind())))?;
+    }
+    // With the rows on stdout, the report goes to stderr.
+    for line in &report.lines {
+        if verb == Verb::Export && args.out.is_none() {
+            eprintln!("{line}");
+        } else {
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    if report.unsearched > 0 {
+        return Err(Failure::runtime("error: the answer is incomplete: some stored files could not be searched"));
+    }
+    Ok(())
+}
+
+/// One value: a trailing line feed (or CR LF) is stripped; empty input, more than one line,
+/// or more than 64 KiB is refused.
+fn read_value(input: impl Read) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_VALUE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("error: standard input cannot be read ({})", e.kind())))?;
+    if bytes.len() as u64 > MAX_VALUE_BYTES {
+        return Err(Failure::usage("error: standard input holds more than 64 KiB; give one identifier"));
+    }
+    let Ok(mut text) = String::from_utf8(bytes) else {
+        return Err(Failure::usage("error: standard input is not UTF-8 text"));
+    };
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    if text.is_empty() {
+        return Err(Failure::usage("error: give the identifier on standard input (it was empty)"));
+    }
+    if text.contains(['\n', '\r']) {
+        return Err(Failure::usage("error: standard input holds more than one line; give one identifier"));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_is_read_and_anything_else_refused() {
+        let ok = |s: &str| read_value(s.as_bytes()).ok();
+        assert_eq!(ok("anna@example.com\n").as_deref(), Some("anna@example.com"));
+        assert_eq!(ok("anna@example.com\r\n").as_deref(), Some("anna@example.com"));
+        assert_eq!(ok("anna@example.com").as_deref(), Some("anna@example.com"));
+        assert_eq!(ok(" spaced \n").as_deref(), Some(" spaced "), "only the line feed is stripped");
+        for bad in ["", "\n", "a\nb", "a\nb\n", "a\n\n"] {
+            let err = read_value(bad.as_bytes()).err().map(|f| (f.code, f.message));
+            assert!(matches!(&err, Some((2, m)) if !m.contains('a') || m.contains("standard")), "{bad:?}: {err:?}");
+        }
+        assert!(read_value(vec![b'x'; 70_000].as_slice()).is_err());
+    }
+}

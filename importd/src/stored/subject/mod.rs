@@ -1,0 +1,339 @@
+//! Data-subject requests (`importd subject find | export | erase`): from one identifier
+//! value, what the rules stored for it ([`forms`]: the stored form under every key of the
+//! tenant's ring, by the import's own plan), where it is ([`scan`]: every committed output
+//! of the tenant, read with the parquet crate, through [`place`]: local or object storage),
+//! the raw copies the daemon keeps ([`raw`]: archived and quarantined inputs, matched by
+//! value), and erasure ([`rewrite`]: each affected output rewritten without the rows,
+//! crash-safe, in ledger and audit with counts only). The value is never printed, logged or
+//! recorded; neither are its stored forms.
+
+pub mod forms;
+pub mod place;
+pub mod raw;
+pub mod rewrite;
+pub mod scan;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use arrow_array::RecordBatch;
+use serde_json::{json, Map, Value};
+
+use self::forms::{search_for, texts, Search, Terms};
+use self::place::Storage;
+use self::scan::Matcher;
+use crate::daemon::config::{Settings, Tenant};
+use crate::daemon::records::Records;
+use crate::exit::Failure;
+
+/// What the request does with what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Find,
+    Export,
+    Erase { dry_run: bool },
+}
+
+/// One request about one subject.
+pub struct Request<'a> {
+    pub tenant: &'a Tenant,
+    pub column: &'a str,
+    pub dataset: Option<&'a str>,
+    /// The identifier; never shown.
+    pub value: &'a str,
+    pub mode: Mode,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    /// Never the value: its length only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("tenant", &self.tenant.id)
+            .field("column", &self.column)
+            .field("dataset", &self.dataset)
+            .field("value", &format_args!("<redacted len={}>", self.value.len()))
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// What the request found and did: lines to show (names, paths and counts only).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub lines: Vec<String>,
+    pub rows: u64,
+    pub outputs: u64,
+    pub raw_copies: u64,
+    pub rewritten: u64,
+    pub deleted: u64,
+    /// Outputs and raw copies that could not be searched: the answer is incomplete.
+    pub unsearched: u64,
+}
+
+fn runtime(message: String) -> Failure {
+    Failure::runtime(format!("error: {message}"))
+}
+
+/// Answers `req`; exported rows go to `export` as JSON Lines (`Mode::Export` only).
+pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) -> Result<Report, Failure> {
+    let tenant = req.tenant;
+    let _lock = lock(settings, tenant)?;
+    let mut records = Records::open(settings, "subject")?;
+    let storage = Storage::of(tenant).map_err(runtime)?;
+    let mut report = Report::default();
+    let all = records.ledger().outputs(tenant.id.as_str()).map_err(|e| runtime(format!("the ledger: {e}")))?;
+    report.lines.extend(rewrite::settle(&mut records, tenant, &storage, &all)?);
+    let outputs = records.ledger().outputs(tenant.id.as_str()).map_err(|e| runtime(format!("the ledger: {e}")))?;
+    let ring = tenant.ring();
+    let key_ids: Vec<&str> = ring.all().iter().map(|k| k.id()).collect();
+    let erase = matches!(req.mode, Mode::Erase { dry_run: false });
+    for (ds_id, ds) in &tenant.datasets {
+        let dataset = ds_id.as_str();
+        if req.dataset.is_some_and(|d| d != dataset) {
+            continue;
+        }
+        let rules = ds.current();
+        let named = search_for(&rules, req.column, true);
+        let free_text = free_text_columns(&rules);
+        let about = match &named {
+            Search::Exact => format!("the stored form under each key ({})", key_ids.join(", ")),
+            Search::Within => format!("the token inside its text under each key ({})", key_ids.join(", ")),
+            Search::Not(why) => format!("not searched: {why}"),
+        };
+        report.lines.push(format!("dataset {dataset}: column {}: {about}", req.column.escape_debug()));
+        if !free_text.is_empty() {
+            report.lines.push(format!(
+                "dataset {dataset}: free text redacted with pseudonyms ({}): searched for the tokens",
+                free_text.join(", ")
+            ));
+        }
+        // Outputs are read only where a stored form can be found; raw copies hold the raw
+        // value wherever the rules name the column.
+        let search_outputs = !matches!(named, Search::Not(_)) || !free_text.is_empty();
+        if !search_outputs && rules.rule_for(req.column).is_none() {
+            continue;
+        }
+        let mut terms = Terms::default();
+        for o in outputs.iter().filter(|o| search_outputs && o.dataset == dataset) {
+            let path = o.path.as_str();
+            if o.pending.is_some() {
+                report.lines.push(format!("{path}: an erasure is still pending on it; not searched"));
+                report.unsearched += 1;
+                continue;
+            }
+            let held = match storage.fetch(path) {
+                Ok(Some(h)) => h,
+                Ok(None) => {
+                    report.lines.push(format!("{path}: missing from storage (run `importd verify`)"));
+                    report.unsearched += 1;
+                    continue;
+                }
+                Err(e) => {
+                    report.lines.push(format!("{e}; not searched"));
+                    report.unsearched += 1;
+                    continue;
+                }
+            };
+            if held.sha256 != o.sha256 {
+                report.lines.push(format!(
+                    "{path}: storage holds bytes the ledger does not record (run `importd verify`); not searched"
+                ));
+                report.unsearched += 1;
+                continue;
+            }
+            let opened = match scan::open(&held.file) {
+                Ok(o) => o,
+                Err(e) => {
+                    report.lines.push(format!("{path}: {e}; not searched"));
+                    report.unsearched += 1;
+                    continue;
+                }
+            };
+            let keys: Vec<_> = match opened.key_id().and_then(|id| ring.get(id)) {
+                Some(k) => vec![k],
+                None => ring.all().iter().collect(),
+            };
+            let mut m = Matcher::default();
+            for (i, field) in opened.schema.fields().iter().enumerate() {
+                let is_named = field.name() == req.column;
+                for k in &keys {
+                    let term = terms
+                        .get(&rules, (k.id(), &k.keys), field.name(), is_named, req.value)
+                        .map_err(|e| runtime(format!("dataset {dataset}: {e}")))?;
+                    if let Some((how, form)) = term {
+                        m.add(i, &how, form);
+                    }
+                }
+            }
+            if m.is_empty() {
+                continue;
+            }
+            let key_shown = opened.key_id().unwrap_or("none").to_string();
+            let rows = scan::count(opened, &m, |row| {
+                if req.mode != Mode::Export {
+                    return Ok(());
+                }
+                let line = json!({"dataset": dataset, "import_id": o.import_id, "output": path, "key_id": key_shown, "row": row_json(row)?});
+                writeln!(export, "{line}").map_err(|e| format!("the export cannot be written ({})", e.kind()))
+            })
+            .map_err(|e| runtime(format!("{path}: {e}")))?;
+            if rows == 0 {
+                continue;
+            }
+            report.rows += rows;
+            report.outputs += 1;
+            let plural = if rows == 1 { "" } else { "s" };
+            match req.mode {
+                Mode::Erase { dry_run: true } => {
+                    report.lines.push(format!("{path}: {rows} row{plural} would be removed"))
+                }
+                Mode::Erase { dry_run: false } => {
+                    let removed =
+                        rewrite::erase(settings, &mut records, (tenant, &storage), o, &held, (&m, req.column))?;
+                    report.rewritten += 1;
+                    report.lines.push(format!("{path}: {removed} row{plural} removed"));
+                }
+                _ => report.lines.push(format!("{path}: {rows} row{plural} (key {key_shown})")),
+            }
+        }
+        raw_copies(settings, &mut records, req, dataset, &rules, &mut report, &mut *export, erase)?;
+    }
+    let verb = match req.mode {
+        Mode::Erase { dry_run: false } => "erased",
+        Mode::Erase { dry_run: true } => "would erase",
+        _ => "found",
+    };
+    report.lines.push(format!(
+        "{verb}: {} row{} in {} output{}, {} raw cop{}",
+        report.rows,
+        if report.rows == 1 { "" } else { "s" },
+        report.outputs,
+        if report.outputs == 1 { "" } else { "s" },
+        report.raw_copies,
+        if report.raw_copies == 1 { "y" } else { "ies" },
+    ));
+    if report.unsearched > 0 {
+        report.lines.push(format!(
+            "incomplete: {} output{} or raw cop{} could not be searched (named above)",
+            report.unsearched,
+            if report.unsearched == 1 { "" } else { "s" },
+            if report.unsearched == 1 { "y" } else { "ies" },
+        ));
+    }
+    Ok(report)
+}
+
+/// The raw copies of one dataset's inputs: matched by value, exported, deleted.
+#[allow(clippy::too_many_arguments)]
+fn raw_copies(
+    settings: &Settings,
+    records: &mut Records<'_>,
+    req: &Request<'_>,
+    dataset: &str,
+    rules: &anonymizer_core::Rules,
+    report: &mut Report,
+    export: &mut dyn Write,
+    erase: bool,
+) -> Result<(), Failure> {
+    let drop_store = req.tenant.places.drop_store.as_ref();
+    for copy in raw::copies(settings, req.tenant, dataset).map_err(runtime)? {
+        let label = copy.label();
+        let (file, bytes) = match raw::open(&copy, drop_store) {
+            Ok(x) => x,
+            Err(e) => {
+                report.lines.push(format!("{e}; not searched"));
+                report.unsearched += 1;
+                continue;
+            }
+        };
+        let mut rows = Vec::new();
+        let method =
+            raw::matches(&file, &raw::reader_name(&copy), rules, &settings.source, (req.column, req.value), |r| {
+                if req.mode == Mode::Export {
+                    rows.push(row_json(r));
+                }
+            })
+            .map_err(|e| runtime(format!("{label}: {e}")))?;
+        if !method.found() {
+            continue;
+        }
+        report.raw_copies += 1;
+        if req.mode == Mode::Export {
+            for row in rows {
+                let row = row.map_err(|e| runtime(format!("{label}: {e}")))?;
+                let line = json!({"dataset": dataset, "import_id": copy.import_id, "raw_copy": copy.kind, "row": row});
+                writeln!(export, "{line}")
+                    .map_err(|e| runtime(format!("the export cannot be written ({})", e.kind())))?;
+            }
+        }
+        let found = method.describe();
+        match req.mode {
+            Mode::Erase { dry_run: true } => {
+                report.lines.push(format!("{label}: holds {found}; would be deleted whole"))
+            }
+            Mode::Erase { dry_run: false } if erase => {
+                // Recorded first: a crash before the deletion leaves a record and the copy,
+                // which the next run finds and deletes (with a second record), never a
+                // deletion without its record.
+                let mut body = Map::new();
+                body.insert("dataset".into(), json!(dataset));
+                body.insert("import_id".into(), json!(copy.import_id));
+                body.insert("kind".into(), json!(copy.kind));
+                body.insert("bytes".into(), json!(bytes));
+                records.audit(req.tenant, "raw_copy_erased", body)?;
+                crash_point!("subject.raw_after_audit");
+                raw::delete(&copy, drop_store).map_err(runtime)?;
+                report.deleted += 1;
+                report.lines.push(format!("{label}: held {found}; deleted whole"));
+            }
+            _ => report.lines.push(format!("{label}: holds {found}")),
+        }
+    }
+    Ok(())
+}
+
+/// The exact names of the columns redacted with pseudonyms (pattern rules are found by the
+/// columns of each output file).
+fn free_text_columns(rules: &anonymizer_core::Rules) -> Vec<String> {
+    let mut names: Vec<String> = rules
+        .columns
+        .iter()
+        .filter(|(n, _)| search_for(rules, n, false) == Search::Within)
+        .map(|(n, _)| n.clone())
+        .collect();
+    if rules.patterns.iter().any(|p| {
+        matches!(
+            p.rule.action,
+            anonymizer_core::rule::Action::Redact { with: anonymizer_core::rule::RedactWith::Pseudonym, .. }
+        )
+    }) {
+        names.push("columns matching [[patterns]]".into());
+    }
+    names
+}
+
+/// One row as a JSON object of its cells as text.
+fn row_json(row: &RecordBatch) -> Result<Value, String> {
+    let mut m = BTreeMap::new();
+    for (field, col) in row.schema().fields().iter().zip(row.columns()) {
+        let v = texts(col)?.into_iter().next().flatten();
+        m.insert(field.name().clone(), json!(v));
+    }
+    Ok(json!(m))
+}
+
+/// One subject command at a time per tenant (on this state folder): a second one would see
+/// the first's rewrite as one to settle.
+fn lock(settings: &Settings, tenant: &Tenant) -> Result<std::fs::File, Failure> {
+    let dir = settings.state_dir.join("subject");
+    let fail = |e: std::io::Error| runtime(format!("{}: cannot take the subject lock ({})", dir.display(), e.kind()));
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{}.lock", tenant.id.as_str())))
+        .map_err(fail)?;
+    f.lock().map_err(fail)?;
+    Ok(f)
+}
