@@ -10,9 +10,10 @@
 //!   telemetry). Tests drive it in process through this library.
 //!
 //! - [`store`]: the folders, reached through directory handles that never follow a link.
+//! - [`stored`]: after the import: commands that check what storage holds (`verify`).
 //!
-//! Dependencies point one way: `cli` → `daemon` → `store`, `anonymizer-core`; `exit` is a
-//! leaf all use.
+//! Dependencies point one way: `cli` → `stored` → `daemon` → `store`, `anonymizer-core`;
+//! `exit` is a leaf all use.
 
 /// A crash point between claim and done. With the `failpoints` feature and
 /// `FAILPOINTS="<name>=return"` in the environment the process aborts right here, as a
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod daemon;
 pub mod exit;
 pub mod store;
+pub mod stored;
 
 #[cfg(test)]
 mod rooms {

@@ -32,6 +32,26 @@ pub enum Command {
     /// Work with the tenants' audit logs.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check storage against the ledger and the audit chain (after a backup restore, or
+    /// daily): exit 1 naming each difference.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The daemon's configuration file.
+    #[arg(long, short = 'c', default_value = "importd.toml")]
+    pub config: PathBuf,
+    /// Check only this tenant (every configured tenant otherwise).
+    #[arg(long, short = 't')]
+    pub tenant: Option<String>,
+    /// Print one JSON report on stdout instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the result as a Prometheus text file (node_exporter's textfile collector),
+    /// replaced atomically.
+    #[arg(long)]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

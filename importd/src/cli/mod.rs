@@ -11,6 +11,7 @@ pub mod preview;
 pub mod reveal;
 pub mod rules;
 pub mod serve;
+pub mod verify;
 
 use crate::exit::Failure;
 use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand};
@@ -30,6 +31,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Reveal(args) => reveal::run(args),
         Command::Serve(args) => serve::command(args),
         Command::Audit(AuditCommand::Verify { config, tenant }) => audit::verify_command(config, tenant),
+        Command::Verify(args) => verify::command(args),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),
