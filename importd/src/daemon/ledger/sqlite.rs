@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase, Rewrite, StoredOutput};
 
@@ -125,21 +125,26 @@ impl SqliteLedger {
         Ok(ledger)
     }
 
+    /// One migration per transaction, each taking the write lock first and reading the
+    /// version under it: a command opening the ledger while the daemon does (`verify`,
+    /// `subject`) waits for the other's step instead of running the same one again.
     fn migrate(&mut self) -> Result<(), LedgerError> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(classify)?;
         let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(LedgerError::Corrupt(format!(
-                "schema version {version} was written by a newer importd (this one knows up to {known})"
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-            let tx = self.conn.transaction().map_err(classify)?;
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(classify)?;
+            if version > known {
+                return Err(LedgerError::Corrupt(format!(
+                    "schema version {version} was written by a newer importd (this one knows up to {known})"
+                )));
+            }
+            let Some(sql) = MIGRATIONS.get(usize::try_from(version).unwrap_or(usize::MAX)) else {
+                return Ok(()); // up to date (the transaction ends unused)
+            };
             tx.execute_batch(sql).map_err(classify)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(classify)?;
+            tx.pragma_update(None, "user_version", version + 1).map_err(classify)?;
             tx.commit().map_err(classify)?;
         }
-        Ok(())
     }
 
     /// Moves the entries of `<state_dir>/ledger.jsonl` (importd before the SQLite ledger) in,
@@ -456,6 +461,24 @@ mod tests {
 
     fn id(s: &str) -> ImportId {
         ImportId(s.to_string())
+    }
+
+    #[test]
+    fn processes_opening_a_new_ledger_at_once_each_migrate_it_once() -> Result<(), Box<dyn std::error::Error>> {
+        // The daemon and a command beside it (`verify`) on a fresh state folder: before each
+        // migration took the write lock first, one of them failed ("table … already exists").
+        for _ in 0..20 {
+            let dir = tempfile::tempdir()?;
+            let opened: Vec<bool> = std::thread::scope(|s| {
+                let all: Vec<_> = (0..4).map(|_| s.spawn(|| SqliteLedger::open(dir.path()).is_ok())).collect();
+                all.into_iter().map(|h| h.join().unwrap_or(false)).collect()
+            });
+            assert_eq!(opened, vec![true; 4]);
+            let conn = Connection::open(dir.path().join("ledger.sqlite"))?;
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            assert_eq!(version, MIGRATIONS.len() as i64);
+        }
+        Ok(())
     }
 
     fn claimed(i: &str) -> Entry {
