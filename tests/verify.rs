@@ -96,6 +96,8 @@ fn verify_names_a_deleted_output_a_flipped_byte_an_extra_file_and_a_leftover() {
     let outside = site.write("elsewhere/secret.parquet", "x");
     std::os::unix::fs::symlink(&outside, partition.join("linked.parquet")).expect("symlink");
     std::fs::write(partition.join("odd\nname"), b"x").expect("hostile name");
+    let not_utf8 = partition.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"bad\xffname"));
+    std::fs::write(&not_utf8, b"x").expect("a name that is not UTF-8");
 
     let out = verify(&site, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -113,13 +115,14 @@ fn verify_names_a_deleted_output_a_flipped_byte_an_extra_file_and_a_leftover() {
         format!("acme: leftover: {}: a temporary file", rel(&site, &leftover)),
         format!("acme: unexpected: {}/linked.parquet: a symbolic link (not followed)", rel(&site, partition)),
         format!("acme: unexpected: {}/odd\\nname: a file", rel(&site, partition)),
+        format!("acme: unexpected: {}/bad\u{fffd}name: a file", rel(&site, partition)),
         format!("globex: unexpected: {}: a file that no import committed", rel(&site, &stray)),
     ];
     for w in &want {
         assert!(text.lines().any(|l| l.starts_with(w.as_str())), "no line starts with {w:?}:\n{text}");
     }
     assert_eq!(text.lines().count(), want.len(), "one line per difference, nothing else:\n{text}");
-    assert!(stderr(&out).contains("verify found 7 differences"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("verify found 8 differences"), "{}", stderr(&out));
     assert!(outside.exists(), "the link's target is untouched");
 
     // The same as JSON, and as a metrics file.
@@ -131,10 +134,10 @@ fn verify_names_a_deleted_output_a_flipped_byte_an_extra_file_and_a_leftover() {
     assert_eq!(report["ok"], false);
     assert_eq!(report["counts"]["missing"], 1);
     assert_eq!(report["counts"]["changed"], 1);
-    assert_eq!(report["counts"]["unexpected"], 4);
+    assert_eq!(report["counts"]["unexpected"], 5);
     assert_eq!(report["counts"]["leftover"], 1);
     let diffs = report["differences"].as_array().expect("differences");
-    assert_eq!(diffs.len(), 7);
+    assert_eq!(diffs.len(), 8);
     let missing = diffs.iter().find(|d| d["kind"] == "missing").expect("missing");
     assert_eq!(
         (missing["tenant"].as_str(), missing["path"].as_str()),
@@ -146,7 +149,7 @@ fn verify_names_a_deleted_output_a_flipped_byte_an_extra_file_and_a_leftover() {
         "importd_verify_ok 0",
         "importd_verify_differences{tenant=\"acme\",kind=\"missing\"} 1",
         "importd_verify_differences{tenant=\"acme\",kind=\"changed\"} 1",
-        "importd_verify_differences{tenant=\"acme\",kind=\"unexpected\"} 3",
+        "importd_verify_differences{tenant=\"acme\",kind=\"unexpected\"} 4",
         "importd_verify_differences{tenant=\"acme\",kind=\"leftover\"} 1",
         "importd_verify_differences{tenant=\"globex\",kind=\"unexpected\"} 1",
         "importd_verify_differences{tenant=\"globex\",kind=\"audit_missing\"} 0",
@@ -161,7 +164,7 @@ fn verify_names_a_deleted_output_a_flipped_byte_an_extra_file_and_a_leftover() {
     assert_eq!(in_folder.len(), 1, "the temporary metrics file is gone");
 
     // Put right, it passes again, and the metrics file says so.
-    for p in [&extra, &stray, &leftover, &partition.join("linked.parquet"), &partition.join("odd\nname")] {
+    for p in [&extra, &stray, &leftover, &partition.join("linked.parquet"), &partition.join("odd\nname"), &not_utf8] {
         std::fs::remove_file(p).expect("remove");
     }
     std::fs::write(flipped, {

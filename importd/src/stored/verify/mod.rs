@@ -243,7 +243,9 @@ fn settle(
         }
     }
     for f in strays {
-        if second.contains_key(&f.path) || under_way(records, &second, f)? || !storage.still_there(&f.path) {
+        // A name that is not UTF-8 cannot be looked up again by its shown path: it stays.
+        let gone = f.exact && !storage.still_there(&f.path);
+        if second.contains_key(&f.path) || under_way(records, &second, f)? || gone {
             report.in_flight += 1;
             continue;
         }
@@ -304,11 +306,13 @@ fn under_way(records: &mut Records, outputs: &BTreeMap<String, StoredOutput>, f:
     Ok(st.is_some_and(|s| !s.phase.is_finished()))
 }
 
-/// A hidden `.…tmp` file: how `publish` stages an output (`.<name>.<random>.tmp`) and how an
-/// erasure stages a rewritten one.
+/// A hidden `.…tmp` file in a partition folder (`<tenant>/<dataset>/<partition>/`): how
+/// `publish` stages an output (`.<name>.<random>.tmp`) and an erasure a rewritten one, and
+/// what recovery removes at the daemon's next start.
 fn is_temporary(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.len() > ".tmp".len() + 1 && name.starts_with('.') && name.ends_with(".tmp")
+    let parts: Vec<&str> = path.split('/').collect();
+    let name = parts.last().copied().unwrap_or(path);
+    parts.len() == 4 && name.len() > ".tmp".len() + 1 && name.starts_with('.') && name.ends_with(".tmp")
 }
 
 /// An output that did not hold what the ledger records, and the record it was judged against.

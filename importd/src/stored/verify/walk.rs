@@ -17,6 +17,9 @@ pub struct Found {
     /// replaced (it can never be a committed output's path).
     pub path: String,
     pub what: What,
+    /// Every name on the way was UTF-8: `path` names the entry exactly (and it can be looked
+    /// up again).
+    pub exact: bool,
 }
 
 /// What an entry is.
@@ -52,37 +55,40 @@ pub fn local(root: &Dir, tenant: &str) -> io::Result<Vec<Found>> {
     let top = match root.open_dir(tenant) {
         Ok(d) => d,
         Err(DirError::Missing) => return Ok(Vec::new()),
-        Err(DirError::Refused(r)) => return Ok(vec![Found { path: tenant.to_string(), what: refused(r) }]),
+        Err(DirError::Refused(r)) => {
+            return Ok(vec![Found { path: tenant.to_string(), what: refused(r), exact: true }])
+        }
         Err(DirError::Io(e)) => return Err(e),
     };
     let mut out = Vec::new();
-    let mut stack = vec![(top, tenant.to_string(), 0usize)];
-    while let Some((dir, at, depth)) = stack.pop() {
+    let mut stack = vec![(top, tenant.to_string(), true, 0usize)];
+    while let Some((dir, at, exact_so_far, depth)) = stack.pop() {
         for entry in dir.entries()? {
-            let name = entry.name.to_string_lossy();
-            let path = format!("{at}/{name}");
-            match FileType::from_raw_mode(entry.stat.st_mode) {
-                FileType::Directory if depth >= MAX_DEPTH => {
-                    out.push(Found { path, what: What::Closed("a folder nested too deep to be walked") });
-                }
+            let exact = exact_so_far && entry.name.to_str().is_some();
+            let path = format!("{at}/{}", entry.name.to_string_lossy());
+            let what = match FileType::from_raw_mode(entry.stat.st_mode) {
+                FileType::Directory if depth >= MAX_DEPTH => What::Closed("a folder nested too deep to be walked"),
                 FileType::Directory => match open_below(&dir, &entry.name) {
-                    Ok(sub) => stack.push((sub, path, depth + 1)),
-                    Err(DirError::Missing) => {} // removed while walking
-                    Err(DirError::Refused(r)) => out.push(Found { path, what: refused(r) }),
-                    Err(DirError::Io(_)) => {
-                        out.push(Found { path, what: What::Closed("a folder that cannot be read") })
+                    Ok(sub) => {
+                        stack.push((sub, path, exact, depth + 1));
+                        continue;
                     }
+                    Err(DirError::Missing) => continue, // removed while walking
+                    Err(DirError::Refused(r)) => refused(r),
+                    Err(DirError::Io(_)) => What::Closed("a folder that cannot be read"),
                 },
-                FileType::RegularFile => out.push(Found { path, what: What::File }),
-                FileType::Symlink => out.push(Found { path, what: What::Link }),
-                _ => out.push(Found { path, what: What::Special }),
-            }
+                FileType::RegularFile => What::File,
+                FileType::Symlink => What::Link,
+                _ => What::Special,
+            };
+            out.push(Found { path, what, exact });
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
+/// A folder below `dir` by its name, UTF-8 or not (`Dir::open_dir` takes text paths).
 fn open_below(dir: &Dir, name: &OsStr) -> Result<Dir, DirError> {
     match name.to_str() {
         Some(n) => dir.open_dir(n),
@@ -101,7 +107,7 @@ fn refused(r: Refusal) -> What {
 
 /// Every object below `<prefix>/<tenant>/`.
 pub fn object(store: &ObjectDir, tenant: &str) -> io::Result<Vec<Found>> {
-    Ok(store.list_all(tenant)?.into_iter().map(|(path, _)| Found { path, what: What::File }).collect())
+    Ok(store.list_all(tenant)?.into_iter().map(|(path, _)| Found { path, what: What::File, exact: true }).collect())
 }
 
 /// Whether `path` (`<tenant>/…`) lies in the drop area that shares the storage place: files
@@ -115,6 +121,7 @@ pub fn in_drop_area(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
 
     #[test]
@@ -131,6 +138,7 @@ mod tests {
         std::fs::write(r.join("acme/odd\nname"), b"x")?;
         let found = local(&Dir::open(r)?, "acme")?;
         let got: Vec<(&str, What)> = found.iter().map(|f| (f.path.as_str(), f.what)).collect();
+        assert!(found.iter().all(|f| f.exact));
         assert_eq!(
             got,
             vec![
@@ -143,7 +151,15 @@ mod tests {
         );
         assert!(local(&Dir::open(r)?, "nobody")?.is_empty());
         symlink(r.join("outside"), r.join("linked"))?;
-        assert_eq!(local(&Dir::open(r)?, "linked")?, vec![Found { path: "linked".into(), what: What::Link }]);
+        assert_eq!(
+            local(&Dir::open(r)?, "linked")?,
+            vec![Found { path: "linked".into(), what: What::Link, exact: true }]
+        );
+        // A name that is not UTF-8 is found, and marked as not exactly named.
+        std::fs::write(r.join("acme").join(std::ffi::OsStr::from_bytes(b"bad\xffname")), b"x")?;
+        let odd: Vec<Found> = local(&Dir::open(r)?, "acme")?.into_iter().filter(|f| !f.exact).collect();
+        assert_eq!(odd.len(), 1, "{odd:?}");
+        assert_eq!(odd[0].path, "acme/bad\u{fffd}name");
         Ok(())
     }
 
