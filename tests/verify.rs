@@ -350,3 +350,63 @@ fn verify_on_s3_storage_with_the_postgresql_ledger_names_each_difference() {
     }
     assert_eq!(text.lines().count(), 4, "{text}");
 }
+
+/// An erasure as `subject erase` records it (ledger rewrite begun, file replaced, audit record,
+/// rewrite ended), step by step: verify accepts either version while the rewrite is pending,
+/// and names an erasure whose audit record was lost.
+#[test]
+fn verify_follows_an_erasure_through_each_step_and_names_one_the_audit_lost() {
+    use importd::daemon::config::Settings;
+    use importd::daemon::ledger::Rewrite;
+    use importd::daemon::records::Records;
+    let site = imported(2);
+    let file = site.outputs("acme")[0].clone();
+    let path = rel(&site, &file);
+    let before = sha256sum(&file);
+    let mut rewritten = std::fs::read(&file).expect("read");
+    rewritten.extend_from_slice(b"a rewritten version");
+    let aside = site.write("rewritten.bin", &rewritten);
+    let after = sha256sum(&aside);
+    let settings = Settings::load(&site.path("importd.toml")).expect("settings");
+    let tenant = settings.tenant("acme").expect("acme");
+    let mut records = Records::open(&settings, "test").expect("records");
+    let import_id = path.rsplit('/').next().and_then(|n| n.strip_suffix(".parquet")).expect("id").to_string();
+    let pending = |site: &Site| -> (Option<i32>, serde_json::Value) {
+        let out = verify(site, &["--json", "--tenant", "acme"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        (out.status.code(), report["tenants"][0]["pending"].clone())
+    };
+
+    let rewrite = Rewrite {
+        path: path.clone(),
+        before: before.clone(),
+        after: after.clone(),
+        rows_removed: 1,
+        cause: "subject_erase".into(),
+    };
+    records.ledger().begin_rewrite("acme", &rewrite).expect("begin");
+    assert_eq!(pending(&site), (Some(0), serde_json::json!(0)), "storage still holds the version before");
+    std::fs::rename(&aside, &file).expect("replace the output");
+    assert_eq!(pending(&site), (Some(0), serde_json::json!(1)), "storage holds the pending version");
+    let body = serde_json::json!({
+        "dataset": "orders", "import_id": import_id, "output": path,
+        "sha256_before": before, "sha256_after": after, "rows_removed": 1, "column": "email",
+    });
+    records.audit(tenant, "subject_erased", body.as_object().cloned().expect("object")).expect("audit");
+    assert_eq!(pending(&site), (Some(0), serde_json::json!(1)));
+    records.ledger().end_rewrite("acme", &path, &after).expect("end");
+    let out = verify(&site, &["--tenant", "acme"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("pending"), "{}", stdout(&out));
+
+    // The log loses its last record, the erasure's: the ledger knows an erasure the chain does not.
+    let lines = audit_lines(&site, "acme");
+    assert!(lines.last().is_some_and(|l| l.contains("\"event\":\"subject_erased\"")));
+    let kept: String = lines[..lines.len() - 1].iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(site.path("state/audit/acme.jsonl"), kept).expect("truncate");
+    let out = verify(&site, &["--tenant", "acme"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let want = format!("acme: audit_missing: {path}: the ledger records SHA-256 {}…", &after[..16]);
+    assert!(stdout(&out).lines().any(|l| l.starts_with(&want)), "{}", stdout(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+}
