@@ -23,4 +23,5 @@ mod rule_packs; // rules/examples/*.toml validate and their [[examples]] pass
 mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, audit, metrics
 mod serve_model; // proptest: random drop-folder actions and crashes against the exactly-once model
 mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data
-mod verify; // `importd verify`: storage against ledger and audit; each kind of difference named, JSON, metrics, beside a daemon, S3
+mod verify; // `importd verify`: storage against ledger and audit; each kind of difference named, JSON, metrics, exit codes
+mod verify_live; // `importd verify` beside a running daemon, after a crash, through an erasure, on S3 with PostgreSQL

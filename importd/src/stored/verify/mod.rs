@@ -2,7 +2,8 @@
 //! test after a backup restore). Differences, by [`Kind`]: an output the ledger lists that
 //! storage lacks (`missing`) or holds with other bytes (`changed`); a file no import committed
 //! (`unexpected`), told apart from a temporary file an interrupted import or erasure left
-//! (`leftover`: hidden, `.*.tmp`, next to the outputs, as `publish` stages them); a broken
+//! (`leftover`: hidden, `.*.tmp`, in a partition folder, as `publish` stages them, and no
+//! unfinished import or pending rewrite in the ledger accounts for it); a broken
 //! audit chain (`audit_broken`); and an audit chain that disagrees with the ledger
 //! (`audit_missing`: the ledger knows a commit or erasure the chain does not, as after the
 //! log was truncated; `audit_differs`).
@@ -12,7 +13,8 @@
 //! path, then the audit chain is read. Whatever looks wrong is looked at again after a second
 //! ledger read, audit read and ledger read ([`settle`]): a file an import published after the
 //! walk, a temporary file renamed meanwhile, an erasure under way, a commit not yet audited is
-//! "in flight", counted but not a difference.
+//! "in flight", counted but not a difference. So is the temporary file of an import a crash
+//! cut short: the ledger holds the import unfinished and recovery settles it at the next start.
 //!
 //! - `walk`: what storage holds; `digest`: one output's SHA-256, streamed
 //! - `chain`: what the audit chain says about outputs; `agree`: where it and the ledger part

@@ -131,7 +131,11 @@ pub fn summary(t: &TenantReport) -> String {
     }
     let _ = write!(s, "; audit chain of {} records intact and in agreement with the ledger", t.audit_records);
     if t.in_flight > 0 {
-        let _ = write!(s, "; {} in flight (imports or erasures under way, not differences)", t.in_flight);
+        let _ = write!(
+            s,
+            "; {} in flight (imports or erasures the ledger holds unfinished: under way, or finished by recovery at the daemon's next start)",
+            t.in_flight
+        );
     }
     s
 }
