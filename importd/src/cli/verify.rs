@@ -34,7 +34,7 @@ pub fn command(args: &VerifyArgs) -> Result<(), Failure> {
     }
     let checked = (|| {
         let mut records = Records::open(&settings, "verify")?;
-        tenants.iter().map(|t| crate::stored::verify::tenant(&mut records, t)).collect::<Result<Vec<_>, _>>()
+        tenants.iter().map(|t| crate::stored::verify::tenant(&settings, &mut records, t)).collect::<Result<Vec<_>, _>>()
     })();
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default();

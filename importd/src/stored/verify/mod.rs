@@ -32,9 +32,9 @@ use std::io;
 use serde::Serialize;
 
 use crate::daemon::audit::AuditKey;
-use crate::daemon::config::Tenant;
+use crate::daemon::config::{Settings, Tenant};
 use crate::daemon::ledger::{ImportId, StoredOutput};
-use crate::daemon::places::Place;
+use crate::daemon::places::{LedgerKind, Place};
 use crate::daemon::records::Records;
 use crate::exit::Failure;
 use crate::store::s3::ObjectDir;
@@ -159,7 +159,7 @@ impl Storage {
 }
 
 /// Verifies one tenant; `Err` only when something cannot be read at all (exit 1).
-pub fn tenant(records: &mut Records, t: &Tenant) -> Result<TenantReport, Failure> {
+pub fn tenant(settings: &Settings, records: &mut Records, t: &Tenant) -> Result<TenantReport, Failure> {
     let name = t.id.as_str();
     let storage = Storage::of(t)?;
     let unreadable = |e: io::Error| Failure::runtime(format!("error: tenant {name}: the storage cannot be read ({e})"));
@@ -190,7 +190,7 @@ pub fn tenant(records: &mut Records, t: &Tenant) -> Result<TenantReport, Failure
         }
     }
     // 4. The audit chain, after the ledger.
-    let chain = read_chain(records, t)?;
+    let chain = read_chain(settings, records, t)?;
     report.audit_records = chain.records;
     if let Some((line, seq, why)) = chain.broken {
         let at = seq.map(|s| format!(" (seq {s})")).unwrap_or_default();
@@ -205,12 +205,14 @@ pub fn tenant(records: &mut Records, t: &Tenant) -> Result<TenantReport, Failure
     if suspects.is_empty() && strays.is_empty() && disagreements(&first, &chain).is_empty() {
         return Ok(report);
     }
-    settle(records, t, &storage, &mut report, suspects, &strays, &chain)?;
+    settle(settings, records, t, &storage, &mut report, suspects, &strays, &chain)?;
     Ok(report)
 }
 
 /// Looks again at what looked wrong: ledger (L2), audit chain (A2), ledger (L3), in that order.
+#[allow(clippy::too_many_arguments)] // the run's state, handed over once
 fn settle(
+    settings: &Settings,
     records: &mut Records,
     t: &Tenant,
     storage: &Storage,
@@ -273,7 +275,7 @@ fn settle(
             done.insert(d.import_id, st.is_some_and(|s| s.phase.is_finished()));
         }
     }
-    let chain = read_chain(records, t)?;
+    let chain = read_chain(settings, records, t)?;
     let third = ledger_outputs(records, name)?;
     for d in disagreements(&second, &chain).into_iter().filter(|d| d.side == Side::LedgerAhead) {
         if d.kind == Kind::AuditMissing && !done.get(&d.import_id).copied().unwrap_or(false) {
@@ -357,10 +359,34 @@ fn ledger_outputs(records: &mut Records, tenant: &str) -> Result<BTreeMap<String
     Ok(outputs.into_iter().map(|o| (o.path.clone(), o)).collect())
 }
 
-fn read_chain(records: &mut Records, t: &Tenant) -> Result<chain::Chain, Failure> {
-    let lines = records.audit_lines(t)?;
+/// The tenant's chain. A local log is read under a shared `flock`, so a record the daemon is
+/// appending (under the exclusive one) is read whole or not at all, never torn.
+fn read_chain(settings: &Settings, records: &mut Records, t: &Tenant) -> Result<chain::Chain, Failure> {
+    let lines = match settings.ledger {
+        LedgerKind::Sqlite => {
+            let path = settings.audit_path(&t.id);
+            locked_lines(&path).map_err(|e| {
+                Failure::runtime(format!("error: {}: cannot read the audit log ({})", path.display(), e.kind()))
+            })?
+        }
+        LedgerKind::Postgres(_) => records.audit_lines(t)?,
+    };
     chain::read(&lines, &AuditKey::ring(&t.ring()))
         .map_err(|e| Failure::runtime(format!("error: tenant {}: the audit chain cannot be read ({})", t.id, e.kind())))
+}
+
+/// A log file's lines under a shared lock (none when there is no log yet).
+fn locked_lines(path: &std::path::Path) -> io::Result<Vec<Vec<u8>>> {
+    use std::io::BufRead;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    file.lock_shared()?;
+    let lines = io::BufReader::new(&file).split(b'\n').collect::<io::Result<Vec<_>>>();
+    let _ = file.unlock();
+    lines
 }
 
 fn ledger_failure(what: &str, e: &crate::daemon::ledger::LedgerError) -> Failure {
