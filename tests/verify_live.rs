@@ -37,7 +37,7 @@ fn verify_beside_a_running_daemon_finds_nothing_wrong_while_files_commit() {
     // The runs saw storage grow (they ran while imports committed); how many saw an import
     // under way is up to timing.
     eprintln!("{runs} runs beside the daemon saw {} output counts and {in_flight} entries in flight", seen.len());
-    assert!(seen.len() > 2, "{seen:?}");
+    assert!(seen.len() > 2, "{seen:?}\n{}", site.logs());
     let all = crate::site::wait_until(Duration::from_secs(60), || TENANTS.iter().all(|t| site.outputs(t).len() == 24));
     assert!(all, "{:?}\n{}", TENANTS.map(|t| site.outputs(t).len()), site.logs());
     crate::site::signal(&daemon, "TERM");
