@@ -1,7 +1,8 @@
 //! `importd verify` while something writes: beside a running daemon it finds nothing wrong
 //! while files commit; a crashed import's temporary file is in flight until recovery; an
 //! erasure followed step by step, and one whose audit record was lost; on S3 storage with the
-//! PostgreSQL ledger.
+//! PostgreSQL ledger, still and with the daemon running; on one S3 prefix shared by drop and
+//! storage.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -257,4 +258,64 @@ fn verify_on_an_s3_prefix_shared_by_drop_and_storage_leaves_the_drop_area_alone(
         stdout(&out),
         "acme: unexpected: acme/orders/date=2026-01-01/stray.bin: a file that no import committed\n"
     );
+}
+
+/// The shared ledger and S3 storage, with the daemon running: verify finds nothing wrong
+/// while objects are claimed, uploaded and committed.
+#[test]
+#[ignore = "needs PostgreSQL and an S3-compatible server (.ci/run installs them)"]
+fn verify_beside_a_daemon_on_s3_and_postgresql_finds_nothing_wrong_while_files_commit() {
+    use crate::servers::postgres::Postgres;
+    use crate::servers::s3::S3Server;
+    use importd::store::s3::{ObjectDir, S3Url};
+    let Some(pg) = Postgres::start() else { return };
+    let Some(s3) = S3Server::start() else { return };
+    let bucket = "importd-verify-live";
+    s3.create_bucket(bucket);
+    let site = Site::new(&format!(
+        "drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\"\nledger = \"{}\"",
+        pg.url("verify_live")
+    ));
+    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
+    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
+    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    let env = s3.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut daemon = site.spawn_with_env(&env);
+    let verify = || -> Output {
+        Command::new(importd_path())
+            .args(["verify", "--config", "importd.toml", "--json"])
+            .envs(s3.env())
+            .current_dir(site.dir.path())
+            .output()
+            .expect("verify")
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for round in 0..4 {
+        for t in TENANTS {
+            for f in 0..3 {
+                let csv = orders_csv(&format!("{t}-{round}-{f}"), 50);
+                drop.put(&format!("{t}/orders/r{round}-{f}.csv"), csv).expect("upload");
+            }
+        }
+        for _ in 0..4 {
+            let out = verify();
+            assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+            let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+            seen.insert(report["tenants"][0]["outputs"].as_u64().unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+    let committed = || TENANTS.iter().map(|t| storage.list_all(t).map(|l| l.len()).unwrap_or(0)).sum::<usize>();
+    assert!(crate::site::wait_until(Duration::from_secs(90), || committed() == 24), "{}", site.logs());
+    crate::site::signal(&daemon, "TERM");
+    crate::site::wait_exit(&mut daemon, Duration::from_secs(30));
+    let out = verify();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        (report["tenants"][0]["intact"].as_u64(), report["tenants"][1]["intact"].as_u64()),
+        (Some(12), Some(12))
+    );
+    assert!(seen.len() > 1, "the runs saw storage grow: {seen:?}");
 }
