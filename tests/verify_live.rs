@@ -138,17 +138,22 @@ fn verify_follows_an_erasure_through_each_step_and_names_one_the_audit_lost() {
     let before = sha256sum(&file);
     let mut rewritten = std::fs::read(&file).expect("read");
     rewritten.extend_from_slice(b"a rewritten version");
-    let aside = site.write("rewritten.bin", &rewritten);
+    // Staged beside the output under a hidden temporary name, as an erasure does.
+    let name = file.file_name().expect("name").to_string_lossy().into_owned();
+    let aside = file.with_file_name(format!(".{name}.0a1b2c.tmp"));
+    std::fs::write(&aside, &rewritten).expect("stage");
     let after = sha256sum(&aside);
     let settings = Settings::load(&site.path("importd.toml")).expect("settings");
     let tenant = settings.tenant("acme").expect("acme");
     let mut records = Records::open(&settings, "test").expect("records");
     let import_id = path.rsplit('/').next().and_then(|n| n.strip_suffix(".parquet")).expect("id").to_string();
-    let pending = |site: &Site| -> (Option<i32>, serde_json::Value) {
+    // (exit code, outputs with a rewrite pending, entries in flight)
+    let pending = |site: &Site| -> (Option<i32>, serde_json::Value, serde_json::Value) {
         let out = verify(site, &["--json", "--tenant", "acme"]);
         let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-        (out.status.code(), report["tenants"][0]["pending"].clone())
+        (out.status.code(), report["tenants"][0]["pending"].clone(), report["tenants"][0]["in_flight"].clone())
     };
+    let n = |v: u64| serde_json::json!(v);
 
     let rewrite = Rewrite {
         path: path.clone(),
@@ -158,15 +163,19 @@ fn verify_follows_an_erasure_through_each_step_and_names_one_the_audit_lost() {
         cause: "subject_erase".into(),
     };
     records.ledger().begin_rewrite("acme", &rewrite).expect("begin");
-    assert_eq!(pending(&site), (Some(0), serde_json::json!(0)), "storage still holds the version before");
+    assert_eq!(
+        pending(&site),
+        (Some(0), n(0), n(1)),
+        "storage still holds the version before; the staged one is in flight"
+    );
     std::fs::rename(&aside, &file).expect("replace the output");
-    assert_eq!(pending(&site), (Some(0), serde_json::json!(1)), "storage holds the pending version");
+    assert_eq!(pending(&site), (Some(0), n(1), n(0)), "storage holds the pending version");
     let body = serde_json::json!({
         "dataset": "orders", "import_id": import_id, "output": path,
         "sha256_before": before, "sha256_after": after, "rows_removed": 1, "column": "email",
     });
     records.audit(tenant, "subject_erased", body.as_object().cloned().expect("object")).expect("audit");
-    assert_eq!(pending(&site), (Some(0), serde_json::json!(1)));
+    assert_eq!(pending(&site), (Some(0), n(1), n(0)));
     records.ledger().end_rewrite("acme", &path, &after).expect("end");
     let out = verify(&site, &["--tenant", "acme"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

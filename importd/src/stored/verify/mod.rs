@@ -249,7 +249,10 @@ fn settle(
     for f in strays {
         // A name that is not UTF-8 cannot be looked up again by its shown path: it stays.
         let gone = f.exact && !storage.still_there(&f.path);
-        if second.contains_key(&f.path) || under_way(records, &second, f)? || gone {
+        // Only a regular file can be ours: a link or a FIFO named like an output is never
+        // an import's, whatever the ledger says of that import.
+        let ours = f.what == What::File && under_way(records, &second, f)?;
+        if second.contains_key(&f.path) || ours || gone {
             report.in_flight += 1;
             continue;
         }
@@ -391,4 +394,18 @@ fn locked_lines(path: &std::path::Path) -> io::Result<Vec<Vec<u8>>> {
 
 fn ledger_failure(what: &str, e: &crate::daemon::ledger::LedgerError) -> Failure {
     Failure::runtime(format!("error: the ledger cannot be read for {what} ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_temporary_is_a_hidden_tmp_file_in_a_partition_folder() {
+        assert!(is_temporary("acme/orders/date=2026-01-01/.x.parquet.0a1b.tmp"));
+        assert!(!is_temporary("acme/orders/date=2026-01-01/x.parquet.tmp"), "not hidden");
+        assert!(!is_temporary("acme/orders/date=2026-01-01/.tmp"), "no name before the suffix");
+        assert!(!is_temporary("acme/.x.tmp"), "not in a partition folder");
+        assert!(!is_temporary("acme/orders/date=2026-01-01/deeper/.x.tmp"));
+    }
 }
