@@ -26,3 +26,5 @@ mod serve; // the daemon: bursts, kill -9, hostile entries, reload, shutdown, au
 mod serve_model; // proptest: random drop-folder actions and crashes against the exactly-once model
 mod subject; // subject find/export/erase over key generations, raw copies, crashes at every erase step
 mod suggest; // `rules suggest` drafts validate and, applied, leave no contact or payment data
+mod verify; // `importd verify`: storage against ledger and audit; each kind of difference named, JSON, metrics, exit codes
+mod verify_live; // `importd verify` beside a running daemon, after a crash, through an erasure, on S3 with PostgreSQL

@@ -10,7 +10,8 @@
 //!   telemetry). Tests drive it in process through this library.
 //!
 //! - [`store`]: the folders, reached through directory handles that never follow a link.
-//! - [`stored`]: what is stored, after the imports: data-subject requests (`subject`).
+//! - [`stored`]: after the import: commands that check or change what storage holds
+//!   (`verify`, `subject`).
 //!
 //! Dependencies point one way: `cli` → `stored` → `daemon` → `store`, `anonymizer-core`;
 //! `exit` is a leaf all use.

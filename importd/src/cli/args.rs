@@ -38,6 +38,9 @@ pub enum Command {
     /// Answer a data-subject request: the identifier is read from standard input.
     #[command(subcommand)]
     Subject(SubjectCommand),
+    /// Check storage against the ledger and the audit chain (after a backup restore, or
+    /// daily): exit 1 naming each difference.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +96,23 @@ pub struct SubjectArgs {
     /// export: write the rows to this new file (mode 0600) instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The daemon's configuration file.
+    #[arg(long, short = 'c', default_value = "importd.toml")]
+    pub config: PathBuf,
+    /// Check only this tenant (every configured tenant otherwise).
+    #[arg(long, short = 't')]
+    pub tenant: Option<String>,
+    /// Print one JSON report on stdout instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the result as a Prometheus text file (node_exporter's textfile collector),
+    /// replaced atomically.
+    #[arg(long)]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

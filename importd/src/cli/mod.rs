@@ -13,6 +13,7 @@ pub mod reveal;
 pub mod rules;
 pub mod serve;
 pub mod subject;
+pub mod verify;
 
 use crate::exit::Failure;
 use args::{AuditCommand, Cli, Command, KeysCommand, RulesCommand, SubjectCommand, TenantCommand};
@@ -35,6 +36,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Subject(SubjectCommand::Find(args)) => subject::run(args, subject::Verb::Find),
         Command::Subject(SubjectCommand::Export(args)) => subject::run(args, subject::Verb::Export),
         Command::Subject(SubjectCommand::Erase(args)) => subject::run(args, subject::Verb::Erase),
+        Command::Verify(args) => verify::command(args),
         Command::Keys(KeysCommand::New { out }) => keys::new_key(out).map(|id| {
             println!("wrote a new key to {} (key id {id}); keep it secret and back it up", out.display());
         }),

@@ -27,6 +27,7 @@
 
 mod client;
 mod error;
+mod stream;
 mod url;
 
 pub use url::S3Url;

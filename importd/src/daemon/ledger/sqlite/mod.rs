@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase, Rewrite, StoredOutput};
 
@@ -105,41 +105,83 @@ fn classify(e: rusqlite::Error) -> LedgerError {
     }
 }
 
+/// Why one attempt to open the ledger failed: busy (try again) or anything else.
+enum Opening {
+    Busy(rusqlite::Error),
+    Failed(LedgerError),
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(e: rusqlite::Error) -> Opening {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                Opening::Busy(e)
+            }
+            _ => Opening::Failed(classify(e)),
+        }
+    }
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl SqliteLedger {
     /// Opens (or creates) `<state_dir>/ledger.sqlite`, migrates it, and imports a JSON Lines
-    /// ledger of an earlier version if one is there.
+    /// ledger of an earlier version if one is there. Two processes opening a new ledger at
+    /// once (the daemon and a command beside it) can be told "busy" where SQLite does not
+    /// wait by itself (the switch to WAL): opening is tried again for up to 10 s.
     pub fn open(state_dir: &Path) -> Result<SqliteLedger, LedgerError> {
-        let conn = Connection::open(state_dir.join("ledger.sqlite")).map_err(classify)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(classify)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(LedgerError::Write(format!("the ledger could not use a WAL journal (got {mode})")));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match SqliteLedger::open_once(state_dir) {
+                Ok(ledger) => return Ok(ledger),
+                Err(Opening::Busy(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(Opening::Busy(e)) => return Err(classify(e)),
+                Err(Opening::Failed(e)) => return Err(e),
+            }
         }
-        conn.pragma_update(None, "synchronous", "FULL").map_err(classify)?;
+    }
+
+    fn open_once(state_dir: &Path) -> Result<SqliteLedger, Opening> {
+        let conn = Connection::open(state_dir.join("ledger.sqlite")).map_err(Opening::from)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(Opening::from)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Opening::Failed(LedgerError::Write(format!(
+                "the ledger could not use a WAL journal (got {mode})"
+            ))));
+        }
+        conn.pragma_update(None, "synchronous", "FULL").map_err(Opening::from)?;
         let mut ledger = SqliteLedger { conn, poisoned: None };
         ledger.migrate()?;
-        ledger.import_jsonl(state_dir)?;
+        ledger.import_jsonl(state_dir).map_err(Opening::Failed)?;
         Ok(ledger)
     }
 
-    fn migrate(&mut self) -> Result<(), LedgerError> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(classify)?;
+    /// One migration per transaction, each taking the write lock first and reading the
+    /// version under it: a command opening the ledger while the daemon does (`verify`,
+    /// `subject`) waits for the other's step instead of running the same one again.
+    fn migrate(&mut self) -> Result<(), Opening> {
         let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(LedgerError::Corrupt(format!(
-                "schema version {version} was written by a newer importd (this one knows up to {known})"
-            )));
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Opening::from)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(Opening::from)?;
+            if version > known {
+                return Err(Opening::Failed(LedgerError::Corrupt(format!(
+                    "schema version {version} was written by a newer importd (this one knows up to {known})"
+                ))));
+            }
+            let Some(sql) = MIGRATIONS.get(usize::try_from(version).unwrap_or(usize::MAX)) else {
+                return Ok(()); // up to date (the transaction ends unused)
+            };
+            tx.execute_batch(sql).map_err(Opening::from)?;
+            tx.pragma_update(None, "user_version", version + 1).map_err(Opening::from)?;
+            tx.commit().map_err(Opening::from)?;
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-            let tx = self.conn.transaction().map_err(classify)?;
-            tx.execute_batch(sql).map_err(classify)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(classify)?;
-            tx.commit().map_err(classify)?;
-        }
-        Ok(())
     }
 
     /// Moves the entries of `<state_dir>/ledger.jsonl` (importd before the SQLite ledger) in,

@@ -229,3 +229,25 @@ fn migration_4_lists_the_outputs_an_earlier_ledger_committed() -> Result<(), Box
     );
     Ok(())
 }
+
+#[test]
+fn processes_opening_a_new_ledger_at_once_each_migrate_it_once() -> Result<(), Box<dyn std::error::Error>> {
+    // The daemon and a command beside it (`verify`) on a fresh state folder: before each
+    // migration took the write lock first, one of them failed ("table … already exists").
+    for _ in 0..200 {
+        let dir = tempfile::tempdir()?;
+        let opened: Vec<String> = std::thread::scope(|s| {
+            let all: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| SqliteLedger::open(dir.path()).map(|_| String::new()).unwrap_or_else(|e| e.to_string()))
+                })
+                .collect();
+            all.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        assert_eq!(opened, vec![String::new(); 4]);
+        let conn = Connection::open(dir.path().join("ledger.sqlite"))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+    Ok(())
+}
