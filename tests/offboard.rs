@@ -138,6 +138,8 @@ fn offboarding_deletes_every_file_and_key_of_the_tenant_and_leaves_the_other_byt
     site.drop_file("globex", "three.csv", &orders_csv("globex-three", 3));
     assert!(site.run_once().status.success(), "{}", site.logs());
     assert!(site.run(&["audit", "verify", "-c", "importd.toml", "-t", "globex"]).status.success());
+    let out = site.run(&["verify", "-c", "importd.toml"]);
+    assert!(out.status.success(), "the other tenant's storage agrees with the ledger: {}", stdout(&out));
     assert!(!Path::new(&site.path("drop/acme")).exists());
 }
 

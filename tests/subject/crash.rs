@@ -61,6 +61,8 @@ fn a_crash_at_every_step_of_an_erasure_leaves_old_or_new_and_the_next_run_comple
         );
         let verify = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
         assert!(verify.status.success(), "{point}: {}", stderr(&verify));
+        let verify = site.run(&["verify", "--config", "importd.toml"]);
+        assert!(verify.status.success(), "{point}: verify: {}{}", stdout(&verify), stderr(&verify));
         let before = (snapshot(&site, "storage"), snapshot(&site, "state"));
         let again = subject(&site, "erase", value, &[], &[]);
         assert!(stdout(&again).contains("erased: 0 rows"), "{point}: {}", stdout(&again));

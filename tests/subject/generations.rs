@@ -177,6 +177,9 @@ fn a_subject_over_two_key_generations_is_found_exported_and_erased_once() {
     );
     let out = site.run(&["audit", "verify", "--config", "importd.toml", "--tenant", "acme"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Storage agrees with the ledger and the chain: the rewritten outputs are the ones recorded.
+    let out = site.run(&["verify", "--config", "importd.toml"]);
+    assert!(out.status.success(), "verify after the erasure: {}{}", stdout(&out), stderr(&out));
 
     // Again: nothing found, nothing changed.
     let before = (snapshot(site, "storage"), snapshot(site, "state"), ledger_rows(site));
