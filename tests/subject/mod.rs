@@ -5,6 +5,7 @@
 //! a crash at every step of an erasure leaves the old file or the new one, and the next run
 //! completes it.
 
+mod attacks; // review attacks: other people in raw copies, stored-form collisions, old rule files
 mod crash; // a crash at every step of an erasure: old or new file, completed by the next run
 mod generations; // four datasets, two key generations, free text, archive and quarantine
 mod shared; // PostgreSQL ledger and S3 storage, beside a running daemon

@@ -7,6 +7,7 @@
 //! crash-safe, in ledger and audit with counts only). The value is never printed, logged or
 //! recorded; neither are its stored forms.
 
+pub mod bounds;
 pub mod forms;
 pub mod place;
 pub mod raw;
@@ -108,11 +109,9 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             ));
         }
         // Outputs are read only where a stored form can be found; raw copies hold the raw
-        // value wherever the rules name the column.
+        // value of every column of the input, named by a rule or not (`unlisted = "drop"`),
+        // so they are always searched.
         let search_outputs = !matches!(named, Search::Not(_)) || !free_text.is_empty();
-        if !search_outputs && rules.rule_for(req.column).is_none() {
-            continue;
-        }
         let mut terms = Terms::default();
         for o in outputs.iter().filter(|o| search_outputs && o.dataset == dataset) {
             let path = o.path.as_str();
@@ -258,7 +257,8 @@ fn raw_copies(
             continue;
         }
         report.raw_copies += 1;
-        if req.mode == Mode::Export {
+        // A copy matched by its bytes has no known row: nothing of it is exported.
+        if req.mode == Mode::Export && matches!(method, raw::Method::Read { .. }) {
             for row in rows {
                 let row = row.map_err(|e| runtime(format!("{label}: {e}")))?;
                 let line = json!({"dataset": dataset, "import_id": copy.import_id, "raw_copy": copy.kind, "row": row});

@@ -11,6 +11,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
+use super::bounds;
 use super::forms::{texts, Search};
 
 /// The footer key that names the key an output was written under.
@@ -95,7 +96,7 @@ impl Matcher {
             let Some(col) = batch.columns().get(*c) else { continue };
             for (i, cell) in texts(col)?.into_iter().enumerate() {
                 let Some(cell) = cell else { continue };
-                if exact.contains(&cell) || within.iter().any(|w| cell.contains(w.as_str())) {
+                if exact.contains(&cell) || within.iter().any(|w| bounds::within(&cell, w)) {
                     hit[i] = true;
                 }
             }

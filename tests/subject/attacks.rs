@@ -1,0 +1,91 @@
+//! Attacks on a subject request found in review: each test names the attack and asserts
+//! that the request answers for the subject only, and says when its answer is incomplete.
+
+use super::*;
+use crate::site::{files_under, Site};
+use crate::support::{stderr, stdout};
+
+/// `importd subject VERB --column COLUMN` on tenant acme, the value on stdin.
+fn on_column(site: &Site, verb: &str, column: &str, value: &str, extra: &[&str]) -> Output {
+    let mut child = Command::new(importd_path())
+        .args(["subject", verb, "--config", "importd.toml", "--tenant", "acme", "--column", column])
+        .args(extra)
+        .current_dir(site.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run importd subject");
+    child.stdin.take().expect("stdin").write_all(format!("{value}\n").as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// Another person's address that holds the subject's as a substring (`joanna@…` ⊃ `anna@…`)
+/// in a raw copy's free text: her row is not exported to the requester, her archived inputs
+/// are not deleted; the subject's own raw copy is.
+#[test]
+fn a_raw_copy_of_someone_whose_address_contains_the_subjects_is_neither_exported_nor_deleted() {
+    let site = Site::new("keep_input_days = 30");
+    site.replace_rules(
+        "acme",
+        "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"pseudonymize\", prefix = \"u_\" }\nnote = { action = \"redact\", detect = [\"email\"] }\n",
+    );
+    site.drop_file("acme", "a.csv", b"id,email,note\nj-1,joanna@example.com,write to joanna@example.com\n");
+    site.drop_file("acme", "c.csv", b"id,email,note\nj-2,joanna@example.com,hello\n");
+    assert!(site.run_once().status.success());
+    let out = subject(&site, "export", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("joanna"), "Joanna's row was exported to Anna: {}", stdout(&out));
+    assert!(stderr(&out).contains("0 raw copies"), "{}", stderr(&out));
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(files_under(&site.path("state/archive")).len(), 2, "Joanna's archives were deleted: {}", stdout(&out));
+
+    // Anna's own, in free text with punctuation around it: found and deleted.
+    site.drop_file(
+        "acme",
+        "d.csv",
+        format!("id,email,note\na-1,x@example.com,\"write to ({ANNA}), now\"\n").as_bytes(),
+    );
+    assert!(site.run_once().status.success());
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(stdout(&out).contains("1 raw copy"), "{}", stdout(&out));
+    assert_eq!(files_under(&site.path("state/archive")).len(), 2);
+}
+
+/// A quarantined original the reader cannot read is searched by its bytes, with the same
+/// boundaries; a match exports no row (none is known) and says so.
+#[test]
+fn an_unreadable_raw_copy_is_matched_by_whole_words_and_no_row_of_it_is_exported() {
+    let site = Site::new("");
+    site.drop_file("acme", "j.csv", b"id,email\nj-1,joanna@example.com\nragged\n");
+    site.drop_file("acme", "a.csv", format!("id,email\na-1,{ANNA}\nragged\n").as_bytes());
+    assert_eq!(site.run_once().status.code(), Some(1), "both are quarantined");
+    assert_eq!(files_under(&site.path("state/quarantine")).len(), 4, "two originals, two reasons");
+    let out = subject(&site, "export", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "no row of a byte match is exported");
+    let report = stderr(&out);
+    assert!(report.contains("1 raw copy") && report.contains("none is exported"), "{report}");
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left = files_under(&site.path("state/quarantine"));
+    assert_eq!(left.len(), 2, "Joanna's original and its reason stay: {left:?}");
+    assert!(left.iter().any(|p| std::fs::read(p).unwrap_or_default().windows(6).any(|w| w == b"joanna")));
+}
+
+/// A column no rule names is not stored (`unlisted = "drop"`), but the archived input holds
+/// it raw: the raw copy is searched whenever its header has the column, and erased.
+#[test]
+fn a_raw_copy_of_a_column_no_rule_names_is_searched_and_erased() {
+    let site = Site::new("keep_input_days = 30");
+    site.drop_file("acme", "a.csv", format!("id,email,note\na-1,x@example.com,{ANNA}\n").as_bytes());
+    site.drop_file("acme", "b.csv", b"id,email,note\nb-1,y@example.com,joanna@example.com\n");
+    assert!(site.run_once().status.success());
+    let out = on_column(&site, "find", "note", ANNA, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("found: 0 rows in 0 outputs, 1 raw copy"), "{}", stdout(&out));
+    let out = on_column(&site, "erase", "note", ANNA, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(files_under(&site.path("state/archive")).len(), 1, "only Anna's archive goes: {}", stdout(&out));
+}
