@@ -2,7 +2,7 @@
 //! that the request answers for the subject only, and says when its answer is incomplete.
 
 use super::*;
-use crate::site::{files_under, Site};
+use crate::site::{files_under, read_column, Site};
 use crate::support::{stderr, stdout};
 
 /// `importd subject VERB --column COLUMN` on tenant acme, the value on stdin.
@@ -88,4 +88,49 @@ fn a_raw_copy_of_a_column_no_rule_names_is_searched_and_erased() {
     let out = on_column(&site, "erase", "note", ANNA, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(files_under(&site.path("state/archive")).len(), 1, "only Anna's archive goes: {}", stdout(&out));
+}
+
+/// `fake` is many-to-one (a phone fake has about a thousand values): another person whose
+/// value got the same fake is found too. Find and export flag the rows; erase leaves rows
+/// matched only through such a column, says why and fails, unless `--include-ambiguous`.
+#[test]
+fn another_person_with_the_same_fake_is_flagged_and_not_erased_without_include_ambiguous() {
+    let rules = "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"fake\", kind = \"phone\" }\n";
+    let parsed = anonymizer_core::parse_rules(rules, "r.toml").expect("rules");
+    // Site::new's key for acme: 32 bytes of 0x01.
+    let keys = anonymizer_core::MasterKey::from_bytes([1u8; 32]).key_set();
+    let mut seen = BTreeMap::new();
+    let mut pair = None;
+    for i in 0..5000 {
+        let v = format!("p{i}@example.com");
+        let f = importd::stored::subject::forms::stored_form(&parsed, &keys, "email", &v).expect("form").expect("some");
+        if let Some(prev) = seen.insert(f, v.clone()) {
+            pair = Some((prev, v));
+            break;
+        }
+    }
+    let (anna, other) = pair.expect("two values with the same fake");
+    let site = Site::new("");
+    site.replace_rules("acme", rules);
+    site.drop_file("acme", "a.csv", format!("id,email\nanna,{anna}\nother,{other}\n").as_bytes());
+    assert!(site.run_once().status.success());
+    let ids = || -> Vec<String> { site.outputs("acme").iter().flat_map(|p| read_column(p, "id")).collect() };
+    let emails: Vec<String> = site.outputs("acme").iter().flat_map(|p| read_column(p, "email")).collect();
+    assert!(emails.len() == 2 && emails[0] == emails[1], "the daemon stored the same fake for both: {emails:?}");
+
+    let out = subject(&site, "find", &anna, &[], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("`fake` gives the same stored value to many people"), "{text}");
+    assert!(text.contains("2 rows only through the many-to-one column (may belong to others)"), "{text}");
+
+    let out = subject(&site, "erase", &anna, &[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("--include-ambiguous"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("not erased: 2 rows matched only through a many-to-one column"), "{}", stdout(&out));
+    assert_eq!(ids(), ["anna", "other"], "nothing removed without --include-ambiguous");
+
+    let out = subject(&site, "erase", &anna, &["--include-ambiguous"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ids().is_empty(), "the operator chose to remove both");
 }

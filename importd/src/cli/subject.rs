@@ -23,6 +23,9 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
     if args.dry_run && verb != Verb::Erase {
         return Err(Failure::usage("error: --dry-run applies to `subject erase` only"));
     }
+    if args.include_ambiguous && verb != Verb::Erase {
+        return Err(Failure::usage("error: --include-ambiguous applies to `subject erase` only"));
+    }
     if args.out.is_some() && verb != Verb::Export {
         return Err(Failure::usage("error: --out applies to `subject export` only"));
     }
@@ -50,7 +53,14 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
         Verb::Export => Mode::Export,
         Verb::Erase => Mode::Erase { dry_run: args.dry_run },
     };
-    let req = Request { tenant, column: &args.column, dataset: args.dataset.as_deref(), value: &value, mode };
+    let req = Request {
+        tenant,
+        column: &args.column,
+        dataset: args.dataset.as_deref(),
+        value: &value,
+        mode,
+        include_ambiguous: args.include_ambiguous,
+    };
     let mut stdout = std::io::stdout().lock();
     let mut file = match &args.out {
         Some(path) => {
@@ -81,6 +91,11 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
         } else {
             let _ = writeln!(stdout, "{line}");
         }
+    }
+    if report.ambiguous_kept > 0 && matches!(mode, Mode::Erase { dry_run: false }) {
+        return Err(Failure::runtime(
+            "error: some rows were not erased: they matched only through a many-to-one column and may belong to others (named above); run erase again with --include-ambiguous to remove them",
+        ));
     }
     if report.unsearched > 0 {
         return Err(Failure::runtime("error: the answer is incomplete: some stored files could not be searched"));

@@ -14,7 +14,8 @@ use arrow_schema::{DataType, Field, Schema};
 /// How a column's stored values can be searched for the subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
-    /// The cell equals the stored form (keep, pseudonymize, encrypt, fake, noise, shift_date).
+    /// The cell equals the stored form (keep, pseudonymize, encrypt, fake, noise, shift_date;
+    /// the last three are many-to-one: [`ambiguous`]).
     Exact,
     /// The stored form appears inside the cell's text (redact with pseudonyms).
     Within,
@@ -52,6 +53,19 @@ pub fn search_for(rules: &Rules, column: &str, named: bool) -> Search {
             not("stores a coarsened value that many people share: it cannot single the person out")
         }
         Action::Redact { .. } => not("replaces findings by a template or a fake: it cannot single the person out"),
+    }
+}
+
+/// Whether the column's stored form is many-to-one: `fake` (a phone fake has about a
+/// thousand values), `noise` and `shift_date` give the same stored value to many people, so
+/// a row holding the subject's form may be someone else's. Returns the action's name.
+/// Pseudonymize (HMAC, 20 base32 characters), encrypt (FF1, a permutation) and keep are
+/// one-to-one enough.
+pub fn ambiguous(rules: &Rules, column: &str) -> Option<&'static str> {
+    let rule = rules.rule_for(column)?;
+    match rule.action {
+        Action::Fake { .. } | Action::Noise { .. } | Action::ShiftDate { .. } => Some(rule.action.name()),
+        _ => None,
     }
 }
 

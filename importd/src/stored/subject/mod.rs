@@ -20,7 +20,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use serde_json::{json, Map, Value};
 
-use self::forms::{search_for, texts, Search, Terms};
+use self::forms::{ambiguous, search_for, texts, Search, Terms};
 use self::place::Storage;
 use self::scan::Matcher;
 use crate::daemon::config::{Settings, Tenant};
@@ -43,6 +43,9 @@ pub struct Request<'a> {
     /// The identifier; never shown.
     pub value: &'a str,
     pub mode: Mode,
+    /// Erase also removes rows matched only through a many-to-one column (fake, noise,
+    /// shift_date), which may belong to others.
+    pub include_ambiguous: bool,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -69,6 +72,10 @@ pub struct Report {
     pub deleted: u64,
     /// Outputs and raw copies that could not be searched: the answer is incomplete.
     pub unsearched: u64,
+    /// Rows found only through a many-to-one column (they may belong to others).
+    pub ambiguous: u64,
+    /// Of those, rows an erasure left in place (no `--include-ambiguous`).
+    pub ambiguous_kept: u64,
 }
 
 fn runtime(message: String) -> Failure {
@@ -102,6 +109,14 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             Search::Not(why) => format!("not searched: {why}"),
         };
         report.lines.push(format!("dataset {dataset}: column {}: {about}", req.column.escape_debug()));
+        let many_to_one = ambiguous(&rules, req.column).filter(|_| named == Search::Exact);
+        if let Some(action) = many_to_one {
+            report.lines.push(format!(
+                "dataset {dataset}: warning: column {}: its action `{action}` gives the same stored value to many people: rows found through it may belong to others{}",
+                req.column.escape_debug(),
+                if erase && !req.include_ambiguous { "; erase leaves them unless --include-ambiguous is given" } else { "" }
+            ));
+        }
         if !free_text.is_empty() {
             report.lines.push(format!(
                 "dataset {dataset}: free text redacted with pseudonyms ({}): searched for the tokens",
@@ -153,14 +168,17 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
                 None => ring.all().iter().collect(),
             };
             let mut m = Matcher::default();
+            m.include_ambiguous = req.include_ambiguous;
             for (i, field) in opened.schema.fields().iter().enumerate() {
                 let is_named = field.name() == req.column;
+                let many = is_named && many_to_one.is_some();
                 for k in &keys {
                     let term = terms
                         .get(&rules, (k.id(), &k.keys), field.name(), is_named, req.value)
                         .map_err(|e| runtime(format!("dataset {dataset}: {e}")))?;
                     if let Some((how, form)) = term {
-                        m.add(i, &how, form);
+                        let many = many && how == Search::Exact;
+                        m.add(i, &how, form, many);
                     }
                 }
             }
@@ -168,31 +186,54 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
                 continue;
             }
             let key_shown = opened.key_id().unwrap_or("none").to_string();
-            let rows = scan::count(opened, &m, |row| {
+            let found = scan::count(opened, &m, |row, maybe_other| {
                 if req.mode != Mode::Export {
                     return Ok(());
                 }
-                let line = json!({"dataset": dataset, "import_id": o.import_id, "output": path, "key_id": key_shown, "row": row_json(row)?});
+                let mut line = json!({"dataset": dataset, "import_id": o.import_id, "output": path, "key_id": key_shown, "row": row_json(row)?});
+                if maybe_other {
+                    line["may_belong_to_others"] = json!(true);
+                }
                 writeln!(export, "{line}").map_err(|e| format!("the export cannot be written ({})", e.kind()))
             })
             .map_err(|e| runtime(format!("{path}: {e}")))?;
-            if rows == 0 {
+            if found.total() == 0 {
                 continue;
             }
-            report.rows += rows;
-            report.outputs += 1;
-            let plural = if rows == 1 { "" } else { "s" };
+            report.ambiguous += found.ambiguous;
+            let kept = if req.include_ambiguous { 0 } else { found.ambiguous };
+            let maybe = match found.ambiguous {
+                0 => String::new(),
+                n => format!("; {} only through the many-to-one column (may belong to others)", rows_word(n)),
+            };
+            let gone = found.total() - kept;
             match req.mode {
-                Mode::Erase { dry_run: true } => {
-                    report.lines.push(format!("{path}: {rows} row{plural} would be removed"))
+                Mode::Erase { dry_run } => {
+                    report.ambiguous_kept += kept;
+                    let left = match kept {
+                        0 => String::new(),
+                        n => format!("; {} matched only through the many-to-one column left in place", rows_word(n)),
+                    };
+                    if gone == 0 {
+                        report.lines.push(format!("{path}: nothing removed{left}"));
+                        continue;
+                    }
+                    report.rows += gone;
+                    report.outputs += 1;
+                    if dry_run {
+                        report.lines.push(format!("{path}: {} would be removed{left}", rows_word(gone)));
+                    } else {
+                        let removed =
+                            rewrite::erase(settings, &mut records, (tenant, &storage), o, &held, (&m, req.column))?;
+                        report.rewritten += 1;
+                        report.lines.push(format!("{path}: {} removed{left}", rows_word(removed)));
+                    }
                 }
-                Mode::Erase { dry_run: false } => {
-                    let removed =
-                        rewrite::erase(settings, &mut records, (tenant, &storage), o, &held, (&m, req.column))?;
-                    report.rewritten += 1;
-                    report.lines.push(format!("{path}: {removed} row{plural} removed"));
+                _ => {
+                    report.rows += found.total();
+                    report.outputs += 1;
+                    report.lines.push(format!("{path}: {} (key {key_shown}){maybe}", rows_word(found.total())));
                 }
-                _ => report.lines.push(format!("{path}: {rows} row{plural} (key {key_shown})")),
             }
         }
         raw_copies(settings, &mut records, req, dataset, &rules, &mut report, &mut *export, erase)?;
@@ -211,6 +252,17 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         report.raw_copies,
         if report.raw_copies == 1 { "y" } else { "ies" },
     ));
+    if report.ambiguous_kept > 0 {
+        report.lines.push(format!(
+            "not erased: {} matched only through a many-to-one column (fake, noise, shift_date) and may belong to others; check them (`subject export`) and run erase again with --include-ambiguous to remove them",
+            rows_word(report.ambiguous_kept)
+        ));
+    } else if report.ambiguous > 0 && !erase {
+        report.lines.push(format!(
+            "warning: {} matched only through a many-to-one column and may belong to others",
+            rows_word(report.ambiguous)
+        ));
+    }
     if report.unsearched > 0 {
         report.lines.push(format!(
             "incomplete: {} output{} or raw cop{} could not be searched (named above)",
@@ -220,6 +272,11 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         ));
     }
     Ok(report)
+}
+
+/// `1 row`, `2 rows`.
+fn rows_word(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
 /// The raw copies of one dataset's inputs: matched by value, exported, deleted.
