@@ -134,3 +134,45 @@ fn another_person_with_the_same_fake_is_flagged_and_not_erased_without_include_a
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(ids().is_empty(), "the operator chose to remove both");
 }
+
+/// An output written under an earlier rule file (another prefix) is searched under the
+/// version its footer names, which the daemon kept under `state/rules/`; an output whose
+/// version is neither in force nor kept is reported as not searched (exit 1).
+#[test]
+fn an_output_written_under_an_earlier_rule_file_is_searched_under_that_version() {
+    let site = Site::new("");
+    site.drop_file("acme", "a.csv", format!("id,email\na-1,{ANNA}\n").as_bytes());
+    assert!(site.run_once().status.success());
+    let first = std::fs::read(site.path("rules/acme.toml")).expect("rules");
+    let kept = site.path(&format!("state/rules/acme/orders/{}.toml", sha256_hex(&first)));
+    assert_eq!(std::fs::read(&kept).ok(), Some(first), "the version in force is kept by its SHA-256");
+    site.replace_rules(
+        "acme",
+        "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"pseudonymize\", prefix = \"c_\" }\n",
+    );
+    site.drop_file("acme", "b.csv", format!("id,email\nb-1,{ANNA}\nb-2,bob@example.com\n").as_bytes());
+    assert!(site.run_once().status.success());
+    assert_eq!(files_under(&site.path("state/rules/acme/orders")).len(), 2, "both versions kept");
+    let ids = || -> Vec<String> {
+        let mut v: Vec<String> = site.outputs("acme").iter().flat_map(|p| read_column(p, "id")).collect();
+        v.sort();
+        v
+    };
+
+    // Without the earlier version: the answer is incomplete, and says which output.
+    let aside = site.path("kept-aside.toml");
+    std::fs::rename(&kept, &aside).expect("move aside");
+    let out = subject(&site, "find", ANNA, &[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("neither in force nor kept") && stdout(&out).contains("incomplete"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::rename(&aside, &kept).expect("move back");
+
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("under its rule file version"), "{}", stdout(&out));
+    assert_eq!(ids(), ["b-2"], "Anna's rows under both versions are gone");
+}

@@ -97,6 +97,8 @@ impl Daemon {
                 lock_path.display()
             )));
         }
+        // The rule file versions in force are kept: outputs name theirs in their footer.
+        crate::daemon::kept_rules::keep_in_force(&settings)?;
         if settings.tenants.values().any(|t| matches!(t.places.drop, crate::daemon::places::Place::Local(_))) {
             probe_rename(&settings)?;
         }

@@ -106,12 +106,13 @@ pub fn texts(a: &ArrayRef) -> Result<Vec<Option<String>>, String> {
     Ok((0..s.len()).map(|i| (!s.is_null(i)).then(|| s.value(i).to_string())).collect())
 }
 
-/// What to look for in one dataset's outputs, per key id and column: the stored forms,
-/// computed once each.
+/// What to look for in one dataset's outputs, per rule file version, key id and column: the
+/// stored forms, computed once each.
 #[derive(Debug, Default)]
 pub struct Terms {
-    /// (key id, column) → (how, the stored form; `None`: nothing stored for the value).
-    cache: BTreeMap<(String, String), Option<(Search, String)>>,
+    /// (rule file version, key id, column) → (how, the stored form; `None`: nothing stored
+    /// for the value).
+    cache: BTreeMap<(String, String, String), Option<(Search, String)>>,
 }
 
 impl Terms {
@@ -124,7 +125,7 @@ impl Terms {
         named: bool,
         value: &str,
     ) -> Result<Option<(Search, String)>, String> {
-        let k = (key_id.to_string(), column.to_string());
+        let k = (rules.sha256.clone(), key_id.to_string(), column.to_string());
         if let Some(t) = self.cache.get(&k) {
             return Ok(t.clone());
         }

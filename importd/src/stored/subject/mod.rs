@@ -9,6 +9,7 @@
 
 pub mod bounds;
 pub mod forms;
+pub mod outputs;
 pub mod place;
 pub mod raw;
 pub mod rewrite;
@@ -20,9 +21,9 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use serde_json::{json, Map, Value};
 
-use self::forms::{ambiguous, search_for, texts, Search, Terms};
+use self::forms::{ambiguous, search_for, texts, Search};
+use self::outputs::Versions;
 use self::place::Storage;
-use self::scan::Matcher;
 use crate::daemon::config::{Settings, Tenant};
 use crate::daemon::records::Records;
 use crate::exit::Failure;
@@ -78,7 +79,7 @@ pub struct Report {
     pub ambiguous_kept: u64,
 }
 
-fn runtime(message: String) -> Failure {
+pub(crate) fn runtime(message: String) -> Failure {
     Failure::runtime(format!("error: {message}"))
 }
 
@@ -123,119 +124,13 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
                 free_text.join(", ")
             ));
         }
-        // Outputs are read only where a stored form can be found; raw copies hold the raw
-        // value of every column of the input, named by a rule or not (`unlisted = "drop"`),
-        // so they are always searched.
-        let search_outputs = !matches!(named, Search::Not(_)) || !free_text.is_empty();
-        let mut terms = Terms::default();
-        for o in outputs.iter().filter(|o| search_outputs && o.dataset == dataset) {
-            let path = o.path.as_str();
-            if o.pending.is_some() {
-                report.lines.push(format!("{path}: an erasure is still pending on it; not searched"));
-                report.unsearched += 1;
-                continue;
-            }
-            let held = match storage.fetch(path) {
-                Ok(Some(h)) => h,
-                Ok(None) => {
-                    report.lines.push(format!("{path}: missing from storage (run `importd verify`)"));
-                    report.unsearched += 1;
-                    continue;
-                }
-                Err(e) => {
-                    report.lines.push(format!("{e}; not searched"));
-                    report.unsearched += 1;
-                    continue;
-                }
-            };
-            if held.sha256 != o.sha256 {
-                report.lines.push(format!(
-                    "{path}: storage holds bytes the ledger does not record (run `importd verify`); not searched"
-                ));
-                report.unsearched += 1;
-                continue;
-            }
-            let opened = match scan::open(&held.file) {
-                Ok(o) => o,
-                Err(e) => {
-                    report.lines.push(format!("{path}: {e}; not searched"));
-                    report.unsearched += 1;
-                    continue;
-                }
-            };
-            let keys: Vec<_> = match opened.key_id().and_then(|id| ring.get(id)) {
-                Some(k) => vec![k],
-                None => ring.all().iter().collect(),
-            };
-            let mut m = Matcher::default();
-            m.include_ambiguous = req.include_ambiguous;
-            for (i, field) in opened.schema.fields().iter().enumerate() {
-                let is_named = field.name() == req.column;
-                let many = is_named && many_to_one.is_some();
-                for k in &keys {
-                    let term = terms
-                        .get(&rules, (k.id(), &k.keys), field.name(), is_named, req.value)
-                        .map_err(|e| runtime(format!("dataset {dataset}: {e}")))?;
-                    if let Some((how, form)) = term {
-                        let many = many && how == Search::Exact;
-                        m.add(i, &how, form, many);
-                    }
-                }
-            }
-            if m.is_empty() {
-                continue;
-            }
-            let key_shown = opened.key_id().unwrap_or("none").to_string();
-            let found = scan::count(opened, &m, |row, maybe_other| {
-                if req.mode != Mode::Export {
-                    return Ok(());
-                }
-                let mut line = json!({"dataset": dataset, "import_id": o.import_id, "output": path, "key_id": key_shown, "row": row_json(row)?});
-                if maybe_other {
-                    line["may_belong_to_others"] = json!(true);
-                }
-                writeln!(export, "{line}").map_err(|e| format!("the export cannot be written ({})", e.kind()))
-            })
-            .map_err(|e| runtime(format!("{path}: {e}")))?;
-            if found.total() == 0 {
-                continue;
-            }
-            report.ambiguous += found.ambiguous;
-            let kept = if req.include_ambiguous { 0 } else { found.ambiguous };
-            let maybe = match found.ambiguous {
-                0 => String::new(),
-                n => format!("; {} only through the many-to-one column (may belong to others)", rows_word(n)),
-            };
-            let gone = found.total() - kept;
-            match req.mode {
-                Mode::Erase { dry_run } => {
-                    report.ambiguous_kept += kept;
-                    let left = match kept {
-                        0 => String::new(),
-                        n => format!("; {} matched only through the many-to-one column left in place", rows_word(n)),
-                    };
-                    if gone == 0 {
-                        report.lines.push(format!("{path}: nothing removed{left}"));
-                        continue;
-                    }
-                    report.rows += gone;
-                    report.outputs += 1;
-                    if dry_run {
-                        report.lines.push(format!("{path}: {} would be removed{left}", rows_word(gone)));
-                    } else {
-                        let removed =
-                            rewrite::erase(settings, &mut records, (tenant, &storage), o, &held, (&m, req.column))?;
-                        report.rewritten += 1;
-                        report.lines.push(format!("{path}: {} removed{left}", rows_word(removed)));
-                    }
-                }
-                _ => {
-                    report.rows += found.total();
-                    report.outputs += 1;
-                    report.lines.push(format!("{path}: {} (key {key_shown}){maybe}", rows_word(found.total())));
-                }
-            }
-        }
+        // Every output is read: its footer names the rule file version it was written
+        // under, which may search the column where the rules in force do not. Raw copies
+        // hold the raw value of every column of the input, named by a rule or not
+        // (`unlisted = "drop"`), so they are always searched.
+        let mut versions = Versions::new(settings, tenant, dataset, rules.clone());
+        let mine = outputs.iter().filter(|o| o.dataset == dataset);
+        outputs::search(settings, &mut records, (req, &storage), &mut versions, mine, &mut report, &mut *export)?;
         raw_copies(settings, &mut records, req, dataset, &rules, &mut report, &mut *export, erase)?;
     }
     let verb = match req.mode {
@@ -275,7 +170,7 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
 }
 
 /// `1 row`, `2 rows`.
-fn rows_word(n: u64) -> String {
+pub(crate) fn rows_word(n: u64) -> String {
     format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
@@ -370,7 +265,7 @@ fn free_text_columns(rules: &anonymizer_core::Rules) -> Vec<String> {
 }
 
 /// One row as a JSON object of its cells as text.
-fn row_json(row: &RecordBatch) -> Result<Value, String> {
+pub(crate) fn row_json(row: &RecordBatch) -> Result<Value, String> {
     let mut m = BTreeMap::new();
     for (field, col) in row.schema().fields().iter().zip(row.columns()) {
         let v = texts(col)?.into_iter().next().flatten();
