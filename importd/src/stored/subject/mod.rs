@@ -88,6 +88,9 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
     let tenant = req.tenant;
     let _lock = lock(settings, tenant)?;
     let mut records = Records::open(settings, "subject")?;
+    // With a shared ledger, the lock is the ledger's too: a node's local lock does not keep
+    // another node from settling this one's rewrite.
+    records.ledger().lock_subject(tenant.id.as_str()).map_err(|e| runtime(format!("tenant {}: {e}", tenant.id)))?;
     let storage = Storage::of(tenant).map_err(runtime)?;
     let mut report = Report::default();
     let all = records.ledger().outputs(tenant.id.as_str()).map_err(|e| runtime(format!("the ledger: {e}")))?;
