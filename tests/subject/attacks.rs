@@ -176,3 +176,29 @@ fn an_output_written_under_an_earlier_rule_file_is_searched_under_that_version()
     assert!(stdout(&out).contains("under its rule file version"), "{}", stdout(&out));
     assert_eq!(ids(), ["b-2"], "Anna's rows under both versions are gone");
 }
+
+/// A daemon that has claimed an import and not finished it may publish the subject's rows
+/// after the search: the command names the import and ends "incomplete" (exit 1); once the
+/// import is committed, the same request finds the row.
+#[test]
+fn an_import_still_running_makes_the_answer_incomplete_until_it_commits() {
+    let site = Site::new("");
+    site.drop_file("acme", "a.csv", format!("id,email\na-1,{ANNA}\n").as_bytes());
+    let out = Command::new(importd_path())
+        .args(["serve", "--config", "importd.toml", "--once"])
+        .env("FAILPOINTS", "job.after_started=return")
+        .current_dir(site.dir.path())
+        .output()
+        .expect("serve");
+    assert!(!out.status.success(), "the daemon stops in the middle of the import: {}", stderr(&out));
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("is still running") && text.contains("run it again when they have committed"), "{text}");
+    assert!(stderr(&out).contains("incomplete"), "{}", stderr(&out));
+
+    assert!(site.run_once().status.success(), "the next start finishes the import: {}", site.logs());
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("erased: 1 row in 1 output"), "{}", stdout(&out));
+}

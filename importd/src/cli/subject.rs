@@ -97,6 +97,11 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
             "error: some rows were not erased: they matched only through a many-to-one column and may belong to others (named above); run erase again with --include-ambiguous to remove them",
         ));
     }
+    if report.running > 0 {
+        return Err(Failure::runtime(
+            "error: the answer is incomplete: imports ran beside this command; run it again when they have committed",
+        ));
+    }
     if report.unsearched > 0 {
         return Err(Failure::runtime("error: the answer is incomplete: some stored files could not be searched"));
     }

@@ -219,6 +219,18 @@ pub trait Ledger: Send + fmt::Debug {
     /// imports this daemon holds the lease of.
     fn unfinished(&mut self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
 
+    /// The tenant's imports that are not finished, by any daemon sharing the ledger: (id,
+    /// dataset). A subject command checks them: an import still running may publish the
+    /// subject's rows after it searched.
+    fn in_progress(&mut self, tenant: &str) -> Result<Vec<(ImportId, String)>, LedgerError> {
+        Ok(self
+            .unfinished()?
+            .into_iter()
+            .filter(|(_, st)| st.tenant == tenant)
+            .map(|(id, st)| (id, st.dataset))
+            .collect())
+    }
+
     // After the import: what storage should hold (`verify`), rewrites of committed outputs
     // (`subject erase`), and forgetting a tenant (`tenant offboard`).
 

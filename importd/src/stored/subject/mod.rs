@@ -73,6 +73,9 @@ pub struct Report {
     pub deleted: u64,
     /// Outputs and raw copies that could not be searched: the answer is incomplete.
     pub unsearched: u64,
+    /// Imports of the searched datasets still running, or committed while the command ran:
+    /// they may hold the subject and were not searched.
+    pub running: u64,
     /// Rows found only through a many-to-one column (they may belong to others).
     pub ambiguous: u64,
     /// Of those, rows an erasure left in place (no `--include-ambiguous`).
@@ -99,11 +102,13 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
     let ring = tenant.ring();
     let key_ids: Vec<&str> = ring.all().iter().map(|k| k.id()).collect();
     let erase = matches!(req.mode, Mode::Erase { dry_run: false });
+    let mut searched = Vec::new();
     for (ds_id, ds) in &tenant.datasets {
         let dataset = ds_id.as_str();
         if req.dataset.is_some_and(|d| d != dataset) {
             continue;
         }
+        searched.push(dataset);
         let rules = ds.current();
         let named = search_for(&rules, req.column, true);
         let free_text = free_text_columns(&rules);
@@ -136,6 +141,7 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         outputs::search(settings, &mut records, (req, &storage), &mut versions, mine, &mut report, &mut *export)?;
         raw_copies(settings, &mut records, req, dataset, &rules, &mut report, &mut *export, erase)?;
     }
+    running(&mut records, tenant, &searched, &outputs, &mut report)?;
     let verb = match req.mode {
         Mode::Erase { dry_run: false } => "erased",
         Mode::Erase { dry_run: true } => "would erase",
@@ -161,6 +167,13 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             rows_word(report.ambiguous)
         ));
     }
+    if report.running > 0 {
+        report.lines.push(format!(
+            "incomplete: {} import{} of the searched datasets ran beside this command (named above); run it again when they have committed",
+            report.running,
+            if report.running == 1 { "" } else { "s" },
+        ));
+    }
     if report.unsearched > 0 {
         report.lines.push(format!(
             "incomplete: {} output{} or raw cop{} could not be searched (named above)",
@@ -170,6 +183,32 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         ));
     }
     Ok(report)
+}
+
+/// Imports a running daemon has not finished (it may publish the subject's rows after the
+/// search), and outputs committed since the search began: named, counted in `running`.
+fn running(
+    records: &mut Records<'_>,
+    tenant: &Tenant,
+    searched: &[&str],
+    before: &[crate::daemon::ledger::StoredOutput],
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let t = tenant.id.as_str();
+    let ledger = records.ledger();
+    for (id, dataset) in ledger.in_progress(t).map_err(|e| runtime(format!("the ledger: {e}")))? {
+        if searched.contains(&dataset.as_str()) {
+            report.lines.push(format!("dataset {dataset}: import {id} is still running; its output was not searched"));
+            report.running += 1;
+        }
+    }
+    for o in ledger.outputs(t).map_err(|e| runtime(format!("the ledger: {e}")))? {
+        if searched.contains(&o.dataset.as_str()) && !before.iter().any(|b| b.path == o.path) {
+            report.lines.push(format!("{}: committed while this command ran; not searched", o.path));
+            report.running += 1;
+        }
+    }
+    Ok(())
 }
 
 /// `1 row`, `2 rows`.

@@ -322,6 +322,14 @@ impl Ledger for PostgresLedger {
         })
     }
 
+    fn in_progress(&mut self, tenant: &str) -> Result<Vec<(ImportId, String)>, LedgerError> {
+        self.with(|_, client| {
+            let rows = client
+                .query("SELECT id, dataset FROM imports WHERE NOT finished AND tenant = $1 ORDER BY id", &[&tenant])?;
+            rows.iter().map(|r| Ok((ImportId(r.try_get(0)?), r.try_get(1)?))).collect()
+        })
+    }
+
     fn shared(&self) -> bool {
         true
     }
