@@ -202,3 +202,29 @@ fn an_import_still_running_makes_the_answer_incomplete_until_it_commits() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("erased: 1 row in 1 output"), "{}", stdout(&out));
 }
+
+/// An erasure interrupted after its ledger record leaves its new file as a hidden temporary;
+/// a daemon starting meanwhile (recovery removes stray `.tmp` files) leaves it alone, and
+/// the next subject command settles the erasure.
+#[test]
+fn daemon_recovery_leaves_an_interrupted_erasures_temporary_to_the_next_subject_command() {
+    let site = Site::new("");
+    site.drop_file("acme", "a.csv", format!("id,email\na-1,{ANNA}\nb-1,bob@example.com\n").as_bytes());
+    assert!(site.run_once().status.success());
+    let out = subject(&site, "erase", ANNA, &[], &[("FAILPOINTS", "subject.after_begin=return")]);
+    assert!(!out.status.success(), "the erasure stops after begin_rewrite");
+    let temps = || -> Vec<std::path::PathBuf> {
+        files_under(&site.path("storage"))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".subject.tmp"))
+            .collect()
+    };
+    assert_eq!(temps().len(), 1, "the new file waits beside the output");
+    assert!(site.run_once().status.success(), "{}", site.logs());
+    assert_eq!(temps().len(), 1, "daemon recovery left the erasure's temporary");
+    let out = subject(&site, "erase", ANNA, &[], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("settled"), "{}", stdout(&out));
+    assert!(temps().is_empty());
+    assert_eq!(site.outputs("acme").iter().flat_map(|p| read_column(p, "id")).collect::<Vec<_>>(), ["b-1"]);
+}
