@@ -176,10 +176,9 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
     }
     if report.unsearched > 0 {
         report.lines.push(format!(
-            "incomplete: {} output{} or raw cop{} could not be searched (named above)",
+            "incomplete: {} stored file{} (outputs or raw copies) could not be searched (named above)",
             report.unsearched,
             if report.unsearched == 1 { "" } else { "s" },
-            if report.unsearched == 1 { "y" } else { "ies" },
         ));
     }
     Ok(report)
