@@ -249,14 +249,11 @@ impl Ledger for PostgresLedger {
     }
 
     fn lock_subject(&mut self, tenant: &str) -> Result<(), LedgerError> {
-        match self.with(|_, client| outputs::try_subject_lock(client, tenant)) {
-            Ok(true) => {
-                self.subject_lock = Some(tenant.to_string());
-                Ok(())
-            }
-            Ok(false) => Err(LedgerError::Write(outputs::SUBJECT_BUSY.into())),
-            Err(e) => Err(e),
+        if !self.with(|_, client| outputs::try_subject_lock(client, tenant))? {
+            return Err(LedgerError::Write(outputs::SUBJECT_BUSY.into()));
         }
+        self.subject_lock = Some(tenant.to_string());
+        Ok(())
     }
 
     fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError> {
@@ -323,11 +320,7 @@ impl Ledger for PostgresLedger {
     }
 
     fn in_progress(&mut self, tenant: &str) -> Result<Vec<(ImportId, String)>, LedgerError> {
-        self.with(|_, client| {
-            let rows = client
-                .query("SELECT id, dataset FROM imports WHERE NOT finished AND tenant = $1 ORDER BY id", &[&tenant])?;
-            rows.iter().map(|r| Ok((ImportId(r.try_get(0)?), r.try_get(1)?))).collect()
-        })
+        self.with(|_, client| outputs::in_progress(client, tenant))
     }
 
     fn shared(&self) -> bool {

@@ -109,3 +109,10 @@ pub(super) fn try_subject_lock(client: &mut Client, tenant: &str) -> Result<bool
     let row = client.query_one("SELECT pg_try_advisory_lock(hashtext('importd.subject'), hashtext($1))", &[&tenant])?;
     Ok(row.try_get(0)?)
 }
+
+/// The tenant's imports not finished, by any node: (id, dataset).
+pub(super) fn in_progress(client: &mut Client, tenant: &str) -> Result<Vec<(ImportId, String)>, Failed> {
+    let rows =
+        client.query("SELECT id, dataset FROM imports WHERE NOT finished AND tenant = $1 ORDER BY id", &[&tenant])?;
+    rows.iter().map(|r| Ok((ImportId(r.try_get(0)?), r.try_get(1)?))).collect()
+}
