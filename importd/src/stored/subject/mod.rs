@@ -1,9 +1,10 @@
 //! Data-subject requests (`importd subject find | export | erase`): from one identifier
 //! value, what the rules stored for it ([`forms`]: the stored form under every key of the
-//! tenant's ring, by the import's own plan), where it is ([`scan`]: every committed output
-//! of the tenant, read with the parquet crate, through [`place`]: local or object storage),
-//! the raw copies the daemon keeps ([`raw`]: archived and quarantined inputs, matched by
-//! value), and erasure ([`rewrite`]: each affected output rewritten without the rows,
+//! tenant's ring, by the import's own plan; [`forms::ambiguous`]: the many-to-one actions),
+//! where it is ([`outputs`]: every committed output of the tenant, under the rule file
+//! version its footer names; [`scan`]: read with the parquet crate, through [`place`]: local
+//! or object storage), the raw copies the daemon keeps ([`raw`]: archived and quarantined
+//! inputs, matched by value as whole words: [`bounds`]), and erasure ([`rewrite`]: each affected output rewritten without the rows,
 //! crash-safe, in ledger and audit with counts only). The value is never printed, logged or
 //! recorded; neither are its stored forms.
 
