@@ -11,9 +11,6 @@ use std::sync::Arc;
 use anonymizer_core::{parse_rules, Rules};
 use ring::digest;
 
-use crate::daemon::config::Settings;
-use crate::exit::Failure;
-
 /// A rule file read once: its rules and the bytes whose SHA-256 is `Rules::sha256`. The
 /// error is the message to show (the rule file's diagnostics, compiler-style).
 pub fn read(path: &Path) -> Result<(Rules, Arc<[u8]>), String> {
@@ -53,16 +50,16 @@ pub fn keep(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Keeps the version in force of every dataset's rule file (the daemon, when it opens).
-pub fn keep_in_force(settings: &Settings) -> Result<(), Failure> {
-    for tenant in settings.tenants.values() {
-        for ds in tenant.datasets.values() {
-            let loaded = ds.rules.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
-            let kept = path(&settings.state_dir, tenant.id.as_str(), ds.id.as_str(), &loaded.rules.sha256);
-            keep(&kept, &loaded.source).map_err(|e| {
-                Failure::runtime(format!("error: {}: cannot keep the rule file version ({})", kept.display(), e.kind()))
-            })?;
-        }
+/// Keeps each `(tenant, dataset, loaded rules)` version (the daemon, when it opens); the
+/// error names the file that could not be written.
+pub fn keep_all<'a>(
+    state_dir: &Path,
+    versions: impl Iterator<Item = (&'a str, &'a str, Arc<Rules>, Arc<[u8]>)>,
+) -> Result<(), String> {
+    for (tenant, dataset, rules, source) in versions {
+        let kept = path(state_dir, tenant, dataset, &rules.sha256);
+        keep(&kept, &source)
+            .map_err(|e| format!("error: {}: cannot keep the rule file version ({})", kept.display(), e.kind()))?;
     }
     Ok(())
 }
