@@ -154,7 +154,7 @@ fn acme_with_data() -> (Site, usize) {
     site.drop_file("acme", "two.csv", &orders_csv("acme-two", 5));
     assert!(site.run_once().status.success(), "{}", site.logs());
     site.drop_file("acme", "waiting.csv", &orders_csv("acme-waiting", 5));
-    let count = ["storage/acme", "state/archive/acme", "state/quarantine/acme", "drop/acme"]
+    let count = ["storage/acme", "state/archive/acme", "state/quarantine/acme", "state/rules/acme", "drop/acme"]
         .iter()
         .map(|d| files_under(&site.path(d)).len())
         .sum();

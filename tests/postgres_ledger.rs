@@ -576,8 +576,25 @@ fn committed_outputs_rewrites_and_a_forgotten_tenant_on_the_shared_ledger() {
     b.begin_rewrite("acme", &rw).expect("begin");
     assert!(matches!(a.begin_rewrite("acme", &rw), Err(LedgerError::Busy)));
     assert_eq!(a.outputs("acme").expect("outputs")[0].pending.as_deref(), Some("s2"));
-    b.end_rewrite("acme", &path, "s2").expect("end");
+    // Ending is conditional on the pending rewrite: a settle that expects another is
+    // refused and changes nothing.
+    assert!(matches!(a.end_rewrite("acme", &path, "s9", "s1"), Err(LedgerError::Write(_))));
+    assert_eq!(a.outputs("acme").expect("outputs")[0].pending.as_deref(), Some("s2"));
+    b.end_rewrite("acme", &path, "s2", "s2").expect("end");
     assert_eq!(a.outputs("acme").expect("outputs")[0].sha256, "s2");
+    // Another node settling the same rewrite afterwards (to `before`) cannot undo it.
+    assert!(matches!(a.end_rewrite("acme", &path, "s2", "s1"), Err(LedgerError::Write(_))));
+    assert_eq!(a.outputs("acme").expect("outputs")[0].sha256, "s2");
+
+    // The subject lock is per tenant across nodes: b holds acme's; a is refused until b goes.
+    b.lock_subject("acme").expect("b takes acme's subject lock");
+    assert!(matches!(a.lock_subject("acme"), Err(LedgerError::Write(m)) if m.contains("another subject command")));
+    a.lock_subject("globex").expect("another tenant's lock is free");
+    drop(b);
+    assert!(
+        crate::site::wait_until(Duration::from_secs(10), || a.lock_subject("acme").is_ok()),
+        "the lock goes with b's connection"
+    );
 
     // Forgetting acme removes its rows and its audit chain; another tenant's chain stays.
     a.audit_append("acme", &audit_key(), "committed", body(&[("import_id", json!(id.as_str()))])).expect("audit");

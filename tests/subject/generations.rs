@@ -114,11 +114,22 @@ fn a_subject_over_two_key_generations_is_found_exported_and_erased_once() {
     };
     assert_eq!(ids("payments"), ["1", "3"]);
     assert_eq!(ids("newsletter"), ["1"]);
+    // The fake is many-to-one: its row is flagged as maybe someone else's; the others are not.
+    for l in &stored {
+        let flagged = l.get("may_belong_to_others") == Some(&serde_json::json!(true));
+        assert_eq!(flagged, l["dataset"] == "newsletter", "{l}");
+    }
     assert!(lines.iter().any(|l| l["raw_copy"] == "archive" && l["row"]["email"] == ANNA), "raw rows are exported too");
 
-    // erase --dry-run changes nothing.
+    // erase --dry-run changes nothing; without --include-ambiguous the faked row stays.
     let before = (snapshot(site, "storage"), snapshot(site, "state"), ledger_rows(site));
     let out = r.subject("erase", ANNA, &["--dry-run"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("would erase: 5 rows in 4 outputs, 7 raw copies"), "{text}");
+    assert!(text.contains("1 row matched only through the many-to-one column left in place"), "{text}");
+    assert!(text.contains("--include-ambiguous"), "{text}");
+    let out = r.subject("erase", ANNA, &["--dry-run", "--include-ambiguous"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("would erase: 6 rows in 5 outputs, 7 raw copies"), "{}", stdout(&out));
     assert_eq!(
@@ -127,8 +138,8 @@ fn a_subject_over_two_key_generations_is_found_exported_and_erased_once() {
         "a dry run changed something"
     );
 
-    // erase.
-    let out = r.subject("erase", ANNA, &[], &[]);
+    // erase (the operator checked the faked row: it is Anna's).
+    let out = r.subject("erase", ANNA, &["--include-ambiguous"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("erased: 6 rows in 5 outputs, 7 raw copies"), "{}", stdout(&out));
     for (p, rel, _, n, was) in &per_output {

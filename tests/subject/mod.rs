@@ -5,6 +5,7 @@
 //! a crash at every step of an erasure leaves the old file or the new one, and the next run
 //! completes it.
 
+mod attacks; // review attacks: other people in raw copies, stored-form collisions, old rule files
 mod crash; // a crash at every step of an erasure: old or new file, completed by the next run
 mod generations; // four datasets, two key generations, free text, archive and quarantine
 mod shared; // PostgreSQL ledger and S3 storage, beside a running daemon
@@ -137,6 +138,16 @@ pub fn subject(site: &Site, verb: &str, value: &str, extra: &[&str], env: &[(&st
     child.wait_with_output().expect("wait")
 }
 
+/// A subject command beside a daemon that is importing: exit 0, or exit 1 because an import
+/// of the searched dataset ran beside it (and said so), with nothing else incomplete.
+pub fn beside_imports(out: &Output) -> bool {
+    let text = stdout(out);
+    out.status.success()
+        || (out.status.code() == Some(1)
+            && text.contains("ran beside this command")
+            && !text.contains("could not be searched"))
+}
+
 /// Footer key id of an output.
 pub fn footer_key(path: &Path) -> String {
     footer(path).get("importd.key_id").cloned().unwrap_or_default()
@@ -265,7 +276,7 @@ fn an_erasure_beside_a_running_daemon_on_the_embedded_ledger_keeps_one_audit_cha
     // The daemon imports another file while the erasure runs.
     site.drop_file("acme", "b.csv", &crate::site::orders_csv("acme-b", 10));
     let out = subject(&site, "erase", "canary.acme-a.3@example.com", &[], &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(beside_imports(&out), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("erased: 1 row in 1 output"), "{}", stdout(&out));
     assert!(crate::site::wait_until(Duration::from_secs(30), || site.outputs("acme").len() == 2), "{}", site.logs());
     crate::site::signal(&daemon, "TERM");

@@ -93,6 +93,10 @@ pub struct SubjectArgs {
     /// erase: say what would change, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// erase: also remove rows matched only through a many-to-one column (fake, noise,
+    /// shift_date): they may belong to others.
+    #[arg(long)]
+    pub include_ambiguous: bool,
     /// export: write the rows to this new file (mode 0600) instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,

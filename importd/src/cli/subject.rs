@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use crate::cli::args::SubjectArgs;
 use crate::exit::Failure;
@@ -22,6 +23,9 @@ const MAX_VALUE_BYTES: u64 = 64 * 1024;
 pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
     if args.dry_run && verb != Verb::Erase {
         return Err(Failure::usage("error: --dry-run applies to `subject erase` only"));
+    }
+    if args.include_ambiguous && verb != Verb::Erase {
+        return Err(Failure::usage("error: --include-ambiguous applies to `subject erase` only"));
     }
     if args.out.is_some() && verb != Verb::Export {
         return Err(Failure::usage("error: --out applies to `subject export` only"));
@@ -50,29 +54,30 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
         Verb::Export => Mode::Export,
         Verb::Erase => Mode::Erase { dry_run: args.dry_run },
     };
-    let req = Request { tenant, column: &args.column, dataset: args.dataset.as_deref(), value: &value, mode };
+    let req = Request {
+        tenant,
+        column: &args.column,
+        dataset: args.dataset.as_deref(),
+        value: &value,
+        mode,
+        include_ambiguous: args.include_ambiguous,
+    };
     let mut stdout = std::io::stdout().lock();
+    // The export is written to a hidden temporary beside `--out` and linked to its name
+    // only when complete: an error leaves no partial export.
     let mut file = match &args.out {
-        Some(path) => {
-            Some(std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| {
-                Failure::runtime(format!(
-                    "error: {}: cannot create it ({}; it must not exist yet)",
-                    path.display(),
-                    e.kind()
-                ))
-            })?)
-        }
+        Some(path) => Some(Partial::create(path)?),
         None => None,
     };
     let mut nothing = std::io::sink();
     let export: &mut dyn Write = match (verb, file.as_mut()) {
-        (Verb::Export, Some(f)) => f,
+        (Verb::Export, Some(f)) => &mut f.file,
         (Verb::Export, None) => &mut stdout,
         _ => &mut nothing,
     };
     let report = answer(&settings, &req, export)?;
-    if let Some(f) = file.as_mut() {
-        f.sync_all().map_err(|e| Failure::runtime(format!("error: the export cannot be written ({})", e.kind())))?;
+    if let Some(f) = file {
+        f.finish()?;
     }
     // With the rows on stdout, the report goes to stderr.
     for line in &report.lines {
@@ -82,10 +87,74 @@ pub fn run(args: &SubjectArgs, verb: Verb) -> Result<(), Failure> {
             let _ = writeln!(stdout, "{line}");
         }
     }
+    if report.ambiguous_kept > 0 && matches!(mode, Mode::Erase { dry_run: false }) {
+        return Err(Failure::runtime(
+            "error: some rows were not erased: they matched only through a many-to-one column and may belong to others (named above); run erase again with --include-ambiguous to remove them",
+        ));
+    }
+    if report.running > 0 {
+        return Err(Failure::runtime(
+            "error: the answer is incomplete: imports ran beside this command; run it again when they have committed",
+        ));
+    }
     if report.unsearched > 0 {
         return Err(Failure::runtime("error: the answer is incomplete: some stored files could not be searched"));
     }
     Ok(())
+}
+
+/// An export being written: `.<name>.partial` beside the file asked for, removed if it is
+/// not finished.
+struct Partial {
+    file: std::fs::File,
+    temp: PathBuf,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Partial {
+    fn create(path: &Path) -> Result<Partial, Failure> {
+        let fail = |e: std::io::Error| {
+            Failure::runtime(format!(
+                "error: {}: cannot create it ({}; it must not exist yet)",
+                path.display(),
+                e.kind()
+            ))
+        };
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(fail(std::io::ErrorKind::AlreadyExists.into()));
+        }
+        let name = path.file_name().ok_or_else(|| fail(std::io::ErrorKind::InvalidInput.into()))?;
+        let mut hidden = std::ffi::OsString::from(".");
+        hidden.push(name);
+        hidden.push(".partial");
+        let temp = path.with_file_name(hidden);
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp).map_err(fail)?;
+        Ok(Partial { file, temp, path: path.to_path_buf(), done: false })
+    }
+
+    /// Makes the export durable and gives it its name (a link: never over an existing file).
+    fn finish(mut self) -> Result<(), Failure> {
+        let fail = |e: std::io::Error| {
+            Failure::runtime(format!("error: {}: the export cannot be written ({})", self.path.display(), e.kind()))
+        };
+        self.file.sync_all().map_err(fail)?;
+        std::fs::hard_link(&self.temp, &self.path).map_err(fail)?;
+        self.done = true;
+        let _ = std::fs::remove_file(&self.temp);
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
 }
 
 /// One value: a trailing line feed (or CR LF) is stripped; empty input, more than one line,
@@ -120,6 +189,36 @@ fn read_value(input: impl Read) -> Result<String, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_gets_its_name_only_when_finished_and_never_replaces_a_file() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("anna.jsonl");
+        let listing = || -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(dir.path())
+                .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        // Abandoned (an error in the middle): nothing is left.
+        let mut p = Partial::create(&out).map_err(|f| std::io::Error::other(f.message))?;
+        p.file.write_all(b"{\"row\":1}\n")?;
+        assert_eq!(listing(), [".anna.jsonl.partial"]);
+        drop(p);
+        assert!(listing().is_empty(), "{:?}", listing());
+        // Finished: the name, the bytes, mode 0600, no temporary.
+        let mut p = Partial::create(&out).map_err(|f| std::io::Error::other(f.message))?;
+        p.file.write_all(b"{\"row\":1}\n")?;
+        p.finish().map_err(|f| std::io::Error::other(f.message))?;
+        assert_eq!(listing(), ["anna.jsonl"]);
+        assert_eq!(std::fs::read(&out)?, b"{\"row\":1}\n");
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&out)?.permissions()) & 0o777, 0o600);
+        // An existing file is refused and kept.
+        assert!(Partial::create(&out).is_err());
+        assert_eq!(std::fs::read(&out)?, b"{\"row\":1}\n");
+        Ok(())
+    }
 
     #[test]
     fn one_line_is_read_and_anything_else_refused() {

@@ -286,6 +286,9 @@ pub struct Dataset {
 pub struct LoadedRules {
     pub rules: Arc<Rules>,
     pub stamp: FileStamp,
+    /// The bytes the rules were parsed from (their SHA-256 is `rules.sha256`), kept by the
+    /// daemon under `<state_dir>/rules/` ([`crate::daemon::kept_rules`]).
+    pub source: Arc<[u8]>,
 }
 
 /// What tells a changed file from an unchanged one without reading it.
@@ -488,10 +491,10 @@ impl Settings {
                         e.kind()
                     ))
                 })?;
-                let rules = crate::exit::rules(&rules_path).map_err(|f| {
+                let (rules, source) = crate::daemon::kept_rules::read(&rules_path).map_err(|message| {
                     Failure::config(format!(
                         "error: {shown}: tenant `{name}`, dataset `{dname}`: the rule file has errors:\n{}",
-                        f.message.trim_end()
+                        message.trim_end()
                     ))
                 })?;
                 let id = DatasetId(dname);
@@ -501,7 +504,7 @@ impl Settings {
                         id,
                         rules_path,
                         on_duplicate: d.on_duplicate,
-                        rules: RwLock::new(LoadedRules { rules: Arc::new(rules), stamp }),
+                        rules: RwLock::new(LoadedRules { rules: Arc::new(rules), stamp, source }),
                     },
                 );
             }

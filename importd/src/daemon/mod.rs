@@ -25,6 +25,7 @@ pub mod dispose;
 pub mod import_id;
 pub mod intake;
 pub mod job;
+pub mod kept_rules;
 pub mod keyring;
 pub mod ledger;
 pub mod objects;

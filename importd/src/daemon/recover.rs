@@ -129,8 +129,10 @@ fn record_found_output(d: &Daemon, id: &ImportId, st: &ImportState, output: &str
 
 /// Removes `.*.tmp` files three folders below `root` (`<tenant>/<dataset>/<partition>/` in
 /// storage, `<tenant>/<dataset>/<id>/` in quarantine): files that were never published.
-/// Nobody else writes there while we hold the state lock. Folders are walked through
-/// handles; links are never followed.
+/// No other daemon writes there while we hold the state lock, but a subject erasure may run
+/// beside us: its temporaries (`.<output>.subject.tmp`, [`SUBJECT_TEMP`]) are its own, and
+/// the next subject command settles them. Folders are walked through handles; links are
+/// never followed.
 fn remove_stray_temps(storage: &Dir) -> usize {
     let mut removed = 0;
     for tenant in storage.subfolders() {
@@ -139,7 +141,8 @@ fn remove_stray_temps(storage: &Dir) -> usize {
                 let mut here = 0;
                 for entry in part.entries().unwrap_or_default() {
                     let n = entry.name.to_string_lossy();
-                    if n.starts_with('.') && n.ends_with(".tmp") && part.remove_file(&entry.name).is_ok() {
+                    let ours = n.starts_with('.') && n.ends_with(".tmp") && !n.ends_with(SUBJECT_TEMP);
+                    if ours && part.remove_file(&entry.name).is_ok() {
                         here += 1;
                     }
                 }
@@ -151,4 +154,30 @@ fn remove_stray_temps(storage: &Dir) -> usize {
         }
     }
     removed
+}
+
+/// How the temporary of a subject erasure beside an output ends (`.<name>.subject.tmp`).
+pub const SUBJECT_TEMP: &str = ".subject.tmp";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_removes_import_temporaries_and_leaves_an_erasures_own() -> std::io::Result<()> {
+        let root = tempfile::tempdir()?;
+        let part = root.path().join("acme/orders/date=2026-12-02");
+        std::fs::create_dir_all(&part)?;
+        for name in [".x.parquet.tmp", ".y.parquet.subject.tmp", ".y.parquet.subject.json", "y.parquet"] {
+            std::fs::write(part.join(name), b"x")?;
+        }
+        assert_eq!(remove_stray_temps(&Dir::open(root.path())?), 1);
+        let mut left: Vec<String> = std::fs::read_dir(&part)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".y.parquet.subject.json", ".y.parquet.subject.tmp", "y.parquet"]);
+        Ok(())
+    }
 }

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::daemon::config::{FileStamp, LoadedRules, Settings};
 use crate::daemon::job::{run_job, Work};
+use crate::daemon::kept_rules;
 use crate::daemon::ledger::ImportId;
 use crate::daemon::outcome::Outcome;
 use crate::daemon::state::Daemon;
@@ -320,12 +321,18 @@ fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
             if stamp == loaded.stamp || refused.get(&ds.rules_path) == Some(&stamp) {
                 continue;
             }
-            match anonymizer_core::load_rules(&ds.rules_path) {
-                Ok(rules) => {
+            match crate::daemon::kept_rules::read(&ds.rules_path) {
+                Ok((rules, source)) => {
                     refused.remove(&ds.rules_path);
                     let (old, new) = (loaded.rules.sha256.clone(), rules.sha256.clone());
                     let name = rules.shown_name();
-                    let next = LoadedRules { rules: Arc::new(rules), stamp };
+                    // Kept before it is in force: an output written under it can be searched.
+                    let kept = kept_rules::path(&d.settings.state_dir, tenant.id.as_str(), ds.id.as_str(), &new);
+                    if let Err(e) = kept_rules::keep(&kept, &source) {
+                        tracing::error!(tenant = %tenant.id, dataset = %ds.id, file = %kept.display(), error = %e.kind(), "the rule file version cannot be kept; the previous rules stay in force");
+                        continue;
+                    }
+                    let next = LoadedRules { rules: Arc::new(rules), stamp, source };
                     match ds.rules.write() {
                         Ok(mut g) => *g = next,
                         Err(p) => *p.into_inner() = next,
@@ -343,11 +350,10 @@ fn reload_rules(d: &Daemon, refused: &mut HashMap<PathBuf, FileStamp>) {
                         tracing::error!(tenant = %tenant.id, error = %e.kind(), "could not write the audit record `rules_reloaded`");
                     }
                 }
-                Err(e) => {
+                Err(text) => {
                     refused.insert(ds.rules_path.clone(), stamp);
                     // Headlines only (`file:line:col: error: …`): the source excerpts below
                     // them may quote an author's example values.
-                    let text = e.to_string();
                     let headlines: Vec<&str> = text.lines().filter(|l| l.contains("error:")).collect();
                     tracing::error!(tenant = %tenant.id, dataset = %ds.id, file = %ds.rules_path.display(), problems = %headlines.join(" | "), "the changed rule file has errors and is refused; the previous rules stay in force");
                 }

@@ -97,6 +97,14 @@ impl Daemon {
                 lock_path.display()
             )));
         }
+        // The rule file versions in force are kept: outputs name theirs in their footer.
+        let in_force = settings.tenants.values().flat_map(|t| {
+            t.datasets.values().map(move |ds| {
+                let l = ds.rules.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
+                (t.id.as_str(), ds.id.as_str(), l.rules, l.source)
+            })
+        });
+        crate::daemon::kept_rules::keep_all(state, in_force).map_err(Failure::runtime)?;
         if settings.tenants.values().any(|t| matches!(t.places.drop, crate::daemon::places::Place::Local(_))) {
             probe_rename(&settings)?;
         }

@@ -1,4 +1,4 @@
-//! Deleting a tenant's files: storage, quarantine, archive, claimed and outgoing files, files
+//! Deleting a tenant's files: storage, quarantine, archive, kept rule file versions, claimed and outgoing files, files
 //! waiting in its drop folders, and its lines in an earlier version's ledger kept aside.
 
 use std::io::{self, BufRead, Write};
@@ -30,7 +30,8 @@ pub fn delete_data(
     };
     areas.push(("storage", storage));
     let state = &settings.state_dir;
-    for area in ["quarantine", "archive"] {
+    // The rule file versions the daemon kept (`rules/<tenant>/`) go with the tenant's data.
+    for area in ["quarantine", "archive", "rules"] {
         areas.push((area, local_tree(&state.join(area), tenant).map_err(|e| fail(area, e))?));
     }
     let drop = match (&t.places.drop, &t.places.drop_store) {

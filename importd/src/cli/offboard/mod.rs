@@ -2,7 +2,8 @@
 //!
 //! In this order, each step recorded in `<report>/progress.json` when it is done, so a run
 //! cut short is run again with the same `--report` and carries on where it stopped:
-//! 1. delete the tenant's data (`data.rs`): storage, quarantine, archive, claimed and
+//! 1. delete the tenant's data (`data.rs`): storage, quarantine, archive, kept rule file
+//!    versions (`<state>/rules/<tenant>/`), claimed and
 //!    outgoing files, files waiting in its drop folders (local folders through handles; S3
 //!    prefixes), its lines in an earlier version's ledger;
 //! 2. write the final audit record (`tenant_offboarded`, counts only) and copy the audit

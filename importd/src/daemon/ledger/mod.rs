@@ -219,6 +219,18 @@ pub trait Ledger: Send + fmt::Debug {
     /// imports this daemon holds the lease of.
     fn unfinished(&mut self) -> Result<Vec<(ImportId, ImportState)>, LedgerError>;
 
+    /// The tenant's imports that are not finished, by any daemon sharing the ledger: (id,
+    /// dataset). A subject command checks them: an import still running may publish the
+    /// subject's rows after it searched.
+    fn in_progress(&mut self, tenant: &str) -> Result<Vec<(ImportId, String)>, LedgerError> {
+        Ok(self
+            .unfinished()?
+            .into_iter()
+            .filter(|(_, st)| st.tenant == tenant)
+            .map(|(id, st)| (id, st.dataset))
+            .collect())
+    }
+
     // After the import: what storage should hold (`verify`), rewrites of committed outputs
     // (`subject erase`), and forgetting a tenant (`tenant offboard`).
 
@@ -230,9 +242,20 @@ pub trait Ledger: Send + fmt::Debug {
     /// until [`Ledger::end_rewrite`], storage may hold either version.
     fn begin_rewrite(&mut self, tenant: &str, rewrite: &Rewrite) -> Result<(), LedgerError>;
 
-    /// Ends the pending rewrite of `path`: the output holds `sha256` now (the rewrite's
-    /// `after` when the new file was published, its `before` when it was not).
-    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError>;
+    /// Ends the pending rewrite of `path` whose `after` is `pending`: the output holds
+    /// `sha256` now (the rewrite's `after` when the new file was published, its `before`
+    /// when it was not). Conditional: when the output's pending rewrite is not `pending`
+    /// (another process ended it, or began another), nothing changes and the call fails
+    /// with [`LedgerError::Write`] saying so; it never overwrites another's outcome.
+    fn end_rewrite(&mut self, tenant: &str, path: &str, pending: &str, sha256: &str) -> Result<(), LedgerError>;
+
+    /// Takes the tenant's lock for a subject command (find, export, erase), held until this
+    /// ledger is dropped. A ledger shared by several nodes takes it in the ledger itself (a
+    /// second node's command is refused); the embedded ledger belongs to one state folder,
+    /// whose local lock the command takes anyway.
+    fn lock_subject(&mut self, _tenant: &str) -> Result<(), LedgerError> {
+        Ok(())
+    }
 
     /// Deletes every record of the tenant (imports, steps, outputs, rewrites, and the audit
     /// chain of a shared ledger); returns how many rows went. Offboarding only.
@@ -310,6 +333,11 @@ impl fmt::Display for LedgerError {
 }
 
 impl std::error::Error for LedgerError {}
+
+/// The message of an `end_rewrite` whose rewrite is no longer the one pending.
+pub fn not_pending(path: &str) -> String {
+    format!("the rewrite of {path} is no longer the one pending (another process ended it or began another); nothing was changed")
+}
 
 /// The SHA-256 of the (first) output named in a `committed` audit body.
 pub fn output_sha256(audit: &serde_json::Value) -> Option<&str> {

@@ -14,7 +14,8 @@ use arrow_schema::{DataType, Field, Schema};
 /// How a column's stored values can be searched for the subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
-    /// The cell equals the stored form (keep, pseudonymize, encrypt, fake, noise, shift_date).
+    /// The cell equals the stored form (keep, pseudonymize, encrypt, fake, noise, shift_date;
+    /// the last three are many-to-one: [`ambiguous`]).
     Exact,
     /// The stored form appears inside the cell's text (redact with pseudonyms).
     Within,
@@ -55,6 +56,19 @@ pub fn search_for(rules: &Rules, column: &str, named: bool) -> Search {
     }
 }
 
+/// Whether the column's stored form is many-to-one: `fake` (a phone fake has about a
+/// thousand values), `noise` and `shift_date` give the same stored value to many people, so
+/// a row holding the subject's form may be someone else's. Returns the action's name.
+/// Pseudonymize (HMAC, 20 base32 characters), encrypt (FF1, a permutation) and keep are
+/// one-to-one enough.
+pub fn ambiguous(rules: &Rules, column: &str) -> Option<&'static str> {
+    let rule = rules.rule_for(column)?;
+    match rule.action {
+        Action::Fake { .. } | Action::Noise { .. } | Action::ShiftDate { .. } => Some(rule.action.name()),
+        _ => None,
+    }
+}
+
 /// The stored form of `value` in `column` under `keys`, as text (typed outputs in the text a
 /// cast to UTF-8 gives, the same cast the search applies to the stored cells); `None` when
 /// the rules store nothing for it (null, an invalid cell, a dropped row).
@@ -92,12 +106,13 @@ pub fn texts(a: &ArrayRef) -> Result<Vec<Option<String>>, String> {
     Ok((0..s.len()).map(|i| (!s.is_null(i)).then(|| s.value(i).to_string())).collect())
 }
 
-/// What to look for in one dataset's outputs, per key id and column: the stored forms,
-/// computed once each.
+/// What to look for in one dataset's outputs, per rule file version, key id and column: the
+/// stored forms, computed once each.
 #[derive(Debug, Default)]
 pub struct Terms {
-    /// (key id, column) → (how, the stored form; `None`: nothing stored for the value).
-    cache: BTreeMap<(String, String), Option<(Search, String)>>,
+    /// (rule file version, key id, column) → (how, the stored form; `None`: nothing stored
+    /// for the value).
+    cache: BTreeMap<(String, String, String), Option<(Search, String)>>,
 }
 
 impl Terms {
@@ -110,7 +125,7 @@ impl Terms {
         named: bool,
         value: &str,
     ) -> Result<Option<(Search, String)>, String> {
-        let k = (key_id.to_string(), column.to_string());
+        let k = (rules.sha256.clone(), key_id.to_string(), column.to_string());
         if let Some(t) = self.cache.get(&k) {
             return Ok(t.clone());
         }

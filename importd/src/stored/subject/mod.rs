@@ -1,13 +1,16 @@
 //! Data-subject requests (`importd subject find | export | erase`): from one identifier
 //! value, what the rules stored for it ([`forms`]: the stored form under every key of the
-//! tenant's ring, by the import's own plan), where it is ([`scan`]: every committed output
-//! of the tenant, read with the parquet crate, through [`place`]: local or object storage),
-//! the raw copies the daemon keeps ([`raw`]: archived and quarantined inputs, matched by
-//! value), and erasure ([`rewrite`]: each affected output rewritten without the rows,
+//! tenant's ring, by the import's own plan; [`forms::ambiguous`]: the many-to-one actions),
+//! where it is ([`outputs`]: every committed output of the tenant, under the rule file
+//! version its footer names; [`scan`]: read with the parquet crate, through [`place`]: local
+//! or object storage), the raw copies the daemon keeps ([`raw`]: archived and quarantined
+//! inputs, matched by value as whole words: [`bounds`]), and erasure ([`rewrite`]: each affected output rewritten without the rows,
 //! crash-safe, in ledger and audit with counts only). The value is never printed, logged or
 //! recorded; neither are its stored forms.
 
+pub mod bounds;
 pub mod forms;
+pub mod outputs;
 pub mod place;
 pub mod raw;
 pub mod rewrite;
@@ -19,9 +22,9 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use serde_json::{json, Map, Value};
 
-use self::forms::{search_for, texts, Search, Terms};
+use self::forms::{ambiguous, search_for, texts, Search};
+use self::outputs::Versions;
 use self::place::Storage;
-use self::scan::Matcher;
 use crate::daemon::config::{Settings, Tenant};
 use crate::daemon::records::Records;
 use crate::exit::Failure;
@@ -42,6 +45,9 @@ pub struct Request<'a> {
     /// The identifier; never shown.
     pub value: &'a str,
     pub mode: Mode,
+    /// Erase also removes rows matched only through a many-to-one column (fake, noise,
+    /// shift_date), which may belong to others.
+    pub include_ambiguous: bool,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -68,9 +74,16 @@ pub struct Report {
     pub deleted: u64,
     /// Outputs and raw copies that could not be searched: the answer is incomplete.
     pub unsearched: u64,
+    /// Imports of the searched datasets still running, or committed while the command ran:
+    /// they may hold the subject and were not searched.
+    pub running: u64,
+    /// Rows found only through a many-to-one column (they may belong to others).
+    pub ambiguous: u64,
+    /// Of those, rows an erasure left in place (no `--include-ambiguous`).
+    pub ambiguous_kept: u64,
 }
 
-fn runtime(message: String) -> Failure {
+pub(crate) fn runtime(message: String) -> Failure {
     Failure::runtime(format!("error: {message}"))
 }
 
@@ -79,6 +92,9 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
     let tenant = req.tenant;
     let _lock = lock(settings, tenant)?;
     let mut records = Records::open(settings, "subject")?;
+    // With a shared ledger, the lock is the ledger's too: a node's local lock does not keep
+    // another node from settling this one's rewrite.
+    records.ledger().lock_subject(tenant.id.as_str()).map_err(|e| runtime(format!("tenant {}: {e}", tenant.id)))?;
     let storage = Storage::of(tenant).map_err(runtime)?;
     let mut report = Report::default();
     let all = records.ledger().outputs(tenant.id.as_str()).map_err(|e| runtime(format!("the ledger: {e}")))?;
@@ -87,11 +103,13 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
     let ring = tenant.ring();
     let key_ids: Vec<&str> = ring.all().iter().map(|k| k.id()).collect();
     let erase = matches!(req.mode, Mode::Erase { dry_run: false });
+    let mut searched = Vec::new();
     for (ds_id, ds) in &tenant.datasets {
         let dataset = ds_id.as_str();
         if req.dataset.is_some_and(|d| d != dataset) {
             continue;
         }
+        searched.push(dataset);
         let rules = ds.current();
         let named = search_for(&rules, req.column, true);
         let free_text = free_text_columns(&rules);
@@ -101,103 +119,30 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
             Search::Not(why) => format!("not searched: {why}"),
         };
         report.lines.push(format!("dataset {dataset}: column {}: {about}", req.column.escape_debug()));
+        let many_to_one = ambiguous(&rules, req.column).filter(|_| named == Search::Exact);
+        if let Some(action) = many_to_one {
+            report.lines.push(format!(
+                "dataset {dataset}: warning: column {}: its action `{action}` gives the same stored value to many people: rows found through it may belong to others{}",
+                req.column.escape_debug(),
+                if erase && !req.include_ambiguous { "; erase leaves them unless --include-ambiguous is given" } else { "" }
+            ));
+        }
         if !free_text.is_empty() {
             report.lines.push(format!(
                 "dataset {dataset}: free text redacted with pseudonyms ({}): searched for the tokens",
                 free_text.join(", ")
             ));
         }
-        // Outputs are read only where a stored form can be found; raw copies hold the raw
-        // value wherever the rules name the column.
-        let search_outputs = !matches!(named, Search::Not(_)) || !free_text.is_empty();
-        if !search_outputs && rules.rule_for(req.column).is_none() {
-            continue;
-        }
-        let mut terms = Terms::default();
-        for o in outputs.iter().filter(|o| search_outputs && o.dataset == dataset) {
-            let path = o.path.as_str();
-            if o.pending.is_some() {
-                report.lines.push(format!("{path}: an erasure is still pending on it; not searched"));
-                report.unsearched += 1;
-                continue;
-            }
-            let held = match storage.fetch(path) {
-                Ok(Some(h)) => h,
-                Ok(None) => {
-                    report.lines.push(format!("{path}: missing from storage (run `importd verify`)"));
-                    report.unsearched += 1;
-                    continue;
-                }
-                Err(e) => {
-                    report.lines.push(format!("{e}; not searched"));
-                    report.unsearched += 1;
-                    continue;
-                }
-            };
-            if held.sha256 != o.sha256 {
-                report.lines.push(format!(
-                    "{path}: storage holds bytes the ledger does not record (run `importd verify`); not searched"
-                ));
-                report.unsearched += 1;
-                continue;
-            }
-            let opened = match scan::open(&held.file) {
-                Ok(o) => o,
-                Err(e) => {
-                    report.lines.push(format!("{path}: {e}; not searched"));
-                    report.unsearched += 1;
-                    continue;
-                }
-            };
-            let keys: Vec<_> = match opened.key_id().and_then(|id| ring.get(id)) {
-                Some(k) => vec![k],
-                None => ring.all().iter().collect(),
-            };
-            let mut m = Matcher::default();
-            for (i, field) in opened.schema.fields().iter().enumerate() {
-                let is_named = field.name() == req.column;
-                for k in &keys {
-                    let term = terms
-                        .get(&rules, (k.id(), &k.keys), field.name(), is_named, req.value)
-                        .map_err(|e| runtime(format!("dataset {dataset}: {e}")))?;
-                    if let Some((how, form)) = term {
-                        m.add(i, &how, form);
-                    }
-                }
-            }
-            if m.is_empty() {
-                continue;
-            }
-            let key_shown = opened.key_id().unwrap_or("none").to_string();
-            let rows = scan::count(opened, &m, |row| {
-                if req.mode != Mode::Export {
-                    return Ok(());
-                }
-                let line = json!({"dataset": dataset, "import_id": o.import_id, "output": path, "key_id": key_shown, "row": row_json(row)?});
-                writeln!(export, "{line}").map_err(|e| format!("the export cannot be written ({})", e.kind()))
-            })
-            .map_err(|e| runtime(format!("{path}: {e}")))?;
-            if rows == 0 {
-                continue;
-            }
-            report.rows += rows;
-            report.outputs += 1;
-            let plural = if rows == 1 { "" } else { "s" };
-            match req.mode {
-                Mode::Erase { dry_run: true } => {
-                    report.lines.push(format!("{path}: {rows} row{plural} would be removed"))
-                }
-                Mode::Erase { dry_run: false } => {
-                    let removed =
-                        rewrite::erase(settings, &mut records, (tenant, &storage), o, &held, (&m, req.column))?;
-                    report.rewritten += 1;
-                    report.lines.push(format!("{path}: {removed} row{plural} removed"));
-                }
-                _ => report.lines.push(format!("{path}: {rows} row{plural} (key {key_shown})")),
-            }
-        }
+        // Every output is read: its footer names the rule file version it was written
+        // under, which may search the column where the rules in force do not. Raw copies
+        // hold the raw value of every column of the input, named by a rule or not
+        // (`unlisted = "drop"`), so they are always searched.
+        let mut versions = Versions::new(settings, tenant, dataset, rules.clone());
+        let mine = outputs.iter().filter(|o| o.dataset == dataset);
+        outputs::search(settings, &mut records, (req, &storage), &mut versions, mine, &mut report, &mut *export)?;
         raw_copies(settings, &mut records, req, dataset, &rules, &mut report, &mut *export, erase)?;
     }
+    running(&mut records, tenant, &searched, &outputs, &mut report)?;
     let verb = match req.mode {
         Mode::Erase { dry_run: false } => "erased",
         Mode::Erase { dry_run: true } => "would erase",
@@ -212,15 +157,63 @@ pub fn answer(settings: &Settings, req: &Request<'_>, export: &mut dyn Write) ->
         report.raw_copies,
         if report.raw_copies == 1 { "y" } else { "ies" },
     ));
+    if report.ambiguous_kept > 0 {
+        report.lines.push(format!(
+            "not erased: {} matched only through a many-to-one column (fake, noise, shift_date) and may belong to others; check them (`subject export`) and run erase again with --include-ambiguous to remove them",
+            rows_word(report.ambiguous_kept)
+        ));
+    } else if report.ambiguous > 0 && !erase {
+        report.lines.push(format!(
+            "warning: {} matched only through a many-to-one column and may belong to others",
+            rows_word(report.ambiguous)
+        ));
+    }
+    if report.running > 0 {
+        report.lines.push(format!(
+            "incomplete: {} import{} of the searched datasets ran beside this command (named above); run it again when they have committed",
+            report.running,
+            if report.running == 1 { "" } else { "s" },
+        ));
+    }
     if report.unsearched > 0 {
         report.lines.push(format!(
-            "incomplete: {} output{} or raw cop{} could not be searched (named above)",
+            "incomplete: {} stored file{} (outputs or raw copies) could not be searched (named above)",
             report.unsearched,
             if report.unsearched == 1 { "" } else { "s" },
-            if report.unsearched == 1 { "y" } else { "ies" },
         ));
     }
     Ok(report)
+}
+
+/// Imports a running daemon has not finished (it may publish the subject's rows after the
+/// search), and outputs committed since the search began: named, counted in `running`.
+fn running(
+    records: &mut Records<'_>,
+    tenant: &Tenant,
+    searched: &[&str],
+    before: &[crate::daemon::ledger::StoredOutput],
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let t = tenant.id.as_str();
+    let ledger = records.ledger();
+    for (id, dataset) in ledger.in_progress(t).map_err(|e| runtime(format!("the ledger: {e}")))? {
+        if searched.contains(&dataset.as_str()) {
+            report.lines.push(format!("dataset {dataset}: import {id} is still running; its output was not searched"));
+            report.running += 1;
+        }
+    }
+    for o in ledger.outputs(t).map_err(|e| runtime(format!("the ledger: {e}")))? {
+        if searched.contains(&o.dataset.as_str()) && !before.iter().any(|b| b.path == o.path) {
+            report.lines.push(format!("{}: committed while this command ran; not searched", o.path));
+            report.running += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `1 row`, `2 rows`.
+pub(crate) fn rows_word(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
 /// The raw copies of one dataset's inputs: matched by value, exported, deleted.
@@ -258,7 +251,8 @@ fn raw_copies(
             continue;
         }
         report.raw_copies += 1;
-        if req.mode == Mode::Export {
+        // A copy matched by its bytes has no known row: nothing of it is exported.
+        if req.mode == Mode::Export && matches!(method, raw::Method::Read { .. }) {
             for row in rows {
                 let row = row.map_err(|e| runtime(format!("{label}: {e}")))?;
                 let line = json!({"dataset": dataset, "import_id": copy.import_id, "raw_copy": copy.kind, "row": row});
@@ -313,7 +307,7 @@ fn free_text_columns(rules: &anonymizer_core::Rules) -> Vec<String> {
 }
 
 /// One row as a JSON object of its cells as text.
-fn row_json(row: &RecordBatch) -> Result<Value, String> {
+pub(crate) fn row_json(row: &RecordBatch) -> Result<Value, String> {
     let mut m = BTreeMap::new();
     for (field, col) in row.schema().fields().iter().zip(row.columns()) {
         let v = texts(col)?.into_iter().next().flatten();

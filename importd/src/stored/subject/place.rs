@@ -232,3 +232,15 @@ fn remove(dir: &Dir, name: &std::ffi::OsStr) -> std::io::Result<bool> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_temporary_is_named_as_daemon_recovery_leaves_it() {
+        let temp = hidden(std::ffi::OsStr::new("a.parquet"), "tmp").to_string_lossy().into_owned();
+        assert_eq!(temp, ".a.parquet.subject.tmp");
+        assert!(temp.ends_with(crate::daemon::recover::SUBJECT_TEMP));
+    }
+}

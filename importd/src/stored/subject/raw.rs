@@ -5,18 +5,21 @@
 //!
 //! They hold the raw value, so they are matched by value: read with the dataset's reader
 //! where it can read them (rows whose named column equals the value, or whose free text
-//! contains it), else, or when reading finds nothing, by a byte search of the file. A match
-//! is erased by deleting the copy whole: it is the customer's original, not worth rewriting.
+//! holds it as a whole word: [`super::bounds`]); only a file the reader cannot read is
+//! searched byte by byte, with the same boundaries, and then no row is exported (none is
+//! known). A match is erased by deleting the copy whole: it is the customer's original, not
+//! worth rewriting.
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 
 use anonymizer_core::io::{open_source, Input, SourceOptions};
 use anonymizer_core::rule::Action;
 use anonymizer_core::Rules;
 use arrow_array::RecordBatch;
 
+use super::bounds;
 use super::forms::texts;
 use crate::daemon::config::{Settings, Tenant};
 use crate::daemon::objects::KEPT;
@@ -166,7 +169,7 @@ pub fn open(copy: &RawCopy, drop_store: Option<&ObjectDir>) -> Result<(File, u64
 pub enum Method {
     /// Read with the dataset's reader: the rows that hold the value.
     Read { rows: u64 },
-    /// Not readable as the dataset's input, or the reader found nothing: the bytes hold the value.
+    /// Not readable as the dataset's input: whether its bytes hold the value as a whole word.
     Bytes { found: bool },
 }
 
@@ -178,7 +181,10 @@ impl Method {
     pub fn describe(&self) -> String {
         match self {
             Method::Read { rows } => format!("{rows} row{} (read with the dataset's reader)", if *rows == 1 { "" } else { "s" }),
-            Method::Bytes { .. } => "the value's bytes (byte search: the file is not readable as a table, or the value is outside the searched columns)".into(),
+            Method::Bytes { .. } => {
+                "the value's bytes (byte search: the file is not readable as a table; no row is known, so none is exported)"
+                    .into()
+            }
         }
     }
 }
@@ -221,7 +227,7 @@ pub fn matches(
             for (cols, within) in [(&named, false), (&text, true)] {
                 for c in cols.iter() {
                     for (i, cell) in texts(batch.column(*c))?.into_iter().enumerate() {
-                        if cell.is_some_and(|s| if within { s.contains(value) } else { s == value }) {
+                        if cell.is_some_and(|s| if within { bounds::within(&s, value) } else { s == value }) {
                             hit[i] = true;
                         }
                     }
@@ -239,34 +245,8 @@ pub fn matches(
         }
     }
     match rows {
-        Some(rows) if rows > 0 => Ok(Method::Read { rows }),
-        _ => Ok(Method::Bytes { found: contains(file, value.as_bytes())? }),
-    }
-}
-
-/// Whether the file's bytes hold `needle`, read a block at a time.
-fn contains(file: &File, needle: &[u8]) -> Result<bool, String> {
-    if needle.is_empty() {
-        return Ok(false);
-    }
-    let finder = memchr::memmem::Finder::new(needle);
-    let mut f = file.try_clone().map_err(|e| io("the copy cannot be read", e))?;
-    f.seek(SeekFrom::Start(0)).map_err(|e| io("the copy cannot be read", e))?;
-    let mut buf = vec![0u8; (1 << 20) + needle.len()];
-    let mut kept = 0;
-    loop {
-        let n = f.read(&mut buf[kept..]).map_err(|e| io("the copy cannot be read", e))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        let end = kept + n;
-        if finder.find(&buf[..end]).is_some() {
-            return Ok(true);
-        }
-        // Keep the tail a match could start in.
-        let tail = needle.len().saturating_sub(1).min(end);
-        buf.copy_within(end - tail..end, 0);
-        kept = tail;
+        Some(rows) => Ok(Method::Read { rows }),
+        None => Ok(Method::Bytes { found: bounds::file_holds(file, value.as_bytes(), 1 << 20)? }),
     }
 }
 
@@ -308,29 +288,5 @@ pub fn reader_name(copy: &RawCopy) -> String {
     match &copy.at {
         RawAt::Local { name, .. } => name.to_string_lossy().into_owned(),
         RawAt::Object { key, .. } => key.rsplit('/').next().unwrap_or_default().to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    #[test]
-    fn the_byte_search_finds_a_value_across_its_block_boundary_and_nothing_else() -> std::io::Result<()> {
-        let needle = b"anna@example.com";
-        for at in [0, (1 << 20) - 5, (1 << 20) - 1, 1 << 20, (2 << 20) + 3] {
-            let mut f = tempfile::tempfile()?;
-            let mut bytes = vec![b'x'; (3 << 20) + 7];
-            bytes[at..at + needle.len()].copy_from_slice(needle);
-            f.write_all(&bytes)?;
-            assert_eq!(contains(&f, needle), Ok(true), "at {at}");
-        }
-        let mut f = tempfile::tempfile()?;
-        f.write_all(&vec![b'x'; (2 << 20) + 1])?;
-        f.write_all(b"anna@example.co")?;
-        assert_eq!(contains(&f, needle), Ok(false), "a near miss at the end");
-        assert_eq!(contains(&f, b""), Ok(false));
-        Ok(())
     }
 }

@@ -72,7 +72,7 @@ pub fn erase(
         let still_before = storage.fetch(path).ok().flatten().is_some_and(|h| h.sha256 == output.sha256);
         if still_before {
             let _ = storage.clear(path);
-            let _ = records.ledger().end_rewrite(&output.tenant, path, &output.sha256);
+            let _ = records.ledger().end_rewrite(&output.tenant, path, &after, &output.sha256);
         }
         return Err(runtime(e));
     }
@@ -80,7 +80,7 @@ pub fn erase(
     crash_point!("subject.after_audit");
     records
         .ledger()
-        .end_rewrite(&output.tenant, path, &after)
+        .end_rewrite(&output.tenant, path, &after, &after)
         .map_err(|e| runtime(format!("{path}: the ledger cannot end the rewrite ({e})")))?;
     crash_point!("subject.after_end");
     storage.clear(path).map_err(runtime)?;
@@ -146,7 +146,7 @@ pub fn settle(
             }
             records
                 .ledger()
-                .end_rewrite(&o.tenant, path, after)
+                .end_rewrite(&o.tenant, path, after, after)
                 .map_err(|e| runtime(format!("{path}: the ledger cannot end the rewrite ({e})")))?;
             storage.clear(path).map_err(runtime)?;
             lines.push(format!("settled {path}: the interrupted erasure had replaced it; its record is complete"));
@@ -154,7 +154,7 @@ pub fn settle(
             storage.clear(path).map_err(runtime)?;
             records
                 .ledger()
-                .end_rewrite(&o.tenant, path, &o.sha256)
+                .end_rewrite(&o.tenant, path, after, &o.sha256)
                 .map_err(|e| runtime(format!("{path}: the ledger cannot end the rewrite ({e})")))?;
             lines.push(format!("settled {path}: the interrupted erasure had not replaced it; it was rolled back"));
         } else {

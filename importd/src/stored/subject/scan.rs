@@ -11,6 +11,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
+use super::bounds;
 use super::forms::{texts, Search};
 
 /// The footer key that names the key an output was written under.
@@ -53,19 +54,44 @@ pub fn open(file: &File) -> Result<Opened, String> {
     Ok(Opened { schema, metadata, reader })
 }
 
+/// How a row matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    No,
+    /// Through a one-to-one stored form (or a token in free text): the subject's row.
+    Sure,
+    /// Only through a many-to-one stored form (fake, noise, shift_date): maybe another's.
+    Ambiguous,
+}
+
 /// What to look for, per column of one file: stored forms equal to the cell, or inside it.
 #[derive(Debug, Default)]
 pub struct Matcher {
-    /// (column index, exact forms, forms inside the text)
-    columns: Vec<(usize, HashSet<String>, Vec<String>)>,
+    /// (column index, exact forms, forms inside the text, many-to-one)
+    columns: Vec<(usize, HashSet<String>, Vec<String>, bool)>,
+    /// Erase removes rows matched only through a many-to-one column too.
+    pub include_ambiguous: bool,
+}
+
+/// Rows found in one file: through one-to-one forms, and only through many-to-one ones.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub sure: u64,
+    pub ambiguous: u64,
+}
+
+impl Found {
+    pub fn total(&self) -> u64 {
+        self.sure + self.ambiguous
+    }
 }
 
 impl Matcher {
-    pub fn add(&mut self, column: usize, how: &Search, form: String) {
-        let at = match self.columns.iter().position(|(c, _, _)| *c == column) {
+    pub fn add(&mut self, column: usize, how: &Search, form: String, ambiguous: bool) {
+        let at = match self.columns.iter().position(|(c, ..)| *c == column) {
             Some(i) => i,
             None => {
-                self.columns.push((column, HashSet::new(), Vec::new()));
+                self.columns.push((column, HashSet::new(), Vec::new(), ambiguous));
                 self.columns.len() - 1
             }
         };
@@ -85,39 +111,50 @@ impl Matcher {
 
     /// The columns searched, by index.
     pub fn searched(&self) -> BTreeSet<usize> {
-        self.columns.iter().map(|(c, _, _)| *c).collect()
+        self.columns.iter().map(|(c, ..)| *c).collect()
     }
 
-    /// Which rows of `batch` hold a stored form.
-    pub fn rows(&self, batch: &RecordBatch) -> Result<Vec<bool>, String> {
-        let mut hit = vec![false; batch.num_rows()];
-        for (c, exact, within) in &self.columns {
+    /// How each row of `batch` matched.
+    pub fn rows(&self, batch: &RecordBatch) -> Result<Vec<Hit>, String> {
+        let mut hit = vec![Hit::No; batch.num_rows()];
+        for (c, exact, within, ambiguous) in &self.columns {
             let Some(col) = batch.columns().get(*c) else { continue };
             for (i, cell) in texts(col)?.into_iter().enumerate() {
                 let Some(cell) = cell else { continue };
-                if exact.contains(&cell) || within.iter().any(|w| cell.contains(w.as_str())) {
-                    hit[i] = true;
+                if exact.contains(&cell) || within.iter().any(|w| bounds::within(&cell, w)) {
+                    hit[i] = match (hit[i], ambiguous) {
+                        (Hit::Sure, _) | (_, false) => Hit::Sure,
+                        _ => Hit::Ambiguous,
+                    };
                 }
             }
         }
         Ok(hit)
     }
+
+    /// Whether an erasure removes a row that matched so.
+    pub fn removes(&self, hit: Hit) -> bool {
+        hit == Hit::Sure || (hit == Hit::Ambiguous && self.include_ambiguous)
+    }
 }
 
-/// Counts the matching rows of an opened file, handing each matching row's batch slice to `each`.
+/// Counts the matching rows of an opened file, handing each matching row's batch slice (and
+/// whether it matched only through a many-to-one column) to `each`.
 pub fn count(
     opened: Opened,
     m: &Matcher,
-    mut each: impl FnMut(&RecordBatch) -> Result<(), String>,
-) -> Result<u64, String> {
-    let mut n = 0;
+    mut each: impl FnMut(&RecordBatch, bool) -> Result<(), String>,
+) -> Result<Found, String> {
+    let mut n = Found::default();
     for batch in opened.reader {
         let batch = batch.map_err(|_| "a row group cannot be read".to_string())?;
         for (i, hit) in m.rows(&batch)?.into_iter().enumerate() {
-            if hit {
-                n += 1;
-                each(&batch.slice(i, 1))?;
+            match hit {
+                Hit::No => continue,
+                Hit::Sure => n.sure += 1,
+                Hit::Ambiguous => n.ambiguous += 1,
             }
+            each(&batch.slice(i, 1), hit == Hit::Ambiguous)?;
         }
     }
     Ok(n)
@@ -137,8 +174,9 @@ pub fn write_without(opened: Opened, m: &Matcher, out: &File, parquet: &ParquetO
     for batch in opened.reader {
         let batch = batch.map_err(|_| "a row group cannot be read".to_string())?;
         let hits = m.rows(&batch)?;
-        removed += hits.iter().filter(|h| **h).count() as u64;
-        let keep = BooleanArray::from(hits.into_iter().map(|h| !h).collect::<Vec<_>>());
+        let gone: Vec<bool> = hits.into_iter().map(|h| m.removes(h)).collect();
+        removed += gone.iter().filter(|g| **g).count() as u64;
+        let keep = BooleanArray::from(gone.into_iter().map(|g| !g).collect::<Vec<_>>());
         let kept = arrow_select::filter::filter_record_batch(&batch, &keep)
             .map_err(|_| "the rows cannot be filtered".to_string())?;
         if kept.num_rows() > 0 {

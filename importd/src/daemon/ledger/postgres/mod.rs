@@ -47,6 +47,9 @@ pub struct PostgresLedger {
     lease: Duration,
     /// The leases this daemon holds: import → fencing token.
     held: HashMap<ImportId, i64>,
+    /// The tenant whose subject lock (a session advisory lock) this process holds: taken
+    /// again on a new connection, or the call fails.
+    subject_lock: Option<String>,
 }
 
 impl fmt::Debug for PostgresLedger {
@@ -138,8 +141,15 @@ impl PostgresLedger {
             config.application_name("importd");
         }
         let place = place(&config);
-        let mut ledger =
-            PostgresLedger { config, place, client: None, node: node.to_string(), lease, held: HashMap::new() };
+        let mut ledger = PostgresLedger {
+            config,
+            place,
+            client: None,
+            node: node.to_string(),
+            lease,
+            held: HashMap::new(),
+            subject_lock: None,
+        };
         ledger.with(|_, client| schema::migrate(client))?;
         Ok(ledger)
     }
@@ -159,7 +169,15 @@ impl PostgresLedger {
         let mut client = match self.client.take() {
             Some(c) if !c.is_closed() => c,
             _ => match open(&self.config) {
-                Ok(c) => c,
+                Ok(mut c) => {
+                    // A session lock goes with the connection it was taken on.
+                    if let Some(t) = &self.subject_lock {
+                        if !matches!(outputs::try_subject_lock(&mut c, t), Ok(true)) {
+                            return Err(LedgerError::Write(outputs::SUBJECT_LOST.into()));
+                        }
+                    }
+                    c
+                }
                 Err(e) => return Err(LedgerError::Write(describe(&self.place, &e))),
             },
         };
@@ -226,8 +244,16 @@ impl Ledger for PostgresLedger {
         self.with(|_, client| outputs::begin_rewrite(client, tenant, rewrite))
     }
 
-    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError> {
-        self.with(|_, client| outputs::end_rewrite(client, tenant, path, sha256))
+    fn end_rewrite(&mut self, tenant: &str, path: &str, pending: &str, sha256: &str) -> Result<(), LedgerError> {
+        self.with(|_, client| outputs::end_rewrite(client, tenant, path, pending, sha256))
+    }
+
+    fn lock_subject(&mut self, tenant: &str) -> Result<(), LedgerError> {
+        if !self.with(|_, client| outputs::try_subject_lock(client, tenant))? {
+            return Err(LedgerError::Write(outputs::SUBJECT_BUSY.into()));
+        }
+        self.subject_lock = Some(tenant.to_string());
+        Ok(())
     }
 
     fn forget_tenant(&mut self, tenant: &str) -> Result<u64, LedgerError> {
@@ -291,6 +317,10 @@ impl Ledger for PostgresLedger {
             }
             Ok(mine)
         })
+    }
+
+    fn in_progress(&mut self, tenant: &str) -> Result<Vec<(ImportId, String)>, LedgerError> {
+        self.with(|_, client| outputs::in_progress(client, tenant))
     }
 
     fn shared(&self) -> bool {

@@ -53,15 +53,25 @@ pub(super) fn begin_rewrite(client: &mut Client, tenant: &str, rw: &Rewrite) -> 
     Ok(())
 }
 
-pub(super) fn end_rewrite(client: &mut Client, tenant: &str, path: &str, sha256: &str) -> Result<(), Failed> {
+pub(super) fn end_rewrite(
+    client: &mut Client,
+    tenant: &str,
+    path: &str,
+    pending: &str,
+    sha256: &str,
+) -> Result<(), Failed> {
     let mut tx = client.transaction()?;
+    let n = tx.execute(
+        "UPDATE outputs SET sha256 = $3, pending = NULL WHERE tenant = $1 AND path = $2 AND pending = $4",
+        &[&tenant, &path, &sha256, &pending],
+    )?;
+    if n != 1 {
+        // Dropped without commit: rolled back, nothing changes.
+        return Err(Failed::Ledger(LedgerError::Write(super::super::not_pending(path))));
+    }
     tx.execute(
         "UPDATE rewrites SET ended_sha256 = $3, ended_at = now()
          WHERE tenant = $1 AND path = $2 AND ended_sha256 IS NULL",
-        &[&tenant, &path, &sha256],
-    )?;
-    tx.execute(
-        "UPDATE outputs SET sha256 = $3, pending = NULL WHERE tenant = $1 AND path = $2",
         &[&tenant, &path, &sha256],
     )?;
     tx.commit()?;
@@ -84,4 +94,25 @@ pub(super) fn forget_tenant(client: &mut Client, tenant: &str) -> Result<u64, Fa
     }
     tx.commit()?;
     Ok(n)
+}
+
+/// A subject command of the same tenant holds the lock on another node (or process).
+pub(super) const SUBJECT_BUSY: &str =
+    "another subject command for this tenant is running (on this or another node sharing the ledger); run this one when it has finished";
+/// The connection holding the subject lock broke and the lock could not be taken again.
+pub(super) const SUBJECT_LOST: &str =
+    "the tenant's subject lock in the shared ledger was lost with its connection and is held by another command now; run this one again";
+
+/// Takes the tenant's subject lock for this session (released when it ends); says whether
+/// it was free.
+pub(super) fn try_subject_lock(client: &mut Client, tenant: &str) -> Result<bool, Failed> {
+    let row = client.query_one("SELECT pg_try_advisory_lock(hashtext('importd.subject'), hashtext($1))", &[&tenant])?;
+    Ok(row.try_get(0)?)
+}
+
+/// The tenant's imports not finished, by any node: (id, dataset).
+pub(super) fn in_progress(client: &mut Client, tenant: &str) -> Result<Vec<(ImportId, String)>, Failed> {
+    let rows =
+        client.query("SELECT id, dataset FROM imports WHERE NOT finished AND tenant = $1 ORDER BY id", &[&tenant])?;
+    rows.iter().map(|r| Ok((ImportId(r.try_get(0)?), r.try_get(1)?))).collect()
 }

@@ -13,7 +13,9 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{jsonl, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase, Rewrite, StoredOutput};
+use super::{
+    jsonl, not_pending, step, Entry, Identity, ImportId, ImportState, Ledger, LedgerError, Phase, Rewrite, StoredOutput,
+};
 
 /// Schema migrations; entry `i` takes `user_version` from `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -451,18 +453,23 @@ impl Ledger for SqliteLedger {
         self.note(result)
     }
 
-    fn end_rewrite(&mut self, tenant: &str, path: &str, sha256: &str) -> Result<(), LedgerError> {
+    fn end_rewrite(&mut self, tenant: &str, path: &str, pending: &str, sha256: &str) -> Result<(), LedgerError> {
         self.writable()?;
         let tx = self.conn.transaction().map_err(classify)?;
+        let n = tx
+            .execute(
+                "UPDATE outputs SET sha256 = ?3, pending = NULL WHERE tenant = ?1 AND path = ?2 AND pending = ?4",
+                params![tenant, path, sha256, pending],
+            )
+            .map_err(classify)?;
+        if n != 1 {
+            // Dropped without commit: nothing changes.
+            return Err(LedgerError::Write(not_pending(path)));
+        }
         tx.execute(
             "UPDATE rewrites SET ended_sha256 = ?3, ended_at_ms = ?4
              WHERE tenant = ?1 AND path = ?2 AND ended_sha256 IS NULL",
             params![tenant, path, sha256, to_i64(now_ms())],
-        )
-        .map_err(classify)?;
-        tx.execute(
-            "UPDATE outputs SET sha256 = ?3, pending = NULL WHERE tenant = ?1 AND path = ?2",
-            params![tenant, path, sha256],
         )
         .map_err(classify)?;
         let result = tx.commit().map_err(classify);

@@ -195,7 +195,15 @@ fn committed_outputs_are_listed_and_a_rewrite_is_pending_until_ended() -> Result
     assert_eq!(l.outputs("t")?[0].pending.as_deref(), Some("s2"));
     drop(l);
     let mut l = SqliteLedger::open(dir.path())?;
-    l.end_rewrite("t", "t/d/date=2026-01-01/a.parquet", "s2")?;
+    let path = "t/d/date=2026-01-01/a.parquet";
+    // Conditional on the pending rewrite: another's (or none) is refused and changes nothing.
+    let refused = l.end_rewrite("t", path, "s9", "s1");
+    assert!(matches!(&refused, Err(LedgerError::Write(m)) if m.contains("no longer the one pending")), "{refused:?}");
+    assert_eq!((l.outputs("t")?[0].sha256.as_str(), l.outputs("t")?[0].pending.as_deref()), ("s1", Some("s2")));
+    l.end_rewrite("t", path, "s2", "s2")?;
+    assert_eq!((l.outputs("t")?[0].sha256.as_str(), l.outputs("t")?[0].pending.as_deref()), ("s2", None));
+    // Ended once: a second process settling the same rewrite (to `before`) cannot undo it.
+    assert!(matches!(l.end_rewrite("t", path, "s2", "s1"), Err(LedgerError::Write(_))));
     assert_eq!((l.outputs("t")?[0].sha256.as_str(), l.outputs("t")?[0].pending.as_deref()), ("s2", None));
 
     assert!(l.forget_tenant("t")? >= 4);
