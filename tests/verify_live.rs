@@ -176,7 +176,7 @@ fn verify_follows_an_erasure_through_each_step_and_names_one_the_audit_lost() {
     });
     records.audit(tenant, "subject_erased", body.as_object().cloned().expect("object")).expect("audit");
     assert_eq!(pending(&site), (Some(0), n(1), n(0)));
-    records.ledger().end_rewrite("acme", &path, &after).expect("end");
+    records.ledger().end_rewrite("acme", &path, &after, &after).expect("end");
     let out = verify(&site, &["--tenant", "acme"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(!stdout(&out).contains("pending"), "{}", stdout(&out));
