@@ -7,17 +7,7 @@ use crate::support::{stderr, stdout};
 
 /// `importd subject VERB --column COLUMN` on tenant acme, the value on stdin.
 fn on_column(site: &Site, verb: &str, column: &str, value: &str, extra: &[&str]) -> Output {
-    let mut child = Command::new(importd_path())
-        .args(["subject", verb, "--config", "importd.toml", "--tenant", "acme", "--column", column])
-        .args(extra)
-        .current_dir(site.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run importd subject");
-    child.stdin.take().expect("stdin").write_all(format!("{value}\n").as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("wait")
+    subject_on(site, verb, column, value, extra, &[])
 }
 
 /// Another person's address that holds the subject's as a substring (`joanna@…` ⊃ `anna@…`)

@@ -124,8 +124,13 @@ impl Ring {
 
 /// `importd subject VERB --tenant acme --column email`, the value on stdin.
 pub fn subject(site: &Site, verb: &str, value: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    subject_on(site, verb, "email", value, extra, env)
+}
+
+/// `importd subject VERB --tenant acme --column COLUMN`, the value on stdin.
+pub fn subject_on(site: &Site, verb: &str, column: &str, value: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(importd_path())
-        .args(["subject", verb, "--config", "importd.toml", "--tenant", "acme", "--column", "email"])
+        .args(["subject", verb, "--config", "importd.toml", "--tenant", "acme", "--column", column])
         .args(extra)
         .envs(env.iter().copied())
         .current_dir(site.dir.path())

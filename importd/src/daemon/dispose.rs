@@ -218,35 +218,28 @@ fn missing<T>(r: io::Result<T>) -> io::Result<bool> {
 /// walked through handles.
 pub fn prune_kept(d: &Daemon) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let days = |n: Option<u32>| n.map(|n| i64::from(n) * 86_400);
-    if let Some(max_age) = days(d.settings.keep_input_days) {
-        crate::daemon::objects::prune_object_kept(d, "archive", max_age * 1000);
-        let archive = d.state_dir().and_then(|s| s.open_dir("archive").map_err(io::Error::from));
-        for tenant in archive.iter().flat_map(|a| a.subfolders()) {
+    // An archived input is a file; a quarantined import is a folder (the original and its reason).
+    for (kind, days, folders) in
+        [("archive", d.settings.keep_input_days, false), ("quarantine", d.settings.keep_quarantine_days, true)]
+    {
+        let Some(days) = days else { continue };
+        let max_age = i64::from(days) * 86_400;
+        crate::daemon::objects::prune_object_kept(d, kind, max_age * 1000);
+        let root = d.state_dir().and_then(|s| s.open_dir(kind).map_err(io::Error::from));
+        for tenant in root.iter().flat_map(|r| r.subfolders()) {
             for dataset in tenant.subfolders() {
                 for entry in dataset.entries().unwrap_or_default() {
                     #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
-                    let archived = entry.stat.st_ctime as i64;
-                    if !crate::store::is_dir(&entry.stat) && now.saturating_sub(archived) > max_age {
-                        let _ = dataset.remove_file(&entry.name);
+                    let kept_since = entry.stat.st_ctime as i64;
+                    if crate::store::is_dir(&entry.stat) != folders || now.saturating_sub(kept_since) <= max_age {
+                        continue;
                     }
-                }
-            }
-        }
-    }
-    if let Some(max_age) = days(d.settings.keep_quarantine_days) {
-        crate::daemon::objects::prune_object_kept(d, "quarantine", max_age * 1000);
-        let quarantine = d.state_dir().and_then(|s| s.open_dir("quarantine").map_err(io::Error::from));
-        for tenant in quarantine.iter().flat_map(|q| q.subfolders()) {
-            for dataset in tenant.subfolders() {
-                for entry in dataset.entries().unwrap_or_default() {
-                    #[allow(clippy::unnecessary_cast)] // the field type differs between architectures
-                    let quarantined = entry.stat.st_ctime as i64;
-                    let Some(name) = entry.name.to_str() else { continue };
-                    if crate::store::is_dir(&entry.stat) && now.saturating_sub(quarantined) > max_age {
-                        if let Err(e) = crate::store::tree::remove_tree(&dataset, name) {
-                            tracing::warn!(error = %e.kind(), "a quarantined import past keep_quarantine_days could not be removed");
-                        }
+                    let removed = match entry.name.to_str() {
+                        Some(name) if folders => crate::store::tree::remove_tree(&dataset, name).map(|_| ()),
+                        _ => dataset.remove_file(&entry.name),
+                    };
+                    if let Err(e) = removed {
+                        tracing::warn!(kind, error = %e.kind(), "a kept input past its retention could not be removed");
                     }
                 }
             }
