@@ -11,123 +11,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use anonymizer_core::{KeySet, Rules};
+use anonymizer_core::Rules;
 use serde::Deserialize;
 
-use crate::daemon::keyring::{KeyRing, KeySource};
+mod file;
+mod ring;
+
+use file::{CodecName, ConfigFile};
+
+use crate::daemon::keyring::KeySource;
 use crate::daemon::places::{check_apart, Cluster, LedgerKind, Place, TenantPlaces};
 use crate::exit::Failure;
-
-/// `importd.toml` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    /// A folder, or `s3://bucket/prefix`.
-    drop_dir: String,
-    /// A folder, or `s3://bucket/prefix`.
-    storage_dir: String,
-    state_dir: PathBuf,
-    /// `"sqlite"` (default) or `"postgres://…"`, shared by several daemons.
-    ledger: Option<String>,
-    /// This daemon's name in a shared ledger.
-    node: Option<String>,
-    /// How long a claim in a shared ledger holds without renewal.
-    lease_ms: Option<u64>,
-    #[serde(default = "default_settle_ms")]
-    settle_ms: u64,
-    #[serde(default)]
-    workers: usize,
-    metrics_addr: Option<String>,
-    /// How often the drop folders are scanned (the scan is the inventory; notifications only wake it).
-    #[serde(default = "default_scan_interval_ms")]
-    scan_interval_ms: u64,
-    /// Keep disposed inputs under `<state_dir>/archive/` for this many days instead of deleting them.
-    keep_input_days: Option<u32>,
-    /// Delete quarantined originals (and their reasons) this many days after quarantine;
-    /// unset keeps them until an operator removes them.
-    keep_quarantine_days: Option<u32>,
-    /// Intake pauses while the storage or state filesystem has less free space than this.
-    #[serde(default = "default_min_free_mb")]
-    min_free_mb: u64,
-    /// All imports together: batches in flight, readers' and writers' buffers.
-    #[serde(default = "default_max_memory_mb")]
-    max_memory_mb: u64,
-    /// Running imports get this long to finish after SIGTERM before they are rolled back.
-    #[serde(default = "default_grace_ms")]
-    shutdown_grace_ms: u64,
-    /// Attempts of one import (crashes and transient errors) before it is quarantined.
-    #[serde(default = "default_max_attempts")]
-    max_attempts: u32,
-    #[serde(default)]
-    log_format: LogFormat,
-    #[serde(default)]
-    limits: LimitsConfig,
-    #[serde(default)]
-    output: OutputConfig,
-    #[serde(default)]
-    tenants: BTreeMap<String, TenantConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TenantConfig {
-    /// One key file (a ring of one key, which cannot rotate) …
-    key_file: Option<PathBuf>,
-    /// … or a key ring folder (`ring.json` and one key file per generation).
-    key_dir: Option<PathBuf>,
-    /// This tenant's own object-store drop prefix (`s3://…`), instead of the global one.
-    drop_dir: Option<String>,
-    /// This tenant's own object-store storage prefix (`s3://…`), instead of the global one.
-    storage_dir: Option<String>,
-    #[serde(default)]
-    datasets: BTreeMap<String, DatasetConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DatasetConfig {
-    rules: PathBuf,
-    #[serde(default)]
-    on_duplicate: OnDuplicate,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsConfig {
-    max_file_bytes: Option<u64>,
-    /// A compressed input may expand to this many bytes.
-    max_decompressed_bytes: Option<u64>,
-    /// Decompressed ÷ compressed beyond this is refused as a decompression bomb.
-    max_compression_ratio: Option<u64>,
-    /// Longest line (CSV record, JSON line) in bytes.
-    max_line_bytes: Option<usize>,
-    /// Longest CSV field in bytes.
-    max_field_bytes: Option<usize>,
-    max_columns: Option<usize>,
-    max_rows: Option<u64>,
-}
-
-/// `[output]`: how the Parquet files in storage are written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OutputConfig {
-    /// `zstd` (default), `snappy` or `none`.
-    compression: Option<CodecName>,
-    /// 1–22 (default 1).
-    zstd_level: Option<i32>,
-    /// Rows per row group (default 131072).
-    row_group_rows: Option<usize>,
-    /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3 (default false).
-    legacy_encodings: Option<bool>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum CodecName {
-    Zstd,
-    Snappy,
-    None,
-}
+use ring::keys_apart;
+pub use ring::LoadedRing;
 
 /// What a file whose content was already committed for its dataset does.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -149,12 +45,6 @@ pub enum LogFormat {
     Json,
 }
 
-fn default_settle_ms() -> u64 {
-    2000
-}
-fn default_scan_interval_ms() -> u64 {
-    1000
-}
 /// What `max_memory_mb` leaves for batches in flight once every worker's own buffers are
 /// set aside: a reader holds a line of raw input and a batch of rows (a batch's bytes plus
 /// one line) with two spare batches, a writer one row group, and the process itself about
@@ -169,20 +59,6 @@ pub fn batch_budget(max_memory: u64, workers: usize, max_line: u64, row_group: u
         Some(left) if left >= widest => Ok(left),
         _ => Err((reserved + widest).div_ceil(1 << 20)),
     }
-}
-
-fn default_max_memory_mb() -> u64 {
-    1024
-}
-
-fn default_min_free_mb() -> u64 {
-    256
-}
-fn default_grace_ms() -> u64 {
-    30_000
-}
-fn default_max_attempts() -> u32 {
-    5
 }
 
 /// A tenant name from the configuration (`[a-z0-9][a-z0-9_-]{0,62}`), never from a file.
@@ -303,102 +179,6 @@ impl FileStamp {
     pub fn of(path: &Path) -> std::io::Result<FileStamp> {
         let m = std::fs::metadata(path)?;
         Ok(FileStamp { len: m.len(), mtime: m.modified().ok(), ino: m.ino() })
-    }
-}
-
-/// Refuses a key file or ring folder that two tenants share, or one inside another tenant's
-/// ring folder: keys never mix, and offboarding one tenant destroys only its own keys.
-fn keys_apart(tenants: &BTreeMap<TenantId, Tenant>) -> Result<(), String> {
-    let places: Vec<(&str, PathBuf, bool)> = tenants
-        .values()
-        .map(|t| {
-            let ring = t.ring();
-            let path = std::fs::canonicalize(ring.source.path()).unwrap_or_else(|_| ring.source.path().to_path_buf());
-            (t.id.as_str(), path, matches!(ring.source, KeySource::Dir(_)))
-        })
-        .collect();
-    for (i, (a, pa, a_dir)) in places.iter().enumerate() {
-        for (b, pb, b_dir) in &places[i + 1..] {
-            if pa == pb || (*a_dir && pb.starts_with(pa)) || (*b_dir && pa.starts_with(pb)) {
-                return Err(format!(
-                    "tenants `{a}` and `{b}` share keys ({} and {}); each tenant needs its own",
-                    pa.display(),
-                    pb.display()
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The key ring in force and the stamp of the file it was read from.
-#[derive(Debug, Clone)]
-pub struct LoadedRing {
-    pub ring: Arc<KeyRing>,
-    pub stamp: Option<FileStamp>,
-}
-
-impl LoadedRing {
-    /// Reads the ring, stamped with `ring.json` as it was before the read: a rotation landing
-    /// during the read changes the stamp again, so it is read once more.
-    pub fn load(source: &KeySource) -> Result<LoadedRing, String> {
-        let stamp = ring_stamp(source);
-        Ok(LoadedRing { ring: Arc::new(KeyRing::load(source)?), stamp })
-    }
-}
-
-fn ring_stamp(source: &KeySource) -> Option<FileStamp> {
-    match source {
-        KeySource::File(_) => None,
-        KeySource::Dir(d) => FileStamp::of(&d.join(crate::daemon::keyring::RING_FILE)).ok(),
-    }
-}
-
-impl Tenant {
-    /// Every key of the tenant, as last read.
-    pub fn ring(&self) -> Arc<KeyRing> {
-        match self.ring.read() {
-            Ok(r) => r.ring.clone(),
-            Err(poisoned) => poisoned.into_inner().ring.clone(),
-        }
-    }
-
-    /// The active key's sub-keys: what new imports use.
-    pub fn keys(&self) -> Arc<KeySet> {
-        self.ring().active().keys.clone()
-    }
-
-    /// Reads the ring again if `ring.json` changed (`keys rotate`). Returns the active key ids
-    /// before and after when the active key changed; a ring that no longer loads is refused
-    /// (the one in force stays) with the error.
-    pub fn refresh_ring(&self) -> Result<Option<(String, String)>, String> {
-        let current = match self.ring.read() {
-            Ok(r) => r.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let stamp = ring_stamp(&current.ring.source);
-        if stamp.is_none() || stamp == current.stamp {
-            return Ok(None);
-        }
-        let fresh = match LoadedRing::load(&current.ring.source) {
-            Ok(ring) => ring,
-            Err(e) => {
-                // Refused once per version: the ring in force stays until the file changes.
-                let kept = LoadedRing { ring: current.ring.clone(), stamp };
-                match self.ring.write() {
-                    Ok(mut w) => *w = kept,
-                    Err(poisoned) => *poisoned.into_inner() = kept,
-                }
-                return Err(e);
-            }
-        };
-        let before = current.ring.active().id().to_string();
-        let after = fresh.ring.active().id().to_string();
-        match self.ring.write() {
-            Ok(mut w) => *w = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
-        Ok((before != after).then_some((before, after)))
     }
 }
 
