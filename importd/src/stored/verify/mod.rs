@@ -258,7 +258,7 @@ fn settle(
         }
         let shown = f.path.escape_debug().to_string();
         if f.what == What::File && is_temporary(&f.path) {
-            let detail = "a temporary file of an interrupted import or erasure (never published); the daemon removes it when it next starts, or delete it";
+            let detail = "a temporary file of an interrupted import or erasure (never published); the daemon (a .tmp) or the next subject command (an erasure's) removes it, or delete it";
             report.differences.push(diff(Kind::Leftover, &shown, detail.to_string()));
         } else {
             report.differences.push(diff(
@@ -315,11 +315,13 @@ fn under_way(records: &mut Records, outputs: &BTreeMap<String, StoredOutput>, f:
 
 /// A hidden `.…tmp` file in a partition folder (`<tenant>/<dataset>/<partition>/`): how
 /// `publish` stages an output (`.<name>.<random>.tmp`) and an erasure a rewritten one, and
-/// what recovery removes at the daemon's next start.
+/// what recovery removes at the daemon's next start; or an erasure's pending record
+/// (`.<name>.subject.json`), which the next subject command settles.
 fn is_temporary(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     let name = parts.last().copied().unwrap_or(path);
-    parts.len() == 4 && name.len() > ".tmp".len() + 1 && name.starts_with('.') && name.ends_with(".tmp")
+    let suffix = [".tmp", ".subject.json"].into_iter().find(|s| name.ends_with(s));
+    parts.len() == 4 && name.starts_with('.') && suffix.is_some_and(|s| name.len() > s.len() + 1)
 }
 
 /// An output that did not hold what the ledger records, and the record it was judged against.
@@ -403,6 +405,8 @@ mod tests {
     #[test]
     fn a_temporary_is_a_hidden_tmp_file_in_a_partition_folder() {
         assert!(is_temporary("acme/orders/date=2026-01-01/.x.parquet.0a1b.tmp"));
+        assert!(is_temporary("acme/orders/date=2026-01-01/.x.parquet.subject.json"), "an erasure's record");
+        assert!(!is_temporary("acme/orders/date=2026-01-01/.x.parquet.json"));
         assert!(!is_temporary("acme/orders/date=2026-01-01/x.parquet.tmp"), "not hidden");
         assert!(!is_temporary("acme/orders/date=2026-01-01/.tmp"), "no name before the suffix");
         assert!(!is_temporary("acme/.x.tmp"), "not in a partition folder");
