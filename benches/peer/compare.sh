@@ -5,6 +5,9 @@
 #
 #   benches/peer/compare.sh [ROWS=1000000] [RUNS=5] [THREADS=2]
 #   REDACT=1 benches/peer/compare.sh …   # also redact e-mails, IBANs and phones in `notes`
+#   PROFILE=text benches/peer/compare.sh …   # one profile: `customers` (benches/src/lib.rs) or
+#                                          # `text` (benches/src/text.rs: multi-script, text-heavy);
+#                                          # default `both`, one after the other
 #   IMPORTD_BIN=/path/to/importd benches/peer/compare.sh …   # another build (before/after series)
 #
 # Installs polars, polars-hash and duckdb into benches/peer/.venv with pip. Peers are at
@@ -13,6 +16,14 @@
 # like importd. Peer times are measured inside the process (interpreter start excluded);
 # importd's time is the whole process.
 set -euo pipefail
+if [ "${PROFILE:-both}" = both ]; then
+  PROFILE=customers "$0" "$@"
+  echo
+  PROFILE=text "$0" "$@"
+  exit
+fi
+profile=$PROFILE
+case "$profile" in customers | text) ;; *) echo "PROFILE must be customers, text or both" >&2; exit 2 ;; esac
 rows=${1:-1000000}
 runs=${2:-5}
 threads=${3:-2}
@@ -22,10 +33,12 @@ work=${PEER_WORKDIR:-$root/benches/out}
 mkdir -p "$work"
 cpus=$(seq -s, 0 $((threads - 1)))
 rules="$here/bench-rules.toml"
-redact=()
+redact=(--profile="$profile")
+[ "$profile" = text ] && rules="$here/bench-rules-text.toml"
 if [ "${REDACT:-0}" = 1 ]; then
   rules="$here/bench-rules-redact.toml"
-  redact=(--redact)
+  [ "$profile" = text ] && rules="$here/bench-rules-text-redact.toml"
+  redact+=(--redact)
 fi
 
 if [ ! -x "$here/.venv/bin/python" ]; then
@@ -36,8 +49,8 @@ py="$here/.venv/bin/python"
 
 (cd "$root" && cargo build -q --release -p importd -p importd-bench)
 importd="${IMPORTD_BIN:-$root/target/release/importd}"
-input="$work/customers-$rows.csv"
-[ -f "$input" ] || "$root/target/release/gen-data" "$rows" 1 "$input"
+input="$work/$profile-$rows.csv"
+[ -f "$input" ] || "$root/target/release/gen-data" "$rows" 1 "$input" "$profile"
 key="$work/bench.key"
 [ -f "$key" ] || "$importd" keys new --out "$key" >/dev/null
 
@@ -66,8 +79,8 @@ printf 'importd peak RSS: %d MB (median)\n' "$((mr / 1024))"
 
 # Memory must not grow with the input: one importd run on 5× the rows.
 if [ "${SCALE_CHECK:-1}" = 1 ]; then
-  big="$work/customers-$((rows * 5)).csv"
-  [ -f "$big" ] || "$root/target/release/gen-data" "$((rows * 5))" 1 "$big"
+  big="$work/$profile-$((rows * 5)).csv"
+  [ -f "$big" ] || "$root/target/release/gen-data" "$((rows * 5))" 1 "$big" "$profile"
   /usr/bin/time -f "%M" -o "$work/rss5" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
     --rules "$rules" --key-file "$key" "$big" -o "$work/importd-5x.parquet"
   r5=$(cat "$work/rss5")

@@ -5,6 +5,8 @@
 //! The same seed always gives the same bytes (the PRNG is SplitMix64, defined here so the
 //! data never changes with a dependency's version).
 
+pub mod text;
+
 use std::io::Write;
 
 pub mod corpus;
