@@ -312,8 +312,20 @@ fn ascii_fold(s: &str) -> String {
 
 /// Writes `rows` rows (plus a header) of CSV for `seed`.
 pub fn write_csv<W: Write>(out: W, rows: u64, seed: u64) -> std::io::Result<()> {
+    write_profile(out, &COLUMNS, rows, seed, row)
+}
+
+/// Writes a profile's CSV: its `header`, then `rows` rows made by `row` from one generator
+/// seeded with `seed`.
+pub fn write_profile<W: Write, const N: usize>(
+    out: W,
+    header: &[&str],
+    rows: u64,
+    seed: u64,
+    row: fn(&mut Rng, u64) -> [String; N],
+) -> std::io::Result<()> {
     let mut w = csv::WriterBuilder::new().from_writer(out);
-    w.write_record(COLUMNS)?;
+    w.write_record(header)?;
     let mut rng = Rng::new(seed);
     for i in 0..rows {
         w.write_record(row(&mut rng, i))?;

@@ -158,13 +158,7 @@ pub fn text_row(rng: &mut Rng, i: u64) -> [String; 12] {
 
 /// Writes `rows` rows (plus a header) of the text profile's CSV for `seed`.
 pub fn write_text_csv<W: Write>(out: W, rows: u64, seed: u64) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new().from_writer(out);
-    w.write_record(TEXT_COLUMNS)?;
-    let mut rng = Rng::new(seed);
-    for i in 0..rows {
-        w.write_record(text_row(&mut rng, i))?;
-    }
-    w.flush()
+    crate::write_profile(out, &TEXT_COLUMNS, rows, seed, text_row)
 }
 
 #[cfg(test)]

@@ -251,12 +251,12 @@ fn is_plain_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn ring_dir(dir: &Path, keys: &[(&MasterKey, KeyStatus)]) {
+    fn ring_dir(dir: &Path, keys: &[(&MasterKey, KeyStatus)]) -> Result<(), Box<dyn std::error::Error>> {
         let mut entries = Vec::new();
         for (k, status) in keys {
             let file = format!("{}.key", k.key_id());
-            std::fs::write(dir.join(&file), k.to_hex().as_bytes()).unwrap();
-            std::fs::set_permissions(dir.join(&file), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+            std::fs::write(dir.join(&file), k.to_hex().as_bytes())?;
+            std::fs::set_permissions(dir.join(&file), std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
             entries.push(RingEntry {
                 id: k.key_id(),
                 file,
@@ -265,38 +265,41 @@ mod tests {
                 retired: None,
             });
         }
-        write_manifest(dir, &RingManifest { version: 1, keys: entries }).unwrap();
+        write_manifest(dir, &RingManifest { version: 1, keys: entries })?;
+        Ok(())
     }
 
     #[test]
-    fn a_ring_folder_gives_every_key_by_id_and_the_active_one() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_ring_folder_gives_every_key_by_id_and_the_active_one() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let (a, b) = (MasterKey::from_bytes([1; 32]), MasterKey::from_bytes([2; 32]));
-        ring_dir(dir.path(), &[(&a, KeyStatus::Retired), (&b, KeyStatus::Active)]);
-        let ring = KeyRing::load(&KeySource::Dir(dir.path().into())).unwrap();
+        ring_dir(dir.path(), &[(&a, KeyStatus::Retired), (&b, KeyStatus::Active)])?;
+        let ring = KeyRing::load(&KeySource::Dir(dir.path().into()))?;
         assert_eq!(ring.active().id(), b.key_id());
-        assert_eq!(ring.get(&a.key_id()).unwrap().keys.key_id(), a.key_id());
+        assert_eq!(ring.get(&a.key_id()).ok_or("a")?.keys.key_id(), a.key_id());
         assert_eq!(ring.all().len(), 2);
+        Ok(())
     }
 
     #[test]
-    fn a_ring_with_two_active_keys_or_a_key_under_the_wrong_id_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_ring_with_two_active_keys_or_a_key_under_the_wrong_id_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let (a, b) = (MasterKey::from_bytes([1; 32]), MasterKey::from_bytes([2; 32]));
-        ring_dir(dir.path(), &[(&a, KeyStatus::Active), (&b, KeyStatus::Active)]);
+        ring_dir(dir.path(), &[(&a, KeyStatus::Active), (&b, KeyStatus::Active)])?;
         let e = KeyRing::load(&KeySource::Dir(dir.path().into())).unwrap_err();
         assert!(e.contains("2 keys are active"), "{e}");
 
-        let mut m = read_manifest(dir.path()).unwrap();
+        let mut m = read_manifest(dir.path())?;
         m.keys[1].status = KeyStatus::Retired;
         m.keys[1].file = m.keys[0].file.clone();
-        write_manifest(dir.path(), &m).unwrap();
+        write_manifest(dir.path(), &m)?;
         let e = KeyRing::load(&KeySource::Dir(dir.path().into())).unwrap_err();
         assert!(e.contains("does not hold key"), "{e}");
 
         m.keys[1].file = "../x.key".into();
-        write_manifest(dir.path(), &m).unwrap();
+        write_manifest(dir.path(), &m)?;
         let e = KeyRing::load(&KeySource::Dir(dir.path().into())).unwrap_err();
         assert!(e.contains("not a plain file name"), "{e}");
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -62,6 +62,20 @@ impl Books {
     }
 }
 
+/// Takes the `flock` on `<state_dir>/importd.lock` that keeps one process at a time on an
+/// embedded ledger (the daemon, or a command that must not run beside it); `busy` says what
+/// holds it when it is taken.
+pub fn state_lock(state: &Path, busy: &str) -> Result<File, Failure> {
+    let path = state.join("importd.lock");
+    let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| {
+        Failure::runtime(format!("error: {}: cannot open the lock file ({})", path.display(), e.kind()))
+    })?;
+    if file.try_lock().is_err() {
+        return Err(Failure::runtime(format!("error: {}: {busy}", path.display())));
+    }
+    Ok(file)
+}
+
 /// Whether an error from [`Daemon::record`] means this daemon lost the import's lease.
 pub fn is_fenced(e: &io::Error) -> bool {
     ledger_error(e).is_some_and(|l| matches!(l, LedgerError::Fenced))
@@ -87,16 +101,7 @@ impl Daemon {
                 Failure::runtime(format!("error: {}: cannot create it ({})", state.join(sub).display(), e.kind()))
             })?;
         }
-        let lock_path = state.join("importd.lock");
-        let lock_file = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
-            Failure::runtime(format!("error: {}: cannot open the lock file ({})", lock_path.display(), e.kind()))
-        })?;
-        if lock_file.try_lock().is_err() {
-            return Err(Failure::runtime(format!(
-                "error: {}: another importd is already running on this state_dir",
-                lock_path.display()
-            )));
-        }
+        let lock_file = state_lock(state, "another importd is already running on this state_dir")?;
         // The rule file versions in force are kept: outputs name theirs in their footer.
         let in_force = settings.tenants.values().flat_map(|t| {
             t.datasets.values().map(move |ds| {

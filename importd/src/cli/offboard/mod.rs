@@ -95,7 +95,11 @@ fn forget(
 ) -> Result<(), Failure> {
     let t = configured(settings, config, tenant)?;
     let _lock = match settings.ledger {
-        LedgerKind::Sqlite => Some(state_lock(settings)?),
+        // Offboarding never runs beside a daemon on the same embedded ledger.
+        LedgerKind::Sqlite => Some(crate::daemon::state::state_lock(
+            &settings.state_dir,
+            "a daemon is running on this state_dir; stop it before offboarding a tenant",
+        )?),
         LedgerKind::Postgres(_) => None,
     };
     let ring = t.ring();
@@ -222,21 +226,6 @@ fn save(path: &Path, p: &Progress) -> Result<(), Failure> {
         .and_then(|()| std::fs::rename(&tmp, path))
         .and_then(|()| sync_dir(path.parent().unwrap_or(Path::new("."))))
         .map_err(|e| Failure::runtime(format!("error: {}: cannot write it ({})", path.display(), e.kind())))
-}
-
-/// The embedded ledger's lock: offboarding never runs beside a daemon on the same state.
-fn state_lock(settings: &Settings) -> Result<std::fs::File, Failure> {
-    let path = settings.state_dir.join("importd.lock");
-    let file = std::fs::File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| {
-        Failure::runtime(format!("error: {}: cannot open the lock file ({})", path.display(), e.kind()))
-    })?;
-    if file.try_lock().is_err() {
-        return Err(Failure::runtime(format!(
-            "error: {}: a daemon is running on this state_dir; stop it before offboarding a tenant",
-            path.display()
-        )));
-    }
-    Ok(file)
 }
 
 /// Writes a file (0600) and fsyncs it.
