@@ -172,6 +172,36 @@ fn a_panic_after_publishing_is_finished_not_quarantined() {
     }
 }
 
+/// A file that crashes the daemon on every attempt (as one that exhausts memory would) stops
+/// crash-looping: after `max_attempts` interrupted attempts it is quarantined, kept whole, with
+/// a reason that says so, and the next start does not run it again. (Crashes from outside
+/// count the same, which is why the kill -9 tests raise `max_attempts`.)
+#[test]
+fn a_file_that_crashes_the_daemon_every_time_is_quarantined_after_max_attempts() {
+    let site = Site::new("workers = 1\nmax_attempts = 3");
+    let body = orders_csv("acme-p", 12);
+    site.drop_file("acme", "p.csv", &body);
+    for n in 1..=3 {
+        let out = serve_once(&site, Some("job.after_started=return"));
+        assert_eq!(out.status.signal(), Some(6), "attempt {n} did not crash: {}", stderr(&out));
+    }
+    // The crash point is still armed: the file is quarantined before it could run again.
+    let out = serve_once(&site, Some("job.after_started=return"));
+    assert_eq!(out.status.code(), Some(1), "the fourth start: {}", stderr(&out));
+    let reasons = site.reasons("acme");
+    assert_eq!(reasons.len(), 1, "quarantine: {reasons:?}");
+    assert_eq!(reasons[0]["kind"], "attempts_exhausted", "{}", reasons[0]);
+    let message = reasons[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("started 3 times") && message.contains("interrupted"), "{message}");
+    let kept: Vec<_> = site.files("state/quarantine").into_iter().filter(|p| !p.ends_with("reason.json")).collect();
+    assert_eq!(kept.len(), 1, "the original is kept: {kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).expect("read the kept original"), body, "the original is kept whole");
+    assert!(site.outputs("acme").is_empty(), "a crashing file published output");
+    assert_eq!(site.ledger_steps("started"), 3, "the file ran again after it was quarantined");
+    restart(&site, "after the quarantine");
+    assert_no_canary(&site);
+}
+
 /// A crash while reason.json is being written leaves its temporary file; recovery removes it.
 #[test]
 fn a_crash_while_writing_a_reason_leaves_no_temporary_file() {
