@@ -2,14 +2,14 @@
 # Runs every fuzz target for SECONDS (default 60) each, two at a time, and prints executions
 # per second. Built with optimizations AND debug assertions (`-O -a`): the CSV reader's one
 # unsafe block is guarded by a debug assertion that re-validates every column as UTF-8, and
-# fuzzing is where that check must run. A fresh machine has only the stable toolchain (nightly cannot be fetched), so
+# fuzzing is where that check must run (as must the SHA-NI token pairs' check against sha2). A fresh machine has only the stable toolchain (nightly cannot be fetched), so
 # the targets build with it and RUSTC_BOOTSTRAP=1, which lets stable take the -Z flags
 # cargo-fuzz passes for the sanitizer and coverage; FUZZ_TOOLCHAIN=nightly picks another. New inputs go to fuzz/scratch/ (not
 # committed); crashes to fuzz/artifacts/<target>/. Exit non-zero if any target failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
-targets=(rules csv_pipeline csv_reader redact ff1 readers)
+targets=(rules csv_pipeline csv_reader redact ff1 readers tokens)
 toolchain=${FUZZ_TOOLCHAIN:-stable}
 export RUSTC_BOOTSTRAP=1
 cargo "+$toolchain" fuzz build -O -a >/dev/null 2>&1 || { echo "building the fuzz targets failed"; exit 1; }

@@ -118,6 +118,25 @@ fn token(c: &mut Criterion) {
             n
         })
     });
+    // Two at a time, as the pseudonym kernel calls it: the SHA unit's two lanes where the
+    // CPU has them (IMPORTD_NO_SHA_NI=1 measures the one-after-the-other path).
+    g.bench_function("token_pair_into", |b| {
+        let mut out = String::with_capacity(64);
+        let values: Vec<&str> = emails.iter().flatten().collect();
+        b.iter(|| {
+            let mut n = 0;
+            for pair in values.chunks(2) {
+                out.clear();
+                match pair {
+                    [a, b] => p.token_pair_into(a.as_bytes(), b.as_bytes(), &mut out),
+                    [a] => p.token_into(a.as_bytes(), &mut out),
+                    _ => {}
+                }
+                n += out.len();
+            }
+            n
+        })
+    });
     g.finish();
 }
 

@@ -40,6 +40,12 @@ pub(crate) fn run_column(
             out.push_str(v);
             true
         }),
+        Op::Pseudonymize(p) if !typed => pseudonym_column(p, src).unwrap_or_else(|| {
+            text_map(c, src, &mut invalid, |_, s, out| {
+                p.token_into(s.as_bytes(), out);
+                true
+            })
+        }),
         Op::Pseudonymize(p) => text_map(c, src, &mut invalid, |_, s, out| {
             p.token_into(s.as_bytes(), out);
             true
@@ -175,6 +181,43 @@ pub(crate) fn run_column(
         }
     };
     Ok(ColumnOutput { array, invalid, findings })
+}
+
+/// The tokens of a text column, two cells at a time (the SHA unit takes two tokens side by
+/// side, see `transform::sha_ni`): every token has the same length, so the values are the
+/// non-null cells' tokens back to back and the nulls stay where they were. `None` when the
+/// column is too large for 32-bit offsets (then cell by cell).
+fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> Option<ArrayRef> {
+    let len = p.token_len();
+    let present = src.len() - src.null_count();
+    i32::try_from(present.checked_mul(len)?).ok()?;
+    let mut values = String::with_capacity(present * len);
+    let mut waiting: Option<&str> = None;
+    for row in 0..src.len() {
+        if src.is_null(row) {
+            continue;
+        }
+        let s = src.value(row);
+        match waiting.take() {
+            None => waiting = Some(s),
+            Some(first) => p.token_pair_into(first.as_bytes(), s.as_bytes(), &mut values),
+        }
+    }
+    if let Some(last) = waiting {
+        p.token_into(last.as_bytes(), &mut values);
+    }
+    let mut offsets = Vec::with_capacity(src.len() + 1);
+    let mut end = 0i32;
+    offsets.push(end);
+    for row in 0..src.len() {
+        if !src.is_null(row) {
+            end += len as i32;
+        }
+        offsets.push(end);
+    }
+    let offsets = arrow_buffer::OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(offsets));
+    let array = StringArray::try_new(offsets, values.into_bytes().into(), src.nulls().cloned()).ok()?;
+    Some(Arc::new(array))
 }
 
 /// Maps every non-null cell's text to output text; `f` returns `false` for an invalid cell.

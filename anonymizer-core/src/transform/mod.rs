@@ -8,6 +8,7 @@ mod hmac_sha256;
 pub mod mask;
 pub mod noise;
 pub mod pseudonymize;
+mod sha_ni;
 pub mod shift_date;
 pub mod truncate;
 

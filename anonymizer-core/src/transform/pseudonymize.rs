@@ -1,6 +1,7 @@
 //! `pseudonymize`: `prefix + base32_lower_nopad(HMAC-SHA256(K, domain || 0x00 || value))[..length]`.
 
 use super::hmac_sha256::PrefixedHmac;
+use super::sha_ni::ShaNi;
 
 /// A keyed tokenizer for one domain, with the `domain || 0x00` prefix already absorbed.
 #[derive(Clone)]
@@ -8,6 +9,8 @@ pub struct Pseudonymizer {
     mac: PrefixedHmac,
     prefix: String,
     length: usize,
+    /// Two tokens at once on the SHA unit, where the CPU has one.
+    ni: Option<ShaNi>,
 }
 
 impl std::fmt::Debug for Pseudonymizer {
@@ -28,21 +31,47 @@ impl Pseudonymizer {
             mac: PrefixedHmac::new(key, &absorbed),
             prefix: prefix.to_string(),
             length: length.clamp(1, 52),
+            ni: ShaNi::detect(),
         }
     }
 
     /// Appends the token for `value` to `out`.
     pub fn token_into(&self, value: &[u8], out: &mut String) {
+        self.push_token(self.mac.mac_words(value), out);
+    }
+
+    /// Appends the token for `a`, then the token for `b`, to `out`: the same as two calls of
+    /// [`token_into`](Self::token_into), computed side by side where the CPU can.
+    pub fn token_pair_into(&self, a: &[u8], b: &[u8], out: &mut String) {
+        match self.ni {
+            Some(ni) => {
+                let [wa, wb] = self.mac.mac_words2(ni, a, b);
+                self.push_token(wa, out);
+                self.push_token(wb, out);
+            }
+            None => {
+                self.token_into(a, out);
+                self.token_into(b, out);
+            }
+        }
+    }
+
+    /// The prefix and the first `length` base32 characters of the tag `w` (SHA-256's state
+    /// words; the tag is their big-endian bytes).
+    fn push_token(&self, w: [u32; 8], out: &mut String) {
         out.push_str(&self.prefix);
         if self.length <= 25 {
             // 25 characters are 125 bits: all from the tag's first 16 bytes, one shift each.
-            let w = self.mac.mac_words(value);
             let v = (u128::from(w[0]) << 96) | (u128::from(w[1]) << 64) | (u128::from(w[2]) << 32) | u128::from(w[3]);
             // All 25 computed with constant shifts (no loop over a growing string), then copied.
             let chars: [u8; 25] = std::array::from_fn(|k| ALPHABET[((v >> (123 - 5 * k)) & 31) as usize]);
             out.push_str(std::str::from_utf8(&chars[..self.length]).unwrap_or_default());
         } else {
-            base32_lower_into(&self.mac.mac(value), self.length, out);
+            let mut tag = [0u8; 32];
+            for (chunk, word) in tag.chunks_exact_mut(4).zip(w) {
+                chunk.copy_from_slice(&word.to_be_bytes());
+            }
+            base32_lower_into(&tag, self.length, out);
         }
     }
 
@@ -133,6 +162,21 @@ mod tests {
         s.clear();
         base32_lower_into(b"foobar", 3, &mut s);
         assert_eq!(s, "mzx");
+    }
+
+    #[test]
+    fn a_pair_gives_the_tokens_of_each_value_alone() {
+        // Values around the one-block limit (55 bytes with the prefix's tail) and far past it.
+        let k = key();
+        for length in [8, 20, 25, 26, 52] {
+            let p = Pseudonymizer::new(&k, "email", "e_", length);
+            for (a, b) in [(0, 0), (1, 40), (46, 47), (47, 46), (48, 48), (100, 3), (3, 200)] {
+                let (a, b) = (vec![b'a'; a], vec![b'b'; b]);
+                let mut pair = String::new();
+                p.token_pair_into(&a, &b, &mut pair);
+                assert_eq!(pair, p.token(&a) + &p.token(&b), "length {length}, values of {} and {}", a.len(), b.len());
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,25 @@
+//! Pseudonyms two at a time (the SHA unit's two lanes: the token path's one `unsafe` call)
+//! against ring's HMAC-SHA256 and data-encoding's base32, on arbitrary keys, lengths and
+//! values; fuzz builds also compare every pair with sha2's compression (a debug assertion).
+#![no_main]
+
+use anonymizer_core::transform::Pseudonymizer;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((key, rest)) = data.split_first_chunk::<32>() else { return };
+    let Some((&[length, split], rest)) = rest.split_first_chunk::<2>() else { return };
+    let length = 1 + usize::from(length) % 52;
+    let (a, b) = rest.split_at(usize::from(split).min(rest.len()));
+    let domain = "fuzz";
+    let p = Pseudonymizer::new(key, domain, "t_", length);
+    let mut pair = String::new();
+    p.token_pair_into(a, b, &mut pair);
+    let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let expected = |v: &[u8]| {
+        let tag = ring::hmac::sign(&ring_key, &[domain.as_bytes(), &[0], v].concat());
+        let b32 = data_encoding::BASE32_NOPAD.encode(tag.as_ref()).to_lowercase();
+        format!("t_{}", &b32[..length])
+    };
+    assert_eq!(pair, expected(a) + &expected(b), "a pair of tokens differs from ring's HMAC");
+});
