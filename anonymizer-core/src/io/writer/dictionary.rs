@@ -7,6 +7,13 @@ pub(super) const DICT_SAMPLE: usize = 16 * 1024;
 /// Largest dictionary page granted to a column whose estimate asks for more than the
 /// parquet default (1 MiB); bounds the writer's memory per column.
 pub(super) const DICT_PAGE_MAX: usize = 8 << 20;
+/// A column gets a dictionary only where a row group is expected to hold at most this share
+/// of its rows as distinct values, each value repeating 8 times on average. Below it,
+/// readers gain (small pages, filters on the dictionary); above it, interning every value
+/// (a hash and a comparison each) cost 7 % of an anonymization's CPU on the customer
+/// profile (card masks, ~24,000 distinct per 131,072 rows; templated notes, ~20,000) for
+/// an output 3 % smaller than zstd makes of the same values written plain.
+pub(super) const DICT_MAX_DISTINCT_SHARE: f64 = 1.0 / 8.0;
 /// How a column's values are encoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum DictionaryPlan {
@@ -35,7 +42,7 @@ pub(super) fn dictionary_plan(array: &ArrayRef, group_rows: usize) -> Dictionary
     let once = counts.values().filter(|&&c| c == 1).count();
     let twice = counts.values().filter(|&&c| c == 2).count();
     let distinct = distinct_in_group(counts.len(), once, twice, group_rows);
-    if distinct > group_rows as f64 / 2.0 {
+    if distinct > group_rows as f64 * DICT_MAX_DISTINCT_SHARE {
         return DictionaryPlan::Plain;
     }
     let mean_len = counts.keys().map(|v| v.len() + 4).sum::<usize>() as f64 / counts.len() as f64;
@@ -96,12 +103,16 @@ mod tests {
         assert_eq!(dictionary_plan(&unique, group), DictionaryPlan::Plain);
         let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
         assert_eq!(dictionary_plan(&cities, group), DictionaryPlan::Dictionary { page_bytes: 1 << 20 });
-        // 40,000 long values: the dictionary page is raised past the 1 MiB default to hold them.
-        let long = column(8192, |r| format!("{:0>60}", r % 40_000));
+        // 15,000 long values: the dictionary page is raised past the 1 MiB default to hold them.
+        let long = column(8192, |r| format!("{:0>60}", r % 15_000));
         match dictionary_plan(&long, group) {
-            DictionaryPlan::Dictionary { page_bytes } => assert!(page_bytes > 40_000 * 64, "{page_bytes}"),
+            DictionaryPlan::Dictionary { page_bytes } => assert!(page_bytes > 15_000 * 64, "{page_bytes}"),
             other => panic!("{other:?}"),
         }
+        // 24,000 values (masked cards) in a row group of 131,072 rows: each repeats ~5 times,
+        // too few for the interning to pay.
+        let cards = column(8192, |r| format!("************{:04}", r % 24_000));
+        assert_eq!(dictionary_plan(&cards, group), DictionaryPlan::Plain);
         let numbers: ArrayRef = Arc::new(arrow_array::Int64Array::from_iter_values(0..8192));
         assert_eq!(dictionary_plan(&numbers, group), DictionaryPlan::Default);
     }

@@ -62,10 +62,11 @@ impl Default for ParquetOptions {
 ///
 /// Dictionary encoding is decided per text column from the first batch: the number of
 /// distinct values in a row group is estimated from a sample, and a column expected to hold
-/// more than a quarter of a row group's rows as distinct values (pseudonyms, timestamps,
-/// unique free text) is written plain, since a dictionary there only costs time before the
-/// encoder falls back anyway. A column expected to repeat (cities, masked cards, streets)
-/// gets a dictionary page large enough for its estimate, so it does not fall back mid-chunk.
+/// more than an eighth of a row group's rows as distinct values (pseudonyms, timestamps,
+/// masked cards, free text) is written plain, since a dictionary there costs more time than
+/// it saves bytes ([`DICT_MAX_DISTINCT_SHARE`](super::dictionary::DICT_MAX_DISTINCT_SHARE)).
+/// A column that repeats (cities, streets, statuses) gets a dictionary page large enough for
+/// its estimate, so it does not fall back mid-chunk.
 pub struct ParquetWriter<W: Write + Send> {
     state: State<W>,
     schema: SchemaRef,
