@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer comparison: importd vs Polars and DuckDB on the same anonymization of generated
 # customer data, all pinned to the same 2 cores, alternating runs; prints medians, the
-# throughput ratio and importd's peak RSS.
+# throughput ratio (the median of each run's Polars/importd ratio) and both peak RSS.
 #
 #   benches/peer/compare.sh [ROWS=1000000] [RUNS=5] [THREADS=2]
 #   REDACT=1 benches/peer/compare.sh …   # also redact e-mails, IBANs and phones in `notes`
@@ -56,7 +56,8 @@ key="$work/bench.key"
 
 echo "rules: $rules"
 echo "input: $input ($(du -h "$input" | cut -f1), $rows rows); $threads threads on cores $cpus; $runs runs each"
-imp=(); pol=(); duck=(); rss=()
+imp=(); pol=(); duck=(); rss=(); prss=(); ratio=()
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 for i in $(seq "$runs"); do
   t0=$(date +%s.%N)
   /usr/bin/time -f "%M" -o "$work/rss" taskset -c "$cpus" "$importd" anonymize -q --threads "$threads" \
@@ -64,18 +65,21 @@ for i in $(seq "$runs"); do
   t1=$(date +%s.%N)
   imp+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
   rss+=("$(cat "$work/rss")")
-  pol+=("$(POLARS_MAX_THREADS=$threads taskset -c "$cpus" "$py" "$here/peer_polars.py" "$input" "$work/polars.parquet" "${redact[@]}")")
+  pol+=("$(POLARS_MAX_THREADS=$threads /usr/bin/time -f "%M" -o "$work/prss" taskset -c "$cpus" "$py" "$here/peer_polars.py" "$input" "$work/polars.parquet" "${redact[@]}")")
+  prss+=("$(cat "$work/prss")")
   duck+=("$(taskset -c "$cpus" "$py" "$here/peer_duckdb.py" "$input" "$work/duckdb.parquet" "$threads" "${redact[@]}")")
-  echo "run $i: importd ${imp[-1]} s (peak RSS ${rss[-1]} KB), polars ${pol[-1]} s, duckdb ${duck[-1]} s"
+  ratio+=("$(div "${pol[-1]}" "${imp[-1]}")")
+  echo "run $i: importd ${imp[-1]} s (peak RSS ${rss[-1]} KB), polars ${pol[-1]} s (peak RSS ${prss[-1]} KB), duckdb ${duck[-1]} s; polars/importd ${ratio[-1]}"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mi=$(median "${imp[@]}"); mp=$(median "${pol[@]}"); md=$(median "${duck[@]}"); mr=$(median "${rss[@]}")
+mpr=$(median "${prss[@]}"); mratio=$(median "${ratio[@]}")
 mb=$(du -m "$input" | cut -f1)
 printf '\nmedian seconds: importd %.3f | polars %.3f | duckdb %.3f\n' "$mi" "$mp" "$md"
-div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 printf 'throughput MB/s: importd %.0f | polars %.0f | duckdb %.0f\n' "$(div "$mb" "$mi")" "$(div "$mb" "$mp")" "$(div "$mb" "$md")"
-printf 'importd vs polars: %.2fx throughput; vs duckdb: %.2fx\n' "$(div "$mp" "$mi")" "$(div "$md" "$mi")"
-printf 'importd peak RSS: %d MB (median)\n' "$((mr / 1024))"
+printf 'importd vs polars: %.2fx throughput (median of per-run ratios; ratio of medians %.2fx); vs duckdb: %.2fx\n' \
+  "$mratio" "$(div "$mp" "$mi")" "$(div "$md" "$mi")"
+printf 'peak RSS (median): importd %d MB | polars %d MB (importd/polars %.2f)\n' "$((mr / 1024))" "$((mpr / 1024))" "$(div "$mr" "$mpr")"
 
 # Memory must not grow with the input: one importd run on 5× the rows.
 if [ "${SCALE_CHECK:-1}" = 1 ]; then
