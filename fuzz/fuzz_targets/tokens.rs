@@ -8,10 +8,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((key, rest)) = data.split_first_chunk::<32>() else { return };
-    let Some((&[length, split], rest)) = rest.split_first_chunk::<2>() else { return };
+    let Some((&[length, split, domain], rest)) = rest.split_first_chunk::<3>() else { return };
     let length = 1 + usize::from(length) % 52;
     let (a, b) = rest.split_at(usize::from(split).min(rest.len()));
-    let domain = "fuzz";
+    // Domains of 0 to 139 bytes: every length of the prefix's tail in the last block.
+    let domain = "d".repeat(usize::from(domain) % 140);
+    let domain = domain.as_str();
     let p = Pseudonymizer::new(key, domain, "t_", length);
     let mut pair = String::new();
     p.token_pair_into(a, b, &mut pair);

@@ -185,8 +185,8 @@ pub(crate) fn run_column(
 
 /// The tokens of a text column, two cells at a time (the SHA unit takes two tokens side by
 /// side, see `transform::sha_ni`): every token has the same length, so the values are the
-/// non-null cells' tokens back to back and the nulls stay where they were. `None` when the
-/// column is too large for 32-bit offsets (then cell by cell).
+/// non-null cells' tokens back to back and the nulls stay where they were. `None` (the
+/// caller goes cell by cell) when the tokens would not fit 32-bit offsets.
 fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> Option<ArrayRef> {
     let len = p.token_len();
     let present = src.len() - src.null_count();
@@ -339,6 +339,7 @@ mod tests {
 
     use arrow_array::{Array, ArrayRef, Decimal128Array, RecordBatch, StringArray};
 
+    use super::pseudonym_column;
     use crate::key::MasterKey;
     use crate::rule::parse_rules;
     use crate::RulePlan;
@@ -371,6 +372,24 @@ mod tests {
     // for t in ["52000.00", " 52000.00"]: print(repr(t), int(half_away(noised('price', t, 0.05, 2) * 100)))
     // # '1234.5' 1204.5, ' 1234.5' 1176.3, '1234.5 ' 1281.1; '52000.00' 5204452, ' 52000.00' 5240583
     // ```
+    #[test]
+    fn a_pseudonym_column_in_pairs_keeps_nulls_in_place_on_sliced_and_odd_inputs() {
+        use crate::transform::Pseudonymizer;
+        let p = Pseudonymizer::new(&[7; 32], "email", "e_", 20);
+        let cells = [Some("a"), None, Some("b"), Some("c"), None, None, Some("d"), Some(""), Some("e")];
+        let whole = StringArray::from(cells.to_vec());
+        // Odd and even counts of present cells, nulls between pairs, a slice not at offset 0.
+        for (offset, len) in [(0, 9), (1, 8), (2, 5), (3, 1), (4, 2), (0, 0)] {
+            let src = whole.slice(offset, len);
+            let out = pseudonym_column(&p, &src).expect("fits 32-bit offsets");
+            let out = out.as_any().downcast_ref::<StringArray>().expect("text");
+            let expected: Vec<Option<String>> =
+                cells[offset..offset + len].iter().map(|c| c.map(|v| p.token(v.as_bytes()))).collect();
+            let got: Vec<Option<String>> = out.iter().map(|v| v.map(str::to_string)).collect();
+            assert_eq!(got, expected, "slice {offset}..{}", offset + len);
+        }
+    }
+
     #[test]
     fn noise_is_keyed_on_the_exact_input_text_not_the_trimmed_text() {
         let rules = parse_rules(
