@@ -1,6 +1,6 @@
 //! Fault injection in the daemon: a full disk while writing output (a small tmpfs), a
 //! failing fsync (debug-build hook), the state directory read-only, the storage directory
-//! removed while running. Each ends with no partial output, the import retried, a clear log
+//! removed while running, a graceful stop while a published import's commit is put off. Each ends with no partial output, the import retried, a clear log
 //! line, and every row stored exactly once in the end. The mount tests need root; CI runs as
 //! root: they are `#[ignore]`d with the reason, and CI runs them (`--include-ignored`, where
 //! `IMPORTD_CI=1` makes a missing need a failure).
@@ -231,4 +231,25 @@ fn the_storage_directory_removed_while_running_is_recreated() {
     assert_eq!(stored.len(), 10);
     assert!(stored.keys().all(|k| k.starts_with("acme-two")));
     no_temp_or_partial_output(&site, "acme");
+}
+
+/// A graceful stop while a published import waits to record its commit (a panic right after
+/// the rename, contained, resumes it 5 s later): the daemon finishes it before it exits, so
+/// nothing is left under way for the next start.
+#[test]
+fn a_graceful_stop_finishes_a_published_import_whose_commit_was_put_off() {
+    let site = Site::new("");
+    let mut child = site.spawn_with_env(&[("FAILPOINTS", "job.after_publish=1*panic")]);
+    site.drop_file("acme", "a.csv", &orders_csv("acme-a", 50));
+    let put_off =
+        wait_until(Duration::from_secs(60), || site.logs().contains("while finishing an import; it is resumed"));
+    assert!(put_off, "{}", site.logs());
+    assert_eq!(site.outputs("acme").len(), 1, "published before the panic");
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child, Duration::from_secs(30)).success(), "{}", site.logs());
+    assert_eq!(site.audit_terminals("acme").get("committed"), Some(&1), "{}", site.logs());
+    assert!(site.files("state/processing").is_empty(), "the claimed file was disposed of");
+    let out = crate::verify::verify(&site, &["--json"]);
+    let report: serde_json::Value = serde_json::from_str(&crate::support::stdout(&out)).expect("json");
+    assert_eq!(report["tenants"][0]["in_flight"], 0, "nothing is under way after the stop\n{}", site.logs());
 }

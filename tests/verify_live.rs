@@ -26,7 +26,7 @@ fn verify_beside_a_running_daemon_finds_nothing_wrong_while_files_commit() {
         for _ in 0..3 {
             let out = verify(&site, &["--json"]);
             runs += 1;
-            assert_eq!(out.status.code(), Some(0), "run {runs}:\n{}{}", stdout(&out), stderr(&out));
+            assert_eq!(out.status.code(), Some(0), "run {runs}:\n{}{}\n{}", stdout(&out), stderr(&out), site.logs());
             let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
             for t in report["tenants"].as_array().expect("tenants") {
                 in_flight += t["in_flight"].as_u64().unwrap_or(0);
@@ -46,8 +46,8 @@ fn verify_beside_a_running_daemon_finds_nothing_wrong_while_files_commit() {
     let out = verify(&site, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    assert_eq!(report["tenants"][0]["outputs"], 24);
-    assert_eq!(report["tenants"][0]["in_flight"], 0, "nothing is under way after the daemon stopped");
+    assert_eq!(report["tenants"][0]["outputs"], 24, "{}", site.logs());
+    assert_eq!(report["tenants"][0]["in_flight"], 0, "nothing is under way after the daemon stopped\n{}", site.logs());
 }
 
 /// An S3 bucket and PostgreSQL: the daemon imports into S3 storage with the shared ledger and

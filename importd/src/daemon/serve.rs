@@ -189,6 +189,22 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             // A durability failure: take no more files; running imports are cancelled.
             stopping = Some(begin_shutdown(&d, "a durability failure", running));
         }
+        if stopping.is_some() {
+            // Only imports that are past their commit point's record go on: they finish
+            // (commit, audit, dispose) within the grace period. The others wait for the
+            // next start's recovery.
+            tokio::task::block_in_place(|| resumes.retain(|(_, id)| finishing(&d, id)));
+            while running < d.settings.workers && !d.cancel.load(Ordering::Relaxed) {
+                let Some(i) = resumes.iter().position(|(t, _)| *t <= now) else { break };
+                let id = resumes.swap_remove(i).1;
+                running += 1;
+                let (dj, tx) = (d.clone(), done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let outcome = run_job(&dj, Work::Resume(id));
+                    let _ = tx.send((None, outcome));
+                });
+            }
+        }
         if stopping.is_none() && !paused {
             while running < d.settings.workers {
                 let work = if let Some(i) = resumes.iter().position(|(t, _)| *t <= now) {
@@ -212,7 +228,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             }
         }
         d.metrics.running.store(running as u64, Ordering::Relaxed);
-        if stopping.is_some() && running == 0 {
+        if stopping.is_some() && running == 0 && (resumes.is_empty() || d.cancel.load(Ordering::Relaxed)) {
             break;
         }
         if once && stopping.is_none() && running == 0 && queue.is_empty() && resumes.is_empty() && settling == 0 {
@@ -225,7 +241,9 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             ));
         }
         let next_resume = resumes.iter().map(|r| r.0).min().unwrap_or(next_scan);
-        let deadline = tokio::time::Instant::from_std(next_scan.min(next_resume));
+        // While stopping, no scans: only a finishing import's resume wakes the loop.
+        let deadline =
+            tokio::time::Instant::from_std(if stopping.is_some() { next_resume } else { next_scan.min(next_resume) });
         let grace_over = stopping.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
         tokio::select! {
             Some((path, outcome)) = done_rx.recv() => {
@@ -246,7 +264,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 let soonest = (Instant::now() + Duration::from_millis(20)).max(last_scan + Duration::from_millis(100));
                 next_scan = next_scan.min(soonest);
             }
-            _ = tokio::time::sleep_until(deadline), if stopping.is_none() => {}
+            _ = tokio::time::sleep_until(deadline), if stopping.is_none() || !resumes.is_empty() => {}
             _ = sigterm.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGTERM", running)),
             _ = sigint.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGINT", running)),
             _ = tokio::time::sleep_until(grace_over), if stopping.is_some() && !d.cancel.load(Ordering::Relaxed) => {
@@ -298,6 +316,18 @@ fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, why: &s
     let name = path.file_name().map(crate::daemon::intake::escape_name).unwrap_or_default();
     tracing::warn!(file = %name, error = %why, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
     held.insert(path, (Instant::now() + backoff, backoff));
+}
+
+/// Whether an import is past the record of its commit point (`publishing` or later, not
+/// yet done): finishing it needs no more processing, so a stopping daemon still does it.
+fn finishing(d: &Daemon, id: &ImportId) -> bool {
+    use crate::daemon::ledger::Phase;
+    d.import(id).ok().flatten().is_some_and(|st| {
+        matches!(
+            st.phase,
+            Phase::Publishing { .. } | Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. }
+        )
+    })
 }
 
 fn begin_shutdown(d: &Daemon, signal: &str, running: usize) -> tokio::time::Instant {
