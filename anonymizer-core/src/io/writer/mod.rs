@@ -1,8 +1,9 @@
-//! Writers: Parquet (zstd, columns encoded in parallel; `parquet`, with its per-column
+//! Writers: Parquet (zstd, columns encoded in parallel, each in its lane (`lanes`); `parquet`, with its per-column
 //! encoding decision in `dictionary`), and the text and IPC formats (`text`). Upstream error
 //! texts are dropped (they may echo data).
 
 mod dictionary;
+mod lanes;
 mod parquet;
 mod text;
 

@@ -1,12 +1,12 @@
-//! The Parquet writer: one encoder per column of a row group, a batch's columns encoded in
-//! parallel on the current rayon pool, finished row groups appended in order.
+//! The Parquet writer: one encoder per column of a row group, each fed in batch order
+//! through its lane on the current rayon pool, finished row groups appended in order.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
@@ -15,6 +15,7 @@ use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use super::dictionary::{dictionary_plan, DictionaryPlan};
+use super::lanes::Lanes;
 use crate::error::{Error, ErrorKind, OutputProblem};
 use crate::io::BatchSink;
 
@@ -33,8 +34,9 @@ pub struct ParquetOptions {
     pub codec: ParquetCodec,
     /// Rows per row group.
     pub row_group_rows: usize,
-    /// Buffered bytes per row group: a row group is also flushed once its column writers
-    /// hold this much, so wide rows cannot pile up `row_group_rows` of them in memory.
+    /// Bytes per row group: a row group is also flushed once the slices written into it
+    /// held this much Arrow data (input-decided, so the layout never depends on timing), so
+    /// wide rows cannot pile up `row_group_rows` of them in the encoders.
     pub row_group_bytes: usize,
     /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3. By default a
     /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
@@ -56,9 +58,9 @@ impl Default for ParquetOptions {
     }
 }
 
-/// Writes Parquet with zstd. Each column of a row group has its own encoder; a batch's
-/// columns are encoded in parallel on the current rayon pool (the runner's), and finished
-/// row groups are appended to the file in order.
+/// Writes Parquet with zstd. Each column of a row group has its own encoder, fed in batch
+/// order through its lane (`lanes.rs`) on the current rayon pool (the runner's), without a
+/// barrier between batches; finished row groups are appended to the file in order.
 ///
 /// Dictionary encoding is decided per text column from the first batch: the number of
 /// distinct values in a row group is estimated from a sample, and a column expected to hold
@@ -87,8 +89,11 @@ enum State<W: Write + Send> {
 struct OpenFile<W: Write + Send> {
     file: SerializedFileWriter<W>,
     factory: ArrowRowGroupWriterFactory,
-    columns: Vec<ArrowColumnWriter>,
+    columns: Lanes,
     rows_in_group: usize,
+    /// Arrow bytes of the slices written into the row group: what ends it at
+    /// `row_group_bytes` (decided from the input, so the layout never depends on timing).
+    bytes_in_group: usize,
     row_groups: usize,
 }
 
@@ -159,8 +164,8 @@ impl<W: Write + Send> ParquetWriter<W> {
             .map_err(parquet_err)?;
         let file = SerializedFileWriter::new(out, parquet_schema.root_schema_ptr(), props).map_err(parquet_err)?;
         let factory = ArrowRowGroupWriterFactory::new(&file, self.schema.clone());
-        let columns = factory.create_column_writers(0).map_err(parquet_err)?;
-        Ok(OpenFile { file, factory, columns, rows_in_group: 0, row_groups: 0 })
+        let columns = Lanes::new(factory.create_column_writers(0).map_err(parquet_err)?);
+        Ok(OpenFile { file, factory, columns, rows_in_group: 0, bytes_in_group: 0, row_groups: 0 })
     }
 
     fn file(&mut self, first: &RecordBatch) -> Result<&mut OpenFile<W>, Error> {
@@ -182,14 +187,14 @@ impl<W: Write + Send> OpenFile<W> {
         for (field, array) in schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(parquet_err)?);
         }
-        self.columns
-            .par_iter_mut()
-            .zip(leaves.par_iter())
-            .try_for_each(|(w, leaf)| w.write(leaf))
-            .map_err(parquet_err)?;
+        self.columns.feed(leaves);
         self.rows_in_group += batch.num_rows();
-        let buffered: usize = self.columns.iter().map(ArrowColumnWriter::memory_size).sum();
-        if self.rows_in_group >= row_group_rows || buffered >= row_group_bytes {
+        self.bytes_in_group += batch
+            .columns()
+            .iter()
+            .map(|a| a.to_data().get_slice_memory_size().unwrap_or_else(|_| a.get_array_memory_size()))
+            .sum::<usize>();
+        if self.rows_in_group >= row_group_rows || self.bytes_in_group >= row_group_bytes {
             self.flush_row_group()?;
         }
         Ok(())
@@ -200,8 +205,8 @@ impl<W: Write + Send> OpenFile<W> {
             return Ok(());
         }
         self.row_groups += 1;
-        let next = self.factory.create_column_writers(self.row_groups).map_err(parquet_err)?;
-        let writers = std::mem::replace(&mut self.columns, next);
+        let next = Lanes::new(self.factory.create_column_writers(self.row_groups).map_err(parquet_err)?);
+        let writers = std::mem::replace(&mut self.columns, next).into_writers().map_err(parquet_err)?;
         let chunks = writers.into_par_iter().map(|w| w.close()).collect::<Result<Vec<_>, _>>().map_err(parquet_err)?;
         let mut group = self.file.next_row_group().map_err(parquet_err)?;
         for chunk in chunks {
@@ -209,6 +214,7 @@ impl<W: Write + Send> OpenFile<W> {
         }
         group.close().map_err(parquet_err)?;
         self.rows_in_group = 0;
+        self.bytes_in_group = 0;
         Ok(())
     }
 }
@@ -236,7 +242,10 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
             file.write_slice(&schema, &batch.slice(offset, n), (row_group_rows, row_group_bytes))?;
             offset += n;
             if offset >= batch.num_rows() {
-                return Ok(());
+                // Up to one batch may still be encoding when the next arrives: its slowest
+                // column no longer holds up the others.
+                let ncols = file.columns.len();
+                return file.columns.wait(ncols).map_err(parquet_err);
             }
         }
     }
@@ -294,5 +303,67 @@ mod tests {
         let legacy = encodings(&batch, true);
         assert!(legacy.iter().all(|(_, e)| !e.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY)), "{legacy:?}");
         assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
+    }
+
+    fn in_file(bytes: &[u8]) -> std::fs::File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    /// `batches` written with `opts` on a rayon pool of `threads`, the file's bytes.
+    fn written(batches: &[RecordBatch], opts: &ParquetOptions, threads: usize) -> Vec<u8> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut w = Box::new(ParquetWriter::new(Vec::new(), batches[0].schema(), opts).unwrap());
+            for b in batches {
+                w.write(b).unwrap();
+            }
+            let State::Open(mut file) = std::mem::replace(&mut w.state, State::Failed) else { panic!("not open") };
+            file.flush_row_group().unwrap();
+            file.file.into_inner().unwrap()
+        })
+    }
+
+    /// Many batches of a slow free-text column beside cheap ones: each column's lane encodes
+    /// its slices in batch order whatever the other lanes do, so the rows read back are the
+    /// rows written, in order, and the bytes do not depend on the number of threads.
+    #[test]
+    fn lanes_keep_every_column_in_batch_order_and_the_bytes_do_not_depend_on_threads() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let batches: Vec<RecordBatch> = (0..40)
+            .map(|b| {
+                let rows = 500 + b * 37;
+                let text = column(rows, |r| format!("{b}: {}", "free text ".repeat((r % 40) as usize)));
+                let ids = Arc::new(arrow_array::StringArray::from_iter_values((0..rows).map(|i| format!("{b}-{i}"))));
+                RecordBatch::try_from_iter([("id", ids as ArrayRef), ("notes", text)]).unwrap()
+            })
+            .collect();
+        let opts = ParquetOptions { row_group_rows: 3000, ..ParquetOptions::default() };
+        let one = written(&batches, &opts, 1);
+        for threads in [2, 4] {
+            assert!(written(&batches, &opts, threads) == one, "{threads} threads wrote other bytes");
+        }
+        let reader = ParquetRecordBatchReaderBuilder::try_new(in_file(&one)).unwrap();
+        assert!(reader.metadata().num_row_groups() > 5);
+        let back: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+        let back = arrow_select::concat::concat_batches(&back[0].schema(), &back).unwrap();
+        let sent = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        assert_eq!(back, sent);
+    }
+
+    /// A row group ends once the slices written into it hold `row_group_bytes` of Arrow
+    /// data, so wide rows cannot pile up `row_group_rows` of them in the encoders.
+    #[test]
+    fn wide_rows_end_a_row_group_at_its_byte_limit() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let wide = column(64, |r| format!("{r}{}", "x".repeat(100_000)));
+        let batch = RecordBatch::try_from_iter([("wide", wide)]).unwrap();
+        let opts = ParquetOptions { row_group_bytes: 1 << 20, ..ParquetOptions::default() };
+        let file = written(&[batch.clone(), batch], &opts, 2);
+        let reader = SerializedFileReader::new(in_file(&file)).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        // 64 rows of ≈ 100 kB are ≈ 6.4 MB: each batch is one row group of its own.
+        assert_eq!(groups, vec![64, 64]);
     }
 }
