@@ -32,21 +32,27 @@ pub enum Work {
     New(Candidate),
     /// Continue an import the ledger knows (after a restart, a transient error, or a wait).
     Resume(ImportId),
+    /// During a graceful stop: finish an import whose output may be published (record its
+    /// commit, audit, dispose), never process it again; one found unpublished is rolled
+    /// back and left to the next start.
+    Finish(ImportId),
 }
 
 /// Runs one job to its outcome; never panics.
 pub fn run_job(d: &Daemon, work: Work) -> Outcome {
     let started = Instant::now();
+    let finish_only = matches!(work, Work::Finish(_));
     let id = match work {
         Work::New(c) => match c.object.as_ref().map_or_else(|| claim::claim(d, &c), |o| objects::claim(d, &c, o)) {
             Ok(Some(id)) => id,
             Ok(None) => return Outcome::Vanished,
             Err(e) => return Outcome::NotClaimed(e.to_string()),
         },
-        Work::Resume(id) => id,
+        Work::Resume(id) | Work::Finish(id) => id,
     };
     let owner = d.import(&id).ok().flatten().map(|s| (s.tenant, s.dataset)).unwrap_or_default();
-    let outcome = catch_unwind(AssertUnwindSafe(|| process(d, &id))).unwrap_or_else(|_| after_panic(d, &id));
+    let outcome =
+        catch_unwind(AssertUnwindSafe(|| process(d, &id, finish_only))).unwrap_or_else(|_| after_panic(d, &id));
     d.lease_released(&id);
     if matches!(outcome, Outcome::LostLease | Outcome::Vanished) {
         // Whoever finishes the import now, it is not this run: a lease that only ran short
@@ -80,7 +86,7 @@ fn after_panic(d: &Daemon, id: &ImportId) -> Outcome {
     }
 }
 
-fn process(d: &Daemon, id: &ImportId) -> Outcome {
+fn process(d: &Daemon, id: &ImportId, finish_only: bool) -> Outcome {
     let st = match current(d, id) {
         Ok(st) => st,
         Err(outcome) => return outcome,
@@ -99,6 +105,9 @@ fn process(d: &Daemon, id: &ImportId) -> Outcome {
         },
         Phase::Claimed | Phase::Started { .. } | Phase::RolledBack { .. } => st,
     };
+    if finish_only {
+        return Outcome::Stopped; // nothing was published: the next start runs it again
+    }
     let Some((tenant, dataset)) = d.dataset(&st.tenant, &st.dataset) else {
         let reason = Reason::new(ReasonKind::UnknownDataset, "the tenant or dataset is no longer in the configuration");
         return quarantine(d, id, &st, reason);

@@ -95,6 +95,8 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
     // Retention runs at the first scan, then hourly.
     let mut last_prune: Option<Instant> = None;
     let mut stopping: Option<tokio::time::Instant> = None;
+    // Whether `resumes` holds only finishing imports (looked up once the stop began).
+    let mut filtered = false;
     let mut paused = false;
     let mut disk_paused = false;
     let shared = d.shared();
@@ -192,15 +194,18 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
         if stopping.is_some() {
             // Only imports that are past their commit point's record go on: they finish
             // (commit, audit, dispose) within the grace period. The others wait for the
-            // next start's recovery.
-            tokio::task::block_in_place(|| resumes.retain(|(_, id)| finishing(&d, id)));
+            // next start's recovery. Looked up once, and again after a retry is queued.
+            if !filtered {
+                tokio::task::block_in_place(|| resumes.retain(|(_, id)| finishing(&d, id)));
+                filtered = true;
+            }
             while running < d.settings.workers && !d.cancel.load(Ordering::Relaxed) {
                 let Some(i) = resumes.iter().position(|(t, _)| *t <= now) else { break };
                 let id = resumes.swap_remove(i).1;
                 running += 1;
                 let (dj, tx) = (d.clone(), done_tx.clone());
                 tokio::task::spawn_blocking(move || {
-                    let outcome = run_job(&dj, Work::Resume(id));
+                    let outcome = run_job(&dj, Work::Finish(id));
                     let _ = tx.send((None, outcome));
                 });
             }
@@ -217,7 +222,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 };
                 let path = match &work {
                     Work::New(c) => Some(c.path.clone()),
-                    Work::Resume(_) => None,
+                    Work::Resume(_) | Work::Finish(_) => None,
                 };
                 running += 1;
                 let (dj, tx) = (d.clone(), done_tx.clone());
@@ -240,10 +245,13 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 "error: free disk space is below the reserve (min_free_mb); nothing more was imported",
             ));
         }
-        let next_resume = resumes.iter().map(|r| r.0).min().unwrap_or(next_scan);
+        // A resume can only start in a free worker (whose end wakes the loop anyway).
+        let can_start = running < d.settings.workers && !d.cancel.load(Ordering::Relaxed);
+        let next_resume = resumes.iter().map(|r| r.0).min().filter(|_| can_start).unwrap_or(next_scan);
         // While stopping, no scans: only a finishing import's resume wakes the loop.
         let deadline =
             tokio::time::Instant::from_std(if stopping.is_some() { next_resume } else { next_scan.min(next_resume) });
+        let resume_timer = stopping.is_none() || (can_start && !resumes.is_empty());
         let grace_over = stopping.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
         tokio::select! {
             Some((path, outcome)) = done_rx.recv() => {
@@ -252,7 +260,10 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                     claiming.remove(p);
                 }
                 match (outcome, path) {
-                    (Outcome::Retry { id, delay }, _) => resumes.push((Instant::now() + delay, id)),
+                    (Outcome::Retry { id, delay }, _) => {
+                        resumes.push((Instant::now() + delay, id));
+                        filtered = false;
+                    }
                     (Outcome::Quarantined, _) => quarantined += 1,
                     (Outcome::NotClaimed(why), Some(p)) => hold(&mut held, p, &why),
                     _ => {}
@@ -264,7 +275,7 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
                 let soonest = (Instant::now() + Duration::from_millis(20)).max(last_scan + Duration::from_millis(100));
                 next_scan = next_scan.min(soonest);
             }
-            _ = tokio::time::sleep_until(deadline), if stopping.is_none() || !resumes.is_empty() => {}
+            _ = tokio::time::sleep_until(deadline), if resume_timer => {}
             _ = sigterm.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGTERM", running)),
             _ = sigint.recv(), if stopping.is_none() => stopping = Some(begin_shutdown(&d, "SIGINT", running)),
             _ = tokio::time::sleep_until(grace_over), if stopping.is_some() && !d.cancel.load(Ordering::Relaxed) => {

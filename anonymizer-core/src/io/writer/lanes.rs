@@ -2,7 +2,9 @@
 //! batch order by at most one task at a time, with no barrier between batches. A batch's
 //! columns used to be encoded together and the next batch waited for the slowest (the
 //! free-text column, compressed page after page) while a core idled; now the other columns
-//! go on with the next batch meanwhile.
+//! go on with the next batch meanwhile. What is still queued is bounded in bytes (the
+//! writer waits until it is at most one batch's), and an encoder's error or panic becomes
+//! the file's error for good.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,51 +21,74 @@ pub(super) struct Lanes {
 }
 
 struct Lane {
+    index: usize,
     queue: Mutex<Queue>,
-    /// Only the lane's one drainer (or `close`, once every lane is idle) uses it.
+    /// Only the lane's one drainer (or `into_writers`, once every lane is idle) uses it.
     writer: Mutex<Option<ArrowColumnWriter>>,
 }
 
 #[derive(Default)]
 struct Queue {
-    pending: VecDeque<ArrowLeafColumn>,
+    pending: VecDeque<(ArrowLeafColumn, usize)>,
     /// A task is feeding this lane's encoder; only it pops.
     draining: bool,
 }
 
 #[derive(Default)]
 struct Shared {
-    /// Column slices handed to lanes and not encoded yet.
-    outstanding: Mutex<usize>,
+    state: Mutex<State>,
     changed: Condvar,
-    /// The first encoder error; later slices are dropped unencoded.
-    error: Mutex<Option<ParquetError>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Per lane: slices handed to it and not encoded yet.
+    unfinished: Vec<usize>,
+    /// Arrow bytes of the slices not encoded yet, all lanes together.
+    held: usize,
+    /// The first encoder error, until reported.
+    error: Option<ParquetError>,
+    /// An encoder failed: every later slice is dropped unencoded, and every later wait
+    /// fails (the file is broken whoever asks).
+    failed: bool,
+    /// The file was dropped unfinished: queued slices are not encoded any more.
+    abandoned: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic inside an encoder is contained by the runner; the data stays consistent
-    // enough to report the error and drop the file.
+    // An encoder's panic is caught in `drain`; the data stays consistent enough to report
+    // the error and drop the file.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Lanes {
     pub(super) fn new(writers: Vec<ArrowColumnWriter>) -> Lanes {
+        let n = writers.len();
         let lanes = writers
             .into_iter()
-            .map(|w| Arc::new(Lane { queue: Mutex::new(Queue::default()), writer: Mutex::new(Some(w)) }))
+            .enumerate()
+            .map(|(index, w)| {
+                Arc::new(Lane { index, queue: Mutex::new(Queue::default()), writer: Mutex::new(Some(w)) })
+            })
             .collect();
-        Lanes { lanes, shared: Arc::new(Shared::default()) }
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.lanes.len()
+        let shared =
+            Shared { state: Mutex::new(State { unfinished: vec![0; n], ..State::default() }), ..Shared::default() };
+        Lanes { lanes, shared: Arc::new(shared) }
     }
 
     /// Hands one batch's column slices (one per lane, in lane order) to the lanes; each
     /// lane's encoder gets them after the slices handed to it before. Encoding runs on the
     /// current rayon pool (or the global one).
-    pub(super) fn feed(&self, leaves: Vec<ArrowLeafColumn>) {
-        *lock(&self.shared.outstanding) += leaves.len();
+    /// `bytes` is each slice's size in Arrow bytes.
+    pub(super) fn feed(&self, leaves: Vec<(ArrowLeafColumn, usize)>) {
+        debug_assert_eq!(leaves.len(), self.lanes.len(), "one slice per column");
+        {
+            let mut st = lock(&self.shared.state);
+            for n in st.unfinished.iter_mut().take(leaves.len()) {
+                *n += 1;
+            }
+            st.held += leaves.iter().map(|(_, b)| b).sum::<usize>();
+        }
         for (lane, leaf) in self.lanes.iter().zip(leaves) {
             let mut q = lock(&lane.queue);
             q.pending.push_back(leaf);
@@ -75,28 +100,35 @@ impl Lanes {
         }
     }
 
-    /// Waits until at most `limit` slices are not encoded yet, running other tasks of the
-    /// pool meanwhile (the caller may be one of its threads); then reports an encoder's error.
-    pub(super) fn wait(&self, limit: usize) -> Result<(), ParquetError> {
+    /// Waits until the slices not encoded yet hold at most `bytes` (0: every lane idle),
+    /// running other tasks of the pool meanwhile (the caller may be one of its threads);
+    /// then reports an encoder's error. A slow column may so lag a few batches behind the
+    /// others, within one batch's bytes.
+    pub(super) fn wait(&self, bytes: usize) -> Result<(), ParquetError> {
+        let done = |st: &State| if bytes == 0 { st.unfinished.iter().all(|n| *n == 0) } else { st.held <= bytes };
         loop {
-            {
-                let n = lock(&self.shared.outstanding);
-                if *n <= limit {
-                    break;
-                }
+            if done(&lock(&self.shared.state)) {
+                break;
             }
             if let Some(rayon::Yield::Executed) = rayon::yield_now() {
                 continue;
             }
-            let n = lock(&self.shared.outstanding);
-            if *n > limit {
-                let _ = self.shared.changed.wait_timeout(n, Duration::from_millis(5));
+            let st = lock(&self.shared.state);
+            if !done(&st) {
+                let _ = self.shared.changed.wait_timeout(st, Duration::from_millis(5));
             }
         }
-        match lock(&self.shared.error).take() {
+        let mut st = lock(&self.shared.state);
+        match st.error.take() {
             Some(e) => Err(e),
+            None if st.failed => Err(ParquetError::General("a column encoder failed earlier".into())),
             None => Ok(()),
         }
+    }
+
+    /// Bytes the encoders hold (call when every lane is idle, after `wait(0)`).
+    pub(super) fn memory_size(&self) -> usize {
+        self.lanes.iter().map(|l| lock(&l.writer).as_ref().map_or(0, ArrowColumnWriter::memory_size)).sum()
     }
 
     /// Every lane idle: the encoders, to be closed.
@@ -109,10 +141,18 @@ impl Lanes {
     }
 }
 
+impl Drop for Lanes {
+    /// A file dropped unfinished (an error elsewhere, a cancelled import): slices still
+    /// queued are dropped instead of encoded for nobody.
+    fn drop(&mut self) {
+        lock(&self.shared.state).abandoned = true;
+    }
+}
+
 /// Feeds a lane's encoder until its queue is empty.
 fn drain(lane: &Lane, shared: &Shared) {
     loop {
-        let leaf = {
+        let (leaf, bytes) = {
             let mut q = lock(&lane.queue);
             match q.pending.pop_front() {
                 Some(leaf) => leaf,
@@ -122,22 +162,30 @@ fn drain(lane: &Lane, shared: &Shared) {
                 }
             }
         };
-        let failed = lock(&shared.error).is_some();
-        if !failed {
+        let skip = {
+            let st = lock(&shared.state);
+            st.failed || st.abandoned
+        };
+        if !skip {
             // A panic here would abort the process (a spawned task's panic has no caller to
-            // go to): it becomes this lane's error instead.
+            // go to): it becomes this file's error instead.
             let result = catch_unwind(AssertUnwindSafe(|| match lock(&lane.writer).as_mut() {
                 Some(w) => w.write(&leaf),
                 None => Err(ParquetError::General("a column encoder is gone".into())),
             }))
             .unwrap_or_else(|_| Err(ParquetError::General("a column encoder panicked".into())));
             if let Err(e) = result {
-                lock(&shared.error).get_or_insert(e);
+                let mut st = lock(&shared.state);
+                st.failed = true;
+                st.error.get_or_insert(e);
             }
         }
         drop(leaf);
-        let mut n = lock(&shared.outstanding);
-        *n -= 1;
+        let mut st = lock(&shared.state);
+        if let Some(n) = st.unfinished.get_mut(lane.index) {
+            *n -= 1;
+        }
+        st.held -= bytes;
         shared.changed.notify_all();
     }
 }

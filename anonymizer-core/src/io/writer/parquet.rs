@@ -34,9 +34,8 @@ pub struct ParquetOptions {
     pub codec: ParquetCodec,
     /// Rows per row group.
     pub row_group_rows: usize,
-    /// Bytes per row group: a row group is also flushed once the slices written into it
-    /// held this much Arrow data (input-decided, so the layout never depends on timing), so
-    /// wide rows cannot pile up `row_group_rows` of them in the encoders.
+    /// Buffered bytes per row group: a row group is also flushed once its column writers
+    /// hold this much, so wide rows cannot pile up `row_group_rows` of them in memory.
     pub row_group_bytes: usize,
     /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3. By default a
     /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
@@ -94,6 +93,8 @@ struct OpenFile<W: Write + Send> {
     /// Arrow bytes of the slices written into the row group: what ends it at
     /// `row_group_bytes` (decided from the input, so the layout never depends on timing).
     bytes_in_group: usize,
+    /// Arrow bytes of the last slice written: what may still be encoding when `write` returns.
+    last_batch_bytes: usize,
     row_groups: usize,
 }
 
@@ -165,7 +166,7 @@ impl<W: Write + Send> ParquetWriter<W> {
         let file = SerializedFileWriter::new(out, parquet_schema.root_schema_ptr(), props).map_err(parquet_err)?;
         let factory = ArrowRowGroupWriterFactory::new(&file, self.schema.clone());
         let columns = Lanes::new(factory.create_column_writers(0).map_err(parquet_err)?);
-        Ok(OpenFile { file, factory, columns, rows_in_group: 0, bytes_in_group: 0, row_groups: 0 })
+        Ok(OpenFile { file, factory, columns, rows_in_group: 0, bytes_in_group: 0, last_batch_bytes: 0, row_groups: 0 })
     }
 
     fn file(&mut self, first: &RecordBatch) -> Result<&mut OpenFile<W>, Error> {
@@ -183,19 +184,31 @@ impl<W: Write + Send> ParquetWriter<W> {
 impl<W: Write + Send> OpenFile<W> {
     fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, limits: (usize, usize)) -> Result<(), Error> {
         let (row_group_rows, row_group_bytes) = limits;
-        let mut leaves = Vec::with_capacity(self.columns.len());
+        let mut leaves = Vec::with_capacity(batch.num_columns());
+        let mut bytes = 0;
         for (field, array) in schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, array).map_err(parquet_err)?);
+            let size = array.to_data().get_slice_memory_size().unwrap_or_else(|_| array.get_array_memory_size());
+            let of_field = compute_leaves(field, array).map_err(parquet_err)?;
+            let each = size / of_field.len().max(1);
+            leaves.extend(of_field.into_iter().map(|l| (l, each)));
+            bytes += size;
         }
         self.columns.feed(leaves);
         self.rows_in_group += batch.num_rows();
-        self.bytes_in_group += batch
-            .columns()
-            .iter()
-            .map(|a| a.to_data().get_slice_memory_size().unwrap_or_else(|_| a.get_array_memory_size()))
-            .sum::<usize>();
-        if self.rows_in_group >= row_group_rows || self.bytes_in_group >= row_group_bytes {
-            self.flush_row_group()?;
+        self.bytes_in_group += bytes;
+        self.last_batch_bytes = bytes;
+        if self.rows_in_group >= row_group_rows {
+            return self.flush_row_group();
+        }
+        // The encoders hold no more than the Arrow bytes written into them (their pages are
+        // compressed, their dictionaries hold each value once), so only past that is the
+        // exact size worth a wait for every lane: the cut the encoders' size after every
+        // batch gave, and never dependent on timing.
+        if self.bytes_in_group >= row_group_bytes {
+            self.columns.wait(0).map_err(parquet_err)?;
+            if self.columns.memory_size() >= row_group_bytes {
+                return self.flush_row_group();
+            }
         }
         Ok(())
     }
@@ -244,8 +257,7 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
             if offset >= batch.num_rows() {
                 // Up to one batch may still be encoding when the next arrives: its slowest
                 // column no longer holds up the others.
-                let ncols = file.columns.len();
-                return file.columns.wait(ncols).map_err(parquet_err);
+                return file.columns.wait(file.last_batch_bytes.max(1)).map_err(parquet_err);
             }
         }
     }

@@ -246,23 +246,25 @@ fn settle(
             _ => report.differences.push(diff(s.kind, &s.path, s.detail)),
         }
     }
-    // The ledger read once more, after the look-ups below: an import that committed and
-    // finished between the second read and its look-up is listed here.
-    let mut later: Option<BTreeMap<String, StoredOutput>> = None;
+    // Each stray's own look-up first, then the ledger once more, then storage: an import
+    // that committed and finished before its look-up is listed in that later read, and a
+    // temporary file renamed into its output meanwhile is gone from storage by then.
+    let mut unexplained = Vec::new();
     for f in strays {
-        // A name that is not UTF-8 cannot be looked up again by its shown path: it stays.
-        let gone = f.exact && !storage.still_there(&f.path);
         // Only a regular file can be ours: a link or a FIFO named like an output is never
         // an import's, whatever the ledger says of that import.
         let ours = f.what == What::File && under_way(records, &second, f)?;
-        let mut listed = second.contains_key(&f.path);
-        if !(listed || ours || gone) && f.what == What::File {
-            if later.is_none() {
-                later = Some(ledger_outputs(records, name)?);
-            }
-            listed = later.as_ref().is_some_and(|l| l.contains_key(&f.path));
+        if second.contains_key(&f.path) || ours {
+            report.in_flight += 1;
+        } else {
+            unexplained.push(*f);
         }
-        if listed || ours || gone {
+    }
+    let later = if unexplained.is_empty() { BTreeMap::new() } else { ledger_outputs(records, name)? };
+    for f in unexplained {
+        // A name that is not UTF-8 cannot be looked up again by its shown path: it stays.
+        let gone = f.exact && !storage.still_there(&f.path);
+        if later.contains_key(&f.path) || gone {
             report.in_flight += 1;
             continue;
         }
