@@ -78,8 +78,7 @@ impl Lanes {
 
     /// Hands one batch's column slices (one per lane, in lane order) to the lanes; each
     /// lane's encoder gets them after the slices handed to it before. Encoding runs on the
-    /// current rayon pool (or the global one).
-    /// `bytes` is each slice's size in Arrow bytes.
+    /// current rayon pool (or the global one). Each slice comes with its size in Arrow bytes.
     pub(super) fn feed(&self, leaves: Vec<(ArrowLeafColumn, usize)>) {
         debug_assert_eq!(leaves.len(), self.lanes.len(), "one slice per column");
         {

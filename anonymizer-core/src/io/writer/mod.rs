@@ -1,6 +1,6 @@
-//! Writers: Parquet (zstd, columns encoded in parallel, each in its lane (`lanes`); `parquet`, with its per-column
-//! encoding decision in `dictionary`), and the text and IPC formats (`text`). Upstream error
-//! texts are dropped (they may echo data).
+//! Writers: Parquet (zstd, each column's encoder fed through its lane, `lanes`; `parquet`,
+//! with its per-column encoding decision in `dictionary`), and the text and IPC formats
+//! (`text`). Upstream error texts are dropped (they may echo data).
 
 mod dictionary;
 mod lanes;

@@ -90,8 +90,8 @@ struct OpenFile<W: Write + Send> {
     factory: ArrowRowGroupWriterFactory,
     columns: Lanes,
     rows_in_group: usize,
-    /// Arrow bytes of the slices written into the row group: what ends it at
-    /// `row_group_bytes` (decided from the input, so the layout never depends on timing).
+    /// Arrow bytes of the slices written into the row group: once they reach
+    /// `row_group_bytes`, the encoders' exact size is read after every batch (at a barrier).
     bytes_in_group: usize,
     /// Arrow bytes of the last slice written: what may still be encoding when `write` returns.
     last_batch_bytes: usize,
@@ -255,8 +255,8 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
             file.write_slice(&schema, &batch.slice(offset, n), (row_group_rows, row_group_bytes))?;
             offset += n;
             if offset >= batch.num_rows() {
-                // Up to one batch may still be encoding when the next arrives: its slowest
-                // column no longer holds up the others.
+                // Slices of up to one batch's bytes may still be encoding when the next
+                // batch arrives: the slowest column no longer holds up the others.
                 return file.columns.wait(file.last_batch_bytes.max(1)).map_err(parquet_err);
             }
         }
