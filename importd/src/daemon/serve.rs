@@ -196,29 +196,31 @@ async fn serve(settings: Settings, once: bool) -> Result<(), Failure> {
             // (commit, audit, dispose) within the grace period. The others wait for the
             // next start's recovery. Looked up once, and again after a retry is queued.
             if !filtered {
-                tokio::task::block_in_place(|| resumes.retain(|(_, id)| finishing(&d, id)));
+                tokio::task::block_in_place(|| {
+                    resumes
+                        .retain(|(_, id)| d.import(id).ok().flatten().is_some_and(|st| st.phase.past_commit_record()))
+                });
                 filtered = true;
             }
-            while running < d.settings.workers && !d.cancel.load(Ordering::Relaxed) {
-                let Some(i) = resumes.iter().position(|(t, _)| *t <= now) else { break };
-                let id = resumes.swap_remove(i).1;
-                running += 1;
-                let (dj, tx) = (d.clone(), done_tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let outcome = run_job(&dj, Work::Finish(id));
-                    let _ = tx.send((None, outcome));
-                });
-            }
         }
-        if stopping.is_none() && !paused {
+        let taking = match stopping {
+            None => !paused,
+            Some(_) => !d.cancel.load(Ordering::Relaxed),
+        };
+        if taking {
             while running < d.settings.workers {
-                let work = if let Some(i) = resumes.iter().position(|(t, _)| *t <= now) {
-                    Work::Resume(resumes.swap_remove(i).1)
-                } else if let Some(c) = queue.pop() {
-                    claiming.insert(c.path.clone());
-                    Work::New(c)
-                } else {
-                    break;
+                let due = resumes.iter().position(|(t, _)| *t <= now);
+                let work = match (due, stopping.is_some()) {
+                    (Some(i), true) => Work::Finish(resumes.swap_remove(i).1),
+                    (Some(i), false) => Work::Resume(resumes.swap_remove(i).1),
+                    (None, false) => match queue.pop() {
+                        Some(c) => {
+                            claiming.insert(c.path.clone());
+                            Work::New(c)
+                        }
+                        None => break,
+                    },
+                    (None, true) => break,
                 };
                 let path = match &work {
                     Work::New(c) => Some(c.path.clone()),
@@ -327,18 +329,6 @@ fn hold(held: &mut HashMap<PathBuf, (Instant, Duration)>, path: PathBuf, why: &s
     let name = path.file_name().map(crate::daemon::intake::escape_name).unwrap_or_default();
     tracing::warn!(file = %name, error = %why, retry_in_s = backoff.as_secs(), "could not claim the file; it stays in the drop folder and is tried again");
     held.insert(path, (Instant::now() + backoff, backoff));
-}
-
-/// Whether an import is past the record of its commit point (`publishing` or later, not
-/// yet done): finishing it needs no more processing, so a stopping daemon still does it.
-fn finishing(d: &Daemon, id: &ImportId) -> bool {
-    use crate::daemon::ledger::Phase;
-    d.import(id).ok().flatten().is_some_and(|st| {
-        matches!(
-            st.phase,
-            Phase::Publishing { .. } | Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. }
-        )
-    })
 }
 
 fn begin_shutdown(d: &Daemon, signal: &str, running: usize) -> tokio::time::Instant {

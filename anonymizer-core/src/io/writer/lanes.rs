@@ -21,7 +21,6 @@ pub(super) struct Lanes {
 }
 
 struct Lane {
-    index: usize,
     queue: Mutex<Queue>,
     /// Only the lane's one drainer (or `into_writers`, once every lane is idle) uses it.
     writer: Mutex<Option<ArrowColumnWriter>>,
@@ -42,8 +41,8 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// Per lane: slices handed to it and not encoded yet.
-    unfinished: Vec<usize>,
+    /// Slices handed to the lanes and not encoded yet.
+    slices: usize,
     /// Arrow bytes of the slices not encoded yet, all lanes together.
     held: usize,
     /// The first encoder error, until reported.
@@ -63,17 +62,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Lanes {
     pub(super) fn new(writers: Vec<ArrowColumnWriter>) -> Lanes {
-        let n = writers.len();
         let lanes = writers
             .into_iter()
-            .enumerate()
-            .map(|(index, w)| {
-                Arc::new(Lane { index, queue: Mutex::new(Queue::default()), writer: Mutex::new(Some(w)) })
-            })
+            .map(|w| Arc::new(Lane { queue: Mutex::new(Queue::default()), writer: Mutex::new(Some(w)) }))
             .collect();
-        let shared =
-            Shared { state: Mutex::new(State { unfinished: vec![0; n], ..State::default() }), ..Shared::default() };
-        Lanes { lanes, shared: Arc::new(shared) }
+        Lanes { lanes, shared: Arc::new(Shared::default()) }
     }
 
     /// Hands one batch's column slices (one per lane, in lane order) to the lanes; each
@@ -83,9 +76,7 @@ impl Lanes {
         debug_assert_eq!(leaves.len(), self.lanes.len(), "one slice per column");
         {
             let mut st = lock(&self.shared.state);
-            for n in st.unfinished.iter_mut().take(leaves.len()) {
-                *n += 1;
-            }
+            st.slices += leaves.len().min(self.lanes.len());
             st.held += leaves.iter().map(|(_, b)| b).sum::<usize>();
         }
         for (lane, leaf) in self.lanes.iter().zip(leaves) {
@@ -104,7 +95,7 @@ impl Lanes {
     /// then reports an encoder's error. A slow column may so lag a few batches behind the
     /// others, within one batch's bytes.
     pub(super) fn wait(&self, bytes: usize) -> Result<(), ParquetError> {
-        let done = |st: &State| if bytes == 0 { st.unfinished.iter().all(|n| *n == 0) } else { st.held <= bytes };
+        let done = |st: &State| if bytes == 0 { st.slices == 0 } else { st.held <= bytes };
         loop {
             if done(&lock(&self.shared.state)) {
                 break;
@@ -181,9 +172,7 @@ fn drain(lane: &Lane, shared: &Shared) {
         }
         drop(leaf);
         let mut st = lock(&shared.state);
-        if let Some(n) = st.unfinished.get_mut(lane.index) {
-            *n -= 1;
-        }
+        st.slices -= 1;
         st.held -= bytes;
         shared.changed.notify_all();
     }

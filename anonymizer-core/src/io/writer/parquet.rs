@@ -93,8 +93,6 @@ struct OpenFile<W: Write + Send> {
     /// Arrow bytes of the slices written into the row group: once they reach
     /// `row_group_bytes`, the encoders' exact size is read after every batch (at a barrier).
     bytes_in_group: usize,
-    /// Arrow bytes of the last slice written: what may still be encoding when `write` returns.
-    last_batch_bytes: usize,
     row_groups: usize,
 }
 
@@ -166,7 +164,7 @@ impl<W: Write + Send> ParquetWriter<W> {
         let file = SerializedFileWriter::new(out, parquet_schema.root_schema_ptr(), props).map_err(parquet_err)?;
         let factory = ArrowRowGroupWriterFactory::new(&file, self.schema.clone());
         let columns = Lanes::new(factory.create_column_writers(0).map_err(parquet_err)?);
-        Ok(OpenFile { file, factory, columns, rows_in_group: 0, bytes_in_group: 0, last_batch_bytes: 0, row_groups: 0 })
+        Ok(OpenFile { file, factory, columns, rows_in_group: 0, bytes_in_group: 0, row_groups: 0 })
     }
 
     fn file(&mut self, first: &RecordBatch) -> Result<&mut OpenFile<W>, Error> {
@@ -182,7 +180,8 @@ impl<W: Write + Send> ParquetWriter<W> {
 }
 
 impl<W: Write + Send> OpenFile<W> {
-    fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, limits: (usize, usize)) -> Result<(), Error> {
+    /// Hands a slice of a batch to the encoders; returns its Arrow bytes.
+    fn write_slice(&mut self, schema: &SchemaRef, batch: &RecordBatch, limits: (usize, usize)) -> Result<usize, Error> {
         let (row_group_rows, row_group_bytes) = limits;
         let mut leaves = Vec::with_capacity(batch.num_columns());
         let mut bytes = 0;
@@ -196,9 +195,8 @@ impl<W: Write + Send> OpenFile<W> {
         self.columns.feed(leaves);
         self.rows_in_group += batch.num_rows();
         self.bytes_in_group += bytes;
-        self.last_batch_bytes = bytes;
         if self.rows_in_group >= row_group_rows {
-            return self.flush_row_group();
+            return self.flush_row_group().map(|()| bytes);
         }
         // The encoders hold no more than the Arrow bytes written into them (their pages are
         // compressed, their dictionaries hold each value once), so only past that is the
@@ -207,10 +205,10 @@ impl<W: Write + Send> OpenFile<W> {
         if self.bytes_in_group >= row_group_bytes {
             self.columns.wait(0).map_err(parquet_err)?;
             if self.columns.memory_size() >= row_group_bytes {
-                return self.flush_row_group();
+                return self.flush_row_group().map(|()| bytes);
             }
         }
-        Ok(())
+        Ok(bytes)
     }
 
     fn flush_row_group(&mut self) -> Result<(), Error> {
@@ -252,12 +250,12 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
         loop {
             let room = row_group_rows - file.rows_in_group;
             let n = room.min(batch.num_rows() - offset);
-            file.write_slice(&schema, &batch.slice(offset, n), (row_group_rows, row_group_bytes))?;
+            let bytes = file.write_slice(&schema, &batch.slice(offset, n), (row_group_rows, row_group_bytes))?;
             offset += n;
             if offset >= batch.num_rows() {
                 // Slices of up to one batch's bytes may still be encoding when the next
                 // batch arrives: the slowest column no longer holds up the others.
-                return file.columns.wait(file.last_batch_bytes.max(1)).map_err(parquet_err);
+                return file.columns.wait(bytes.max(1)).map_err(parquet_err);
             }
         }
     }
@@ -337,20 +335,43 @@ mod tests {
         })
     }
 
-    /// Many batches of a slow free-text column beside cheap ones: each column's lane encodes
-    /// its slices in batch order whatever the other lanes do, so the rows read back are the
-    /// rows written, in order, and the bytes do not depend on the number of threads.
-    #[test]
-    fn lanes_keep_every_column_in_batch_order_and_the_bytes_do_not_depend_on_threads() {
-        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-        let batches: Vec<RecordBatch> = (0..40)
+    /// `n` batches of a cheap id column beside a slow free-text one.
+    fn notes_batches(n: usize) -> Vec<RecordBatch> {
+        (0..n)
             .map(|b| {
                 let rows = 500 + b * 37;
                 let text = column(rows, |r| format!("{b}: {}", "free text ".repeat((r % 40) as usize)));
                 let ids = Arc::new(arrow_array::StringArray::from_iter_values((0..rows).map(|i| format!("{b}-{i}"))));
                 RecordBatch::try_from_iter([("id", ids as ArrayRef), ("notes", text)]).unwrap()
             })
-            .collect();
+            .collect()
+    }
+
+    /// Attack: a file dropped unfinished (its import failed elsewhere) while its lanes still
+    /// hold slices: nothing hangs or aborts, and the pool goes on to write the next file.
+    #[test]
+    fn a_writer_dropped_with_slices_still_queued_neither_hangs_nor_aborts() {
+        let batches = notes_batches(30);
+        let opts = ParquetOptions::default();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        pool.install(|| {
+            let mut w = Box::new(ParquetWriter::new(Vec::new(), batches[0].schema(), &opts).unwrap());
+            for b in &batches {
+                w.write(b).unwrap();
+            }
+            drop(w);
+        });
+        let again = pool.install(|| written(&batches, &opts, 2));
+        assert!(again == written(&batches, &opts, 1), "the next file is written as usual");
+    }
+
+    /// Many batches of a slow free-text column beside cheap ones: each column's lane encodes
+    /// its slices in batch order whatever the other lanes do, so the rows read back are the
+    /// rows written, in order, and the bytes do not depend on the number of threads.
+    #[test]
+    fn lanes_keep_every_column_in_batch_order_and_the_bytes_do_not_depend_on_threads() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let batches = notes_batches(40);
         let opts = ParquetOptions { row_group_rows: 3000, ..ParquetOptions::default() };
         let one = written(&batches, &opts, 1);
         for threads in [2, 4] {

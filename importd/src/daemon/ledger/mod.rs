@@ -422,6 +422,15 @@ impl Phase {
         matches!(self, Phase::Done | Phase::Abandoned)
     }
 
+    /// Past the record of its commit point (`publishing` or later, not done): finishing it
+    /// needs no more processing, and a panic from here on never quarantines it.
+    pub fn past_commit_record(&self) -> bool {
+        matches!(
+            self,
+            Phase::Publishing { .. } | Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. }
+        )
+    }
+
     /// The word the ledger stores for it.
     pub fn word(&self) -> &'static str {
         match self {
