@@ -166,8 +166,12 @@ pub fn run(
         };
         drop(done_tx);
         let written = writer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Panic { batch: seq })));
-        read_result?;
+        // A batch's error comes before the reader's: the writer stops at the first failed
+        // batch in input order, and every batch it was handed precedes where the reader
+        // stopped (a worker finds a ragged row that the serial reader would have named
+        // before reading on).
         let (sink, mut report, write_time) = written?;
+        read_result?;
         let t = Instant::now();
         write_pool.install(|| sink.finish())?;
         report.write_time = write_time + t.elapsed();

@@ -49,6 +49,24 @@ impl Chunk {
     /// the columns it reads (the others are all null) and only the rows it does not delete.
     /// Field limits are checked on every field either way.
     pub(super) fn into_batch(self, selector: Option<&dyn RowSelector>) -> Result<Decoded, Error> {
+        let mut columns = self.columns(selector)?;
+        let n = self.ncols;
+        for (r, (row_starts, row_ends)) in
+            self.starts[..self.fields].chunks_exact(n).zip(self.ends[..self.fields].chunks_exact(n)).enumerate()
+        {
+            columns.push_row(
+                &self.data,
+                row_starts,
+                row_ends,
+                r,
+                self.lines.get(r).copied().unwrap_or(self.first_line),
+            )?;
+        }
+        self.finish(columns)
+    }
+
+    /// Empty column builders for this chunk's rows.
+    pub(super) fn columns<'s>(&self, selector: Option<&'s dyn RowSelector>) -> Result<Columns<'s>, Error> {
         let (rows, ncols) = (self.rows, self.ncols);
         if self.used > i32::MAX as usize {
             // A column holds a subset of these bytes: below this, no offset can overflow.
@@ -57,11 +75,11 @@ impl Chunk {
         let build: Vec<bool> = (0..ncols).map(|c| selector.is_none_or(|s| s.reads(c))).collect();
         let built = build.iter().filter(|b| **b).count().max(1);
         let per_column = self.used / built + 16;
-        let mut values: Vec<Vec<u8>> = build
+        let values = build
             .iter()
             .map(|&b| if b { Vec::with_capacity(per_column + per_column / 4) } else { Vec::new() })
             .collect();
-        let mut offsets: Vec<Vec<i32>> = build
+        let offsets = build
             .iter()
             .map(|&b| {
                 let mut o = Vec::with_capacity(if b { rows + 1 } else { 0 });
@@ -69,70 +87,43 @@ impl Chunk {
                 o
             })
             .collect();
-        let mut nulls: Vec<NullBufferBuilder> =
-            build.iter().map(|&b| NullBufferBuilder::new(if b { rows } else { 0 })).collect();
+        let nulls = build.iter().map(|&b| NullBufferBuilder::new(if b { rows } else { 0 })).collect();
         let empty_is_null = self.null_values.len() == 1 && self.null_values[0].is_empty();
-        let nulls_list: Vec<&[u8]> = self.null_values.iter().map(|s| s.as_bytes()).collect();
-        let is_null = |f: &[u8]| if empty_is_null { f.is_empty() } else { nulls_list.contains(&f) };
-        let deletes = selector.filter(|s| s.deletes_rows());
-        let mut kept: Vec<usize> = Vec::new();
-        for (r, (row_starts, row_ends)) in
-            self.starts[..self.fields].chunks_exact(ncols).zip(self.ends[..self.fields].chunks_exact(ncols)).enumerate()
+        Ok(Columns {
+            build,
+            values,
+            offsets,
+            nulls,
+            empty_is_null,
+            null_values: self.null_values.clone(),
+            selected: selector.is_some(),
+            deletes: selector.filter(|s| s.deletes_rows()),
+            kept: Vec::new(),
+            max_field_bytes: self.max_field_bytes,
+        })
+    }
+
+    /// The batch from the built columns; the row buffers go back to the reader.
+    pub(super) fn finish(self, columns: Columns<'_>) -> Result<Decoded, Error> {
+        let rows = self.rows;
+        let selected = columns.selected;
+        let out_rows = if columns.deletes.is_some() { columns.kept.len() } else { rows };
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.ncols);
+        for (((v, o), mut n), b) in
+            columns.values.into_iter().zip(columns.offsets).zip(columns.nulls).zip(&columns.build)
         {
-            for (c, (&start, &end)) in row_starts.iter().zip(row_ends).enumerate() {
-                if end - start > self.max_field_bytes {
-                    let line = self.lines.get(r).copied().unwrap_or(self.first_line);
-                    return Err(input(InputProblem::FieldTooLong { line, column: c + 1, limit: self.max_field_bytes }));
-                }
-            }
-            if let Some(s) = deletes {
-                let cell = |c: usize| {
-                    let f = &self.data[row_starts[c]..row_ends[c]];
-                    // Validated as UTF-8 when read; a field ends at a delimiter or quote (ASCII).
-                    if is_null(f) {
-                        None
-                    } else {
-                        std::str::from_utf8(f).ok()
-                    }
-                };
-                if s.deletes(&cell) {
-                    continue;
-                }
-                kept.push(r);
-            }
-            for (c, (&start, &end)) in row_starts.iter().zip(row_ends).enumerate() {
-                if !build[c] {
-                    continue;
-                }
-                let f = &self.data[start..end];
-                if is_null(f) {
-                    nulls[c].append_null();
-                } else {
-                    nulls[c].append_non_null();
-                    values[c].extend_from_slice(f);
-                }
-                offsets[c].push(values[c].len() as i32);
-            }
-        }
-        let out_rows = if deletes.is_some() { kept.len() } else { rows };
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(ncols);
-        for (((v, o), mut n), b) in values.into_iter().zip(offsets).zip(nulls).zip(&build) {
             let column =
                 if *b { validated_column(o, v, n.finish(), self.checked) } else { StringArray::new_null(out_rows) };
-            columns.push(Arc::new(column));
+            arrays.push(Arc::new(column));
         }
+        let kept = columns.kept;
         let batch = RecordBatch::try_new_with_options(
             self.schema.clone(),
-            columns,
+            arrays,
             &RecordBatchOptions::new().with_row_count(Some(out_rows)),
         )
         .map_err(|_| Error::new(ErrorKind::Option("building an input batch failed".into())))
-        .map(|batch| Decoded {
-            batch,
-            selected: selector.is_some(),
-            rows_in: rows,
-            kept: (out_rows < rows).then_some(kept),
-        });
+        .map(|batch| Decoded { batch, selected, rows_in: rows, kept: (out_rows < rows).then_some(kept) });
         // Give the row buffers back to the reader for the next batch.
         if let Ok(mut spare) = self.spare.lock() {
             if spare.len() < 4
@@ -143,5 +134,78 @@ impl Chunk {
             }
         }
         batch
+    }
+}
+
+/// A batch's text columns while they are built, row by row.
+pub(super) struct Columns<'s> {
+    /// Whether each column is built (read by the selector).
+    build: Vec<bool>,
+    values: Vec<Vec<u8>>,
+    offsets: Vec<Vec<i32>>,
+    nulls: Vec<NullBufferBuilder>,
+    empty_is_null: bool,
+    null_values: Arc<Vec<String>>,
+    /// Whether a selector chose the columns and rows.
+    selected: bool,
+    deletes: Option<&'s dyn RowSelector>,
+    /// Rows not deleted, by index, when the selector deletes.
+    kept: Vec<usize>,
+    max_field_bytes: usize,
+}
+
+impl Columns<'_> {
+    fn is_null(&self, f: &[u8]) -> bool {
+        if self.empty_is_null {
+            f.is_empty()
+        } else {
+            self.null_values.iter().any(|n| n.as_bytes() == f)
+        }
+    }
+
+    /// Appends row `r` (starting on `line`), whose fields are `data[starts[c]..ends[c]]`,
+    /// unless the selector deletes it.
+    pub(super) fn push_row(
+        &mut self,
+        data: &[u8],
+        starts: &[usize],
+        ends: &[usize],
+        r: usize,
+        line: u64,
+    ) -> Result<(), Error> {
+        for (c, (&start, &end)) in starts.iter().zip(ends).enumerate() {
+            if end - start > self.max_field_bytes {
+                return Err(input(InputProblem::FieldTooLong { line, column: c + 1, limit: self.max_field_bytes }));
+            }
+        }
+        if let Some(s) = self.deletes {
+            let cell = |c: usize| {
+                let f = &data[starts[c]..ends[c]];
+                // Validated as UTF-8 when read; a field ends at a delimiter or quote (ASCII).
+                if self.is_null(f) {
+                    None
+                } else {
+                    std::str::from_utf8(f).ok()
+                }
+            };
+            if s.deletes(&cell) {
+                return Ok(());
+            }
+            self.kept.push(r);
+        }
+        for (c, (&start, &end)) in starts.iter().zip(ends).enumerate() {
+            if !self.build[c] {
+                continue;
+            }
+            let f = &data[start..end];
+            if self.is_null(f) {
+                self.nulls[c].append_null();
+            } else {
+                self.nulls[c].append_non_null();
+                self.values[c].extend_from_slice(f);
+            }
+            self.offsets[c].push(self.values[c].len() as i32);
+        }
+        Ok(())
     }
 }

@@ -4,10 +4,12 @@
 //! than arrow-csv's `Decoder`: arrow-csv counts records, not lines, gives no byte offset for
 //! invalid UTF-8, silently accepts an unterminated quote at the end of the input, and puts
 //! cell values into some error texts. Here every error is a kind plus a location.//!
-//! Rooms: `reader` (the record loop, batches, buffers), `fast_path` (the common record in one
-//! SIMD pass), `utf8` (validation of the raw stream, and the witness that it happened),
-//! `columns` (row-major fields → Arrow columns, on a worker thread).
+//! Rooms: `reader` (the record loop, batches, buffers), `blocks` (the reader thread only finds
+//! where a batch ends, following the quote state; workers split its fields), `fast_path`
+//! (the common record in one SIMD pass), `utf8` (validation of the raw stream, and the
+//! witness that it happened), `columns` (row-major fields → Arrow columns, on a worker thread).
 
+mod blocks;
 mod columns;
 mod fast_path;
 mod reader;
@@ -34,6 +36,9 @@ pub struct CsvOptions {
     pub max_field_bytes: usize,
     /// Most columns.
     pub max_columns: usize,
+    /// Whether workers split the fields (the reader thread only finds where batches end),
+    /// or the reader thread splits every record. Both read the same rows and errors.
+    pub split_on_workers: bool,
 }
 
 impl CsvOptions {
@@ -46,6 +51,7 @@ impl CsvOptions {
             max_record_bytes: 16 << 20,
             max_field_bytes: 8 << 20,
             max_columns: 10_000,
+            split_on_workers: true,
         }
     }
 

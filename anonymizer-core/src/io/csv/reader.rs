@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use csv_core::{ReadRecordResult, ReaderBuilder};
 
+use super::blocks::Scanned;
 use super::columns::{Buffers, Chunk};
+use super::fast_path::fast_path_applies;
 use super::utf8::Utf8Checked;
 use super::{check_header, ends_inside_quote, input, CsvOptions};
 use crate::error::{Error, ErrorKind, InputProblem};
@@ -61,10 +63,13 @@ impl std::fmt::Debug for CsvReader {
 }
 
 /// Bytes a field costs in a batch beside its text: its start and end, its column offset.
-const FIELD_OVERHEAD: usize = 16;
+pub(super) const FIELD_OVERHEAD: usize = 16;
 
-/// The raw input buffer's usual size; it grows for a longer record and shrinks back after.
+/// The raw input buffer's first size; it grows to hold a batch's block, or a longer record.
 const RAW_BUFFER: usize = 256 * 1024;
+
+/// Most bytes one read asks for: what a block cut leaves over to copy into the next buffer.
+const READ_CHUNK: usize = 128 * 1024;
 
 pub(super) enum Next {
     Record(u64),
@@ -153,9 +158,25 @@ impl CsvReader {
         &self.data[self.starts[i]..self.ends[i]]
     }
 
+    /// The bytes of the fields `range` in the batch buffer.
+    fn field_bytes(&self, range: std::ops::Range<usize>) -> usize {
+        self.starts[range.clone()].iter().zip(&self.ends[range]).map(|(s, e)| e - s).sum()
+    }
+
+    /// Raw bytes a buffer holds in ordinary use: a block of two batch budgets (quotes and
+    /// delimiters are not field bytes) and one read. A buffer grown past it for one huge
+    /// record is given back, not kept or recycled.
+    pub(super) fn ordinary_raw(&self) -> usize {
+        self.opts.batch_bytes.saturating_mul(2).saturating_add(2 * READ_CHUNK).max(RAW_BUFFER)
+    }
+
     /// Reads one record into `data`/`ends`, checking its width against the header.
     pub(super) fn next_record(&mut self) -> Result<Next, Error> {
         if self.ncols > 0 {
+            // Empty lines are skipped here, not by csv-core, so that a record's line is the
+            // one it starts on (csv-core's count would include the empty lines before it,
+            // and the line feed of a CRLF it read).
+            self.skip_empty_lines()?;
             if let Some(next) = self.simple_record()? {
                 return Ok(next);
             }
@@ -211,6 +232,9 @@ impl CsvReader {
                     {
                         return Err(input(InputProblem::UnterminatedQuote { line }));
                     }
+                    if self.ncols > 0 && found > self.opts.max_columns {
+                        return Err(input(InputProblem::TooManyColumns { line, limit: self.opts.max_columns }));
+                    }
                     if self.ncols > 0 && found != self.ncols {
                         return Err(input(InputProblem::Ragged { line, expected: self.ncols, found }));
                     }
@@ -234,8 +258,33 @@ impl CsvReader {
         }
     }
 
+    /// Skips line feeds and carriage returns at the start of a record (csv-core would too).
+    fn skip_empty_lines(&mut self) -> Result<(), Error> {
+        loop {
+            if self.pos == self.end {
+                if self.eof {
+                    return Ok(());
+                }
+                self.rec_start = self.pos;
+                self.fill()?;
+                continue;
+            }
+            match self.buf[self.pos] {
+                b'\n' => self.core.set_line(self.core.line() + 1),
+                b'\r' => {}
+                _ => return Ok(()),
+            }
+            self.pos += 1;
+        }
+    }
+
     /// Refills the raw buffer, keeping the current record's raw bytes, and validates UTF-8.
     fn fill(&mut self) -> Result<(), Error> {
+        self.fill_up_to(self.opts.max_record_bytes + 64 * 1024)
+    }
+
+    /// As `fill`, growing the buffer up to `cap` bytes when the kept bytes fill it.
+    pub(super) fn fill_up_to(&mut self, cap: usize) -> Result<(), Error> {
         if self.rec_start > 0 {
             self.buf.copy_within(self.rec_start..self.end, 0);
             self.buf_offset += self.rec_start as u64;
@@ -244,14 +293,14 @@ impl CsvReader {
             self.validated -= self.rec_start;
             self.rec_start = 0;
         }
-        if self.buf.len() > RAW_BUFFER && self.end <= RAW_BUFFER / 2 {
+        if self.buf.len() > self.ordinary_raw() && self.end <= RAW_BUFFER / 2 {
             // A huge record has passed: give its room back rather than keep it for good.
             self.buf.truncate(RAW_BUFFER);
             self.buf.shrink_to_fit();
         }
         if self.end == self.buf.len() {
             // One record fills the buffer: grow it, within the record limit.
-            let new_len = (self.buf.len() * 2).min(self.opts.max_record_bytes + 64 * 1024);
+            let new_len = (self.buf.len() * 2).min(cap);
             if new_len <= self.buf.len() {
                 return Err(input(InputProblem::RecordTooLong {
                     line: self.core.line(),
@@ -261,7 +310,8 @@ impl CsvReader {
             self.buf.resize(new_len, 0);
         }
         let n = loop {
-            match self.src.read(&mut self.buf[self.end..]) {
+            let stop = self.buf.len().min(self.end + READ_CHUNK);
+            match self.src.read(&mut self.buf[self.end..stop]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(input(crate::io::source::from_io(&e))),
@@ -304,16 +354,32 @@ impl CsvReader {
         if self.done && self.lines.is_empty() {
             return Ok(None);
         }
+        if self.lines.is_empty()
+            && self.opts.split_on_workers
+            && fast_path_applies(self.opts.delimiter(), self.opts.quote())
+        {
+            match self.scan_block()? {
+                Scanned::Batch(batch) => return Ok(Some(batch)),
+                Scanned::End | Scanned::Serial => {}
+            }
+        }
         // A batch ends at a row count or a byte size, whichever comes first.
         let batch_bytes = self.opts.batch_bytes.max(1);
         // A field costs its bytes and its bounds (two words, and an offset in its column), so
-        // many tiny fields end a batch as surely as a few wide ones.
+        // many tiny fields end a batch as surely as a few wide ones. The bytes are the
+        // fields' own, whichever path read them (the fast path keeps a record's delimiters
+        // in `data`), so that a batch ends at the same row as a block scan would end it.
+        let mut field_bytes = self.field_bytes(0..self.ends_len); // a headerless file's first row
         while !self.done
             && self.lines.len() < self.opts.batch_size
-            && self.data_len + self.ends_len * FIELD_OVERHEAD < batch_bytes
+            && field_bytes + self.ends_len * FIELD_OVERHEAD < batch_bytes
         {
+            let first = self.ends_len;
             match self.next_record()? {
-                Next::Record(line) => self.lines.push(line),
+                Next::Record(line) => {
+                    self.lines.push(line);
+                    field_bytes += self.field_bytes(first..self.ends_len);
+                }
                 Next::End => self.done = true,
             }
         }

@@ -227,3 +227,127 @@ fn a_reader_stopped_by_invalid_utf8_never_cuts_a_batch_from_the_unvalidated_byte
         assert!(again.to_string().contains("stopped by an earlier error"), "{again}");
     }
 }
+
+/// Hands out at most `step` bytes per read, so a block scan stops and resumes everywhere.
+struct Trickle {
+    text: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Every batch as (first row, lines, rows), then the error that ended reading, if any:
+/// from opening, from the reader, or from decoding a batch (where a worker finds it).
+type Batches = (Vec<(u64, Vec<u64>, Vec<Vec<Option<String>>>)>, Option<String>);
+
+fn batches(text: &[u8], step: usize, opts: CsvOptions) -> Batches {
+    let mut out = Vec::new();
+    let src = Trickle { text: text.to_vec(), at: 0, step };
+    let mut r = match CsvReader::new(src, opts) {
+        Ok(r) => r,
+        Err(e) => return (out, Some(format!("{:?}", e.kind()))),
+    };
+    loop {
+        let b = match r.next_batch() {
+            Ok(Some(b)) => b,
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(format!("{:?}", e.kind()))),
+        };
+        let (first_row, lines) = (b.first_row, b.lines.clone());
+        let batch = match b.decode() {
+            Ok(batch) => batch,
+            Err(e) => return (out, Some(format!("{:?}", e.kind()))),
+        };
+        let rows = (0..batch.num_rows())
+            .map(|i| {
+                let cell = |c: &arrow_array::ArrayRef| {
+                    let s = c.as_any().downcast_ref::<StringArray>().unwrap();
+                    (!s.is_null(i)).then(|| s.value(i).to_string())
+                };
+                batch.columns().iter().map(cell).collect()
+            })
+            .collect();
+        out.push((first_row, lines, rows));
+    }
+}
+
+/// Both ways of reading, on one input.
+fn both_ways(text: &[u8], step: usize, batch_size: usize, batch_bytes: usize) -> (Batches, Batches) {
+    let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+    let mut opts = CsvOptions::new(&input);
+    (opts.batch_size, opts.batch_bytes, opts.max_columns) = (batch_size, batch_bytes, 6);
+    let serial = CsvOptions { split_on_workers: false, ..opts.clone() };
+    (batches(text, step, opts), batches(text, step, serial))
+}
+
+#[test]
+fn split_on_workers_reads_every_batch_as_the_serial_reader_does() {
+    // The cases speculation must get right, and the ones it must hand back: records after
+    // empty lines (LF and CRLF), a quoted CR, a record ending at the input's end without a
+    // line feed, a stray quote, text after a closing quote, a bare CR.
+    let cases: &[&[u8]] = &[
+        b"a,b\n1,2\n\n\n3,4\r\n\r\n5,\"x\r\ny\"\r\n6,7\n",
+        b"a,b\n1,\"p\"\"q\"\n2,\"\n\"\n3,4",
+        b"a,b\n1,2\n3,x\"y\n4,5\n",
+        b"a,b\n1,2\n3,\"x\"y\n4,5\n",
+        b"a,b\n1,2\r3,4\n5,6\n",
+        b"a,b\n1,2\n3\n4,5\n",
+        b"a,b\n1,2\n3,4,5,6,7,8,9\n",
+        b"a,b\n1,2\n3,\"open\n4,5\n",
+        // A stray quote that a scan taking it for an opening one would close on line 3.
+        b"a,b\n1,x\"y\n2,\"\n3,4\n",
+    ];
+    for text in cases {
+        for (step, batch) in [(1, 1), (3, 2), (64, 100)] {
+            let (block, serial) = both_ways(text, step, batch, 1 << 20);
+            assert_eq!(block, serial, "{:?} in steps of {step}", String::from_utf8_lossy(text));
+        }
+    }
+    // The byte budget counts field bytes: `"p""q",x` holds 4 (and costs 2 × 16 besides), so
+    // 73 bytes take two rows and end the batch with the third.
+    let text = format!("a,b\n{}", "\"p\"\"q\",x\n".repeat(7));
+    let (block, serial) = both_ways(text.as_bytes(), 5, 100, 73);
+    assert_eq!(block, serial);
+    let sizes: Vec<usize> = block.0.iter().map(|(_, _, rows)| rows.len()).collect();
+    assert_eq!(sizes, [3, 3, 1]);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
+    /// Inputs built from the pieces speculation decides on (quotes, escapes, line breaks in
+    /// and out of quotes, CR, empty lines, ragged rows, a missing final line feed), read in
+    /// small batches and small reads: the same batches, lines, values and error.
+    #[test]
+    fn split_on_workers_agrees_with_the_serial_reader(
+        rows in proptest::collection::vec(proptest::collection::vec(0usize..12, 1..5), 0..40),
+        ends in proptest::collection::vec(0usize..5, 40),
+        last_newline in proptest::bool::ANY,
+        step in 1usize..300,
+        batch_size in 1usize..9,
+        batch_bytes in 40usize..600,
+    ) {
+        const FIELDS: [&str; 12] = [
+            "x", "", "\"a,b\"", "\"l\nm\"", "\"c\r\nd\"", "\"p\"\"q\"", "\"\"", "\u{e9}\u{4e2d}",
+            "s\"t", "\"u\"v", "w\rz", "\"\"\"\"",
+        ];
+        const ENDS: [&str; 5] = ["\n", "\r\n", "\n\n", "\r\n\r\n", "\n"];
+        let mut text = b"h1,h2,h3\n".to_vec();
+        for (r, row) in rows.iter().enumerate() {
+            let row: Vec<&str> = row.iter().map(|&f| FIELDS[f]).collect();
+            text.extend_from_slice(row.join(",").as_bytes());
+            if r + 1 < rows.len() || last_newline {
+                text.extend_from_slice(ENDS[ends[r]].as_bytes());
+            }
+        }
+        let (block, serial) = both_ways(&text, step, batch_size, batch_bytes);
+        proptest::prop_assert_eq!(block, serial, "{:?}", String::from_utf8_lossy(&text));
+    }
+}
