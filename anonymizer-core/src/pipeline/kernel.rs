@@ -191,7 +191,8 @@ fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> O
     let len = p.token_len();
     let present = src.len() - src.null_count();
     i32::try_from(present.checked_mul(len)?).ok()?;
-    let mut values = String::with_capacity(present * len);
+    // Bytes, validated once below rather than token by token.
+    let mut values: Vec<u8> = Vec::with_capacity(present * len);
     let mut waiting: Option<&str> = None;
     for row in 0..src.len() {
         if src.is_null(row) {
@@ -216,7 +217,7 @@ fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> O
         offsets.push(end);
     }
     let offsets = arrow_buffer::OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(offsets));
-    let array = StringArray::try_new(offsets, values.into_bytes().into(), src.nulls().cloned()).ok()?;
+    let array = StringArray::try_new(offsets, values.into(), src.nulls().cloned()).ok()?;
     Some(Arc::new(array))
 }
 

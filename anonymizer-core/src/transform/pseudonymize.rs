@@ -21,6 +21,33 @@ impl std::fmt::Debug for Pseudonymizer {
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
+/// Where tokens are appended: a `String`, or bytes that their user validates once as a whole
+/// (a column's values: one check for the column instead of one per token).
+pub trait TokenSink {
+    /// Appends text.
+    fn push_text(&mut self, s: &str);
+    /// Appends base32 characters (ASCII).
+    fn push_ascii(&mut self, ascii: &[u8]);
+}
+
+impl TokenSink for String {
+    fn push_text(&mut self, s: &str) {
+        self.push_str(s);
+    }
+    fn push_ascii(&mut self, ascii: &[u8]) {
+        self.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+    }
+}
+
+impl TokenSink for Vec<u8> {
+    fn push_text(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+    fn push_ascii(&mut self, ascii: &[u8]) {
+        self.extend_from_slice(ascii);
+    }
+}
+
 impl Pseudonymizer {
     /// `length` is clamped to 1..=52 (52 base32 characters hold all 256 bits).
     /// `key` is the pseudonymization sub-key (HKDF info `importd/v1/pseudonymize`).
@@ -36,13 +63,13 @@ impl Pseudonymizer {
     }
 
     /// Appends the token for `value` to `out`.
-    pub fn token_into(&self, value: &[u8], out: &mut String) {
+    pub fn token_into(&self, value: &[u8], out: &mut impl TokenSink) {
         self.push_token(self.mac.mac_words(value), out);
     }
 
     /// Appends the token for `a`, then the token for `b`, to `out`: the same as two calls of
     /// [`token_into`](Self::token_into), computed side by side where the CPU can.
-    pub fn token_pair_into(&self, a: &[u8], b: &[u8], out: &mut String) {
+    pub fn token_pair_into(&self, a: &[u8], b: &[u8], out: &mut impl TokenSink) {
         match self.ni {
             Some(ni) => {
                 let [wa, wb] = self.mac.mac_words2(ni, a, b);
@@ -58,14 +85,14 @@ impl Pseudonymizer {
 
     /// The prefix and the first `length` base32 characters of the tag `w` (SHA-256's state
     /// words; the tag is their big-endian bytes).
-    fn push_token(&self, w: [u32; 8], out: &mut String) {
-        out.push_str(&self.prefix);
+    fn push_token(&self, w: [u32; 8], out: &mut impl TokenSink) {
+        out.push_text(&self.prefix);
         if self.length <= 25 {
             // 25 characters are 125 bits: all from the tag's first 16 bytes, one shift each.
             let v = (u128::from(w[0]) << 96) | (u128::from(w[1]) << 64) | (u128::from(w[2]) << 32) | u128::from(w[3]);
             // All 25 computed with constant shifts (no loop over a growing string), then copied.
             let chars: [u8; 25] = std::array::from_fn(|k| ALPHABET[((v >> (123 - 5 * k)) & 31) as usize]);
-            out.push_str(std::str::from_utf8(&chars[..self.length]).unwrap_or_default());
+            out.push_ascii(&chars[..self.length]);
         } else {
             let mut tag = [0u8; 32];
             for (chunk, word) in tag.chunks_exact_mut(4).zip(w) {
@@ -89,7 +116,7 @@ impl Pseudonymizer {
 }
 
 /// RFC 4648 base32, lower case, no padding, first `chars` characters only.
-fn base32_lower_into(bytes: &[u8], chars: usize, out: &mut String) {
+fn base32_lower_into(bytes: &[u8], chars: usize, out: &mut impl TokenSink) {
     let mut buf = [0u8; 64];
     let mut n = 0;
     // 5 bytes → 8 characters at a time.
@@ -108,7 +135,7 @@ fn base32_lower_into(bytes: &[u8], chars: usize, out: &mut String) {
     }
     let n = n.min(chars);
     // Every byte of `buf[..n]` is from the ASCII alphabet above.
-    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    out.push_ascii(&buf[..n]);
 }
 
 #[cfg(test)]
