@@ -35,6 +35,7 @@ impl TokenSink for String {
         self.push_str(s);
     }
     fn push_ascii(&mut self, ascii: &[u8]) {
+        debug_assert!(ascii.is_ascii());
         self.push_str(std::str::from_utf8(ascii).unwrap_or_default());
     }
 }
@@ -44,6 +45,7 @@ impl TokenSink for Vec<u8> {
         self.extend_from_slice(s.as_bytes());
     }
     fn push_ascii(&mut self, ascii: &[u8]) {
+        debug_assert!(ascii.is_ascii());
         self.extend_from_slice(ascii);
     }
 }

@@ -46,7 +46,6 @@ pub(super) struct ScanLimits {
     pub(super) batch_size: usize,
     pub(super) batch_bytes: usize,
     pub(super) max_record_bytes: usize,
-    pub(super) field_overhead: usize,
 }
 
 pub(super) enum Step {
@@ -136,7 +135,7 @@ impl BlockScan {
                     // fails its batch anyway): the serial reader's budget counts the same.
                     self.data_bytes += (term - self.rec).saturating_sub(l.ncols - 1 + self.removed);
                     if self.rows >= l.batch_size
-                        || self.data_bytes + self.rows * l.ncols * l.field_overhead >= l.batch_bytes
+                        || self.data_bytes + self.rows * l.ncols * FIELD_OVERHEAD >= l.batch_bytes
                     {
                         self.p = i + 1;
                         return Step::Cut(i + 1);
@@ -202,22 +201,50 @@ impl Block {
             let Some(s) =
                 split_simple(&c.data[..end], p, &mut hits, d, q, usize::MAX, usize::MAX, p, &mut starts, &mut ends)
             else {
-                let found = count_fields(&c.data[p..end], d, q);
-                let line = c.lines[r];
-                return Err(input(if found > self.max_columns {
-                    InputProblem::TooManyColumns { line, limit: self.max_columns }
-                } else {
-                    InputProblem::Ragged { line, expected: n, found }
-                }));
+                return Err(self.width_error(p, r));
             };
             if s.escapes {
                 unescape(&mut c.data, &mut starts, &mut ends, p, q);
             }
-            columns.push_row(&c.data, &starts, &ends, r, line)?;
             p += s.newline + 1;
+            if let Err(e) = columns.push_row(&c.data, &starts, &ends, r, line) {
+                // The serial reader finds a ragged row later in the batch before it checks
+                // field lengths (on a worker): so does this.
+                return Err(self.width_error_after(p, r + 1, &mut hits).unwrap_or(e));
+            }
             line += s.line_breaks;
         }
         self.chunk.finish(columns)
+    }
+
+    /// The width error of the first record from row `from` on (at `p`) that has not the
+    /// header's field count, if any.
+    fn width_error_after(&self, mut p: usize, from: usize, hits: &mut Hits) -> Option<Error> {
+        let (q, d, end, c) = (self.quote, self.delimiter, self.end, &self.chunk);
+        let n = c.ncols;
+        let (mut starts, mut ends) = (vec![0usize; n], vec![0usize; n]);
+        for r in from..c.rows {
+            while matches!(c.data[p], b'\n' | b'\r') {
+                p += 1;
+            }
+            hits.seek(&c.data[..end], p);
+            match split_simple(&c.data[..end], p, hits, d, q, usize::MAX, usize::MAX, p, &mut starts, &mut ends) {
+                Some(s) => p += s.newline + 1,
+                None => return Some(self.width_error(p, r)),
+            }
+        }
+        None
+    }
+
+    /// The error for row `r`, at `p`, whose field count is not the header's.
+    fn width_error(&self, p: usize, r: usize) -> Error {
+        let found = count_fields(&self.chunk.data[p..self.end], self.delimiter, self.quote);
+        let line = self.chunk.lines[r];
+        input(if found > self.max_columns {
+            InputProblem::TooManyColumns { line, limit: self.max_columns }
+        } else {
+            InputProblem::Ragged { line, expected: self.chunk.ncols, found }
+        })
     }
 }
 
@@ -268,7 +295,6 @@ impl CsvReader {
             batch_size: self.opts.batch_size.max(1),
             batch_bytes: self.opts.batch_bytes.max(1),
             max_record_bytes: self.opts.max_record_bytes,
-            field_overhead: FIELD_OVERHEAD,
         };
         let mut s = BlockScan::new(start_line, std::mem::take(&mut self.lines));
         // `fill` keeps everything from `rec_start`: the whole block.
@@ -297,8 +323,13 @@ impl CsvReader {
         let spare = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
         let mut next = spare.data;
         let tail = self.end - end;
-        let want = self.buf.len().min(self.ordinary_raw()).max(tail);
-        if next.len() < want {
+        // Room for a block twice this one; a buffer kept from a wider batch is cut down, so
+        // that what a batch holds stays near what it is charged for.
+        let want = cut.saturating_mul(2).clamp(super::reader::RAW_BUFFER, self.ordinary_raw()).max(tail);
+        if next.len() > 2 * want {
+            next.truncate(want);
+            next.shrink_to_fit();
+        } else if next.len() < want {
             next.resize(want, 0);
         }
         next[..tail].copy_from_slice(&self.buf[end..self.end]);
@@ -310,7 +341,7 @@ impl CsvReader {
         let rows = s.rows;
         let chunk = Chunk {
             data: block,
-            used: end,
+            used: cut,
             starts: spare.starts,
             ends: spare.ends,
             fields: 0, // set by the split
@@ -328,6 +359,8 @@ impl CsvReader {
         let first_row = self.rows_read;
         self.rows_read += rows as u64;
         let block = Block { chunk, start, end, start_line, delimiter, quote, max_columns: self.opts.max_columns };
+        // Charged for the bytes in use, as the serial reader's batches: the buffer is at
+        // most four times the block before (cut down above), or 256 KiB.
         let bytes = (cut + rows * self.ncols * FIELD_OVERHEAD) as u64;
         Ok(Scanned::Batch(
             InputBatch::selectable(move |selector| block.into_batch(selector), first_row, s.lines).with_bytes(bytes),

@@ -66,9 +66,11 @@ impl std::fmt::Debug for CsvReader {
 pub(super) const FIELD_OVERHEAD: usize = 16;
 
 /// The raw input buffer's first size; it grows to hold a batch's block, or a longer record.
-const RAW_BUFFER: usize = 256 * 1024;
+pub(super) const RAW_BUFFER: usize = 256 * 1024;
 
-/// Most bytes one read asks for: what a block cut leaves over to copy into the next buffer.
+/// Most bytes one read asks for. A block is cut in the last read's bytes (or up to two bytes
+/// before them, where the scan waited for a look-ahead), so about this much moves to the
+/// next block's buffer.
 const READ_CHUNK: usize = 128 * 1024;
 
 pub(super) enum Next {
@@ -298,19 +300,20 @@ impl CsvReader {
             self.buf.truncate(RAW_BUFFER);
             self.buf.shrink_to_fit();
         }
+        if self.end >= cap {
+            // The kept bytes (one record) reached the limit, whatever the buffer's size (a
+            // block scan may have grown it further before this batch went serial).
+            return Err(input(InputProblem::RecordTooLong {
+                line: self.core.line(),
+                limit: self.opts.max_record_bytes,
+            }));
+        }
         if self.end == self.buf.len() {
-            // One record fills the buffer: grow it, within the record limit.
-            let new_len = (self.buf.len() * 2).min(cap);
-            if new_len <= self.buf.len() {
-                return Err(input(InputProblem::RecordTooLong {
-                    line: self.core.line(),
-                    limit: self.opts.max_record_bytes,
-                }));
-            }
-            self.buf.resize(new_len, 0);
+            // One record fills the buffer: grow it, within the limit.
+            self.buf.resize((self.buf.len() * 2).min(cap), 0);
         }
         let n = loop {
-            let stop = self.buf.len().min(self.end + READ_CHUNK);
+            let stop = self.buf.len().min(self.end + READ_CHUNK).min(cap);
             match self.src.read(&mut self.buf[self.end..stop]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -371,7 +374,7 @@ impl CsvReader {
         // in `data`), so that a batch ends at the same row as a block scan would end it.
         let mut field_bytes = self.field_bytes(0..self.ends_len); // a headerless file's first row
         while !self.done
-            && self.lines.len() < self.opts.batch_size
+            && self.lines.len() < self.opts.batch_size.max(1)
             && field_bytes + self.ends_len * FIELD_OVERHEAD < batch_bytes
         {
             let first = self.ends_len;

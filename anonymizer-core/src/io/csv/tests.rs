@@ -281,11 +281,39 @@ fn batches(text: &[u8], step: usize, opts: CsvOptions) -> Batches {
 
 /// Both ways of reading, on one input.
 fn both_ways(text: &[u8], step: usize, batch_size: usize, batch_bytes: usize) -> (Batches, Batches) {
+    both_ways_with(text, step, |o| (o.batch_size, o.batch_bytes, o.max_columns) = (batch_size, batch_bytes, 6))
+}
+
+fn both_ways_with(text: &[u8], step: usize, set: impl Fn(&mut CsvOptions)) -> (Batches, Batches) {
     let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
     let mut opts = CsvOptions::new(&input);
-    (opts.batch_size, opts.batch_bytes, opts.max_columns) = (batch_size, batch_bytes, 6);
+    set(&mut opts);
     let serial = CsvOptions { split_on_workers: false, ..opts.clone() };
     (batches(text, step, opts), batches(text, step, serial))
+}
+
+#[test]
+fn split_on_workers_names_the_error_the_serial_reader_names() {
+    // A field over the limit, then a ragged row in the same batch: the serial reader meets
+    // the ragged row before any field length is checked.
+    let (block, serial) = both_ways_with(b"a,b\n1,2345\n3\n", 1, |o| o.max_field_bytes = 3);
+    assert_eq!(block, serial);
+    assert!(block.1.as_deref().is_some_and(|e| e.contains("Ragged")), "{block:?}");
+    // A record of 85,000 escaped quotes: 85,000 field bytes, within a 100,000-byte limit,
+    // but 170,002 raw bytes, over what a record may take of the buffer (the limit + 64 KiB),
+    // however far a block scan grew the buffer before handing the batch back.
+    let mut text = b"a\n\"".to_vec();
+    text.extend(std::iter::repeat_n(b"\"\"".as_slice(), 85_000).flatten());
+    text.extend_from_slice(b"\"\n1\n");
+    for step in [4096, 1 << 20] {
+        let (block, serial) = both_ways_with(&text, step, |o| o.max_record_bytes = 100_000);
+        assert_eq!(block, serial);
+        assert!(block.1.as_deref().is_some_and(|e| e.contains("RecordTooLong")), "{block:?}");
+    }
+    // No rows per batch is read as one, both ways.
+    let (block, serial) = both_ways_with(b"a\n1\n2\n", 1, |o| o.batch_size = 0);
+    assert_eq!(block, serial);
+    assert_eq!(block.0.len(), 2);
 }
 
 #[test]
