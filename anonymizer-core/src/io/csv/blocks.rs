@@ -16,7 +16,7 @@
 use super::columns::Chunk;
 use super::fast_path::{split_simple, unescape, Hits};
 use super::input;
-use super::reader::{CsvReader, FIELD_OVERHEAD};
+use super::reader::{CsvReader, FIELD_OVERHEAD, RAW_BUFFER, READ_CHUNK};
 use crate::error::{Error, InputProblem};
 use crate::io::{Decoded, InputBatch, RowSelector};
 
@@ -323,10 +323,11 @@ impl CsvReader {
         let spare = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
         let mut next = spare.data;
         let tail = self.end - end;
-        // Room for a block twice this one; a buffer kept from a wider batch is cut down, so
-        // that what a batch holds stays near what it is charged for.
-        let want = cut.saturating_mul(2).clamp(super::reader::RAW_BUFFER, self.ordinary_raw()).max(tail);
-        if next.len() > 2 * want {
+        // Room for a block a quarter larger than this one, and a read; a buffer kept from a
+        // wider batch is cut down, so that what a batch holds stays near what it is charged
+        // for (a larger block grows the buffer while it is scanned).
+        let want = (cut + cut / 4 + 2 * READ_CHUNK).clamp(RAW_BUFFER, self.ordinary_raw()).max(tail);
+        if next.len() > want + want / 2 {
             next.truncate(want);
             next.shrink_to_fit();
         } else if next.len() < want {

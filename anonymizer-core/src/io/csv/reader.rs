@@ -71,7 +71,7 @@ pub(super) const RAW_BUFFER: usize = 256 * 1024;
 /// Most bytes one read asks for. A block is cut in the last read's bytes (or up to two bytes
 /// before them, where the scan waited for a look-ahead), so about this much moves to the
 /// next block's buffer.
-const READ_CHUNK: usize = 128 * 1024;
+pub(super) const READ_CHUNK: usize = 128 * 1024;
 
 pub(super) enum Next {
     Record(u64),
@@ -310,7 +310,7 @@ impl CsvReader {
         }
         if self.end == self.buf.len() {
             // One record fills the buffer: grow it, within the limit.
-            self.buf.resize((self.buf.len() * 2).min(cap), 0);
+            self.buf.resize((self.buf.len() + self.buf.len() / 2).min(cap), 0);
         }
         let n = loop {
             let stop = self.buf.len().min(self.end + READ_CHUNK).min(cap);
