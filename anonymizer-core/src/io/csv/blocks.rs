@@ -9,9 +9,12 @@
 //! record, and the reader counts records, their lines and their field bytes exactly as the
 //! serial reader would, so a batch ends at the same record and the output is the same. Any
 //! other input (a stray quote, a bare CR, a record over the size limit, an input ending
-//! without a line feed) is speculation that failed: that batch is read again, serially,
-//! from its first record. The raw block is handed to a worker as it is: the worker splits
-//! its fields in place (no copy of the line) and builds the columns from it.
+//! without a line feed or inside quotes) is speculation that failed: that batch is read
+//! again, serially, from its first record. The raw block is handed to a worker as it is:
+//! the worker splits its fields in place (no copy of the line) and builds the columns from
+//! it. Reading a batch ahead, the scan may meet invalid UTF-8 (or a read error) before a
+//! ragged row earlier in the same batch is found; that error is the one reported, as the
+//! serial reader does when both come in one read.
 
 use super::columns::Chunk;
 use super::fast_path::{split_simple, unescape, Hits};
@@ -23,19 +26,19 @@ use crate::io::{Decoded, InputBatch, RowSelector};
 /// What a batch's reader knows of it: where each record starts and how big it is.
 pub(super) struct BlockScan {
     /// Next byte to scan, relative to the block's start.
-    pub(super) p: usize,
+    p: usize,
     /// Start of the record being scanned.
     rec: usize,
     quoted: bool,
     /// The line of byte `p`.
-    pub(super) line: u64,
+    line: u64,
     rec_line: u64,
     /// Quotes the current record's fields lose when read (open, close, one of each pair).
     removed: usize,
-    pub(super) rows: usize,
+    rows: usize,
     /// Field bytes of the rows, as the serial reader counts them.
-    pub(super) data_bytes: usize,
-    pub(super) lines: Vec<u64>,
+    data_bytes: usize,
+    lines: Vec<u64>,
 }
 
 /// The limits a scan cuts a batch at.
