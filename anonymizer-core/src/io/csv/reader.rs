@@ -295,8 +295,11 @@ impl CsvReader {
             self.validated -= self.rec_start;
             self.rec_start = 0;
         }
-        if self.buf.len() > self.ordinary_raw() && self.end <= RAW_BUFFER / 2 {
-            // A huge record has passed: give its room back rather than keep it for good.
+        // A buffer larger than ordinary use needs (a batch's block when workers split, else
+        // the first size) grew for a huge record, which has passed: give its room back
+        // rather than keep it for good.
+        let ordinary = if self.opts.split_on_workers { self.ordinary_raw() } else { RAW_BUFFER };
+        if self.buf.len() > ordinary && self.end <= RAW_BUFFER / 2 {
             self.buf.truncate(RAW_BUFFER);
             self.buf.shrink_to_fit();
         }

@@ -379,3 +379,22 @@ proptest::proptest! {
         proptest::prop_assert_eq!(block, serial, "{:?}", String::from_utf8_lossy(&text));
     }
 }
+
+#[test]
+fn a_buffer_grown_for_a_huge_record_is_given_back_on_both_paths() {
+    // A 3 MiB record, then small ones in batches of 100: once it has passed, neither path
+    // keeps a raw buffer sized for it.
+    let mut text = format!("a,b\n1,{}\n", "x".repeat(3 << 20)).into_bytes();
+    text.extend((0..2000).flat_map(|i| format!("{i},y\n").into_bytes()));
+    for split_on_workers in [true, false] {
+        let input = InputOptions { encoding: crate::rule::Encoding::Utf8, ..InputOptions::default() };
+        let opts = CsvOptions { batch_size: 100, split_on_workers, ..CsvOptions::new(&input) };
+        let mut r = CsvReader::new(std::io::Cursor::new(text.clone()), opts).unwrap();
+        let mut rows = 0;
+        while let Some(b) = r.next_batch().unwrap() {
+            rows += b.decode().unwrap().num_rows(); // decoded at once: its buffers come back
+        }
+        assert_eq!(rows, 2001);
+        assert!(r.buf.len() <= 1 << 20, "split_on_workers {split_on_workers}: {} bytes kept", r.buf.len());
+    }
+}
