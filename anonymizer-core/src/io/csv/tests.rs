@@ -398,3 +398,29 @@ fn a_buffer_grown_for_a_huge_record_is_given_back_on_both_paths() {
         assert!(r.buf.len() <= 1 << 20, "split_on_workers {split_on_workers}: {} bytes kept", r.buf.len());
     }
 }
+
+proptest::proptest! {
+    /// The bit-mask search finds what `memchr3` finds, in order, from any start, across
+    /// window edges and the haystack's end, and `seek` drops exactly the hits before it.
+    #[test]
+    fn hits_find_what_memchr3_finds(
+        hay in proptest::collection::vec(proptest::sample::select(b"ab,\"\n\r".to_vec()), 0..300),
+        from in 0usize..300,
+        seek_by in 0usize..150,
+    ) {
+        use super::fast_path::Hits;
+        let from = from.min(hay.len());
+        let want: Vec<usize> = memchr::memchr3_iter(b',', b'"', b'\n', &hay[from..]).map(|i| from + i).collect();
+        let mut hits = Hits::new(&hay, from, [b',', b'"', b'\n']);
+        let got: Vec<usize> = std::iter::from_fn(|| hits.next_in(&hay)).collect();
+        proptest::prop_assert_eq!(&got, &want);
+        // Take the first hit, then seek past it by `seek_by`.
+        let mut hits = Hits::new(&hay, from, [b',', b'"', b'\n']);
+        let first = hits.next_in(&hay);
+        let to = first.map_or(from, |f| f + 1) + seek_by;
+        hits.seek(&hay, to);
+        let rest: Vec<usize> = std::iter::from_fn(|| hits.next_in(&hay)).collect();
+        let want_rest: Vec<usize> = want.iter().copied().filter(|&i| i >= to).collect();
+        proptest::prop_assert_eq!(rest, want_rest);
+    }
+}
