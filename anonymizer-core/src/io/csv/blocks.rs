@@ -188,17 +188,8 @@ impl Block {
         let mut line = self.start_line;
         let mut hits = Hits::new(&c.data[..end], p, [d, q, b'\n']);
         for r in 0..c.rows {
-            // Empty lines between records: the reader counted none of them as a row.
-            loop {
-                match c.data[p] {
-                    b'\n' => {
-                        p += 1;
-                        line += 1;
-                    }
-                    b'\r' => p += 1, // of a CRLF: the reader checked
-                    _ => break,
-                }
-            }
+            let (next, skipped) = skip_empty_lines(&c.data, p);
+            (p, line) = (next, line + skipped);
             debug_assert_eq!(c.lines[r], line, "the reader's line for row {r}");
             hits.seek(&c.data[..end], p);
             let Some(s) =
@@ -227,9 +218,7 @@ impl Block {
         let n = c.ncols;
         let (mut starts, mut ends) = (vec![0usize; n], vec![0usize; n]);
         for r in from..c.rows {
-            while matches!(c.data[p], b'\n' | b'\r') {
-                p += 1;
-            }
+            p = skip_empty_lines(&c.data, p).0;
             hits.seek(&c.data[..end], p);
             match split_simple(&c.data[..end], p, hits, d, q, usize::MAX, usize::MAX, p, &mut starts, &mut ends) {
                 Some(s) => p += s.newline + 1,
@@ -249,6 +238,17 @@ impl Block {
             InputProblem::Ragged { line, expected: self.chunk.ncols, found }
         })
     }
+}
+
+/// Skips the empty lines at `p`, which the reader counted as no row (a CR there is part of
+/// a CRLF: the reader checked); returns where the record starts and the line feeds passed.
+fn skip_empty_lines(data: &[u8], mut p: usize) -> (usize, u64) {
+    let mut lines = 0;
+    while let Some(&b) = data.get(p).filter(|b| matches!(b, b'\n' | b'\r')) {
+        lines += u64::from(b == b'\n');
+        p += 1;
+    }
+    (p, lines)
 }
 
 /// Fields of the record at the start of `rec`, whose quoting is regular (every quote opens,
