@@ -137,6 +137,21 @@ fn token(c: &mut Criterion) {
             n
         })
     });
+    // Sixteen at a time, as the pseudonym kernel calls it: AVX-512 lanes where the CPU has
+    // them (IMPORTD_NO_AVX512=1 measures the pairs).
+    g.bench_function("tokens_into", |b| {
+        let mut out = String::with_capacity(16 * 32);
+        let values: Vec<&[u8]> = emails.iter().flatten().map(str::as_bytes).collect();
+        b.iter(|| {
+            let mut n = 0;
+            for chunk in values.chunks(16) {
+                out.clear();
+                p.tokens_into(chunk, &mut out);
+                n += out.len();
+            }
+            n
+        })
+    });
     g.finish();
 }
 

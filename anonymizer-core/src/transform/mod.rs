@@ -9,6 +9,7 @@ pub mod mask;
 pub mod noise;
 pub mod pseudonymize;
 mod sha_ni;
+mod sha_x16;
 pub mod shift_date;
 pub mod truncate;
 

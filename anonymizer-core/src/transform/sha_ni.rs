@@ -62,7 +62,7 @@ impl ShaNi {
 
 /// [`ShaNi::hmac_finish2`] for one message with `sha2`'s compression.
 #[cfg(any(debug_assertions, not(target_arch = "x86_64")))]
-fn scalar(inner: &[u32; 8], outer: &[u32; 8], block: &[u8; 64]) -> [u32; 8] {
+pub(super) fn scalar(inner: &[u32; 8], outer: &[u32; 8], block: &[u8; 64]) -> [u32; 8] {
     use sha2::block_api::compress256;
     let mut state = *inner;
     compress256(&mut state, &[*block]);
@@ -78,11 +78,11 @@ fn scalar(inner: &[u32; 8], outer: &[u32; 8], block: &[u8; 64]) -> [u32; 8] {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use core::arch::x86_64::*;
 
     /// FIPS 180-4's round constants.
-    const K: [u32; 64] = [
+    pub(crate) const K: [u32; 64] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
         0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
         0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,

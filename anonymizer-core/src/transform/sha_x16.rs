@@ -1,0 +1,241 @@
+//! Sixteen HMAC-SHA256 tags at once with AVX-512: one message per 32-bit lane.
+//!
+//! With the SHA extensions a block costs ≈ 109 cycles, the SHA unit's throughput
+//! (`sha_ni.rs`). FIPS 180-4's rounds written in plain vector arithmetic, sixteen messages
+//! side by side, use the two 512-bit ALUs instead: a round is nine ternary-logic, rotate and
+//! add instructions for sixteen blocks. The message words arrive transposed (word `t` of
+//! every lane in one row), so the blocks need no shuffle in registers; the inner digest
+//! stays in registers as the outer block's first eight words.
+//!
+//! The one `unsafe` is calling the `#[target_feature]` function, and only [`Avx512`] does it:
+//! that witness exists only where the CPU was asked and has the features. Debug builds
+//! (tests, fuzzing) recompute every lane with `sha2`'s own compression and fail loudly.
+
+/// Messages per call: one per 32-bit lane of a 512-bit register.
+pub(crate) const LANES: usize = 16;
+
+/// Sixteen blocks, one per lane, as bytes.
+pub(crate) type Blocks16 = [[u8; 64]; LANES];
+
+/// Witness that this CPU has AVX-512F and AVX-512BW. Its field is private to this module: only
+/// [`Avx512::detect`] creates one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx512(());
+
+impl Avx512 {
+    /// `Some` where the sixteen-lane compression can run; `IMPORTD_NO_AVX512` set (to
+    /// anything) turns it off, for measuring and for comparing outputs.
+    pub(crate) fn detect() -> Option<Avx512> {
+        if std::env::var_os("IMPORTD_NO_AVX512").is_some() {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+            return Some(Avx512(()));
+        }
+        None
+    }
+
+    /// The last two compressions of HMAC-SHA256 for sixteen messages under one key: each
+    /// lane's last inner block (`blocks[lane]`, padded) from the `inner` state, then
+    /// the outer hash of each digest from the `outer` state. Returns the tags transposed:
+    /// `tags[i][lane]` is state word `i` of that lane's tag.
+    pub(crate) fn hmac_finish16(self, inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `self` exists only where `detect` found AVX-512F and AVX-512BW, the
+        // features `hmac_finish16` is compiled for; it takes references only and reads
+        // nothing else.
+        #[allow(unsafe_code)]
+        let tags = unsafe { x86::hmac_finish16(inner, outer, blocks) };
+        #[cfg(not(target_arch = "x86_64"))]
+        let tags = scalar16(inner, outer, blocks);
+        #[cfg(debug_assertions)]
+        assert_eq!(tags, scalar16(inner, outer, blocks), "the sixteen-lane HMAC differs from sha2's compression");
+        tags
+    }
+}
+
+/// [`Avx512::hmac_finish16`] lane by lane with `sha2`'s compression.
+#[cfg(any(debug_assertions, not(target_arch = "x86_64")))]
+fn scalar16(inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
+    let mut tags = [[0; LANES]; 8];
+    for (lane, block) in blocks.iter().enumerate() {
+        for (i, word) in super::sha_ni::scalar(inner, outer, block).into_iter().enumerate() {
+            tags[i][lane] = word;
+        }
+    }
+    tags
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    use super::{Blocks16, LANES};
+    use crate::transform::sha_ni::x86::K;
+
+    // No closures below: a closure does not inherit `target_feature`, and its intrinsics
+    // would become calls.
+
+    /// A block's sixteen big-endian words as a register, the first in the low lane.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn load(block: &[u8; 64]) -> __m512i {
+        let (words, _) = block.as_chunks::<4>();
+        let w = |i: usize| i32::from_ne_bytes(words[i]);
+        let native = _mm512_setr_epi32(
+            w(0),
+            w(1),
+            w(2),
+            w(3),
+            w(4),
+            w(5),
+            w(6),
+            w(7),
+            w(8),
+            w(9),
+            w(10),
+            w(11),
+            w(12),
+            w(13),
+            w(14),
+            w(15),
+        );
+        // Each word's bytes reversed (the same pattern in each 128-bit quarter).
+        let swap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+        _mm512_shuffle_epi8(native, swap)
+    }
+
+    /// Rows `r[lane]` (a lane's sixteen words) into columns (word `t` of every lane), in
+    /// four steps of sixteen shuffles: pairs of 32-bit words, of 64-bit words, then of
+    /// 128-bit quarters twice.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn transpose(r: [__m512i; 16]) -> [__m512i; 16] {
+        let zero = _mm512_setzero_si512();
+        // t[2g], t[2g+1]: words 4q, 4q+1 and 4q+2, 4q+3 of rows 2g and 2g+1, interleaved.
+        let mut t = [zero; 16];
+        for g in 0..8 {
+            t[2 * g] = _mm512_unpacklo_epi32(r[2 * g], r[2 * g + 1]);
+            t[2 * g + 1] = _mm512_unpackhi_epi32(r[2 * g], r[2 * g + 1]);
+        }
+        // u[4g + c], quarter q: word 4q + c of rows 4g..4g+3.
+        let mut u = [zero; 16];
+        for g in 0..4 {
+            let (lo, hi) = (t[4 * g], t[4 * g + 1]);
+            let (lo2, hi2) = (t[4 * g + 2], t[4 * g + 3]);
+            u[4 * g] = _mm512_unpacklo_epi64(lo, lo2);
+            u[4 * g + 1] = _mm512_unpackhi_epi64(lo, lo2);
+            u[4 * g + 2] = _mm512_unpacklo_epi64(hi, hi2);
+            u[4 * g + 3] = _mm512_unpackhi_epi64(hi, hi2);
+        }
+        // Column 4q + c is quarter q of u[c], u[4 + c], u[8 + c], u[12 + c].
+        let mut out = [zero; 16];
+        for c in 0..4 {
+            let x01 = _mm512_shuffle_i32x4::<0x44>(u[c], u[4 + c]);
+            let x23 = _mm512_shuffle_i32x4::<0xee>(u[c], u[4 + c]);
+            let y01 = _mm512_shuffle_i32x4::<0x44>(u[8 + c], u[12 + c]);
+            let y23 = _mm512_shuffle_i32x4::<0xee>(u[8 + c], u[12 + c]);
+            out[c] = _mm512_shuffle_i32x4::<0x88>(x01, y01);
+            out[4 + c] = _mm512_shuffle_i32x4::<0xdd>(x01, y01);
+            out[8 + c] = _mm512_shuffle_i32x4::<0x88>(x23, y23);
+            out[12 + c] = _mm512_shuffle_i32x4::<0xdd>(x23, y23);
+        }
+        out
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn xor3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+        _mm512_ternarylogic_epi32::<0x96>(a, b, c)
+    }
+
+    /// Round `t` with its message word `wt`. The state rotates by one place per round, so
+    /// the round reads its registers at offsets rather than moving eight of them; with `t`
+    /// a constant (every call below is unrolled) the offsets are constants too.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn round(s: &mut [__m512i; 8], t: usize, wt: __m512i) {
+        let at = 8 - t % 8;
+        let (a, b, c, d) = (s[at % 8], s[(at + 1) % 8], s[(at + 2) % 8], s[(at + 3) % 8]);
+        let (e, f, g, h) = (s[(at + 4) % 8], s[(at + 5) % 8], s[(at + 6) % 8], s[(at + 7) % 8]);
+        let s1 = xor3(_mm512_ror_epi32::<6>(e), _mm512_ror_epi32::<11>(e), _mm512_ror_epi32::<25>(e));
+        // Ch(e, f, g) = e ? f : g.
+        let ch = _mm512_ternarylogic_epi32::<0xca>(e, f, g);
+        let kw = _mm512_add_epi32(wt, _mm512_set1_epi32(K[t] as i32));
+        let t1 = _mm512_add_epi32(_mm512_add_epi32(h, s1), _mm512_add_epi32(ch, kw));
+        let s0 = xor3(_mm512_ror_epi32::<2>(a), _mm512_ror_epi32::<13>(a), _mm512_ror_epi32::<22>(a));
+        // Maj(a, b, c): the majority of the three bits.
+        let maj = _mm512_ternarylogic_epi32::<0xe8>(a, b, c);
+        // The new e is d + T1 and the new a is T1 + T2, in the places of d and h.
+        s[(at + 3) % 8] = _mm512_add_epi32(d, t1);
+        s[(at + 7) % 8] = _mm512_add_epi32(t1, _mm512_add_epi32(s0, maj));
+    }
+
+    /// W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], into W[t-16]'s place of a ring
+    /// of sixteen.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn schedule(w: &mut [__m512i; 16], t: usize) -> __m512i {
+        let (w2, w7, w15, w16) = (w[(t - 2) % 16], w[(t - 7) % 16], w[(t - 15) % 16], w[t % 16]);
+        let s0 = xor3(_mm512_ror_epi32::<7>(w15), _mm512_ror_epi32::<18>(w15), _mm512_srli_epi32::<3>(w15));
+        let s1 = xor3(_mm512_ror_epi32::<17>(w2), _mm512_ror_epi32::<19>(w2), _mm512_srli_epi32::<10>(w2));
+        w[t % 16] = _mm512_add_epi32(_mm512_add_epi32(s1, w7), _mm512_add_epi32(s0, w16));
+        w[t % 16]
+    }
+
+    /// One compression of sixteen blocks (`w`, transposed) into the sixteen states `from`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn compress(from: &[__m512i; 8], mut w: [__m512i; 16]) -> [__m512i; 8] {
+        let mut s = *from;
+        macro_rules! rounds {
+            ($($t:literal)*) => {$(
+                let wt = if $t < 16 { w[$t % 16] } else { schedule(&mut w, $t) };
+                round(&mut s, $t, wt);
+            )*};
+        }
+        rounds!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+        rounds!(16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+        rounds!(32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47);
+        rounds!(48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63);
+        for i in 0..8 {
+            s[i] = _mm512_add_epi32(s[i], from[i]);
+        }
+        s
+    }
+
+    /// See [`super::Avx512::hmac_finish16`].
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) fn hmac_finish16(inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
+        let zero = _mm512_setzero_si512();
+        let mut rows = [zero; 16];
+        for lane in 0..LANES {
+            rows[lane] = load(&blocks[lane]);
+        }
+        let w = transpose(rows);
+        let mut state = [zero; 8];
+        for i in 0..8 {
+            state[i] = _mm512_set1_epi32(inner[i] as i32);
+        }
+        let digest = compress(&state, w);
+        // The outer message: the 32-byte digest, 0x80, zeros, 768 bits in the last word.
+        let mut w = [zero; 16];
+        w[..8].copy_from_slice(&digest);
+        w[8] = _mm512_set1_epi32(0x8000_0000u32 as i32);
+        w[15] = _mm512_set1_epi32(768);
+        for i in 0..8 {
+            state[i] = _mm512_set1_epi32(outer[i] as i32);
+        }
+        let tag = compress(&state, w);
+        let mut out = [[0u32; LANES]; 8];
+        for i in 0..8 {
+            // SAFETY: `out[i]` is 64 writable bytes, and the unaligned store needs no more.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm512_storeu_si512(out[i].as_mut_ptr().cast(), tag[i])
+            };
+        }
+        out
+    }
+}
