@@ -193,7 +193,8 @@ fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> O
     let present = src.len() - src.null_count();
     i32::try_from(present.checked_mul(len)?).ok()?;
     // Bytes, validated once below rather than token by token.
-    let mut values: Vec<u8> = Vec::with_capacity(present * len);
+    // 32 bytes spare: a sink may store a whole 32-byte token before keeping its length.
+    let mut values: Vec<u8> = Vec::with_capacity(present * len + 32);
     // The present cells' values, a register's worth at a time.
     let mut chunk: [&[u8]; 16] = [&[]; 16];
     let mut filled = 0;
