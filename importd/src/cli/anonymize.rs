@@ -12,7 +12,7 @@ use anonymizer_core::{run, RulePlan, RunOptions, RunReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::args::{AnonymizeArgs, FormatArg};
-use crate::daemon::publish::Staged;
+use crate::daemon::publish::{Staged, SYNC_EVERY};
 use crate::exit::Failure;
 
 /// What one anonymization needs.
@@ -91,8 +91,9 @@ pub fn anonymize(job: &Job<'_>) -> Result<RunReport, Failure> {
     let staged = Staged::new(job.output).map_err(|e| {
         Failure::runtime(format!("error: {}: cannot create the output ({})", job.output.display(), e.kind()))
     })?;
-    let file =
-        staged.writer().map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
+    let file = staged
+        .writer_behind(Some(SYNC_EVERY))
+        .map_err(|e| Failure::runtime(format!("error: {}: {}", job.output.display(), e.kind())))?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let sink = out_format
         .sink(buffered, plan.output_schema().clone(), &job.parquet)

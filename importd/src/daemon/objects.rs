@@ -13,13 +13,12 @@
 //!   (a `.` name is never picked up), so they stay inside the tenant's own area.
 
 use std::ffi::OsStr;
-use std::fs::File;
 use std::io;
 
 use crate::daemon::config::Tenant;
 use crate::daemon::import_id::ImportId;
 use crate::daemon::ledger::{Entry, ImportState, LedgerError, Source};
-use crate::daemon::publish::{PublishError, Staged};
+use crate::daemon::publish::{PublishError, Staged, WriteBehind, SYNC_EVERY};
 use crate::daemon::state::{ledger_error, Daemon};
 use crate::daemon::watch::Candidate;
 use crate::store::s3::{Fetch, ObjectDir};
@@ -102,8 +101,13 @@ pub enum Output {
 }
 
 impl Output {
-    pub fn writer(&self) -> io::Result<File> {
-        self.staged().writer()
+    /// The output's writer: a local output syncs behind itself (its commit is an fsync);
+    /// an object's local copy is uploaded, not kept, so it is written without.
+    pub fn writer(&self) -> io::Result<WriteBehind> {
+        match self {
+            Output::Local(s) => s.writer_behind(Some(SYNC_EVERY)),
+            Output::Object { staged, .. } => staged.writer_behind(None),
+        }
     }
 
     pub fn sha256(&self) -> io::Result<String> {

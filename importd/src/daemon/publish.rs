@@ -1,11 +1,18 @@
 //! Publishing a file atomically: write to a temporary name in the target directory, fsync,
 //! rename over the final name, fsync the directory. A reader sees the old file, the new
 //! file, or nothing, never a partial one; a crash leaves at most a hidden `.tmp` file.
+//!
+//! Write-behind: while a large output is written, a background thread fdatasyncs what is
+//! already there every [`SYNC_EVERY`] bytes, so the commit's fsync waits only for the last
+//! part instead of the whole file (the disk works while the CPU does). A background sync's
+//! failure fails the commit: Linux reports a write-back error to one fsync of an open file
+//! description only, and the background syncs share the staged file's description.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::store::Dir;
 
@@ -19,6 +26,103 @@ pub struct Staged {
     published: bool,
     /// Refuse to publish over an existing file (daemon outputs: never replaced).
     no_replace: bool,
+    /// The write-behind syncs of [`Staged::writer_behind`]'s writers.
+    behind: Arc<Behind>,
+}
+
+/// Bytes written between two write-behind syncs.
+pub const SYNC_EVERY: u64 = 8 << 20;
+
+/// The background syncs of one staged file: how many run, and the first failure.
+#[derive(Debug, Default)]
+struct Behind {
+    state: Mutex<BehindState>,
+    done: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct BehindState {
+    running: bool,
+    failed: Option<io::ErrorKind>,
+    /// Syncs finished, failed or not.
+    syncs: u64,
+}
+
+impl Behind {
+    /// Waits for a running sync; the first failure of any, if one failed.
+    fn settle(&self) -> io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.running {
+            state = self.done.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        match state.failed {
+            Some(kind) => Err(io::Error::new(kind, "a write-behind fdatasync of the output failed")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A staged file's writer that starts its write-back early: after every [`SYNC_EVERY`]
+/// bytes (when no sync is running) a background thread fdatasyncs the file. Buffer it
+/// ([`io::BufWriter`]); the commit waits for the last sync and fails if any did.
+#[derive(Debug)]
+pub struct WriteBehind {
+    file: File,
+    unsynced: u64,
+    every: u64,
+    behind: Arc<Behind>,
+}
+
+impl WriteBehind {
+    fn start_sync(&mut self) -> io::Result<()> {
+        {
+            let mut state = self.behind.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.running {
+                return Ok(()); // the next write past the threshold tries again
+            }
+            state.running = true;
+        }
+        self.unsynced = 0;
+        let (file, behind) = (self.file.try_clone(), self.behind.clone());
+        let spawned = file.and_then(|file| {
+            let behind = behind.clone();
+            std::thread::Builder::new().name("write-behind".into()).spawn(move || {
+                let result = injected_write_behind_failure().and_then(|()| file.sync_data());
+                let mut state = behind.state.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = result {
+                    state.failed.get_or_insert(e.kind());
+                }
+                state.running = false;
+                state.syncs += 1;
+                behind.done.notify_all();
+            })
+        });
+        if let Err(e) = spawned {
+            // No thread: nothing runs, and the commit's own fsync covers these bytes.
+            let mut state = behind.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.running = false;
+            drop(state);
+            behind.done.notify_all();
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= self.every {
+            // Only an optimization: a failure to start one is not the write's failure.
+            let _ = self.start_sync();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 impl Staged {
@@ -37,7 +141,15 @@ impl Staged {
         temp.push(name);
         temp.push(format!(".{}.tmp", data_encoding::HEXLOWER.encode(&r)));
         let file = dir.create_new(&temp, 0o600)?;
-        Ok(Staged { dir, temp, target: name.to_os_string(), file, published: false, no_replace: false })
+        Ok(Staged {
+            dir,
+            temp,
+            target: name.to_os_string(),
+            file,
+            published: false,
+            no_replace: false,
+            behind: Arc::default(),
+        })
     }
 
     /// Publishing fails (`AlreadyExists`) rather than replace an existing file.
@@ -49,6 +161,17 @@ impl Staged {
     /// A second handle to write through (the staged file keeps its own for the commit).
     pub fn writer(&self) -> io::Result<File> {
         self.file.try_clone()
+    }
+
+    /// A writer that syncs behind itself every [`SYNC_EVERY`] bytes (see [`WriteBehind`]);
+    /// `sync_every` `None` writes without it (a file that is uploaded, not kept).
+    pub fn writer_behind(&self, sync_every: Option<u64>) -> io::Result<WriteBehind> {
+        Ok(WriteBehind {
+            file: self.file.try_clone()?,
+            unsynced: 0,
+            every: sync_every.unwrap_or(u64::MAX),
+            behind: self.behind.clone(),
+        })
     }
 
     /// SHA-256 (hex) of what was written so far, read back from the file.
@@ -66,8 +189,10 @@ impl Staged {
     /// fsync → rename over the final name → fsync the folder. The rename is the commit
     /// point: once it happened the file is published even if the folder's fsync then fails
     /// (the error is returned, the file stays). Dropping a `Staged` unpublished removes it.
+    /// A write-behind sync still running is waited for, and its failure is the commit's.
     pub fn commit(mut self) -> Result<(), PublishError> {
         let before = |error| PublishError { error, published: false };
+        self.behind.settle().map_err(before)?;
         injected_fsync_failure().map_err(before)?;
         self.file.sync_all().map_err(before)?;
         crash_point!("publish.before_rename");
@@ -138,6 +263,16 @@ fn injected_fsync_failure() -> io::Result<()> {
     Ok(())
 }
 
+/// Fault injection for the tests (crash-point builds only): `publish.write_behind=return`
+/// makes write-behind syncs fail as if the disk had reported an I/O error.
+fn injected_write_behind_failure() -> io::Result<()> {
+    #[cfg(all(feature = "failpoints", debug_assertions))]
+    if fail::eval("publish.write_behind", |_| ()).is_some() {
+        return Err(io::Error::other("injected write-behind failure"));
+    }
+    Ok(())
+}
+
 fn parent_dir(p: &Path) -> &Path {
     match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -164,6 +299,55 @@ mod tests {
         staged.commit()?;
         assert_eq!(std::fs::read(&target)?, b"whole");
         assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
+    }
+
+    /// Writes 1 MiB of numbered lines through a write-behind writer syncing every 4 KiB.
+    fn write_mib(staged: &Staged) -> io::Result<Vec<u8>> {
+        let mut expected = Vec::new();
+        let mut out = io::BufWriter::with_capacity(1000, staged.writer_behind(Some(4096))?);
+        for i in 0..60_000 {
+            let line = format!("{i:016}\n");
+            out.write_all(line.as_bytes())?;
+            expected.extend_from_slice(line.as_bytes());
+        }
+        out.flush()?;
+        Ok(expected)
+    }
+
+    #[test]
+    fn write_behind_syncs_while_writing_and_the_commit_publishes_every_byte() -> Result<(), Box<dyn std::error::Error>>
+    {
+        // Serialized with the test that makes these syncs fail (fail points are global).
+        #[cfg(all(feature = "failpoints", debug_assertions))]
+        let _scenario = fail::FailScenario::setup();
+        let dir = tempfile::tempdir()?;
+        let target = dir.path().join("out.parquet");
+        let staged = Staged::new(&target)?;
+        let expected = write_mib(&staged)?;
+        let behind = staged.behind.clone();
+        staged.commit()?;
+        assert!(behind.state.lock().unwrap().syncs > 0, "no sync ran behind the writer");
+        assert_eq!(std::fs::read(&target)?, expected);
+        Ok(())
+    }
+
+    #[test]
+    #[cfg(all(feature = "failpoints", debug_assertions))]
+    fn a_failed_write_behind_sync_fails_the_commit_and_publishes_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        // The failure a background fdatasync saw is reported by no later fsync of the same
+        // file description: only the recorded failure stops the rename.
+        let _scenario = fail::FailScenario::setup();
+        let dir = tempfile::tempdir()?;
+        let target = dir.path().join("out.parquet");
+        let staged = Staged::new(&target)?;
+        fail::cfg("publish.write_behind", "return")?;
+        let written = write_mib(&staged);
+        fail::remove("publish.write_behind");
+        written?;
+        let err = staged.commit().expect_err("the commit ignored a failed write-behind sync");
+        assert!(!err.published);
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0, "the failed output was left behind");
         Ok(())
     }
 }
