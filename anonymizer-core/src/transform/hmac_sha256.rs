@@ -9,7 +9,7 @@
 use sha2::block_api::compress256;
 
 use super::sha_ni::ShaNi;
-use super::sha_x16::{Avx512, Blocks16, LANES};
+use super::sha_x16::{lane_tag, Avx512, Tags16, Tail, LANES};
 use zeroize::Zeroize;
 
 const BLOCK: usize = 64;
@@ -105,45 +105,41 @@ impl PrefixedHmac {
         ni.hmac_finish2(&self.inner, &self.outer, &block_a, &block_b)
     }
 
-    /// [`mac_words`](Self::mac_words) of sixteen values at once: those that end within the
-    /// prefix's last block take one lane each of the sixteen-lane compression ([`Avx512`]);
-    /// a longer value is computed alone (its lane computes an unused zero block).
-    pub(crate) fn mac_words16(&self, x: Avx512, values: &[&[u8]; LANES]) -> [[u32; 8]; LANES] {
-        let mut blocks: Blocks16 = [[0; BLOCK]; LANES];
-        let mut alone = [false; LANES];
-        for ((block, value), alone) in blocks.iter_mut().zip(values).zip(&mut alone) {
-            *alone = !self.last_block_into(value, block);
-        }
-        let tags = x.hmac_finish16(&self.inner, &self.outer, &blocks);
-        std::array::from_fn(|lane| {
-            if alone[lane] {
-                self.mac_words(values[lane])
-            } else {
-                std::array::from_fn(|i| tags[i][lane])
+    /// [`mac_words`](Self::mac_words) of sixteen values at once, transposed (`tags[i][lane]`
+    /// is word `i` of that value's tag): those that end within the prefix's last block take
+    /// one lane each of the sixteen-lane compression ([`Avx512`]); a longer value is
+    /// computed alone into its lane. Debug builds compute every lane alone and compare.
+    pub(crate) fn mac_words16(&self, x: Avx512, values: &[&[u8]; LANES]) -> Tags16 {
+        let tail = Tail { bytes: &self.tail, len: self.tail_len, absorbed: self.absorbed };
+        let mut tags = x.hmac16(&self.inner, &self.outer, &tail, values);
+        for (lane, value) in values.iter().enumerate() {
+            let fits = self.tail_len + value.len() + 9 <= BLOCK;
+            if !fits || cfg!(debug_assertions) {
+                let alone = self.mac_words(value);
+                if fits {
+                    assert_eq!(lane_tag(&tags, lane), alone, "the sixteen-lane HMAC differs from sha2's compression");
+                }
+                for (i, word) in alone.into_iter().enumerate() {
+                    tags[i][lane] = word;
+                }
             }
-        })
+        }
+        tags
     }
 
     /// The inner hash's one remaining block for `value`, padded, when the prefix's tail,
     /// the value, `0x80` and the 8-byte length fit in it.
     fn last_block(&self, value: &[u8]) -> Option<[u8; BLOCK]> {
-        let mut block = [0; BLOCK];
-        self.last_block_into(value, &mut block).then_some(block)
-    }
-
-    /// [`last_block`](Self::last_block) into `block`; `false` (and `block` unchanged) when
-    /// the value does not fit.
-    fn last_block_into(&self, value: &[u8], block: &mut [u8; BLOCK]) -> bool {
         let fill = self.tail_len + value.len();
         if fill + 9 > BLOCK {
-            return false;
+            return None;
         }
-        *block = self.tail;
+        let mut block = self.tail;
         block[self.tail_len..fill].copy_from_slice(value);
         block[fill] = 0x80;
         let total = self.absorbed + fill as u64;
         block[BLOCK - 8..].copy_from_slice(&(total * 8).to_be_bytes());
-        true
+        Some(block)
     }
 }
 
@@ -242,8 +238,9 @@ mod tests {
             let ring_key = hmac::Key::new(hmac::HMAC_SHA256, &key);
             let mac = PrefixedHmac::new(&key, &prefix);
             let refs: [&[u8]; LANES] = std::array::from_fn(|i| values[i].as_slice());
-            for (words, value) in mac.mac_words16(x, &refs).into_iter().zip(&values) {
-                let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            let tags = mac.mac_words16(x, &refs);
+            for (lane, value) in values.iter().enumerate() {
+                let bytes: Vec<u8> = (0..8).flat_map(|i| tags[i][lane].to_be_bytes()).collect();
                 let expected = hmac::sign(&ring_key, &[prefix.as_slice(), value].concat());
                 prop_assert_eq!(bytes.as_slice(), expected.as_ref());
             }

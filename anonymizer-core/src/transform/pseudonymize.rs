@@ -2,7 +2,7 @@
 
 use super::hmac_sha256::PrefixedHmac;
 use super::sha_ni::ShaNi;
-use super::sha_x16::{Avx512, LANES};
+use super::sha_x16::{lane_tag, Avx512, LANES};
 
 /// A keyed tokenizer for one domain, with the `domain || 0x00` prefix already absorbed.
 #[derive(Clone)]
@@ -108,8 +108,23 @@ impl Pseudonymizer {
         if let Some(x) = self.x16 {
             let (sixteens, after) = values.as_chunks::<LANES>();
             for chunk in sixteens {
-                for w in self.mac.mac_words16(x, chunk) {
-                    self.push_token(w, out);
+                let tags = self.mac.mac_words16(x, chunk);
+                if self.length <= 25 {
+                    for (lane, chars) in x.base32_16(&tags).iter().enumerate() {
+                        if !self.prefix.is_empty() {
+                            out.push_text(&self.prefix);
+                        }
+                        debug_assert_eq!(
+                            chars[..self.length],
+                            base32_first_32(words128(&lane_tag(&tags, lane)))[..self.length],
+                            "the sixteen-lane base32 differs from the word-wise one"
+                        );
+                        out.push_ascii_prefix(chars, self.length);
+                    }
+                } else {
+                    for w in (0..LANES).map(|lane| lane_tag(&tags, lane)) {
+                        self.push_token(w, out);
+                    }
                 }
             }
             rest = after;
@@ -131,8 +146,7 @@ impl Pseudonymizer {
         }
         if self.length <= 25 {
             // 25 characters are 125 bits: all from the tag's first 16 bytes.
-            let v = (u128::from(w[0]) << 96) | (u128::from(w[1]) << 64) | (u128::from(w[2]) << 32) | u128::from(w[3]);
-            out.push_ascii_prefix(&base32_first_32(v), self.length);
+            out.push_ascii_prefix(&base32_first_32(words128(&w)), self.length);
         } else {
             let mut tag = [0u8; 32];
             for (chunk, word) in tag.chunks_exact_mut(4).zip(w) {
@@ -153,6 +167,11 @@ impl Pseudonymizer {
     pub fn token_len(&self) -> usize {
         self.prefix.len() + self.length
     }
+}
+
+/// A tag's first four words as one 128-bit number (the tag's first 16 bytes).
+fn words128(w: &[u32; 8]) -> u128 {
+    (u128::from(w[0]) << 96) | (u128::from(w[1]) << 64) | (u128::from(w[2]) << 32) | u128::from(w[3])
 }
 
 /// The base32 characters of the 128 bits `v` (the first 25 are `v`'s; the rest, from the

@@ -3,87 +3,132 @@
 //! With the SHA extensions a block costs ≈ 109 cycles, the SHA unit's throughput
 //! (`sha_ni.rs`). FIPS 180-4's rounds written in plain vector arithmetic, sixteen messages
 //! side by side, use the two 512-bit ALUs instead: a round is nine ternary-logic, rotate and
-//! add instructions for sixteen blocks. The message words arrive transposed (word `t` of
-//! every lane in one row), so the blocks need no shuffle in registers; the inner digest
-//! stays in registers as the outer block's first eight words.
+//! add instructions for sixteen blocks. Each value's last block is built in a register (the
+//! value expand-loaded after the prefix's tail, the padding and the length set by mask),
+//! sixteen blocks are transposed so that a register holds one word of every block, and the
+//! inner digest stays in registers as the outer block's first eight words. The tags' base32
+//! characters are computed in registers too and transposed back, 32 per token.
 //!
-//! The one `unsafe` is calling the `#[target_feature]` function, and only [`Avx512`] does it:
-//! that witness exists only where the CPU was asked and has the features. Debug builds
-//! (tests, fuzzing) recompute every lane with `sha2`'s own compression and fail loudly.
+//! Two `unsafe` kinds, both here: calling the `#[target_feature]` functions, which only
+//! [`Avx512`] does (that witness exists only where the CPU was asked and has the features),
+//! and the masked expand-load, which reads exactly a value's bytes (its mask has as many set
+//! bits as the value has bytes, at most). Debug builds (tests, fuzzing) recompute every
+//! token on the one-at-a-time path (`sha2`'s compression) and fail loudly
+//! (`PrefixedHmac::mac_words16`, `Pseudonymizer::tokens_into`).
 
 /// Messages per call: one per 32-bit lane of a 512-bit register.
 pub(crate) const LANES: usize = 16;
 
-/// Sixteen blocks, one per lane, as bytes.
-pub(crate) type Blocks16 = [[u8; 64]; LANES];
+/// Sixteen tags, transposed: `tags[i][lane]` is SHA-256 state word `i` of that lane's tag.
+pub(crate) type Tags16 = [[u32; LANES]; 8];
 
-/// Witness that this CPU has AVX-512F and AVX-512BW. Its field is private to this module: only
-/// [`Avx512::detect`] creates one.
+/// Lane `lane`'s tag out of sixteen.
+pub(crate) fn lane_tag(tags: &Tags16, lane: usize) -> [u32; 8] {
+    std::array::from_fn(|i| tags[i][lane])
+}
+
+/// What a value's last inner block holds besides the value: the prefix's bytes after its
+/// last full block (`bytes[..len]`, zeros after them), and how many bytes the inner hash
+/// compressed before them.
+pub(crate) struct Tail<'a> {
+    pub(crate) bytes: &'a [u8; 64],
+    pub(crate) len: usize,
+    pub(crate) absorbed: u64,
+}
+
+/// Witness that this CPU has AVX-512F, AVX-512BW and AVX-512 VBMI2. Its field is private to
+/// this module: only [`Avx512::detect`] creates one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx512(());
 
 impl Avx512 {
-    /// `Some` where the sixteen-lane compression can run; `IMPORTD_NO_AVX512` set (to
-    /// anything) turns it off, for measuring and for comparing outputs.
+    /// `Some` where the sixteen-lane path can run; `IMPORTD_NO_AVX512` set (to anything)
+    /// turns it off, for measuring and for comparing outputs.
     pub(crate) fn detect() -> Option<Avx512> {
         if std::env::var_os("IMPORTD_NO_AVX512").is_some() {
             return None;
         }
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vbmi2")
+        {
             return Some(Avx512(()));
         }
         None
     }
 
-    /// The last two compressions of HMAC-SHA256 for sixteen messages under one key: each
-    /// lane's last inner block (`blocks[lane]`, padded) from the `inner` state, then
-    /// the outer hash of each digest from the `outer` state. Returns the tags transposed:
-    /// `tags[i][lane]` is state word `i` of that lane's tag.
-    pub(crate) fn hmac_finish16(self, inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
+    /// HMAC-SHA256 of `prefix || value` for sixteen values under one key, from the inner
+    /// state after the prefix's full blocks (`inner`), the outer state (`outer`) and the
+    /// prefix's `tail`. A value must end within the last block (`tail.len + value.len() + 9
+    /// <= 64`); the tag of a lane whose value does not is meaningless, and still nothing
+    /// outside its value is read.
+    pub(crate) fn hmac16(self, inner: &[u32; 8], outer: &[u32; 8], tail: &Tail, values: &[&[u8]; LANES]) -> Tags16 {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `self` exists only where `detect` found AVX-512F and AVX-512BW, the
-        // features `hmac_finish16` is compiled for; it takes references only and reads
-        // nothing else.
+        // SAFETY: `self` exists only where `detect` found the features `hmac16` is compiled
+        // for; it reads only through the references it is given.
         #[allow(unsafe_code)]
-        let tags = unsafe { x86::hmac_finish16(inner, outer, blocks) };
+        return unsafe { x86::hmac16(inner, outer, tail, values) };
         #[cfg(not(target_arch = "x86_64"))]
-        let tags = scalar16(inner, outer, blocks);
-        #[cfg(debug_assertions)]
-        assert_eq!(tags, scalar16(inner, outer, blocks), "the sixteen-lane HMAC differs from sha2's compression");
-        tags
+        unreachable!("no Avx512 witness exists off x86_64")
     }
-}
 
-/// [`Avx512::hmac_finish16`] lane by lane with `sha2`'s compression.
-#[cfg(any(debug_assertions, not(target_arch = "x86_64")))]
-fn scalar16(inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
-    let mut tags = [[0; LANES]; 8];
-    for (lane, block) in blocks.iter().enumerate() {
-        for (i, word) in super::sha_ni::scalar(inner, outer, block).into_iter().enumerate() {
-            tags[i][lane] = word;
-        }
+    /// The base32 characters (RFC 4648, lower case) of each tag's first 128 bits, by lane:
+    /// the first 25 are those bits' (the 25th holds their last 3 bits and two zeros); the
+    /// rest are not meaningful.
+    pub(crate) fn base32_16(self, tags: &Tags16) -> [[u8; 32]; LANES] {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `hmac16`.
+        #[allow(unsafe_code)]
+        return unsafe { x86::base32_16(tags) };
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("no Avx512 witness exists off x86_64")
     }
-    tags
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use core::arch::x86_64::*;
 
-    use super::{Blocks16, LANES};
+    use super::{Tags16, Tail, LANES};
     use crate::transform::sha_ni::x86::K;
 
     // No closures below: a closure does not inherit `target_feature`, and its intrinsics
     // would become calls.
 
-    /// A block's sixteen big-endian words as a register, the first in the low lane.
+    /// The last inner block of `value` after the prefix's `tail` (see [`super::Tail`]), as
+    /// its sixteen big-endian words, the first in the low lane: the tail, the value, `0x80`,
+    /// zeros, the message's length in bits.
     #[inline]
-    #[target_feature(enable = "avx512f,avx512bw")]
-    fn load(block: &[u8; 64]) -> __m512i {
-        let (words, _) = block.as_chunks::<4>();
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
+    fn last_block(tail: __m512i, tail_len: usize, absorbed: u64, value: &[u8]) -> __m512i {
+        let len = value.len().min(64);
+        let ones = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
+        // Bytes tail_len.. take the value's bytes in order: never more bits set than the
+        // value has bytes (shifting can only drop some).
+        let place = ones.checked_shl(tail_len as u32).unwrap_or(0);
+        // SAFETY: the expand-load reads `place.count_ones()` bytes from the start of
+        // `value`, which has at least that many; masked-off bytes are not read.
+        #[allow(unsafe_code)]
+        let v = unsafe { _mm512_maskz_expandloadu_epi8(place, value.as_ptr().cast()) };
+        let block = _mm512_or_si512(tail, v);
+        let end = tail_len + value.len();
+        let block = _mm512_mask_set1_epi8(block, 1u64.checked_shl(end as u32).unwrap_or(0), 0x80u8 as i8);
+        let bits = (absorbed + end as u64).wrapping_mul(8);
+        // The last eight bytes: the length, big-endian.
+        let block = _mm512_mask_set1_epi64(block, 0x80, bits.swap_bytes() as i64);
+        // Each word's bytes reversed (the same pattern in each 128-bit quarter).
+        let swap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+        _mm512_shuffle_epi8(block, swap)
+    }
+
+    /// Sixteen bytes as a register, the first in the low lane.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn bytes(b: &[u8; 64]) -> __m512i {
+        let (words, _) = b.as_chunks::<4>();
         let w = |i: usize| i32::from_ne_bytes(words[i]);
-        let native = _mm512_setr_epi32(
+        _mm512_setr_epi32(
             w(0),
             w(1),
             w(2),
@@ -100,10 +145,18 @@ mod x86 {
             w(13),
             w(14),
             w(15),
-        );
-        // Each word's bytes reversed (the same pattern in each 128-bit quarter).
-        let swap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
-        _mm512_shuffle_epi8(native, swap)
+        )
+    }
+
+    /// Sixteen words as a register, the first in the low lane.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn words(w: &[u32; LANES]) -> __m512i {
+        // SAFETY: `w` is 64 readable bytes, and the unaligned load needs no more.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm512_loadu_si512(w.as_ptr().cast())
+        }
     }
 
     /// Rows `r[lane]` (a lane's sixteen words) into columns (word `t` of every lane), in
@@ -205,13 +258,14 @@ mod x86 {
         s
     }
 
-    /// See [`super::Avx512::hmac_finish16`].
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub(super) fn hmac_finish16(inner: &[u32; 8], outer: &[u32; 8], blocks: &Blocks16) -> [[u32; LANES]; 8] {
+    /// See [`super::Avx512::hmac16`].
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
+    pub(super) fn hmac16(inner: &[u32; 8], outer: &[u32; 8], tail: &Tail, values: &[&[u8]; LANES]) -> Tags16 {
         let zero = _mm512_setzero_si512();
+        let tail_bytes = bytes(tail.bytes);
         let mut rows = [zero; 16];
         for lane in 0..LANES {
-            rows[lane] = load(&blocks[lane]);
+            rows[lane] = last_block(tail_bytes, tail.len, tail.absorbed, values[lane]);
         }
         let w = transpose(rows);
         let mut state = [zero; 8];
@@ -234,6 +288,41 @@ mod x86 {
             #[allow(unsafe_code)]
             unsafe {
                 _mm512_storeu_si512(out[i].as_mut_ptr().cast(), tag[i])
+            };
+        }
+        out
+    }
+
+    /// See [`super::Avx512::base32_16`]. Character `k` of every lane is bits 5k..5k+5 of
+    /// the lanes' 128 bits: a funnel shift of the word holding them and the next one; four
+    /// characters go into each 32-bit word, and the words are transposed back to lanes.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
+    pub(super) fn base32_16(tags: &Tags16) -> [[u8; 32]; LANES] {
+        let zero = _mm512_setzero_si512();
+        let w = [words(&tags[0]), words(&tags[1]), words(&tags[2]), words(&tags[3]), zero];
+        let (a, twenty_five, seventy_three) = (_mm512_set1_epi32(97), _mm512_set1_epi32(25), _mm512_set1_epi32(73));
+        let mut packed = [zero; 16];
+        macro_rules! chars {
+            ($($k:literal)*) => {$(
+                let five = _mm512_srli_epi32::<27>(_mm512_shldi_epi32::<{ ($k * 5) % 32 }>(
+                    w[($k * 5) / 32],
+                    w[($k * 5) / 32 + 1],
+                ));
+                // 'a'..'z' for 0..25, '2'..'7' (73 lower) for 26..31.
+                let ascii = _mm512_add_epi32(five, a);
+                let high = _mm512_cmpgt_epu32_mask(five, twenty_five);
+                let ascii = _mm512_mask_sub_epi32(ascii, high, ascii, seventy_three);
+                packed[$k / 4] = _mm512_or_si512(packed[$k / 4], _mm512_slli_epi32::<{ ($k % 4) * 8 }>(ascii));
+            )*};
+        }
+        chars!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
+        let rows = transpose(packed);
+        let mut out = [[0u8; 32]; LANES];
+        for lane in 0..LANES {
+            // SAFETY: `out[lane]` is 32 writable bytes, and the unaligned store needs no more.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm256_storeu_si256(out[lane].as_mut_ptr().cast(), _mm512_castsi512_si256(rows[lane]))
             };
         }
         out
