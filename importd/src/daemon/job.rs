@@ -3,7 +3,7 @@
 //! on the shared rayon pool. A panic or error fails this import, never the daemon.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -416,8 +416,8 @@ fn transform(
     let reader = Box::new(Cancellable { inner: source.reader, cancel: d.cancel.clone(), lost });
     let out = staged.writer().map_err(|e| transient("creating the output failed", e))?;
     let sink: Box<dyn BatchSink> = Box::new(
-        ParquetWriter::new(BufWriter::with_capacity(1 << 20, out), plan.output_schema().clone(), parquet)
-            .map_err(classify)?,
+        // Unbuffered: the Parquet writer buffers small writes and hands over pages whole.
+        ParquetWriter::new(out, plan.output_schema().clone(), parquet).map_err(classify)?,
     );
     let opts = RunOptions { pool: Some(d.pool.clone()), memory: Some(d.memory.clone()), ..Default::default() };
     let report = run(plan, reader, sink, &opts).map_err(classify)?;
