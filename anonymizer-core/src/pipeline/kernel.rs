@@ -186,8 +186,8 @@ pub(crate) fn run_column(
 /// The tokens of a text column, sixteen cells at a time (AVX-512 registers take sixteen
 /// tokens side by side, see `transform::sha_x16`; the SHA unit two): every token has the
 /// same length, so the values are the non-null cells' tokens back to back and the nulls
-/// stay where they were. `None` (the
-/// caller goes cell by cell) when the tokens would not fit 32-bit offsets.
+/// stay where they were. `None` (the caller goes cell by cell) when the tokens would not
+/// fit 32-bit offsets.
 fn pseudonym_column(p: &crate::transform::Pseudonymizer, src: &StringArray) -> Option<ArrayRef> {
     let len = p.token_len();
     let present = src.len() - src.null_count();

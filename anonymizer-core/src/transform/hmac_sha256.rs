@@ -113,7 +113,7 @@ impl PrefixedHmac {
         let tail = Tail { bytes: &self.tail, len: self.tail_len, absorbed: self.absorbed };
         let mut tags = x.hmac16(&self.inner, &self.outer, &tail, values);
         for (lane, value) in values.iter().enumerate() {
-            let fits = self.tail_len + value.len() + 9 <= BLOCK;
+            let fits = self.ends_in_last_block(value);
             if !fits || cfg!(debug_assertions) {
                 let alone = self.mac_words(value);
                 if fits {
@@ -127,13 +127,18 @@ impl PrefixedHmac {
         tags
     }
 
+    /// Whether the prefix's tail, `value`, `0x80` and the 8-byte length fit in one block.
+    fn ends_in_last_block(&self, value: &[u8]) -> bool {
+        self.tail_len + value.len() + 9 <= BLOCK
+    }
+
     /// The inner hash's one remaining block for `value`, padded, when the prefix's tail,
     /// the value, `0x80` and the 8-byte length fit in it.
     fn last_block(&self, value: &[u8]) -> Option<[u8; BLOCK]> {
-        let fill = self.tail_len + value.len();
-        if fill + 9 > BLOCK {
+        if !self.ends_in_last_block(value) {
             return None;
         }
+        let fill = self.tail_len + value.len();
         let mut block = self.tail;
         block[self.tail_len..fill].copy_from_slice(value);
         block[fill] = 0x80;
@@ -232,7 +237,7 @@ mod tests {
         ) {
             let Some(x) = Avx512::detect() else {
                 assert!(std::env::var_os("IMPORTD_CI").is_none(), "CI runs on a CPU with AVX-512");
-                eprintln!("SKIPPED sixteen_at_once_equal_ring: this CPU has no AVX-512F/BW");
+                eprintln!("SKIPPED sixteen_at_once_equal_ring: this CPU has no AVX-512F/BW/VBMI2");
                 return Ok(());
             };
             let ring_key = hmac::Key::new(hmac::HMAC_SHA256, &key);

@@ -57,7 +57,8 @@ impl TokenSink for Vec<u8> {
         self.extend_from_slice(ascii);
     }
     fn push_ascii_prefix(&mut self, chars: &[u8; 32], n: usize) {
-        debug_assert!(chars.is_ascii() && n <= 32);
+        debug_assert!(chars.is_ascii());
+        assert!(n <= 32, "{n} of 32 characters");
         let end = self.len() + n;
         self.extend_from_slice(chars);
         self.truncate(end);
@@ -111,15 +112,12 @@ impl Pseudonymizer {
                 let tags = self.mac.mac_words16(x, chunk);
                 if self.length <= 25 {
                     for (lane, chars) in x.base32_16(&tags).iter().enumerate() {
-                        if !self.prefix.is_empty() {
-                            out.push_text(&self.prefix);
-                        }
                         debug_assert_eq!(
                             chars[..self.length],
                             base32_first_32(words128(&lane_tag(&tags, lane)))[..self.length],
                             "the sixteen-lane base32 differs from the word-wise one"
                         );
-                        out.push_ascii_prefix(chars, self.length);
+                        self.push_short(chars, out);
                     }
                 } else {
                     for w in (0..LANES).map(|lane| lane_tag(&tags, lane)) {
@@ -141,19 +139,27 @@ impl Pseudonymizer {
     /// The prefix and the first `length` base32 characters of the tag `w` (SHA-256's state
     /// words; the tag is their big-endian bytes).
     fn push_token(&self, w: [u32; 8], out: &mut impl TokenSink) {
-        if !self.prefix.is_empty() {
-            out.push_text(&self.prefix);
-        }
         if self.length <= 25 {
             // 25 characters are 125 bits: all from the tag's first 16 bytes.
-            out.push_ascii_prefix(&base32_first_32(words128(&w)), self.length);
+            self.push_short(&base32_first_32(words128(&w)), out);
         } else {
+            if !self.prefix.is_empty() {
+                out.push_text(&self.prefix);
+            }
             let mut tag = [0u8; 32];
             for (chunk, word) in tag.chunks_exact_mut(4).zip(w) {
                 chunk.copy_from_slice(&word.to_be_bytes());
             }
             base32_lower_into(&tag, self.length, out);
         }
+    }
+
+    /// The prefix and the first `length` (at most 25) of `chars`, a tag's base32 characters.
+    fn push_short(&self, chars: &[u8; 32], out: &mut impl TokenSink) {
+        if !self.prefix.is_empty() {
+            out.push_text(&self.prefix);
+        }
+        out.push_ascii_prefix(chars, self.length);
     }
 
     /// The token for `value`.

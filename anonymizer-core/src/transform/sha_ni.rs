@@ -62,7 +62,7 @@ impl ShaNi {
 
 /// [`ShaNi::hmac_finish2`] for one message with `sha2`'s compression.
 #[cfg(any(debug_assertions, not(target_arch = "x86_64")))]
-pub(super) fn scalar(inner: &[u32; 8], outer: &[u32; 8], block: &[u8; 64]) -> [u32; 8] {
+fn scalar(inner: &[u32; 8], outer: &[u32; 8], block: &[u8; 64]) -> [u32; 8] {
     use sha2::block_api::compress256;
     let mut state = *inner;
     compress256(&mut state, &[*block]);

@@ -9,10 +9,11 @@
 //! inner digest stays in registers as the outer block's first eight words. The tags' base32
 //! characters are computed in registers too and transposed back, 32 per token.
 //!
-//! Two `unsafe` kinds, both here: calling the `#[target_feature]` functions, which only
-//! [`Avx512`] does (that witness exists only where the CPU was asked and has the features),
-//! and the masked expand-load, which reads exactly a value's bytes (its mask has as many set
-//! bits as the value has bytes, at most). Debug builds (tests, fuzzing) recompute every
+//! Three `unsafe` kinds, all here: calling the `#[target_feature]` functions, which only
+//! [`Avx512`] does (that witness exists only where the CPU was asked and has the features);
+//! unaligned loads and stores of whole registers from and to arrays of exactly their size;
+//! and the masked expand-load, which reads only a value's bytes (its mask has at most as many
+//! set bits as the value has bytes). Debug builds (tests, fuzzing) recompute every
 //! token on the one-at-a-time path (`sha2`'s compression) and fail loudly
 //! (`PrefixedHmac::mac_words16`, `Pseudonymizer::tokens_into`).
 
@@ -73,9 +74,8 @@ impl Avx512 {
         unreachable!("no Avx512 witness exists off x86_64")
     }
 
-    /// The base32 characters (RFC 4648, lower case) of each tag's first 128 bits, by lane:
-    /// the first 25 are those bits' (the 25th holds their last 3 bits and two zeros); the
-    /// rest are not meaningful.
+    /// The base32 characters (RFC 4648, lower case) of each tag's first 125 bits, by lane:
+    /// the first 25 are those bits'; the other 7 bytes are zero.
     pub(crate) fn base32_16(self, tags: &Tags16) -> [[u8; 32]; LANES] {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as in `hmac16`.
@@ -122,7 +122,7 @@ mod x86 {
         _mm512_shuffle_epi8(block, swap)
     }
 
-    /// Sixteen bytes as a register, the first in the low lane.
+    /// 64 bytes as a register, the first in the low lane.
     #[inline]
     #[target_feature(enable = "avx512f")]
     fn bytes(b: &[u8; 64]) -> __m512i {

@@ -63,8 +63,9 @@ impl Behind {
 }
 
 /// A staged file's writer that starts its write-back early: after every [`SYNC_EVERY`]
-/// bytes (when no sync is running) a background thread fdatasyncs the file. Buffer it
-/// ([`io::BufWriter`]); the commit waits for the last sync and fails if any did.
+/// bytes (when no sync is running) a background thread fdatasyncs the file. It writes
+/// through at once: give it few, large writes (the Parquet writer's pages, or an
+/// [`io::BufWriter`]); the commit waits for the last sync and fails if any did.
 #[derive(Debug)]
 pub struct WriteBehind {
     file: File,
@@ -87,14 +88,10 @@ impl WriteBehind {
         let spawned = file.and_then(|file| {
             let behind = behind.clone();
             std::thread::Builder::new().name("write-behind".into()).spawn(move || {
-                let result = injected_write_behind_failure().and_then(|()| file.sync_data());
-                let mut state = behind.state.lock().unwrap_or_else(|e| e.into_inner());
-                if let Err(e) = result {
-                    state.failed.get_or_insert(e.kind());
-                }
-                state.running = false;
-                state.syncs += 1;
-                behind.done.notify_all();
+                // Whatever ends the sync, a panic included, ends it as a failure unless it
+                // returned: a commit never waits forever nor trusts an unfinished sync.
+                let mut done = SyncDone { behind, result: Err(io::ErrorKind::Other) };
+                done.result = injected_write_behind_failure().and_then(|()| file.sync_data()).map_err(|e| e.kind());
             })
         });
         if let Err(e) = spawned {
@@ -106,6 +103,24 @@ impl WriteBehind {
             return Err(e);
         }
         Ok(())
+    }
+}
+
+/// The end of one background sync, recorded when it is dropped (also by a panic).
+struct SyncDone {
+    behind: Arc<Behind>,
+    result: Result<(), io::ErrorKind>,
+}
+
+impl Drop for SyncDone {
+    fn drop(&mut self) {
+        let mut state = self.behind.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(kind) = self.result {
+            state.failed.get_or_insert(kind);
+        }
+        state.running = false;
+        state.syncs += 1;
+        self.behind.done.notify_all();
     }
 }
 
@@ -334,6 +349,24 @@ mod tests {
 
     #[test]
     #[cfg(all(feature = "failpoints", debug_assertions))]
+    fn a_panicking_write_behind_sync_fails_the_commit_instead_of_hanging_it() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let _scenario = fail::FailScenario::setup();
+        let dir = tempfile::tempdir()?;
+        let target = dir.path().join("out.parquet");
+        let staged = Staged::new(&target)?;
+        fail::cfg("publish.write_behind", "panic")?;
+        let written = write_mib(&staged);
+        let committed = written.map(|_| staged.commit());
+        fail::remove("publish.write_behind");
+        let err = committed?.expect_err("the commit trusted a sync that panicked");
+        assert!(!err.published);
+        assert!(!target.exists());
+        Ok(())
+    }
+
+    #[test]
+    #[cfg(all(feature = "failpoints", debug_assertions))]
     fn a_failed_write_behind_sync_fails_the_commit_and_publishes_nothing() -> Result<(), Box<dyn std::error::Error>> {
         // The failure a background fdatasync saw is reported by no later fsync of the same
         // file description: only the recorded failure stops the rename.
@@ -343,9 +376,10 @@ mod tests {
         let staged = Staged::new(&target)?;
         fail::cfg("publish.write_behind", "return")?;
         let written = write_mib(&staged);
+        // Removed only after the commit: a sync still starting must fail too.
+        let committed = written.map(|_| staged.commit());
         fail::remove("publish.write_behind");
-        written?;
-        let err = staged.commit().expect_err("the commit ignored a failed write-behind sync");
+        let err = committed?.expect_err("the commit ignored a failed write-behind sync");
         assert!(!err.published);
         assert_eq!(std::fs::read_dir(dir.path())?.count(), 0, "the failed output was left behind");
         Ok(())

@@ -269,8 +269,10 @@ impl<W: Write + Send> BatchSink for ParquetWriter<W> {
             return Err(Error::new(ErrorKind::Output(OutputProblem::Parquet)));
         };
         file.flush_row_group()?;
-        let mut w = file.file.into_inner().map_err(parquet_err)?;
-        w.flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
+        // `finish` keeps the kind of an I/O error in flushing the footer (a full disk stays
+        // a full disk); `into_inner` would turn it into a generic Parquet error.
+        file.file.finish().map_err(parquet_err)?;
+        file.file.inner_mut().flush().map_err(|e| Error::new(ErrorKind::Output(OutputProblem::Io(e.kind()))))
     }
 }
 
@@ -299,6 +301,29 @@ mod tests {
         let reader = SerializedFileReader::new(file).unwrap();
         let rg = reader.metadata().row_group(0);
         rg.columns().iter().map(|c| (c.column_path().string(), c.encodings().collect())).collect()
+    }
+
+    /// A disk that is full from the first byte on.
+    struct FullDisk;
+
+    impl Write for FullDisk {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::StorageFull.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_under_a_small_file_is_reported_as_a_full_disk() {
+        // A file smaller than the writer's own buffer fails only when its footer is flushed:
+        // the daemon retries a full disk later but quarantines a file the encoder refused.
+        let batch = RecordBatch::try_from_iter([("id", column(20, |r| format!("{r}")))]).unwrap();
+        let mut w = Box::new(ParquetWriter::new(FullDisk, batch.schema(), &ParquetOptions::default()).unwrap());
+        w.write(&batch).unwrap();
+        let err = w.finish().expect_err("a full disk was not reported");
+        assert!(matches!(err.kind(), ErrorKind::Output(OutputProblem::Io(std::io::ErrorKind::StorageFull))), "{err:?}");
     }
 
     #[test]
