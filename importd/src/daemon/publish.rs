@@ -347,21 +347,21 @@ mod tests {
         Ok(())
     }
 
-    #[test]
+    /// Writes 1 MiB with every write-behind sync doing `action` (a fail point action) and
+    /// commits: the commit must fail before the rename and leave no file.
     #[cfg(all(feature = "failpoints", debug_assertions))]
-    fn a_panicking_write_behind_sync_fails_the_commit_instead_of_hanging_it() -> Result<(), Box<dyn std::error::Error>>
-    {
+    fn commit_with_syncs_that(action: &str) -> Result<(), Box<dyn std::error::Error>> {
         let _scenario = fail::FailScenario::setup();
         let dir = tempfile::tempdir()?;
-        let target = dir.path().join("out.parquet");
-        let staged = Staged::new(&target)?;
-        fail::cfg("publish.write_behind", "panic")?;
+        let staged = Staged::new(&dir.path().join("out.parquet"))?;
+        fail::cfg("publish.write_behind", action)?;
         let written = write_mib(&staged);
+        // Removed only after the commit: a sync still starting must fail too.
         let committed = written.map(|_| staged.commit());
         fail::remove("publish.write_behind");
-        let err = committed?.expect_err("the commit trusted a sync that panicked");
+        let err = committed?.expect_err("the commit trusted a failed write-behind sync");
         assert!(!err.published);
-        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0, "the failed output was left behind");
         Ok(())
     }
 
@@ -370,18 +370,13 @@ mod tests {
     fn a_failed_write_behind_sync_fails_the_commit_and_publishes_nothing() -> Result<(), Box<dyn std::error::Error>> {
         // The failure a background fdatasync saw is reported by no later fsync of the same
         // file description: only the recorded failure stops the rename.
-        let _scenario = fail::FailScenario::setup();
-        let dir = tempfile::tempdir()?;
-        let target = dir.path().join("out.parquet");
-        let staged = Staged::new(&target)?;
-        fail::cfg("publish.write_behind", "return")?;
-        let written = write_mib(&staged);
-        // Removed only after the commit: a sync still starting must fail too.
-        let committed = written.map(|_| staged.commit());
-        fail::remove("publish.write_behind");
-        let err = committed?.expect_err("the commit ignored a failed write-behind sync");
-        assert!(!err.published);
-        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0, "the failed output was left behind");
-        Ok(())
+        commit_with_syncs_that("return")
+    }
+
+    #[test]
+    #[cfg(all(feature = "failpoints", debug_assertions))]
+    fn a_panicking_write_behind_sync_fails_the_commit_instead_of_hanging_it() -> Result<(), Box<dyn std::error::Error>>
+    {
+        commit_with_syncs_that("panic")
     }
 }
