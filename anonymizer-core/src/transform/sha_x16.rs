@@ -122,40 +122,16 @@ mod x86 {
         _mm512_shuffle_epi8(block, swap)
     }
 
-    /// 64 bytes as a register, the first in the low lane.
+    /// 64 bytes (a tail's bytes, sixteen words) as a register, the first in the low lane.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn bytes(b: &[u8; 64]) -> __m512i {
-        let (words, _) = b.as_chunks::<4>();
-        let w = |i: usize| i32::from_ne_bytes(words[i]);
-        _mm512_setr_epi32(
-            w(0),
-            w(1),
-            w(2),
-            w(3),
-            w(4),
-            w(5),
-            w(6),
-            w(7),
-            w(8),
-            w(9),
-            w(10),
-            w(11),
-            w(12),
-            w(13),
-            w(14),
-            w(15),
-        )
-    }
-
-    /// Sixteen words as a register, the first in the low lane.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn words(w: &[u32; LANES]) -> __m512i {
-        // SAFETY: `w` is 64 readable bytes, and the unaligned load needs no more.
+    fn load<T: Copy, const N: usize>(x: &[T; N]) -> __m512i {
+        const { assert!(size_of::<[T; N]>() == 64) };
+        // SAFETY: `x` is 64 readable bytes (checked above when compiled), and the
+        // unaligned load needs no more.
         #[allow(unsafe_code)]
         unsafe {
-            _mm512_loadu_si512(w.as_ptr().cast())
+            _mm512_loadu_si512(x.as_ptr().cast())
         }
     }
 
@@ -262,7 +238,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
     pub(super) fn hmac16(inner: &[u32; 8], outer: &[u32; 8], tail: &Tail, values: &[&[u8]; LANES]) -> Tags16 {
         let zero = _mm512_setzero_si512();
-        let tail_bytes = bytes(tail.bytes);
+        let tail_bytes = load(tail.bytes);
         let mut rows = [zero; 16];
         for lane in 0..LANES {
             rows[lane] = last_block(tail_bytes, tail.len, tail.absorbed, values[lane]);
@@ -299,7 +275,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
     pub(super) fn base32_16(tags: &Tags16) -> [[u8; 32]; LANES] {
         let zero = _mm512_setzero_si512();
-        let w = [words(&tags[0]), words(&tags[1]), words(&tags[2]), words(&tags[3]), zero];
+        let w = [load(&tags[0]), load(&tags[1]), load(&tags[2]), load(&tags[3]), zero];
         let (a, twenty_five, seventy_three) = (_mm512_set1_epi32(97), _mm512_set1_epi32(25), _mm512_set1_epi32(73));
         let mut packed = [zero; 16];
         macro_rules! chars {
