@@ -199,7 +199,8 @@ pub struct AnonymizeArgs {
     /// Parquet output: zstd level (1–22).
     #[arg(long, default_value_t = 1)]
     pub zstd_level: i32,
-    /// Parquet output: only PLAIN and dictionary encodings, for readers older than Spark 3.3.
+    /// Parquet output: only PLAIN and dictionary encodings, in data pages v1, for readers older
+    /// than Spark 3.3.
     #[arg(long)]
     pub legacy_encodings: bool,
     #[command(flatten)]

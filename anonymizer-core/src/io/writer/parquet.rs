@@ -9,7 +9,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
@@ -37,9 +37,10 @@ pub struct ParquetOptions {
     /// Buffered bytes per row group: a row group is also flushed once its column writers
     /// hold this much, so wide rows cannot pile up `row_group_rows` of them in memory.
     pub row_group_bytes: usize,
-    /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3. By default a
-    /// text column of unique values (pseudonyms, timestamps) is written DELTA_LENGTH_BYTE_ARRAY:
-    /// its lengths apart from its bytes, which compresses smaller and faster.
+    /// Only PLAIN and dictionary encodings in data pages v1, for readers older than Spark 3.3.
+    /// By default a text column of unique values (pseudonyms, timestamps) is written
+    /// DELTA_LENGTH_BYTE_ARRAY (its lengths apart from its bytes, which compresses smaller and
+    /// faster), in data pages v2 (whose values are compressed without being copied first).
     pub legacy_encodings: bool,
     /// Key-value pairs written into the file's footer (who wrote it, from what).
     pub metadata: Vec<(String, String)>,
@@ -127,6 +128,13 @@ impl<W: Write + Send> ParquetWriter<W> {
     fn open(&self, out: W, first: &RecordBatch) -> Result<OpenFile<W>, Error> {
         let mut builder = WriterProperties::builder()
             .set_compression(self.compression)
+            // Data pages v2 compress the values straight from the encoder's buffer; v1 pages
+            // first copy them into one buffer with the levels, then grow the compressed buffer
+            // by a copy of its whole capacity (parquet 59): two copies of every page saved.
+            .set_writer_version(match self.legacy_encodings {
+                false => WriterVersion::PARQUET_2_0,
+                true => WriterVersion::PARQUET_1_0,
+            })
             .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")))
             .set_key_value_metadata((!self.metadata.is_empty()).then(|| {
                 self.metadata
@@ -290,8 +298,9 @@ mod tests {
         })))
     }
 
-    /// Encodings of each column chunk of a Parquet file written from `batch`.
-    fn encodings(batch: &RecordBatch, legacy_encodings: bool) -> Vec<(String, Vec<parquet::basic::Encoding>)> {
+    /// Encodings of each column chunk of a Parquet file written from `batch`, and the kinds of
+    /// its pages.
+    fn encodings(batch: &RecordBatch, legacy_encodings: bool) -> Encodings {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let file = tempfile::tempfile().unwrap();
         let opts = ParquetOptions { legacy_encodings, ..ParquetOptions::default() };
@@ -300,8 +309,15 @@ mod tests {
         w.finish().unwrap();
         let reader = SerializedFileReader::new(file).unwrap();
         let rg = reader.metadata().row_group(0);
-        rg.columns().iter().map(|c| (c.column_path().string(), c.encodings().collect())).collect()
+        let encodings = rg.columns().iter().map(|c| (c.column_path().string(), c.encodings().collect())).collect();
+        let group = reader.get_row_group(0).unwrap();
+        let pages = (0..rg.num_columns())
+            .flat_map(|i| group.get_column_page_reader(i).unwrap().map(|p| p.unwrap().page_type()))
+            .collect();
+        (encodings, pages)
     }
+
+    type Encodings = (Vec<(String, Vec<parquet::basic::Encoding>)>, Vec<parquet::basic::PageType>);
 
     /// A disk that is full from the first byte on.
     struct FullDisk;
@@ -327,17 +343,19 @@ mod tests {
     }
 
     #[test]
-    fn unique_text_is_delta_length_encoded_unless_legacy_encodings_are_asked_for() {
-        use parquet::basic::Encoding;
+    fn unique_text_is_delta_length_encoded_in_v2_pages_unless_legacy_encodings_are_asked_for() {
+        use parquet::basic::{Encoding, PageType};
         let tokens = column(8192, |r| format!("tok{r:x}"));
         let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
         let batch = RecordBatch::try_from_iter([("token", tokens), ("city", cities)]).unwrap();
-        let modern = encodings(&batch, false);
+        let (modern, pages) = encodings(&batch, false);
         assert!(modern[0].1.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY), "{modern:?}");
         assert!(modern[1].1.contains(&Encoding::RLE_DICTIONARY), "{modern:?}");
-        let legacy = encodings(&batch, true);
+        assert!(pages.contains(&PageType::DATA_PAGE_V2) && !pages.contains(&PageType::DATA_PAGE), "{pages:?}");
+        let (legacy, pages) = encodings(&batch, true);
         assert!(legacy.iter().all(|(_, e)| !e.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY)), "{legacy:?}");
         assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
+        assert!(pages.contains(&PageType::DATA_PAGE) && !pages.contains(&PageType::DATA_PAGE_V2), "{pages:?}");
     }
 
     fn in_file(bytes: &[u8]) -> std::fs::File {
