@@ -348,6 +348,21 @@ fn split_on_workers_reads_every_batch_as_the_serial_reader_does() {
     assert_eq!(sizes, [3, 3, 1]);
 }
 
+#[test]
+fn split_on_workers_unescapes_a_pair_of_quotes_across_a_window_edge() {
+    // The workers find fields 64 bytes at a time: a `""` pair whose quotes fall in two
+    // windows, at every offset, and a line feed in quotes right after it.
+    for k in 0..140 {
+        for tail in ["y", "\ny"] {
+            let text = format!("a,b\n1,\"{}\"\"{tail}\"\n", "x".repeat(k));
+            let (block, serial) = both_ways(text.as_bytes(), 1 << 20, 100, 1 << 20);
+            assert_eq!(block, serial, "{k}");
+            let want = format!("{}\"{tail}", "x".repeat(k));
+            assert_eq!(block.0[0].2[0][1].as_deref(), Some(want.as_str()), "{k}");
+        }
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
     /// Inputs built from the pieces speculation decides on (quotes, escapes, line breaks in
@@ -355,16 +370,21 @@ proptest::proptest! {
     /// small batches and small reads: the same batches, lines, values and error.
     #[test]
     fn split_on_workers_agrees_with_the_serial_reader(
-        rows in proptest::collection::vec(proptest::collection::vec(0usize..12, 1..5), 0..40),
+        rows in proptest::collection::vec(proptest::collection::vec(0usize..15, 1..5), 0..40),
         ends in proptest::collection::vec(0usize..5, 40),
         last_newline in proptest::bool::ANY,
         step in 1usize..300,
         batch_size in 1usize..9,
         batch_bytes in 40usize..600,
     ) {
-        const FIELDS: [&str; 12] = [
+        // The last three are long enough to put quotes, pairs and line breaks on both sides
+        // of the workers' 64-byte windows.
+        const FIELDS: [&str; 15] = [
             "x", "", "\"a,b\"", "\"l\nm\"", "\"c\r\nd\"", "\"p\"\"q\"", "\"\"", "\u{e9}\u{4e2d}",
             "s\"t", "\"u\"v", "w\rz", "\"\"\"\"",
+            "\"a long, quoted field\"\" that holds \"\"pairs\"\",\n line feeds\r\n and commas\"",
+            "an unquoted field of some sixty bytes, long enough to span a window",
+            "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\",\"\"\n\"",
         ];
         const ENDS: [&str; 5] = ["\n", "\r\n", "\n\n", "\r\n\r\n", "\n"];
         let mut text = b"h1,h2,h3\n".to_vec();
