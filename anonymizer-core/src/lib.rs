@@ -45,6 +45,7 @@ pub mod io;
 pub mod key;
 pub mod pipeline;
 pub mod rule;
+pub(crate) mod simd;
 pub mod transform;
 
 pub use error::{Error, ErrorKind, Sensitive};

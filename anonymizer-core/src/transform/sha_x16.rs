@@ -37,28 +37,10 @@ pub(crate) struct Tail<'a> {
     pub(crate) absorbed: u64,
 }
 
-/// Witness that this CPU has AVX-512F, AVX-512BW and AVX-512 VBMI2. Its field is private to
-/// this module: only [`Avx512::detect`] creates one.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Avx512(());
+pub(crate) use crate::simd::Avx512;
 
+/// The sixteen-lane HMAC, called only through the witness (`crate::simd`).
 impl Avx512 {
-    /// `Some` where the sixteen-lane path can run; `IMPORTD_NO_AVX512` set (to anything)
-    /// turns it off, for measuring and for comparing outputs.
-    pub(crate) fn detect() -> Option<Avx512> {
-        if std::env::var_os("IMPORTD_NO_AVX512").is_some() {
-            return None;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512vbmi2")
-        {
-            return Some(Avx512(()));
-        }
-        None
-    }
-
     /// HMAC-SHA256 of `prefix || value` for sixteen values under one key, from the inner
     /// state after the prefix's full blocks (`inner`), the outer state (`outer`) and the
     /// prefix's `tail`. A value must end within the last block (`tail.len + value.len() + 9

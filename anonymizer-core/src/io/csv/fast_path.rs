@@ -2,6 +2,7 @@
 
 use super::reader::{CsvReader, Next};
 use crate::error::Error;
+use crate::simd::Avx512;
 
 /// A record the fast path split: where it ends and what its fields need.
 pub(super) struct Simple {
@@ -16,7 +17,8 @@ pub(super) struct Simple {
 }
 
 /// Positions of the delimiter, the quote and the line feed in a haystack, in order: each
-/// 64-byte window is compared at once (`wide`'s SIMD vectors, safe code) into a bit mask,
+/// 64-byte window is compared at once into a bit mask (one AVX-512 load and three compares
+/// where the CPU has them, [`Avx512::any_of3`]; else `wide`'s 128-bit vectors, safe code),
 /// and hits are taken from the mask. Per hit this costs a few instructions where a
 /// `memchr3` iterator restarts its search (it was a third of the workers' splitting).
 /// It holds no reference, so the haystack may change behind it (unescaping moves bytes
@@ -26,12 +28,13 @@ pub(super) struct Hits {
     base: usize,
     mask: u64,
     needles: [u8; 3],
+    simd: Option<Avx512>,
 }
 
 impl Hits {
     /// Hits in `hay` from `from` on.
     pub(super) fn new(hay: &[u8], from: usize, needles: [u8; 3]) -> Self {
-        let mut hits = Hits { base: from, mask: 0, needles };
+        let mut hits = Hits { base: from, mask: 0, needles, simd: Avx512::detect() };
         hits.mask = hits.window(hay, from);
         hits
     }
@@ -39,22 +42,21 @@ impl Hits {
     fn window(&self, hay: &[u8], base: usize) -> u64 {
         use wide::u8x16;
         let [x, y, z] = self.needles;
-        match hay.get(base..base.saturating_add(64)) {
-            Some(w) => {
-                let (x, y, z) = (u8x16::splat(x), u8x16::splat(y), u8x16::splat(z));
-                w.chunks_exact(16).enumerate().fold(0u64, |m, (k, c)| {
-                    let v = u8x16::new(c.try_into().unwrap_or_default());
-                    let e = v.cmp_eq(x) | v.cmp_eq(y) | v.cmp_eq(z);
-                    m | u64::from(e.move_mask() as u16) << (16 * k)
-                })
-            }
-            None => hay
-                .get(base..)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, &c)| m | u64::from(c == x || c == y || c == z) << i),
+        let Some(w) = hay.get(base..base.saturating_add(64)) else {
+            let tail = hay.get(base..).unwrap_or_default();
+            return tail.iter().enumerate().fold(0u64, |m, (i, &c)| m | u64::from(c == x || c == y || c == z) << i);
+        };
+        if let (Some(simd), Ok(w)) = (self.simd, <&[u8; 64]>::try_from(w)) {
+            let mask = simd.any_of3(w, self.needles);
+            debug_assert_eq!(mask, Hits { simd: None, ..*self }.window(hay, base), "at {base}");
+            return mask;
         }
+        let (x, y, z) = (u8x16::splat(x), u8x16::splat(y), u8x16::splat(z));
+        w.chunks_exact(16).enumerate().fold(0u64, |m, (k, c)| {
+            let v = u8x16::new(c.try_into().unwrap_or_default());
+            let e = v.cmp_eq(x) | v.cmp_eq(y) | v.cmp_eq(z);
+            m | u64::from(e.move_mask() as u16) << (16 * k)
+        })
     }
 
     /// The next hit in `hay` (the haystack it was made for).
