@@ -97,12 +97,65 @@ fn duckdb_reads_the_parquet_output() {
     assert!(out.status.success(), "{}", stderr(&out));
     let python = python();
     let q = format!(
-        "import duckdb; print(duckdb.sql(\"select count(*), count(distinct id), min(email like 'u_%') from read_parquet('{}')\").fetchone())",
+        "import duckdb; print(duckdb.sql(\"select count(*), count(distinct id), min(email like 'u_%') from read_parquet('{}')\").fetchall()[0])",
         s.path("f.parquet").display()
     );
     let out = Command::new(&python).args(["-c", &q]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "(50, 50, True)");
+}
+
+/// DuckDB reads a larger output whole: two row groups of data pages v2, unique tokens
+/// (DELTA_LENGTH_BYTE_ARRAY), booleans, integers and a column of nulls, zstd and snappy.
+#[test]
+#[ignore = "needs the Python module duckdb; CI runs it (--include-ignored)"]
+fn duckdb_reads_every_column_kind_of_a_larger_parquet_output() {
+    if !has("duckdb_reads_every_column_kind_of_a_larger_parquet_output", Need::PythonModule("duckdb")) {
+        return;
+    }
+    let s = Sandbox::new();
+    s.write(
+        "rules.toml",
+        "version = 1\n[columns]\nid = \"keep\"\nemail = { action = \"pseudonymize\", prefix = \"u_\" }\n\
+         vip = \"keep\"\nvisits = \"keep\"\nempty = \"keep\"\n[types]\nvip = \"bool\"\nvisits = \"int\"\n",
+    );
+    let rows = 200_000u64;
+    let mut csv = b"id,email,vip,visits,empty\n".to_vec();
+    let (mut visits, mut vips) = (0u64, 0u64);
+    for n in 0..rows {
+        let (vip, v) = (n % 7 == 0, n * 13 % 1000);
+        (visits, vips) = (visits + v, vips + u64::from(vip));
+        writeln!(csv, "{n},person.{n}@example.com,{vip},{v},").unwrap();
+    }
+    s.write("in.csv", &csv);
+    let python = python();
+    for codec in ["zstd", "snappy"] {
+        let out = s.run(&[
+            "anonymize",
+            "--rules",
+            "rules.toml",
+            "--key-file",
+            "k.key",
+            "--compression",
+            codec,
+            "in.csv",
+            "-o",
+            "f.parquet",
+        ]);
+        assert!(out.status.success(), "{codec}: {}", stderr(&out));
+        let q = format!(
+            "import duckdb; print(duckdb.sql(\"select count(*), count(distinct id), count(distinct email), \
+             min(email like 'u_%'), count_if(vip), sum(visits), count(empty) from read_parquet('{}')\").fetchall()[0])",
+            s.path("f.parquet").display()
+        );
+        let out = Command::new(&python).args(["-c", &q]).output().unwrap();
+        assert!(out.status.success(), "{codec}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("({rows}, {rows}, {rows}, True, {vips}, {visits}, 0)"),
+            "{codec}"
+        );
+    }
 }
 
 #[test]

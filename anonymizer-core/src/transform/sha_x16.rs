@@ -9,8 +9,8 @@
 //! inner digest stays in registers as the outer block's first eight words. The tags' base32
 //! characters are computed in registers too and transposed back, 32 per token.
 //!
-//! Three `unsafe` kinds, all here: calling the `#[target_feature]` functions, which only
-//! [`Avx512`] does (that witness exists only where the CPU was asked and has the features);
+//! Three `unsafe` kinds: calling the `#[target_feature]` functions, which only [`Avx512`]
+//! does (that witness, in `simd.rs`, exists only where the CPU was asked and has the features);
 //! unaligned loads and stores of whole registers from and to arrays of exactly their size;
 //! and the masked expand-load, which reads only a value's bytes (its mask has at most as many
 //! set bits as the value has bytes). Debug builds (tests, fuzzing) recompute every

@@ -200,7 +200,7 @@ pub struct AnonymizeArgs {
     #[arg(long, default_value_t = 1)]
     pub zstd_level: i32,
     /// Parquet output: only PLAIN and dictionary encodings, in data pages v1, for readers older
-    /// than Spark 3.3.
+    /// than Spark 3.4.
     #[arg(long)]
     pub legacy_encodings: bool,
     #[command(flatten)]

@@ -247,4 +247,26 @@ mod tests {
         let deep: Vec<u8> = std::iter::repeat_n(0x1C, 40).chain(std::iter::repeat_n(0, 41)).collect();
         assert_eq!(sizes(&deep), None);
     }
+
+    #[test]
+    fn data_page_v2_headers_are_read_whether_compressed_or_not() {
+        // type = DATA_PAGE_V2 (3), uncompressed = 100, compressed = 60, then field 8, the
+        // data_page_header_v2: values 10, nulls 0, rows 10, encoding 6, definition levels 2
+        // bytes, repetition levels 0, then is_compressed (a boolean carried in the type
+        // nibble: 0x11 true, 0x12 false), the struct's end and STOP.
+        let start = [
+            0x15, 0x06, // field 1, i32 3
+            0x15, 0xC8, 0x01, // field 2, i32 100
+            0x15, 0x78, // field 3, i32 60
+            0x5C, // field 8 (delta 5), struct
+            0x15, 0x14, 0x15, 0x00, 0x15, 0x14, 0x15, 0x0C, 0x15, 0x04, 0x15, 0x00, // its fields 1-6
+        ];
+        for is_compressed in [0x11, 0x12] {
+            let header = [&start[..], &[is_compressed, 0x00, 0x00]].concat();
+            assert_eq!(sizes(&header), Some((100, 60, header.len() as u64)), "{is_compressed:#x}");
+            for cut in 0..header.len() {
+                assert_eq!(sizes(&header[..cut]), None, "cut at {cut}");
+            }
+        }
+    }
 }

@@ -37,7 +37,8 @@ pub struct ParquetOptions {
     /// Buffered bytes per row group: a row group is also flushed once its column writers
     /// hold this much, so wide rows cannot pile up `row_group_rows` of them in memory.
     pub row_group_bytes: usize,
-    /// Only PLAIN and dictionary encodings in data pages v1, for readers older than Spark 3.3.
+    /// Only PLAIN and dictionary encodings in data pages v1, for readers older than Spark 3.4
+    /// (whose vectorized reader refused a column of DELTA_LENGTH_BYTE_ARRAY alone, SPARK-40128).
     /// By default a text column of unique values (pseudonyms, timestamps) is written
     /// DELTA_LENGTH_BYTE_ARRAY (its lengths apart from its bytes, which compresses smaller and
     /// faster), in data pages v2 (whose values are compressed without being copied first).
@@ -135,6 +136,10 @@ impl<W: Write + Send> ParquetWriter<W> {
                 false => WriterVersion::PARQUET_2_0,
                 true => WriterVersion::PARQUET_1_0,
             })
+            // The version also picks the encodings nobody chose (v2: RLE booleans, delta
+            // integers and DELTA_BYTE_ARRAY text once a dictionary overflows): PLAIN as in v1,
+            // which every reader reads; the encodings chosen are set per column below.
+            .set_encoding(Encoding::PLAIN)
             .set_created_by(format!("importd {}", env!("CARGO_PKG_VERSION")))
             .set_key_value_metadata((!self.metadata.is_empty()).then(|| {
                 self.metadata
@@ -312,12 +317,17 @@ mod tests {
         let encodings = rg.columns().iter().map(|c| (c.column_path().string(), c.encodings().collect())).collect();
         let group = reader.get_row_group(0).unwrap();
         let pages = (0..rg.num_columns())
-            .flat_map(|i| group.get_column_page_reader(i).unwrap().map(|p| p.unwrap().page_type()))
+            .map(|i| {
+                group.get_column_page_reader(i).unwrap().map(|p| p.unwrap()).map(|p| (p.page_type(), p.encoding()))
+            })
+            .map(|pages| pages.filter(|(t, _)| *t != parquet::basic::PageType::DICTIONARY_PAGE).collect())
             .collect();
         (encodings, pages)
     }
 
-    type Encodings = (Vec<(String, Vec<parquet::basic::Encoding>)>, Vec<parquet::basic::PageType>);
+    /// Each column's encodings, and the kind and encoding of each of its data pages.
+    type Encodings =
+        (Vec<(String, Vec<parquet::basic::Encoding>)>, Vec<Vec<(parquet::basic::PageType, parquet::basic::Encoding)>>);
 
     /// A disk that is full from the first byte on.
     struct FullDisk;
@@ -347,15 +357,54 @@ mod tests {
         use parquet::basic::{Encoding, PageType};
         let tokens = column(8192, |r| format!("tok{r:x}"));
         let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
-        let batch = RecordBatch::try_from_iter([("token", tokens), ("city", cities)]).unwrap();
+        let flags: ArrayRef = Arc::new(arrow_array::BooleanArray::from_iter((0..8192).map(|i| Some(i % 3 == 0))));
+        let batch = RecordBatch::try_from_iter([("token", tokens), ("city", cities), ("flag", flags)]).unwrap();
         let (modern, pages) = encodings(&batch, false);
         assert!(modern[0].1.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY), "{modern:?}");
         assert!(modern[1].1.contains(&Encoding::RLE_DICTIONARY), "{modern:?}");
-        assert!(pages.contains(&PageType::DATA_PAGE_V2) && !pages.contains(&PageType::DATA_PAGE), "{pages:?}");
+        assert!(pages.iter().flatten().all(|(t, _)| *t == PageType::DATA_PAGE_V2), "{pages:?}");
+        // Nobody chose the booleans' encoding: PLAIN, as in v1 pages, not v2's default RLE.
+        assert!(pages[2].iter().all(|(_, e)| *e == Encoding::PLAIN), "{pages:?}");
         let (legacy, pages) = encodings(&batch, true);
         assert!(legacy.iter().all(|(_, e)| !e.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY)), "{legacy:?}");
         assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
-        assert!(pages.contains(&PageType::DATA_PAGE) && !pages.contains(&PageType::DATA_PAGE_V2), "{pages:?}");
+        assert!(pages.iter().flatten().all(|(t, _)| *t == PageType::DATA_PAGE), "{pages:?}");
+        assert!(pages[2].iter().all(|(_, e)| *e == Encoding::PLAIN), "{pages:?}");
+    }
+
+    #[test]
+    fn a_dictionary_that_overflows_falls_back_to_plain_in_v2_pages_too() {
+        use parquet::basic::Encoding;
+        // Repeating values get a dictionary sized for the first batch's estimate; values that
+        // turn unique after it overflow it, and the rest of the chunk is written without.
+        let repeating = column(8192, |r| format!("city{}", r % 16));
+        let unique = column(65_536, |r| format!("a fairly long value, nearly always unique: {r:020}"));
+        let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "c",
+            arrow_schema::DataType::Utf8,
+            true,
+        )]));
+        let file = tempfile::tempfile().unwrap();
+        let mut w = Box::new(
+            ParquetWriter::new(file.try_clone().unwrap(), schema.clone(), &ParquetOptions::default()).unwrap(),
+        );
+        w.write(&RecordBatch::try_new(schema.clone(), vec![repeating]).unwrap()).unwrap();
+        w.write(&RecordBatch::try_new(schema, vec![unique]).unwrap()).unwrap();
+        w.finish().unwrap();
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let reader = SerializedFileReader::new(file).unwrap();
+        let data_pages: Vec<Encoding> = reader
+            .get_row_group(0)
+            .unwrap()
+            .get_column_page_reader(0)
+            .unwrap()
+            .map(|p| p.unwrap())
+            .filter(|p| p.page_type() != parquet::basic::PageType::DICTIONARY_PAGE)
+            .map(|p| p.encoding())
+            .collect();
+        assert!(data_pages.contains(&Encoding::RLE_DICTIONARY), "{data_pages:?}");
+        assert!(data_pages.contains(&Encoding::PLAIN), "no fallback happened: {data_pages:?}");
+        assert!(!data_pages.contains(&Encoding::DELTA_BYTE_ARRAY), "{data_pages:?}");
     }
 
     fn in_file(bytes: &[u8]) -> std::fs::File {

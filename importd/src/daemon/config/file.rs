@@ -107,7 +107,8 @@ pub(super) struct OutputConfig {
     pub(super) zstd_level: Option<i32>,
     /// Rows per row group (default 131072).
     pub(super) row_group_rows: Option<usize>,
-    /// Only PLAIN and dictionary encodings, for readers older than Spark 3.3 (default false).
+    /// Only PLAIN and dictionary encodings in data pages v1, for readers older than Spark 3.4
+    /// (default false: data pages v2, unique text DELTA_LENGTH_BYTE_ARRAY).
     pub(super) legacy_encodings: Option<bool>,
 }
 
