@@ -305,12 +305,14 @@ mod tests {
 
     /// Encodings of each column chunk of a Parquet file written from `batch`, and the kinds of
     /// its pages.
-    fn encodings(batch: &RecordBatch, legacy_encodings: bool) -> Encodings {
+    fn encodings(batches: &[RecordBatch], legacy_encodings: bool) -> Encodings {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let file = tempfile::tempfile().unwrap();
         let opts = ParquetOptions { legacy_encodings, ..ParquetOptions::default() };
-        let mut w = Box::new(ParquetWriter::new(file.try_clone().unwrap(), batch.schema(), &opts).unwrap());
-        w.write(batch).unwrap();
+        let mut w = Box::new(ParquetWriter::new(file.try_clone().unwrap(), batches[0].schema(), &opts).unwrap());
+        for batch in batches {
+            w.write(batch).unwrap();
+        }
         w.finish().unwrap();
         let reader = SerializedFileReader::new(file).unwrap();
         let rg = reader.metadata().row_group(0);
@@ -359,13 +361,13 @@ mod tests {
         let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
         let flags: ArrayRef = Arc::new(arrow_array::BooleanArray::from_iter((0..8192).map(|i| Some(i % 3 == 0))));
         let batch = RecordBatch::try_from_iter([("token", tokens), ("city", cities), ("flag", flags)]).unwrap();
-        let (modern, pages) = encodings(&batch, false);
+        let (modern, pages) = encodings(std::slice::from_ref(&batch), false);
         assert!(modern[0].1.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY), "{modern:?}");
         assert!(modern[1].1.contains(&Encoding::RLE_DICTIONARY), "{modern:?}");
         assert!(pages.iter().flatten().all(|(t, _)| *t == PageType::DATA_PAGE_V2), "{pages:?}");
         // Nobody chose the booleans' encoding: PLAIN, as in v1 pages, not v2's default RLE.
         assert!(pages[2].iter().all(|(_, e)| *e == Encoding::PLAIN), "{pages:?}");
-        let (legacy, pages) = encodings(&batch, true);
+        let (legacy, pages) = encodings(std::slice::from_ref(&batch), true);
         assert!(legacy.iter().all(|(_, e)| !e.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY)), "{legacy:?}");
         assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
         assert!(pages.iter().flatten().all(|(t, _)| *t == PageType::DATA_PAGE), "{pages:?}");
@@ -384,24 +386,9 @@ mod tests {
             arrow_schema::DataType::Utf8,
             true,
         )]));
-        let file = tempfile::tempfile().unwrap();
-        let mut w = Box::new(
-            ParquetWriter::new(file.try_clone().unwrap(), schema.clone(), &ParquetOptions::default()).unwrap(),
-        );
-        w.write(&RecordBatch::try_new(schema.clone(), vec![repeating]).unwrap()).unwrap();
-        w.write(&RecordBatch::try_new(schema, vec![unique]).unwrap()).unwrap();
-        w.finish().unwrap();
-        use parquet::file::reader::{FileReader, SerializedFileReader};
-        let reader = SerializedFileReader::new(file).unwrap();
-        let data_pages: Vec<Encoding> = reader
-            .get_row_group(0)
-            .unwrap()
-            .get_column_page_reader(0)
-            .unwrap()
-            .map(|p| p.unwrap())
-            .filter(|p| p.page_type() != parquet::basic::PageType::DICTIONARY_PAGE)
-            .map(|p| p.encoding())
-            .collect();
+        let batches = [repeating, unique].map(|c| RecordBatch::try_new(schema.clone(), vec![c]).unwrap());
+        let (_, pages) = encodings(&batches, false);
+        let data_pages: Vec<Encoding> = pages[0].iter().map(|(_, e)| *e).collect();
         assert!(data_pages.contains(&Encoding::RLE_DICTIONARY), "{data_pages:?}");
         assert!(data_pages.contains(&Encoding::PLAIN), "no fallback happened: {data_pages:?}");
         assert!(!data_pages.contains(&Encoding::DELTA_BYTE_ARRAY), "{data_pages:?}");
