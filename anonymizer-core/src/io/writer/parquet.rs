@@ -14,7 +14,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
-use super::dictionary::{dictionary_plan, DictionaryPlan};
+use super::dictionary::{dictionary_plan, statistics_pay, DictionaryPlan};
 use super::lanes::Lanes;
 use crate::error::{Error, ErrorKind, OutputProblem};
 use crate::io::BatchSink;
@@ -149,14 +149,16 @@ impl<W: Write + Send> ParquetWriter<W> {
             }));
         for (field, array) in self.schema.fields().iter().zip(first.columns()) {
             let path = ColumnPath::from(field.name().as_str());
+            if !statistics_pay(array) {
+                // Values in no order (tokens, names): min/max of a row group span the whole
+                // column, so they help no reader and only cost two comparisons per value.
+                builder = builder.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+            }
             match dictionary_plan(array, self.row_group_rows) {
                 DictionaryPlan::Default => {}
                 DictionaryPlan::Plain => {
-                    // Tokens and unique text: a dictionary never pays off, and min/max statistics
-                    // of random tokens help no reader (they only cost a comparison per value).
-                    builder = builder
-                        .set_column_dictionary_enabled(path.clone(), false)
-                        .set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+                    // Tokens and unique text: a dictionary never pays off.
+                    builder = builder.set_column_dictionary_enabled(path.clone(), false);
                     if !self.legacy_encodings {
                         builder = builder.set_column_encoding(path, Encoding::DELTA_LENGTH_BYTE_ARRAY);
                     }
@@ -372,6 +374,46 @@ mod tests {
         assert!(legacy[0].1.contains(&Encoding::PLAIN), "{legacy:?}");
         assert!(pages.iter().flatten().all(|(t, _)| *t == PageType::DATA_PAGE), "{pages:?}");
         assert!(pages[2].iter().all(|(_, e)| *e == Encoding::PLAIN), "{pages:?}");
+    }
+
+    #[test]
+    fn statistics_are_written_for_ordered_text_and_numbers_only() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::file::statistics::Statistics;
+        // Tokens and cities in no order, dates rising, amounts in no order (not text).
+        let tokens = column(8192, |r| format!("{r:016x}"));
+        let cities = column(8192, |r| ["Berlin", "Wien", "Zürich"][(r % 3) as usize].to_string());
+        let dates: ArrayRef = Arc::new(arrow_array::StringArray::from_iter_values(
+            (0..8192).map(|i| format!("2024-{:02}-{:02}", 1 + i / 700, 1 + i % 28)),
+        ));
+        let amounts: ArrayRef =
+            Arc::new(arrow_array::Int64Array::from_iter_values((0..8192).map(|i| (i * 7919) % 1000)));
+        let batch =
+            RecordBatch::try_from_iter([("token", tokens), ("city", cities), ("day", dates), ("amount", amounts)])
+                .unwrap();
+        let file = tempfile::tempfile().unwrap();
+        let mut w = Box::new(
+            ParquetWriter::new(file.try_clone().unwrap(), batch.schema(), &ParquetOptions::default()).unwrap(),
+        );
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        let reader = SerializedFileReader::new(file).unwrap();
+        let chunks = reader.metadata().row_group(0).columns();
+        assert!(chunks[0].statistics().is_none(), "{:?}", chunks[0].statistics());
+        assert!(chunks[1].statistics().is_none(), "{:?}", chunks[1].statistics());
+        match chunks[2].statistics() {
+            Some(Statistics::ByteArray(s)) => {
+                assert_eq!(s.min_opt().map(|v| v.as_utf8().unwrap()), Some("2024-01-01"));
+                assert_eq!(s.max_opt().map(|v| v.as_utf8().unwrap()), Some("2024-12-28"));
+            }
+            other => panic!("the rising dates lost their statistics: {other:?}"),
+        }
+        match chunks[3].statistics() {
+            Some(Statistics::Int64(s)) => assert_eq!((s.min_opt(), s.max_opt()), (Some(&0), Some(&999))),
+            other => panic!("the numbers lost their statistics: {other:?}"),
+        }
+        // Readers skip by the page index too: none is written for columns without statistics.
+        assert!(chunks[0].column_index_offset().is_none() && chunks[2].column_index_offset().is_some());
     }
 
     #[test]
