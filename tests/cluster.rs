@@ -572,3 +572,39 @@ fn local_folders_and_s3_mix_an_s3_drop_into_local_storage_and_a_local_drop_into_
     assert!(site.files("drop/acme/orders").is_empty(), "the local input stayed");
     assert!(globex_drop.list("globex/orders").expect("list").is_empty(), "the S3 input stayed");
 }
+
+#[test]
+#[ignore = "needs an S3-compatible server (.ci/run installs it)"]
+fn a_claim_whose_object_vanished_and_whose_abandonment_the_ledger_refused_is_settled_not_held() {
+    // The claim is recorded, the download finds the object gone, and recording the claim
+    // abandoned fails (the ledger went away). The claim stands, with its lease in a shared
+    // ledger: it must be run to a settled state, not dropped by this daemon and kept by the
+    // ledger, where nobody would ever finish it (the object would never be imported again).
+    let Some(s3) = S3Server::start() else { return };
+    let bucket = "importd-abandon";
+    s3.create_bucket(bucket);
+    let site = crate::site::Site::new(&format!("drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\""));
+    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
+    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
+    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    drop.put("acme/orders/o0.csv", orders_csv(&prefix("acme", 0), 10)).expect("upload");
+    let out = Command::new(importd_path())
+        .args(["serve", "--config", "importd.toml", "--once"])
+        .envs(s3.env())
+        .env("FAILPOINTS", "objects.vanished=1*return;ledger.abandoned=1*return")
+        .current_dir(site.dir.path())
+        .output()
+        .expect("serve --once");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The object was there after all: the import that settled the claim stored it, once,
+    // and took it out of the drop prefix.
+    let scratch = tempfile::tempdir().expect("scratch");
+    let ids = stored_ids(&storage, "acme", scratch.path());
+    let expected: Vec<String> = crate::site::expected_ids(&prefix("acme", 0), 10).collect();
+    assert_eq!(ids.len(), expected.len(), "{ids:?}\n{err}");
+    assert!(expected.iter().all(|id| ids.get(id) == Some(&1)), "a row is missing or doubled: {ids:?}");
+    let left: Vec<String> = drop.list("acme/orders").expect("list").into_iter().map(|e| e.name).collect();
+    assert!(left.is_empty(), "{left:?}\n{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("could not be recorded as abandoned"), "the injected faults were not hit: {err}");
+}

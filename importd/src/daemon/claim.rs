@@ -41,9 +41,8 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
                 // Swapped between the check and the rename (a directory, another file): it
                 // goes back to the drop folder, never into state_dir.
                 give_back(&processing, &folder, &id, &c.name);
-                d.record(Entry::Abandoned { id })?;
                 tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, file = %escape_name(&c.name), "the file was replaced while it was claimed; it is left in the drop folder");
-                return Ok(None);
+                return Ok(abandon(d, id));
             }
             // The claim happened; a failed directory fsync only makes it less durable (after
             // a crash, recovery sees `claimed` and finds the file in one place or the other).
@@ -53,13 +52,25 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
             tracing::debug!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, file = %escape_name(&c.name), "claimed");
             Ok(Some(id))
         }
+        Err(e) => match abandon(d, id) {
+            Some(id) => Ok(Some(id)),
+            None if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            None => Err(e),
+        },
+    }
+}
+
+/// Gives up a recorded claim that found nothing to import: `None` once it is recorded
+/// abandoned. If the ledger refuses that, the claim still stands (and, in a shared ledger,
+/// its lease), so it is returned to be run: the import finds nothing again, records that
+/// then or retries until it can, and gives the lease up, instead of being held here with
+/// nobody to finish it.
+pub fn abandon(d: &Daemon, id: ImportId) -> Option<ImportId> {
+    match d.record(Entry::Abandoned { id: id.clone() }) {
+        Ok(()) => None,
         Err(e) => {
-            d.record(Entry::Abandoned { id })?;
-            if e.kind() == io::ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
+            tracing::warn!(import_id = %id, error = %e, "a claim with nothing to import could not be recorded as abandoned; the import is run to settle it");
+            Some(id)
         }
     }
 }

@@ -146,7 +146,9 @@ fn process(d: &Daemon, id: &ImportId, finish_only: bool) -> Outcome {
         Ok(Opened::Refused(r)) => return quarantine(d, id, &st, r.reason()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             tracing::error!(import_id = %id, "the claimed file is gone from processing/; nothing to import");
-            let _ = d.record(Entry::Abandoned { id: id.clone() });
+            if let Err(e) = d.record(Entry::Abandoned { id: id.clone() }) {
+                return retry_later(d, id, &st, e.to_string());
+            }
             return Outcome::Vanished;
         }
         Err(e) => return retry(d, id, &st, format!("opening the claimed file failed ({})", e.kind())),

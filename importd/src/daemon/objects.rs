@@ -17,7 +17,7 @@ use std::io;
 
 use crate::daemon::config::Tenant;
 use crate::daemon::import_id::ImportId;
-use crate::daemon::ledger::{Entry, ImportState, LedgerError, Source};
+use crate::daemon::ledger::{ImportState, LedgerError, Source};
 use crate::daemon::publish::{PublishError, Staged, WriteBehind, SYNC_EVERY};
 use crate::daemon::state::{ledger_error, Daemon};
 use crate::daemon::watch::Candidate;
@@ -43,10 +43,7 @@ pub fn claim(d: &Daemon, c: &Candidate, source: &Source) -> io::Result<Option<Im
     crash_point!("claim.after_record");
     match spool(d, &id, &c.tenant, source) {
         Ok(true) => Ok(Some(id)),
-        Ok(false) => {
-            d.record(Entry::Abandoned { id })?;
-            Ok(None)
-        }
+        Ok(false) => Ok(crate::daemon::claim::abandon(d, id)),
         // Claimed but not spooled: resumed later, when the download is tried again.
         Err(e) => {
             tracing::warn!(tenant = %c.tenant, dataset = %c.dataset, import_id = %id, error = %e.kind(), "the claimed object could not be downloaded yet; it is tried again");
@@ -63,6 +60,9 @@ pub fn spool(d: &Daemon, id: &ImportId, tenant: &crate::daemon::config::TenantId
     let name = OsStr::new(id.as_str());
     if processing.stat(name).is_ok() {
         return Ok(true);
+    }
+    if injected_vanished_object() {
+        return Ok(false);
     }
     let Some(store) = d.tenant(tenant.as_str()).and_then(|t| t.places.drop_store.clone()) else {
         return Err(io::Error::other("the tenant's drop folder is no longer an object store"));
@@ -89,6 +89,16 @@ pub fn spool(d: &Daemon, id: &ImportId, tenant: &crate::daemon::config::TenantId
             }
         }
     }
+}
+
+/// Fault injection for the tests (crash-point builds only): `objects.vanished=1*return`
+/// makes the next download find the claimed object gone.
+fn injected_vanished_object() -> bool {
+    #[cfg(all(feature = "failpoints", debug_assertions))]
+    if fail::eval("objects.vanished", |_| ()).is_some() {
+        return true;
+    }
+    false
 }
 
 /// Where an import's output is written before it is published.

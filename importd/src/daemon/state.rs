@@ -167,6 +167,12 @@ impl Daemon {
 
     /// Records a step durably. A failed fsync makes the daemon stop (see [`Daemon::fatal`]).
     pub fn record(&self, entry: Entry) -> io::Result<()> {
+        // Fault injection for the tests (crash-point builds only): `ledger.abandoned=1*return`
+        // makes the next `abandoned` record fail as if the ledger had gone away.
+        #[cfg(all(feature = "failpoints", debug_assertions))]
+        if matches!(entry, Entry::Abandoned { .. }) && fail::eval("ledger.abandoned", |_| ()).is_some() {
+            return Err(io::Error::other("injected ledger failure"));
+        }
         let result = lock(&self.ledger).ledger().append(&entry);
         self.ledger_result(result)?;
         crash_point!("ledger.after_append");
