@@ -22,8 +22,12 @@ pub(super) const DICT_MAX_DISTINCT_SHARE: f64 = 1.0 / 8.0;
 /// row group holds values from all over the column's range (tokens, names, cities in no
 /// order), its min and max span nearly all of it, and no reader skips a group on them,
 /// while computing them costs two comparisons per value (4 % of the text profile's CPU
-/// with three such dictionary columns). Readers still filter dictionary columns on their
-/// dictionary pages.
+/// with three such dictionary columns). Parquet drops a column's null count and column
+/// index with its min/max, so a column mostly null in the sample keeps all of them (readers
+/// skip all-null row groups on the null count; its comparisons are few). The first batch
+/// sees order only at its own scale: a file ordered more coarsely than that (by month, its
+/// first batch all one month with the column in no order within it) loses the column's
+/// statistics; it reads the same.
 pub(super) const STATS_MAX_DISORDER: f64 = 1.0 / 16.0;
 /// How a column's values are encoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,6 +71,10 @@ pub(super) fn dictionary_plan(array: &ArrayRef, group_rows: usize) -> Dictionary
 pub(super) fn statistics_pay(array: &ArrayRef) -> bool {
     let Some(s) = array.as_any().downcast_ref::<StringArray>() else { return true };
     if s.len() < 64 {
+        return true;
+    }
+    let sampled = s.len().min(DICT_SAMPLE);
+    if 2 * s.slice(0, sampled).null_count() >= sampled {
         return true;
     }
     let (mut rising, mut falling, mut pairs) = (0usize, 0usize, 0usize);
@@ -181,7 +189,16 @@ mod tests {
         assert!(statistics_pay(&column(63, |r| format!("{r:016x}"))));
         // Nulls are skipped, not counted as neighbours.
         let sparse: ArrayRef =
-            Arc::new(StringArray::from_iter((0..8192).map(|i| (i % 3 == 0).then(|| format!("{i:05}")))));
+            Arc::new(StringArray::from_iter((0..8192).map(|i| (i % 3 != 0).then(|| format!("{i:05}")))));
         assert!(statistics_pay(&sparse));
+        // Mostly null, the rest in no order: the null count lets readers skip empty groups.
+        let tokens = column(8192, |r| format!("{r:016x}"));
+        let tokens = tokens.as_any().downcast_ref::<StringArray>().unwrap();
+        let mostly_null: ArrayRef =
+            Arc::new(StringArray::from_iter((0..8192).map(|i| (i % 2 == 0).then(|| tokens.value(i)))));
+        assert!(statistics_pay(&mostly_null));
+        let some_null: ArrayRef =
+            Arc::new(StringArray::from_iter((0..8192).map(|i| (i % 3 != 0).then(|| tokens.value(i)))));
+        assert!(!statistics_pay(&some_null));
     }
 }

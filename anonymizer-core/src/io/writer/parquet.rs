@@ -388,32 +388,48 @@ mod tests {
         ));
         let amounts: ArrayRef =
             Arc::new(arrow_array::Int64Array::from_iter_values((0..8192).map(|i| (i * 7919) % 1000)));
-        let batch =
-            RecordBatch::try_from_iter([("token", tokens), ("city", cities), ("day", dates), ("amount", amounts)])
-                .unwrap();
-        let file = tempfile::tempfile().unwrap();
-        let mut w = Box::new(
-            ParquetWriter::new(file.try_clone().unwrap(), batch.schema(), &ParquetOptions::default()).unwrap(),
-        );
-        w.write(&batch).unwrap();
-        w.finish().unwrap();
-        let reader = SerializedFileReader::new(file).unwrap();
-        let chunks = reader.metadata().row_group(0).columns();
-        assert!(chunks[0].statistics().is_none(), "{:?}", chunks[0].statistics());
-        assert!(chunks[1].statistics().is_none(), "{:?}", chunks[1].statistics());
-        match chunks[2].statistics() {
-            Some(Statistics::ByteArray(s)) => {
-                assert_eq!(s.min_opt().map(|v| v.as_utf8().unwrap()), Some("2024-01-01"));
-                assert_eq!(s.max_opt().map(|v| v.as_utf8().unwrap()), Some("2024-12-28"));
+        // Unique and rising (written without a dictionary): log timestamps.
+        let times: ArrayRef = Arc::new(arrow_array::StringArray::from_iter_values(
+            (0..8192).map(|i| format!("2024-03-01T{:02}:{:02}:{:02}.{:03}Z", i / 3600, i / 60 % 60, i % 60, i % 1000)),
+        ));
+        let batch = RecordBatch::try_from_iter([
+            ("token", tokens),
+            ("city", cities),
+            ("day", dates),
+            ("amount", amounts),
+            ("at", times),
+        ])
+        .unwrap();
+        let text = |s: &Statistics| match s {
+            Statistics::ByteArray(s) => (
+                s.min_opt().map(|v| v.as_utf8().unwrap().to_string()),
+                s.max_opt().map(|v| v.as_utf8().unwrap().to_string()),
+            ),
+            other => panic!("{other:?}"),
+        };
+        for legacy_encodings in [false, true] {
+            let file = tempfile::tempfile().unwrap();
+            let opts = ParquetOptions { legacy_encodings, ..ParquetOptions::default() };
+            let mut w = Box::new(ParquetWriter::new(file.try_clone().unwrap(), batch.schema(), &opts).unwrap());
+            w.write(&batch).unwrap();
+            w.finish().unwrap();
+            let reader = SerializedFileReader::new(file).unwrap();
+            let chunks = reader.metadata().row_group(0).columns();
+            assert!(chunks[0].statistics().is_none(), "{:?}", chunks[0].statistics());
+            assert!(chunks[1].statistics().is_none(), "{:?}", chunks[1].statistics());
+            let day = chunks[2].statistics().expect("the rising dates lost their statistics");
+            assert_eq!(text(day), (Some("2024-01-01".into()), Some("2024-12-28".into())));
+            match chunks[3].statistics() {
+                Some(Statistics::Int64(s)) => assert_eq!((s.min_opt(), s.max_opt()), (Some(&0), Some(&999))),
+                other => panic!("the numbers lost their statistics: {other:?}"),
             }
-            other => panic!("the rising dates lost their statistics: {other:?}"),
+            let at = chunks[4].statistics().expect("the rising timestamps lost their statistics");
+            assert_eq!(text(at), (Some("2024-03-01T00:00:00.000Z".into()), Some("2024-03-01T02:16:31.191Z".into())));
+            let dictionary = chunks[4].encodings().any(|e| e == parquet::basic::Encoding::RLE_DICTIONARY);
+            assert!(!dictionary, "the unique timestamps were given a dictionary");
+            // Readers skip by the column index too: none is written for columns without statistics.
+            assert!(chunks[0].column_index_offset().is_none() && chunks[2].column_index_offset().is_some());
         }
-        match chunks[3].statistics() {
-            Some(Statistics::Int64(s)) => assert_eq!((s.min_opt(), s.max_opt()), (Some(&0), Some(&999))),
-            other => panic!("the numbers lost their statistics: {other:?}"),
-        }
-        // Readers skip by the page index too: none is written for columns without statistics.
-        assert!(chunks[0].column_index_offset().is_none() && chunks[2].column_index_offset().is_some());
     }
 
     #[test]
