@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::daemon::import_id::ImportId;
 use crate::daemon::intake::escape_name;
 use crate::daemon::ledger::Entry;
-use crate::daemon::state::Daemon;
+use crate::daemon::state::{is_fenced, Daemon};
 use crate::daemon::watch::Candidate;
 use crate::store::{stamp, Dir, DirError};
 
@@ -61,15 +61,19 @@ pub fn claim(d: &Daemon, c: &Candidate) -> io::Result<Option<ImportId>> {
 }
 
 /// Gives up a recorded claim that found nothing to import: `None` once it is recorded
-/// abandoned. If the ledger refuses that, the claim still stands (and, in a shared ledger,
-/// its lease), so it is returned to be run: the import finds nothing again, records that
-/// then or retries until it can, and gives the lease up, instead of being held here with
-/// nobody to finish it.
+/// abandoned (or another daemon fenced it off). If the ledger refuses that, the claim still
+/// stands (and, in a shared ledger, its lease), so it is returned to be run, marked to
+/// only record `abandoned` again until the ledger takes it, then give the lease up. It is
+/// never imported: what sits in `processing/<id>` now may be an entry swapped in that could
+/// not be given back. Dropped here instead, the claim would be held with nobody to finish it
+/// and the file would never be claimed again.
 pub fn abandon(d: &Daemon, id: ImportId) -> Option<ImportId> {
     match d.record(Entry::Abandoned { id: id.clone() }) {
         Ok(()) => None,
+        Err(e) if is_fenced(&e) => None,
         Err(e) => {
-            tracing::warn!(import_id = %id, error = %e, "a claim with nothing to import could not be recorded as abandoned; the import is run to settle it");
+            d.abandoning(&id, false);
+            tracing::warn!(import_id = %id, error = %e, "a claim with nothing to import could not be recorded as abandoned; it is tried again");
             Some(id)
         }
     }

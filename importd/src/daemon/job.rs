@@ -91,6 +91,9 @@ fn process(d: &Daemon, id: &ImportId, finish_only: bool) -> Outcome {
         Ok(st) => st,
         Err(outcome) => return outcome,
     };
+    if d.is_abandoning(id) {
+        return settle_abandoned(d, id, &st);
+    }
     let st = match &st.phase {
         Phase::Committed { .. } | Phase::Duplicate { .. } | Phase::Quarantined { .. } => return finish(d, id, &st),
         Phase::Done | Phase::Abandoned => return Outcome::Vanished,
@@ -507,6 +510,26 @@ fn retry(d: &Daemon, id: &ImportId, st: &ImportState, cause: String) -> Outcome 
     tracing::warn!(tenant = %st.tenant, dataset = %st.dataset, import_id = %id, cause = %cause, "import failed for a transient reason; it is rolled back and retried");
     let attempts = d.import(id).ok().flatten().map_or(1, |s| s.attempts).max(1);
     later(id, Duration::from_millis(500u64.saturating_mul(1 << (attempts - 1).min(7))))
+}
+
+/// A claim that found nothing to import and whose `abandoned` record failed: only that
+/// record is tried again (see `claim::abandon`); the lease goes with the outcome.
+fn settle_abandoned(d: &Daemon, id: &ImportId, st: &ImportState) -> Outcome {
+    let recorded = match st.phase {
+        Phase::Claimed => d.record(Entry::Abandoned { id: id.clone() }),
+        _ => Ok(()), // recorded after all (its answer was lost), or taken over and moved on
+    };
+    match recorded {
+        Ok(()) => {
+            d.abandoning(id, true);
+            Outcome::Vanished
+        }
+        Err(e) if is_fenced(&e) => {
+            d.abandoning(id, true);
+            Outcome::LostLease
+        }
+        Err(e) => retry_later(d, id, st, e.to_string()),
+    }
 }
 
 /// Asks to be resumed later without recording a rollback (the import stays where it is).

@@ -36,6 +36,9 @@ pub struct Daemon {
     /// Shared ledger: a flag per running import, raised when its lease is found lost, so the
     /// import stops at its next batch instead of running to a commit it cannot record.
     leases: Mutex<std::collections::HashMap<ImportId, Arc<AtomicBool>>>,
+    /// Claims that found nothing to import and whose `abandoned` record the ledger refused:
+    /// their runs only record that again, never import (see `claim::abandon`).
+    abandoning: Mutex<HashSet<ImportId>>,
     pub metrics: Arc<Metrics>,
     /// Set when the shutdown grace period is over: running imports roll back.
     pub cancel: Arc<AtomicBool>,
@@ -157,6 +160,7 @@ impl Daemon {
             audits,
             inflight: Mutex::new(HashSet::new()),
             leases: Mutex::new(std::collections::HashMap::new()),
+            abandoning: Mutex::new(HashSet::new()),
             metrics: Arc::new(Metrics::default()),
             cancel: Arc::new(AtomicBool::new(false)),
             pool: Arc::new(pool),
@@ -240,6 +244,21 @@ impl Daemon {
     /// The flag a running import watches: raised when its lease is lost.
     pub fn lease_flag(&self, id: &ImportId) -> Arc<AtomicBool> {
         lock(&self.leases).entry(id.clone()).or_default().clone()
+    }
+
+    /// Marks a claim to be settled as abandoned by its next run (`settled` false), or
+    /// unmarks it once it is; returns whether it was marked.
+    pub fn abandoning(&self, id: &ImportId, settled: bool) -> bool {
+        let mut set = lock(&self.abandoning);
+        match settled {
+            false => !set.insert(id.clone()),
+            true => set.remove(id),
+        }
+    }
+
+    /// Whether a run of this import is only to record it abandoned.
+    pub fn is_abandoning(&self, id: &ImportId) -> bool {
+        lock(&self.abandoning).contains(id)
     }
 
     /// The import stopped running here.
