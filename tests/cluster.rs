@@ -117,6 +117,19 @@ impl Drop for Cluster {
     }
 }
 
+/// One daemon's site on a new bucket (the embedded ledger): drop `s3://<bucket>/in`, storage
+/// `s3://<bucket>/out`, `extra` configuration; the site and both prefixes as the test sees them.
+fn single_daemon(s3: &S3Server, bucket: &str, extra: &str) -> (crate::site::Site, ObjectDir, ObjectDir) {
+    s3.create_bucket(bucket);
+    let site = crate::site::Site::new(&format!(
+        "drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\"\n{extra}"
+    ));
+    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
+    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
+    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    (site, drop, storage)
+}
+
 /// The object store as the test sees it (the same prefixes the daemons use).
 fn store(s3: &S3Server, prefix: &str) -> ObjectDir {
     let url = S3Url::parse(&format!("s3://{BUCKET}/{prefix}")).expect("url");
@@ -406,14 +419,7 @@ fn tail(s: &str) -> String {
 #[ignore = "needs an S3-compatible server (.ci/run installs it)"]
 fn one_daemon_imports_from_an_s3_drop_into_s3_storage_and_quarantines_as_object_copies() {
     let Some(s3) = S3Server::start() else { return };
-    let bucket = "importd-single";
-    s3.create_bucket(bucket);
-    let site = crate::site::Site::new(&format!(
-        "drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\"\nkeep_input_days = 7"
-    ));
-    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
-    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
-    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    let (site, drop, storage) = single_daemon(&s3, "importd-single", "keep_input_days = 7");
     for t in TENANTS {
         for f in 0..3 {
             drop.put(&format!("{t}/orders/o{f}.csv"), orders_csv(&prefix(t, f), 10)).expect("upload");
@@ -581,12 +587,7 @@ fn a_claim_whose_object_vanished_and_whose_abandonment_the_ledger_refused_is_set
     // ledger: it must be run to a settled state, not dropped by this daemon and kept by the
     // ledger, where nobody would ever finish it (the object would never be imported again).
     let Some(s3) = S3Server::start() else { return };
-    let bucket = "importd-abandon";
-    s3.create_bucket(bucket);
-    let site = crate::site::Site::new(&format!("drop_dir = \"s3://{bucket}/in\"\nstorage_dir = \"s3://{bucket}/out\""));
-    let url = |p: &str| S3Url::parse(&format!("s3://{bucket}/{p}")).expect("url");
-    let drop = ObjectDir::open_with(&url("in"), &s3.env()).expect("drop");
-    let storage = ObjectDir::open_with(&url("out"), &s3.env()).expect("storage");
+    let (site, drop, storage) = single_daemon(&s3, "importd-abandon", "");
     drop.put("acme/orders/o0.csv", orders_csv(&prefix("acme", 0), 10)).expect("upload");
     let serve = |failpoints: &str| {
         let out = Command::new(importd_path())

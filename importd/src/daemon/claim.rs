@@ -72,7 +72,7 @@ pub fn abandon(d: &Daemon, id: ImportId) -> Option<ImportId> {
         Ok(()) => None,
         Err(e) if is_fenced(&e) => None,
         Err(e) => {
-            d.abandoning(&id, false);
+            d.mark_abandoning(&id);
             tracing::warn!(import_id = %id, error = %e, "a claim with nothing to import could not be recorded as abandoned; it is tried again");
             Some(id)
         }

@@ -520,15 +520,15 @@ fn settle_abandoned(d: &Daemon, id: &ImportId, st: &ImportState) -> Outcome {
         _ => Ok(()), // recorded after all (its answer was lost), or taken over and moved on
     };
     match recorded {
-        Ok(()) => {
-            d.abandoning(id, true);
-            Outcome::Vanished
+        Err(e) if !is_fenced(&e) => retry_later(d, id, st, e.to_string()),
+        settled => {
+            d.abandon_settled(id);
+            if settled.is_ok() {
+                Outcome::Vanished
+            } else {
+                Outcome::LostLease
+            }
         }
-        Err(e) if is_fenced(&e) => {
-            d.abandoning(id, true);
-            Outcome::LostLease
-        }
-        Err(e) => retry_later(d, id, st, e.to_string()),
     }
 }
 

@@ -246,14 +246,14 @@ impl Daemon {
         lock(&self.leases).entry(id.clone()).or_default().clone()
     }
 
-    /// Marks a claim to be settled as abandoned by its next run (`settled` false), or
-    /// unmarks it once it is; returns whether it was marked.
-    pub fn abandoning(&self, id: &ImportId, settled: bool) -> bool {
-        let mut set = lock(&self.abandoning);
-        match settled {
-            false => !set.insert(id.clone()),
-            true => set.remove(id),
-        }
+    /// Marks a claim whose `abandoned` record failed: its runs only record that again.
+    pub fn mark_abandoning(&self, id: &ImportId) {
+        lock(&self.abandoning).insert(id.clone());
+    }
+
+    /// The marked claim is settled (recorded abandoned, or fenced off by another daemon).
+    pub fn abandon_settled(&self, id: &ImportId) {
+        lock(&self.abandoning).remove(id);
     }
 
     /// Whether a run of this import is only to record it abandoned.
